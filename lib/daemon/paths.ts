@@ -1,0 +1,37 @@
+// Where the daemon keeps its files: heartbeat's paths by default, each movable for tests.
+
+import { join } from 'node:path'
+
+export interface DaemonPaths {
+  /** ha.cf, haresources, authkeys, nodeinfo, resource.d, rc.d. */
+  haDir: string
+  /** hb_generation, hb_uuid, the FIFO, hostcache. */
+  stateDir: string
+  /** Control socket and other runtime files (root-only directory). */
+  runDir: string
+  /** heartbeat's pidfile. */
+  pidFile: string
+  /** mon.cf for the built-in real-server monitor. */
+  monCf: string
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** heartbeat's defaults, overridden by HBTS_HA_DIR, HBTS_STATE_DIR, HBTS_RUN_DIR, HBTS_PIDFILE, HBTS_MON_CF. */
+export function daemonPaths(env: Env): DaemonPaths {
+  return {
+    haDir: env.HBTS_HA_DIR ?? '/etc/ha.d',
+    stateDir: env.HBTS_STATE_DIR ?? '/var/lib/heartbeat',
+    runDir: env.HBTS_RUN_DIR ?? '/run/heartbeat',
+    pidFile: env.HBTS_PIDFILE ?? '/var/run/heartbeat.pid',
+    monCf: env.HBTS_MON_CF ?? '/etc/mon/mon.cf',
+  }
+}
+
+export function fifoPath(paths: DaemonPaths): string {
+  return join(paths.stateDir, 'fifo')
+}
+
+export function controlSocketPath(paths: DaemonPaths): string {
+  return join(paths.runDir, 'hbctl.sock')
+}
