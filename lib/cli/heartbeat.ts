@@ -1,0 +1,257 @@
+#!/usr/bin/env node
+// heartbeat: the daemon command — heartbeat 3.0.6's flags (-f -k -s -r -V -d) and the init-script verbs.
+
+import { parseArgs } from 'node:util'
+import { hostname } from 'node:os'
+import { access, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { execa } from 'execa'
+import { daemonPaths, fifoPath, controlSocketPath } from '../daemon/paths.js'
+import type { DaemonPaths } from '../daemon/paths.js'
+import { probeDaemon, processAlive, writePidFile, removePidFileSync } from '../io/pidfile.js'
+import { startDetached } from '../io/daemonize.js'
+import { writeFifoMessage } from '../io/fifo-write.js'
+import { hbVersionString } from '../control/version.js'
+import {
+  isInitVerb,
+  notConfiguredAnswer,
+  reloadAnswer,
+  restartWaitLine,
+  restartWaitMs,
+  standbyAnswer,
+  standbyCheck,
+  startAnswer,
+  statusAnswer,
+  stopAnswer,
+  usageAnswer,
+  LSB,
+} from './init-verbs.js'
+import type { Answer, InitVerb } from './init-verbs.js'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** What lib/daemon/run.ts exports; loaded lazily so `-s`/`-k` work without the daemon's modules. */
+interface DaemonModule {
+  runDaemon(opts: { paths: DaemonPaths; nodeName?: string; foreground: boolean; debugLevel: number }): Promise<unknown>
+}
+
+const USAGE = 'Usage: heartbeat [-dfkrsVl] [start|stop|status|restart|reload|force-reload|standby]\n'
+
+function print(a: Answer): number {
+  if (a.stdout) process.stdout.write(a.stdout)
+  if (a.stderr) process.stderr.write(a.stderr)
+  return a.exitCode
+}
+
+function hostNames(env: Env): { uname: string; nodeName: string } {
+  const uname = hostname().toLowerCase()
+  return { uname, nodeName: env.HBTS_NODE_NAME ?? uname }
+}
+
+function ownScript(): string {
+  return fileURLToPath(import.meta.url)
+}
+
+/** The foreground daemon: take the pidfile, run the loop, give the pidfile back on exit. */
+async function foreground(paths: DaemonPaths, env: Env, debugLevel: number): Promise<number> {
+  const state = await probeDaemon(paths.pidFile)
+  if (state.kind === 'running' && state.pid !== process.pid) {
+    process.stderr.write(`ERROR: Heartbeat already running [pid ${state.pid}].\n`)
+    return LSB.failure
+  }
+  let mod: DaemonModule
+  try {
+    const spec = '../daemon/run.js'
+    mod = (await import(spec)) as DaemonModule
+  } catch (err) {
+    process.stderr.write(`ERROR: cannot load the daemon loop (lib/daemon/run.js): ${(err as Error).message}\n`)
+    return LSB.failure
+  }
+  await writePidFile(paths.pidFile, process.pid)
+  process.on('exit', () => removePidFileSync(paths.pidFile, process.pid))
+  const nodeName = env.HBTS_NODE_NAME
+  const rc = await mod.runDaemon({
+    paths,
+    ...(nodeName !== undefined ? { nodeName } : {}),
+    foreground: env.HBTS_DAEMONIZED !== '1',
+    debugLevel,
+  })
+  return typeof rc === 'number' ? rc : 0
+}
+
+/** No flags: start in the background unless already running (then say so and succeed, like 3.0.6). */
+async function daemonize(paths: DaemonPaths, env: Env, debugLevel: number): Promise<{ rc: number; detail: string }> {
+  const state = await probeDaemon(paths.pidFile)
+  if (state.kind === 'running') {
+    return { rc: 0, detail: `heartbeat: already running [pid ${state.pid}].\n` }
+  }
+  const timeoutMs = Number(env.HBTS_START_TIMEOUT_MS ?? 30_000)
+  const r = await startDetached({
+    script: ownScript(),
+    args: ['-f', ...Array.from({ length: debugLevel }, () => '-d')],
+    runDir: paths.runDir,
+    pidFile: paths.pidFile,
+    controlSocket: controlSocketPath(paths),
+    env,
+    timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : 30_000,
+  })
+  return { rc: r.rc, detail: r.detail }
+}
+
+/** -k: SIGTERM, then wait without a timeout until it is gone (heartbeat -k; the graceful stop can take long). */
+async function kill(paths: DaemonPaths): Promise<{ rc: number; detail: string }> {
+  const state = await probeDaemon(paths.pidFile)
+  if (state.kind !== 'running') return { rc: 0, detail: 'INFO: Heartbeat already stopped.\n' }
+  try {
+    process.kill(state.pid, 'SIGTERM')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ESRCH') return { rc: 0, detail: 'INFO: Heartbeat already stopped.\n' }
+    return { rc: LSB.permission, detail: `ERROR: cannot signal heartbeat [pid ${state.pid}]: ${code ?? String(err)}\n` }
+  }
+  while (processAlive(state.pid)) await sleep(200)
+  return { rc: 0, detail: '' }
+}
+
+/** -r: SIGHUP makes the daemon reread its configuration; not running → start it. */
+async function reload(paths: DaemonPaths, env: Env, debugLevel: number): Promise<{ rc: number; detail: string }> {
+  const state = await probeDaemon(paths.pidFile)
+  if (state.kind !== 'running') return daemonize(paths, env, debugLevel)
+  try {
+    process.kill(state.pid, 'SIGHUP')
+    return { rc: 0, detail: '' }
+  } catch (err) {
+    return { rc: LSB.permission, detail: `ERROR: cannot signal heartbeat [pid ${state.pid}]: ${String(err)}\n` }
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** resource.d/startstop hooks of the init script (pre-start, post-start <rc>, pre-stop, post-stop <rc>). */
+async function runStartStop(paths: DaemonPaths, args: string[]): Promise<void> {
+  const hook = join(paths.haDir, 'resource.d', 'startstop')
+  if (!(await fileExists(hook))) return
+  await execa(hook, args, { stdio: 'inherit', reject: false, timeout: 300_000 })
+}
+
+async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel: number): Promise<number> {
+  const haCf = join(paths.haDir, 'ha.cf')
+  const haCfText = await readFile(haCf, 'latin1').catch(() => undefined)
+  if (verb === 'status') return print(statusAnswer(await probeDaemon(paths.pidFile), hostNames(env)))
+  if (haCfText === undefined) return print(notConfiguredAnswer(haCf))
+  switch (verb) {
+    case 'start': {
+      await runStartStop(paths, ['pre-start'])
+      const r = await daemonize(paths, env, debugLevel)
+      const rc = print(startAnswer(r.rc, r.rc === 0 ? '' : r.detail))
+      await runStartStop(paths, ['post-start', String(rc)])
+      return rc
+    }
+    case 'stop': {
+      await runStartStop(paths, ['pre-stop'])
+      const r = await kill(paths)
+      const rc = print(stopAnswer(r.rc, r.rc === 0 ? '' : r.detail))
+      await runStartStop(paths, ['post-stop', String(rc)])
+      return rc
+    }
+    case 'restart': {
+      const wasRunning = (await probeDaemon(paths.pidFile)).kind === 'running'
+      const stopped = await kill(paths)
+      const stopRc = print(stopAnswer(stopped.rc, stopped.detail))
+      if (stopRc !== 0) return stopRc
+      if (wasRunning) {
+        // Let the peer take the resources over before we come back (init.d/heartbeat restart).
+        const override = Number(env.HBTS_RESTART_WAIT_MS)
+        const waitMs = Number.isFinite(override) && env.HBTS_RESTART_WAIT_MS !== undefined ? override : restartWaitMs(haCfText)
+        process.stdout.write(restartWaitLine(waitMs))
+        await sleep(waitMs)
+        process.stdout.write('Done.\n')
+      }
+      const r = await daemonize(paths, env, debugLevel)
+      return print(startAnswer(r.rc, r.rc === 0 ? '' : r.detail))
+    }
+    case 'reload':
+    case 'force-reload': {
+      const r = await reload(paths, env, debugLevel)
+      return print(reloadAnswer(r.rc, r.rc === 0 ? '' : r.detail))
+    }
+    case 'standby': {
+      const check = standbyCheck(haCfText, await probeDaemon(paths.pidFile))
+      if (!check.ok) return print(check.answer)
+      try {
+        // What hb_standby (no argument) writes: give every resource away.
+        await writeFifoMessage(fifoPath(paths), [
+          ['t', 'ask_resources'],
+          ['rsc_hold', 'all'],
+          ['info', 'me'],
+        ])
+        return print(standbyAnswer(check.stdout, 0))
+      } catch (err) {
+        return print(standbyAnswer(check.stdout, LSB.failure, `cannot write ${fifoPath(paths)}: ${(err as Error).message}`))
+      }
+    }
+  }
+}
+
+export async function main(argv: string[], env: Env = process.env): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        foreground: { type: 'boolean', short: 'f' },
+        kill: { type: 'boolean', short: 'k' },
+        status: { type: 'boolean', short: 's' },
+        reload: { type: 'boolean', short: 'r' },
+        version: { type: 'boolean', short: 'V' },
+        debug: { type: 'boolean', short: 'd', multiple: true },
+        // -l (no realtime) and -v (verbose) are accepted for old scripts; Node has no realtime scheduling.
+        'no-realtime': { type: 'boolean', short: 'l' },
+        verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (err) {
+    process.stderr.write(`heartbeat: ${(err as Error).message}\n${USAGE}`)
+    return LSB.invalidArgs
+  }
+  const { values: o, positionals } = parsed
+  if (o.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const paths = daemonPaths(env)
+  const debugLevel = (o.debug?.length ?? 0) + (o.verbose ? 1 : 0)
+  const actions = [o.foreground, o.kill, o.status, o.reload, o.version].filter(Boolean).length
+  if (positionals.length > 0) {
+    const [verb, ...extra] = positionals
+    if (verb === undefined || !isInitVerb(verb) || extra.length > 0 || actions > 0) return print(usageAnswer('heartbeat'))
+    return initVerb(verb, paths, env, debugLevel)
+  }
+  if (actions > 1) {
+    process.stderr.write(`heartbeat: -f, -k, -s, -r and -V exclude each other\n${USAGE}`)
+    return LSB.invalidArgs
+  }
+  if (o.version) {
+    process.stdout.write(`${hbVersionString()}\n`)
+    return 0
+  }
+  if (o.status) return print(statusAnswer(await probeDaemon(paths.pidFile), hostNames(env)))
+  if (o.foreground) return foreground(paths, env, debugLevel)
+  const r = o.kill ? await kill(paths) : o.reload ? await reload(paths, env, debugLevel) : await daemonize(paths, env, debugLevel)
+  if (r.detail) process.stderr.write(r.detail)
+  return r.rc
+}
+
+// Run only as the command, not when a test imports main().
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
+  process.exitCode = await main(process.argv.slice(2))
+}

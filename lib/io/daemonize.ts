@@ -1,0 +1,94 @@
+// Starting the daemon in the background: a detached `heartbeat -f` child, stderr kept in a file.
+
+import { execa } from 'execa'
+import { mkdir, open, readFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { probeDaemon } from './pidfile.js'
+
+export interface StartResult {
+  /** 0 = the child wrote the pidfile and is alive; else its exit code (1 if killed by a signal). */
+  rc: number
+  /** What the child wrote to stderr before it failed (empty on success). */
+  detail: string
+  pid: number | undefined
+}
+
+/** The file that receives the daemon's stderr: startup errors, and any crash trace later. */
+export function daemonStderrPath(runDir: string): string {
+  return join(runDir, 'daemon.stderr')
+}
+
+/** runDir holds the control socket: root only (mode 0700), see lib/io/control-socket.ts. */
+export async function ensureRunDir(runDir: string): Promise<void> {
+  await mkdir(runDir, { recursive: true, mode: 0o700 })
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path)
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
+}
+
+/**
+ * Spawn `node <script> -f ...` detached (own session, no terminal), then wait until it
+ * is ready — pidfile names it and the control socket answers — or it exits. A daemon
+ * that wrote its pidfile but has no control socket after `timeoutMs` counts as started.
+ */
+export async function startDetached(opts: {
+  script: string
+  args: readonly string[]
+  runDir: string
+  pidFile: string
+  controlSocket: string
+  env: Readonly<Record<string, string | undefined>>
+  timeoutMs: number
+}): Promise<StartResult> {
+  await ensureRunDir(opts.runDir)
+  const errPath = daemonStderrPath(opts.runDir)
+  const errFile = await open(errPath, 'w', 0o600)
+  let exited: { code: number } | undefined
+  let pid: number | undefined
+  try {
+    // execa's types accept only literal descriptor numbers; at run time any open fd is handed down.
+    const fd = errFile.fd as 3
+    const child = execa(process.execPath, [opts.script, ...opts.args], {
+      detached: true,
+      cleanup: false,
+      reject: false,
+      stdin: 'ignore',
+      stdout: fd,
+      stderr: fd,
+      env: { ...opts.env, HBTS_DAEMONIZED: '1' },
+      extendEnv: false,
+    })
+    pid = child.pid
+    void child.then((r) => {
+      exited = { code: typeof r.exitCode === 'number' ? r.exitCode : 1 }
+    })
+    child.unref()
+    const deadline = performance.now() + opts.timeoutMs
+    for (;;) {
+      if (exited) {
+        const detail = await readFile(errPath, 'utf8').catch(() => '')
+        return { rc: exited.code === 0 ? 1 : exited.code, detail, pid }
+      }
+      const state = await probeDaemon(opts.pidFile)
+      const ours = state.kind === 'running' && state.pid === pid
+      if (ours && (await socketAnswers(opts.controlSocket))) return { rc: 0, detail: '', pid }
+      if (performance.now() > deadline) {
+        if (ours) return { rc: 0, detail: '', pid }
+        return { rc: 1, detail: `heartbeat: the daemon (pid ${pid}) did not write ${opts.pidFile} within ${opts.timeoutMs} ms`, pid }
+      }
+      await sleep(100)
+    }
+  } finally {
+    await errFile.close()
+  }
+}
