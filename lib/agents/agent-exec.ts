@@ -1,0 +1,72 @@
+// How the built-in agents run helper programs (ip, arping, ipvsadm, hooks): execa, argument arrays, timeouts, results as values.
+
+import { execa } from 'execa'
+
+export interface ExecOutcome {
+  /** The command line, for messages. */
+  command: string
+  exitCode: number
+  stdout: string
+  stderr: string
+  /** Spawn failure (ENOENT, EACCES) or timeout, in words; absent when the program ran to an exit code. */
+  failure?: string
+}
+
+export interface ExecOptions {
+  timeoutMs?: number
+  input?: string
+  env?: Readonly<Record<string, string | undefined>>
+}
+
+/** A helper's default bound: long enough for a loaded host, short enough that ResourceManager's own timeout is not the first to fire. */
+export const DEFAULT_HELPER_TIMEOUT_MS = 10_000
+
+export async function run(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecOutcome> {
+  const command = [file, ...args].join(' ')
+  const result = await execa(file, [...args], {
+    reject: false,
+    timeout: options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS,
+    stripFinalNewline: false,
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
+    ...(options.env !== undefined ? { env: options.env as Record<string, string | undefined>, extendEnv: false } : {}),
+  })
+  const outcome: ExecOutcome = {
+    command,
+    exitCode: typeof result.exitCode === 'number' ? result.exitCode : 255,
+    stdout: typeof result.stdout === 'string' ? result.stdout : '',
+    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+  }
+  if (result.timedOut) outcome.failure = `timed out after ${options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS} ms`
+  else if (result.failed && typeof result.exitCode !== 'number') outcome.failure = result.shortMessage
+  return outcome
+}
+
+/** One line naming the command, its exit code or failure, and its stderr. */
+export function describeFailure(o: ExecOutcome): string {
+  const why = o.failure ?? `exit ${o.exitCode}`
+  const err = o.stderr.trim()
+  return `${o.command}: ${why}${err === '' ? '' : `: ${err}`}`
+}
+
+/**
+ * Starts a program in its own process group that outlives this call (gratuitous ARP bursts, the
+ * real-server monitor). Returns its pid, or a failure message.
+ */
+export function spawnDetached(file: string, args: readonly string[], env?: Readonly<Record<string, string | undefined>>): { ok: true; pid: number } | { ok: false; message: string } {
+  try {
+    const child = execa(file, [...args], {
+      detached: true,
+      cleanup: false,
+      stdio: 'ignore',
+      reject: false,
+      ...(env !== undefined ? { env: env as Record<string, string | undefined>, extendEnv: false } : {}),
+    })
+    // The result promise settles when the child ends; nobody waits for it.
+    child.catch(() => undefined)
+    child.unref()
+    if (child.pid === undefined) return { ok: false, message: `${[file, ...args].join(' ')}: could not be started` }
+    return { ok: true, pid: child.pid }
+  } catch (err) {
+    return { ok: false, message: `${[file, ...args].join(' ')}: ${(err as Error).message}` }
+  }
+}

@@ -1,0 +1,270 @@
+// The IPaddr resource agent: `IPaddr <ip[/cidr[/nic][/bcast]]> start|stop|status|monitor`, run in-process or from resource.d/IPaddr.
+
+import { constants } from 'node:fs'
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { daemonPaths } from '../daemon/paths.js'
+import { describeFailure, run, spawnDetached } from './agent-exec.js'
+import { ARP_ANNOUNCE_KEY, ARP_IGNORE_KEY, type ArpSysctls } from './arp-suppression.js'
+import { arpingArgvs, arpPacingFromEnv } from './gratuitous-arp.js'
+import { parseIpSpec, type IpSpec } from './ip-spec.js'
+import { parseIpAddrJson, parseIpRouteJson, type Link, type Parsed, type Route } from './ip-state.js'
+import { planStart, planStatus, planStop, type HostView, type IpaddrStep, type LoRecord } from './ipaddr-plan.js'
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+export interface AgentResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+const USAGE = 'usage: IPaddr ip-address[/netmaskbits[/interface][/broadcast]] {start|stop|status|monitor}'
+
+/** Where IPaddr keeps its files: HBTS_RUN_DIR (heartbeat-ts's run dir, /run/heartbeat) + /IPaddr. */
+export function ipaddrStateDir(env: Env): string {
+  return join(daemonPaths(env).runDir, 'IPaddr')
+}
+
+interface Ctx {
+  env: Env
+  ipCmd: string
+  arpingCmd: string
+  procSys: string
+  rcDir: string
+  stateDir: string
+  out: string[]
+  err: string[]
+}
+
+function context(env: Env): Ctx {
+  return {
+    env,
+    ipCmd: env.HBTS_IP_CMD ?? 'ip',
+    arpingCmd: env.HBTS_ARPING_CMD ?? 'arping',
+    procSys: env.HBTS_PROC_SYS ?? '/proc/sys',
+    // ocf-shellfuncs: HA_RCDIR=/etc/ha.d/rc.d
+    rcDir: env.HA_RCDIR ?? join(env.HBTS_HA_DIR ?? env.HA_DIR ?? '/etc/ha.d', 'rc.d'),
+    stateDir: ipaddrStateDir(env),
+    out: [],
+    err: [],
+  }
+}
+
+function result(ctx: Ctx, exitCode: number): AgentResult {
+  const join = (lines: string[]): string => (lines.length === 0 ? '' : `${lines.join('\n')}\n`)
+  return { exitCode, stdout: join(ctx.out), stderr: join(ctx.err) }
+}
+
+export async function runIpaddr(args: string[], op: string, env: Record<string, string | undefined>): Promise<AgentResult> {
+  const ctx = context(env)
+  if (args.length !== 1 || args[0] === undefined) {
+    ctx.err.push(USAGE)
+    return result(ctx, 1)
+  }
+  if (!['start', 'stop', 'status', 'monitor'].includes(op)) {
+    ctx.err.push(`IPaddr: unknown operation ${JSON.stringify(op)}`, USAGE)
+    return result(ctx, 3)
+  }
+  const parsed = parseIpSpec(args[0])
+  if (!parsed.ok) {
+    ctx.err.push(`ERROR:  IPaddr ${parsed.message}`)
+    // OCF_ERR_CONFIGURED for a malformed address on start; stop/status answer "not here".
+    if (op === 'stop') return result(ctx, 0)
+    if (op === 'status' || op === 'monitor') {
+      ctx.out.push('INFO:  Resource is stopped')
+      return result(ctx, 7)
+    }
+    return result(ctx, 6)
+  }
+  const spec = parsed.spec
+  const links = await readLinks(ctx)
+  if (!links.ok) {
+    ctx.err.push(`ERROR:  IPaddr ${links.message}`)
+    return result(ctx, 1)
+  }
+  if (op === 'status' || op === 'monitor') {
+    const answer = planStatus(spec, links.value, op)
+    ctx.out.push(answer.stdout)
+    return result(ctx, answer.exitCode)
+  }
+  const routes = await readRoutes(ctx)
+  if (!routes.ok) {
+    ctx.err.push(`ERROR:  IPaddr ${routes.message}`)
+    return result(ctx, 1)
+  }
+  const host: HostView = { links: links.value, routes: routes.value, arpSysctls: await readArpSysctls(ctx) }
+  const loRecord = await readLoRecord(ctx, spec)
+  if (loRecord !== undefined) host.loRecord = loRecord
+  const plan = op === 'start' ? planStart(spec, host) : planStop(spec, host)
+  if (!plan.ok) {
+    ctx.err.push(`ERROR:  IPaddr ${plan.message}`)
+    return result(ctx, plan.exitCode)
+  }
+  const failed = await execute(ctx, spec, plan.steps)
+  if (failed !== undefined) {
+    ctx.err.push(`ERROR:  IPaddr ${spec.ip} ${op} failed: ${failed}`)
+    ctx.out.push(`ERROR:  IPaddr ${op} of ${spec.ip} failed`)
+    return result(ctx, 1)
+  }
+  ctx.err.push(`INFO:  IPaddr ${spec.ip} ${op}: ${plan.note}`)
+  ctx.out.push('INFO:  Success')
+  return result(ctx, 0)
+}
+
+async function readLinks(ctx: Ctx): Promise<Parsed<Link[]>> {
+  const o = await run(ctx.ipCmd, ['-j', '-4', 'addr', 'show'])
+  if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
+  return parseIpAddrJson(o.stdout.trim())
+}
+
+async function readRoutes(ctx: Ctx): Promise<Parsed<Route[]>> {
+  const o = await run(ctx.ipCmd, ['-j', '-4', 'route', 'show', 'table', 'main'])
+  if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
+  return parseIpRouteJson(o.stdout.trim())
+}
+
+async function readSysctl(ctx: Ctx, key: string): Promise<number> {
+  try {
+    const n = Number.parseInt((await readFile(join(ctx.procSys, key), 'utf8')).trim(), 10)
+    return Number.isFinite(n) ? n : 0
+  } catch {
+    return 0
+  }
+}
+
+async function readArpSysctls(ctx: Ctx): Promise<ArpSysctls> {
+  return { arpIgnore: await readSysctl(ctx, ARP_IGNORE_KEY), arpAnnounce: await readSysctl(ctx, ARP_ANNOUNCE_KEY) }
+}
+
+function loRecordPath(ctx: Ctx, ip: string): string {
+  return join(ctx.stateDir, `lo-${ip}.json`)
+}
+
+function arpPidPath(ctx: Ctx, ip: string): string {
+  return join(ctx.stateDir, `arp-${ip}.pid`)
+}
+
+async function readLoRecord(ctx: Ctx, spec: IpSpec): Promise<LoRecord | undefined> {
+  let text: string
+  try {
+    text = await readFile(loRecordPath(ctx, spec.ip), 'utf8')
+  } catch {
+    return undefined
+  }
+  try {
+    const v: unknown = JSON.parse(text)
+    if (typeof v === 'object' && v !== null) {
+      const r = v as Record<string, unknown>
+      if (r.ip === spec.ip && typeof r.label === 'string' && typeof r.prefixLen === 'number') return { ip: spec.ip, label: r.label, prefixLen: r.prefixLen }
+    }
+  } catch {
+    // fall through: a damaged record still means "it was on lo"
+  }
+  ctx.err.push(`WARN:  IPaddr ${loRecordPath(ctx, spec.ip)}: unreadable swap record; assuming ${spec.ip} came from lo:0`)
+  return { ip: spec.ip, label: 'lo:0', prefixLen: 32 }
+}
+
+async function execute(ctx: Ctx, spec: IpSpec, steps: readonly IpaddrStep[]): Promise<string | undefined> {
+  for (const step of steps) {
+    switch (step.type) {
+      case 'ip': {
+        const o = await run(ctx.ipCmd, step.argv)
+        if (o.exitCode !== 0 || o.failure !== undefined) return `${step.why}: ${describeFailure(o)}`
+        ctx.err.push(`INFO:  IPaddr ${step.why}: ip ${step.argv.join(' ')}`)
+        break
+      }
+      case 'hook':
+        await runHook(ctx, step.name, step.arg)
+        break
+      case 'sysctl':
+        try {
+          await writeFile(join(ctx.procSys, step.write.key), `${step.write.value}\n`)
+          ctx.err.push(`INFO:  IPaddr ${step.write.key.replaceAll('/', '.')}=${step.write.value} (${step.write.why})`)
+        } catch (err) {
+          // Never put the address on lo if ARP for it cannot be suppressed: it would steal the service.
+          return `cannot write ${join(ctx.procSys, step.write.key)} (${(err as Error).message}); ${spec.ip} left off lo`
+        }
+        break
+      case 'save-lo':
+        await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 })
+        await writeFile(loRecordPath(ctx, spec.ip), `${JSON.stringify(step.record)}\n`)
+        break
+      case 'forget-lo':
+        await rm(loRecordPath(ctx, spec.ip), { force: true })
+        break
+      case 'arp-start':
+        await startArp(ctx, step.nic, step.ip)
+        break
+      case 'arp-stop':
+        await stopArp(ctx, step.ip)
+        break
+      default:
+        return assertNever(step)
+    }
+  }
+  return undefined
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled step ${JSON.stringify(x)}`)
+}
+
+async function runHook(ctx: Ctx, name: string, arg: string): Promise<void> {
+  const path = join(ctx.rcDir, name)
+  try {
+    await access(path, constants.X_OK)
+  } catch {
+    return
+  }
+  // heartbeat 1.x IPaddr: the hook gets the raw spec; its result is only logged.
+  const o = await run(path, [arg], { timeoutMs: 30_000 })
+  if (o.exitCode !== 0 || o.failure !== undefined) ctx.err.push(`WARN:  IPaddr hook ${describeFailure(o)}`)
+  else ctx.err.push(`INFO:  IPaddr ran ${path} ${arg}`)
+}
+
+async function startArp(ctx: Ctx, nic: string, ip: string): Promise<void> {
+  const pacing = arpPacingFromEnv(ctx.env)
+  if (!pacing.ok) {
+    ctx.err.push(`WARN:  IPaddr ${pacing.message}; using heartbeat's 10 pairs at 500 ms`)
+  }
+  const argvs = arpingArgvs(nic, ip, pacing.ok ? pacing.pacing : { pairs: 10, intervalMs: 500 })
+  const pids: number[] = []
+  for (const argv of argvs) {
+    const s = spawnDetached(ctx.arpingCmd, argv)
+    if (s.ok) pids.push(s.pid)
+    else ctx.err.push(`WARN:  IPaddr gratuitous ARP not sent: ${s.message}`)
+  }
+  if (pids.length > 0) {
+    await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 })
+    await writeFile(arpPidPath(ctx, ip), `${pids.join('\n')}\n`)
+    ctx.err.push(`INFO:  IPaddr gratuitous ARP for ${ip} on ${nic} in the background (pids ${pids.join(', ')})`)
+  }
+}
+
+async function stopArp(ctx: Ctx, ip: string): Promise<void> {
+  let text: string
+  try {
+    text = await readFile(arpPidPath(ctx, ip), 'utf8')
+  } catch {
+    return
+  }
+  for (const line of text.split('\n')) {
+    const pid = Number(line.trim())
+    if (!Number.isInteger(pid) || pid <= 1) continue
+    // Only a pid that is still our arping for this address: pids are reused.
+    let cmdline = ''
+    try {
+      cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ')
+    } catch {
+      continue
+    }
+    if (!cmdline.includes('arping') || !cmdline.includes(ip)) continue
+    try {
+      process.kill(pid, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+  }
+  await rm(arpPidPath(ctx, ip), { force: true })
+}
