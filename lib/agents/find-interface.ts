@@ -2,7 +2,8 @@
 
 import type { IpSpec } from './ip-spec.js'
 import type { Link, Route } from './ip-state.js'
-import { broadcastOf, formatIpv4, parseIpv4, sameNetwork } from './ipv4.js'
+import { formatIpv4, parseIpv4 } from '../config/ipaddr-spec.js'
+import { broadcastOf, sameNetwork } from './ipv4.js'
 
 export interface Placement {
   nic: string

@@ -1,6 +1,6 @@
 // Readers for `ip -j addr` and `ip -j route show table main`: the host's addresses and routes as typed values.
 
-import { parseIpv4 } from './ipv4.js'
+import { parseIpv4 } from '../config/ipaddr-spec.js'
 
 export interface IfAddr {
   ip: string

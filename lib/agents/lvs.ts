@@ -1,0 +1,218 @@
+// The lvs resource agent (`lvs [args…] start|stop|status`): the seed's init.d/lvs job — forwarding, the IPVS service and its real servers, the monitor.
+
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Diagnostic } from '../config/diagnostics.js'
+import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
+import { parseMonCf } from '../config/mon-cf.js'
+import { daemonPaths } from '../daemon/paths.js'
+import { describeFailure, run } from './agent-exec.js'
+import type { AgentResult } from './ipaddr.js'
+import { processMonitorHook, type MonitorHook } from './lvs-monitor-hook.js'
+import { describeService, parseLvsArgs, parseRules, planApply, planRemove, tableFromMonCf, tablePresent, type LvsTable } from './lvs-table.js'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+export interface LvsDeps {
+  /** Replaces the process-based monitor hook (the daemon may run the monitor in-process). */
+  monitor?: MonitorHook
+}
+
+export interface LvsPaths {
+  /** `ipvsadm -S -n` rules file: HBTS_LVS_RULES, default <ha dir>/ipvsadm.rules (/etc/ha.d/ipvsadm.rules). */
+  rulesFile: string
+  monCf: string
+  /** HBTS_RUN_DIR/lvs: monitor pidfile and the forwarding record. */
+  runDir: string
+  procSys: string
+  ipvsadm: string
+}
+
+export function lvsPaths(env: Env): LvsPaths {
+  const d = daemonPaths(env)
+  return {
+    rulesFile: env.HBTS_LVS_RULES ?? join(d.haDir, 'ipvsadm.rules'),
+    monCf: d.monCf,
+    runDir: join(d.runDir, 'lvs'),
+    procSys: env.HBTS_PROC_SYS ?? '/proc/sys',
+    ipvsadm: env.HBTS_IPVSADM ?? 'ipvsadm',
+  }
+}
+
+const IP_FORWARD = 'net/ipv4/ip_forward'
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export type TableResult = { ok: true; table: LvsTable; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[]; message: string }
+
+/** The table, from (in order) haresources arguments, the rules file, mon.cf's lvs.alert lines. */
+export async function loadDesiredTable(args: readonly string[], paths: LvsPaths): Promise<TableResult> {
+  if (args.length > 0) {
+    const t = parseLvsArgs(args)
+    return t.ok ? { ok: true, table: t.table, diagnostics: [] } : { ok: false, diagnostics: [], message: t.message }
+  }
+  if (await exists(paths.rulesFile)) {
+    const { table, diagnostics } = parseRules(await readFile(paths.rulesFile, 'utf8'), paths.rulesFile)
+    if (hasErrors(diagnostics)) return { ok: false, diagnostics, message: `${paths.rulesFile} has errors` }
+    if (table.services.length === 0) return { ok: false, diagnostics, message: `${paths.rulesFile} adds no virtual service` }
+    return { ok: true, table, diagnostics }
+  }
+  if (await exists(paths.monCf)) {
+    const parsed = parseMonCf(await readFile(paths.monCf, 'utf8'), paths.monCf)
+    const { table, diagnostics } = tableFromMonCf(parsed.config, paths.monCf)
+    const all = [...parsed.diagnostics, ...diagnostics]
+    if (table.services.length === 0) return { ok: false, diagnostics: all, message: `${paths.monCf} has no lvs.alert line with -V VIP:PORT` }
+    return { ok: true, table, diagnostics: all }
+  }
+  return { ok: false, diagnostics: [], message: `no table: no lvs:: arguments in haresources, no ${paths.rulesFile}, no ${paths.monCf}` }
+}
+
+async function readLiveTable(paths: LvsPaths): Promise<{ ok: true; table: LvsTable } | { ok: false; message: string }> {
+  const o = await run(paths.ipvsadm, ['-S', '-n'])
+  if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
+  const { table, diagnostics } = parseRules(o.stdout, 'ipvsadm -S -n', 'ipvsadm')
+  if (hasErrors(diagnostics)) return { ok: false, message: `cannot read the live table: ${diagnostics.map(formatDiagnostic).join('; ')}` }
+  return { ok: true, table }
+}
+
+export async function runLvs(args: string[], op: string, env: Record<string, string | undefined>, deps: LvsDeps = {}): Promise<AgentResult> {
+  const out: string[] = []
+  const err: string[] = []
+  const done = (exitCode: number): AgentResult => ({
+    exitCode,
+    stdout: out.length === 0 ? '' : `${out.join('\n')}\n`,
+    stderr: err.length === 0 ? '' : `${err.join('\n')}\n`,
+  })
+  if (!['start', 'stop', 'status'].includes(op)) {
+    err.push('Usage : lvs [VIP:PORT::SCHEDULER::REAL,...[::dr|nat|tun]] {start|stop|status}')
+    // LSB: 2 = invalid argument (the seed's script exited 1).
+    return done(2)
+  }
+  const paths = lvsPaths(env)
+  const desired = await loadDesiredTable(args, paths)
+  for (const d of desired.diagnostics) err.push(formatDiagnostic(d))
+  if (!desired.ok) {
+    err.push(`lvs: ${desired.message}`)
+    if (op === 'status') {
+      out.push('lvs is stopped (not configured)')
+      return done(3)
+    }
+    if (op === 'stop') {
+      // Nothing to delete without a table, but a monitor and the forwarding switch may still be ours.
+      const m = await (deps.monitor ?? processMonitorHook()).stop({ runDir: paths.runDir, env })
+      err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
+      const fwd = await restoreForwarding(paths)
+      if (fwd !== undefined) err.push(`lvs: ${fwd}`)
+      out.push('lvs stopped')
+      return done(m.ok ? 0 : 1)
+    }
+    // LSB 6: not configured.
+    return done(6)
+  }
+  const table = desired.table
+  const summary = table.services.map((s) => `${describeService(s)} (${s.reals.length} real servers)`).join(', ')
+  const live = await readLiveTable(paths)
+  if (!live.ok) {
+    err.push(`lvs: ${live.message}`)
+    if (op === 'status') {
+      out.push('lvs is stopped (IPVS table unreadable)')
+      return done(3)
+    }
+    // Nothing of ours can be in a table nobody can read; stop must not wedge the group.
+    if (op === 'stop') return done(0)
+    return done(1)
+  }
+  if (op === 'status') {
+    if (tablePresent(table, live.table)) {
+      out.push(`lvs is running: ${summary}`)
+      return done(0)
+    }
+    out.push('lvs is stopped')
+    return done(3)
+  }
+  const monitor = deps.monitor ?? processMonitorHook()
+  if (op === 'start') {
+    const fwd = await enableForwarding(paths)
+    if (fwd !== undefined) err.push(`lvs: ${fwd}`)
+    for (const argv of planApply(table, live.table)) {
+      const o = await run(paths.ipvsadm, argv)
+      if (o.exitCode !== 0 || o.failure !== undefined) {
+        err.push(`lvs: ${describeFailure(o)}`)
+        out.push('lvs start failed')
+        return done(1)
+      }
+      err.push(`lvs: ipvsadm ${argv.join(' ')}`)
+    }
+    if (await exists(paths.monCf)) {
+      const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env })
+      // A monitor that cannot start leaves a working but static table: warn, do not give the group up.
+      err.push(m.ok ? `lvs: ${m.detail}` : `lvs: WARNING: real-server monitor not started: ${m.message}`)
+    } else err.push(`lvs: no ${paths.monCf}; no real-server monitor`)
+    out.push(`lvs started: ${summary} (from ${table.source})`)
+    return done(0)
+  }
+  // stop: the monitor first, so no alert re-adds a server behind our back.
+  const m = await monitor.stop({ runDir: paths.runDir, env })
+  err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
+  const again = await readLiveTable(paths)
+  const current = again.ok ? again.table : live.table
+  let failed = !m.ok
+  for (const argv of planRemove(table, current)) {
+    const o = await run(paths.ipvsadm, argv)
+    // "No such service" (255): removed meanwhile; fine for an idempotent stop.
+    if ((o.exitCode !== 0 && !o.stderr.includes('No such service')) || o.failure !== undefined) {
+      err.push(`lvs: ${describeFailure(o)}`)
+      failed = true
+    } else err.push(`lvs: ipvsadm ${argv.join(' ')}`)
+  }
+  const fwd = await restoreForwarding(paths)
+  if (fwd !== undefined) err.push(`lvs: ${fwd}`)
+  out.push(failed ? 'lvs stop failed' : 'lvs stopped')
+  return done(failed ? 1 : 0)
+}
+
+/** Turns ip_forward on (the seed's `echo 1 > /proc/sys/net/ipv4/ip_forward`), remembering whether it was off. */
+async function enableForwarding(paths: LvsPaths): Promise<string | undefined> {
+  const file = join(paths.procSys, IP_FORWARD)
+  let before: string
+  try {
+    before = (await readFile(file, 'utf8')).trim()
+  } catch (e) {
+    return `cannot read ${file}: ${(e as Error).message}`
+  }
+  if (before === '1') return undefined
+  const record = join(paths.runDir, 'ip_forward.before')
+  try {
+    await mkdir(paths.runDir, { recursive: true, mode: 0o700 })
+    if (!(await exists(record))) await writeFile(record, `${before}\n`)
+    await writeFile(file, '1\n')
+    return `forwarding on (${file} was ${before})`
+  } catch (e) {
+    return `cannot turn forwarding on: ${(e as Error).message}`
+  }
+}
+
+async function restoreForwarding(paths: LvsPaths): Promise<string | undefined> {
+  const record = join(paths.runDir, 'ip_forward.before')
+  let before: string
+  try {
+    before = (await readFile(record, 'utf8')).trim()
+  } catch {
+    return undefined
+  }
+  const file = join(paths.procSys, IP_FORWARD)
+  try {
+    await writeFile(file, `${before}\n`)
+    await rm(record, { force: true })
+    return `forwarding restored to ${before}`
+  } catch (e) {
+    return `cannot restore ${file}: ${(e as Error).message}`
+  }
+}
