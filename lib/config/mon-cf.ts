@@ -196,10 +196,8 @@ function logicalLines(text: string): LogicalLine[] {
     const first = physical[i] as string
     const line = i + 1
     i++
-    if (/^\s*#/.test(first)) {
-      out.push({ line, text: '', indented: false, blank: true })
-      continue
-    }
+    // mon: a comment line is skipped; unlike an empty line it does not end a record.
+    if (/^\s*#/.test(first)) continue
     let joined = first
     while (/\\\s*$/.test(joined) && i < physical.length) {
       joined = joined.replace(/\\\s*$/, '') + (physical[i] as string).replace(/^\s+/, '')
