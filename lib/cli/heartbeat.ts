@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { hostname } from 'node:os'
 import { access, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { daemonPaths, fifoPath, controlSocketPath } from '../daemon/paths.js'
@@ -63,7 +63,8 @@ async function foreground(paths: DaemonPaths, env: Env, debugLevel: number): Pro
   }
   let mod: DaemonModule
   try {
-    const spec = '../daemon/run.js'
+    // HBTS_DAEMON_MODULE (absolute path) swaps the loop for a stand-in: the CLI's tests use it.
+    const spec = env.HBTS_DAEMON_MODULE !== undefined ? pathToFileURL(env.HBTS_DAEMON_MODULE).href : '../daemon/run.js'
     mod = (await import(spec)) as DaemonModule
   } catch (err) {
     process.stderr.write(`ERROR: cannot load the daemon loop (lib/daemon/run.js): ${(err as Error).message}\n`)
