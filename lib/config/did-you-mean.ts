@@ -1,0 +1,44 @@
+// "did you mean" hints for misspelt directives and keywords (Levenshtein edit distance).
+
+/** Edit distance between two strings (insert, delete, substitute, each cost 1). */
+export function editDistance(a: string, b: string): number {
+  if (a === b) return 0
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost)
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}
+
+/**
+ * The closest candidate, if it is close enough to be a plausible typo: at most a third of
+ * the word's length (at least 1, at most 3) edits away. A case-only difference always counts.
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length > 64) return undefined
+  const lower = word.toLowerCase()
+  const byCase = candidates.find((c) => c.toLowerCase() === lower)
+  if (byCase !== undefined) return byCase
+  const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)))
+  let best: string | undefined
+  let bestDistance = limit + 1
+  for (const candidate of candidates) {
+    const d = editDistance(lower, candidate.toLowerCase())
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+/** ` (did you mean "x"?)` or the empty string. */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  const hint = closest(word, candidates)
+  return hint === undefined ? '' : ` (did you mean ${JSON.stringify(hint)}?)`
+}
