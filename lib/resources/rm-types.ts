@@ -1,0 +1,78 @@
+// Events fed into the release-1 ResourceManager and the actions it hands back (sans-I/O contract).
+import type { HaMessage } from '../wire/message.js'
+import type { ResourceRef } from '../config/haresources.js'
+import type { RscWord, StandbyArg } from './resource-sets.js'
+
+export type AgentOp = 'start' | 'stop' | 'status'
+
+export type RmEvent =
+  /** Membership reached comm-up (reqnodes/repnodes done, our status now `active`, §5.3 step 5). */
+  | { type: 'comm-up' }
+  /** A node's status as the membership layer sees it; `dead` runs the dead-node recovery (§6.2). */
+  | { type: 'node-status'; node: string; status: string }
+  /** A node came back with a higher generation: it may hold resources again (§3.3). */
+  | { type: 'node-restarted'; node: string }
+  /** A cluster message from another node, already accepted by membership; needs `t` and `src`. */
+  | { type: 'message'; msg: HaMessage }
+  /**
+   * A message this node sent by another path (the FIFO: hb_standby, hb_takeover, mach_down,
+   * ha_clustermsg). heartbeat acts on its own messages when they come back; messages the
+   * manager emits itself are looped back internally and must NOT be fed in again.
+   */
+  | { type: 'own-message'; msg: HaMessage }
+  /** `hbctl standby [set]` / hb_standby: ask the peer to take `set` from us. */
+  | { type: 'standby'; arg?: StandbyArg }
+  /** `hbctl takeover [set]` / hb_takeover: ask the peer to hand `set` to us. */
+  | { type: 'takeover'; arg?: StandbyArg }
+  /** The answer to a `run-agent` action. For `status`, `running` is the §9.2 reading of stdout. */
+  | { type: 'agent-result'; id: number; ok: boolean; running?: boolean; exitCode?: number; detail?: string }
+  /** Graceful shutdown (SIGTERM, `heartbeat -k`): release everything, then send `shutdone`. */
+  | { type: 'shutdown' }
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit'
+
+export type RmAction =
+  /** Message fields only; membership appends src, srcuuid, seq, hg, ts, ld, ttl, auth. */
+  | { type: 'send'; msg: HaMessage }
+  /** Run `<agent> [args…] <op>`; answer with an `agent-result` event carrying the same id. */
+  | { type: 'run-agent'; id: number; group: string; index: number; resource: ResourceRef; op: AgentOp }
+  | { type: 'log'; level: LogLevel; text: string }
+  /** A resource would not stop (after retries); the group stays held and is not reported released. */
+  | { type: 'stop-failed'; group: string; resource: string }
+  /** Our own `shutdone` went out: the daemon runs its final phases (§5.5 step 4) and exits. */
+  | { type: 'shutdown-complete' }
+
+export type GroupRunState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
+
+export interface GroupTransition {
+  from: GroupRunState
+  to: GroupRunState
+  atMs: number
+  reason: string
+}
+
+export interface GroupSnapshot {
+  key: string
+  node: string
+  resources: string[]
+  /** Node holding the group as far as we know: us, the peer (nice_failback reports), or null. */
+  holder: string | null
+  state: GroupRunState
+  lastTransition: GroupTransition | null
+}
+
+export type ResourceState = 'init' | 'starting' | 'bothstarting' | 'rscrcvd' | 'stable' | 'shutdown'
+export type StandbyPhase = 'not' | 'me' | 'other' | 'done'
+
+export interface RmSnapshot {
+  mode: 'legacy' | 'on' | 'off'
+  /** `cl_status rscstatus`: none/local/foreign/all, or transition while not stable; legacy: none. */
+  rscstatus: RscWord | 'transition'
+  resourceState: ResourceState
+  standby: StandbyPhase
+  iHold: RscWord
+  otherHolds: RscWord
+  otherIsStable: boolean
+  busy: boolean
+  groups: GroupSnapshot[]
+}
