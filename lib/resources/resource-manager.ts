@@ -197,9 +197,9 @@ export class ResourceManager {
 
   // ---------------------------------------------------------------- public API
 
+  /** Process one event. Due timers are not run here: call `tick` at `nextDeadline()`. */
   handle(event: RmEvent, now: number): RmAction[] {
     this.now = now
-    this.checkTimers()
     switch (event.type) {
       case 'comm-up':
         this.onCommUp()
