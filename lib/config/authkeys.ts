@@ -42,7 +42,7 @@ export function parseAuthkeys(text: string, path: string, mode: number): { keys:
       // sscanf("auth %d"): the word auth, blanks, an integer; anything after is ignored
       const m = /^auth[ \t\n\r\f\v]*([+-]?\d+)/.exec(body)
       if (!m) {
-        error(`${quote(clip(body))} is not "auth N" (N: the key index to sign with)`, number)
+        error(`${describeWord(body)} is not "auth N" (N: the key index to sign with)`, number)
         continue
       }
       authnum = Number(m[1])
@@ -101,8 +101,11 @@ function octal(mode: number): string {
   return '0' + mode.toString(8).padStart(3, '0')
 }
 
-/** An offending line, shortened: authkeys lines may hold a key, so show only the start of unknown text. */
-function clip(text: string): string {
-  const first = text.slice(0, text.search(/[ \t]|$/))
-  return first.length > 20 ? first.slice(0, 20) + '…' : first
+/**
+ * The first word of a bad line, quoted only when it looks like a misspelt keyword: any other
+ * text in an authkeys file may be a key, and keys are never printed.
+ */
+function describeWord(text: string): string {
+  const first = text.slice(0, text.search(/[ \t\r\f\v]|$/))
+  return /^[a-z]{1,8}$/.test(first) ? quote(first) : 'the line'
 }

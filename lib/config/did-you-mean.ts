@@ -1,15 +1,19 @@
 // "did you mean" hints for misspelt directives and keywords (Levenshtein edit distance).
 
-/** Edit distance between two strings (insert, delete, substitute, each cost 1). */
+/** Edit distance: insert, delete, substitute and swap two neighbours each cost 1 (optimal string alignment). */
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0
+  let before: number[] = []
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
     const current = [i]
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost)
+      let d = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] ?? 0) + 1)
+      current[j] = d
     }
+    before = previous
     previous = current
   }
   return previous[b.length] ?? 0

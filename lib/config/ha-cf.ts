@@ -268,8 +268,12 @@ function applyLine(s: State, entry: DirectiveLine): void {
   }
   if (!HA_CF_DIRECTIVES.includes(directive)) {
     const why = NOT_IN_306[directive]
+    const head = directive.split(',')[0] ?? ''
     if (why !== undefined) error(s, `unknown directive ${quote(directive)}: ${why}`)
-    else error(s, `unknown directive ${quote(directive)}${didYouMean(directive, HA_CF_DIRECTIVES)}`)
+    else if (head !== directive && HA_CF_DIRECTIVES.includes(head)) {
+      // the directive name ends at a blank only; values may be split by commas
+      error(s, `unknown directive ${quote(directive)} (a directive ends at a blank: write ${quote(`${head} ${directive.slice(head.length + 1)}`)})`)
+    } else error(s, `unknown directive ${quote(directive)}${didYouMean(directive, HA_CF_DIRECTIVES)}`)
     return
   }
   if ((WHOLE_LINE as readonly string[]).includes(directive)) {

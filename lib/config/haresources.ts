@@ -126,6 +126,7 @@ type ResourceResult = { ok: true; value: ResourceRef; notes: string[] } | { ok: 
 /** One resource word: a bare address (IPaddr), `name`, or `name::arg::arg`. */
 export function parseResource(word: string): ResourceResult {
   const notes: string[] = []
+  if (word === '\\') return { ok: false, message: `stray backslash: ResourceManager would run ${quote(word)} as a resource` }
   if (IP_GLOB.test(word) && !word.includes('::')) {
     const spec = parseIpaddrSpec(word)
     if (!spec.ok) return { ok: false, message: `IPaddr resource: ${spec.message}` }
