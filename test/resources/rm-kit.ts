@@ -44,6 +44,8 @@ export interface FakeAgents {
   failStart: Set<string>
   /** Stopping these fails this many more times (Infinity = always); status still says running. */
   failStop: Map<string, number>
+  /** Stopping these exits non-zero although the resource does go away (not LSB-compliant). */
+  sloppyStop: Set<string>
   calls: Array<{ at: number; op: string; text: string }>
 }
 
@@ -104,7 +106,7 @@ export class Sim {
         alive: false,
         commUp: false,
         life: 0,
-        agents: { up: new Set(), failStart: new Set(), failStop: new Map(), calls: [] },
+        agents: { up: new Set(), failStart: new Set(), failStop: new Map(), sloppyStop: new Set(), calls: [] },
         sent: [],
         logs: [],
         actions: [],
@@ -194,7 +196,10 @@ export class Sim {
               else ag.up.add(a.resource.text)
             } else if (a.op === 'stop') {
               const left = ag.failStop.get(a.resource.text) ?? 0
-              if (left > 0) {
+              if (ag.sloppyStop.has(a.resource.text)) {
+                ok = false
+                ag.up.delete(a.resource.text)
+              } else if (left > 0) {
                 ok = false
                 ag.failStop.set(a.resource.text, left - 1)
               } else {
@@ -274,7 +279,11 @@ export class Sim {
 
   /** kill -9 plus link down: everything stops; peers declare it dead after deadtime. */
   crash(name: string, time: number): void {
-    this.at(time, () => this.stopProcess(this.node(name)))
+    this.at(time, () => {
+      const n = this.node(name)
+      this.stopProcess(n)
+      n.agents.up.clear() // the machine goes down with its addresses
+    })
   }
 
   private stopProcess(n: SimNode): void {
