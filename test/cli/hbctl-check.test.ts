@@ -1,0 +1,109 @@
+// hbctl check end to end: both titanic views pass, the en-dash lines of mon.cf are named, broken setups exit 1.
+import t, { type Test } from 'tap'
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { main } from '../../lib/cli/hbctl-check.js'
+
+const example = (rel: string): string => fileURLToPath(new URL(`../../ha.d-example/${rel}`, import.meta.url))
+
+// the default mon.cf must not be the host's
+process.env.HBTS_MON_CF = '/nonexistent/hbctl-check-test/mon.cf'
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) }
+  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write
+  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write
+  try {
+    const code = await main(argv)
+    return { code, out, err }
+  } finally {
+    process.stdout.write = write.out
+    process.stderr.write = write.err
+  }
+}
+
+/** An installed copy of a view's ha.d: authkeys at mode 600, as an install would leave it (git keeps 644). */
+function install(t: Test, view: string): string {
+  const dir = join(t.testdir(), 'ha.d')
+  mkdirSync(dir)
+  for (const name of readdirSync(example(`${view}/ha.d`))) copyFileSync(join(example(`${view}/ha.d`), name), join(dir, name))
+  chmodSync(join(dir, 'authkeys'), 0o600)
+  return dir
+}
+
+for (const view of ['titanic5', 'titanic6']) {
+  t.test(`the ${view} view passes and names the en-dash lines of mon.cf`, async (t) => {
+    const haDir = install(t, view)
+    const monCf = example(`${view}/mon/mon.cf`)
+    const r = await run(['--ha-dir', haDir, '--mon', monCf, '--node', `${view}.etri.re.kr`])
+    t.equal(r.code, 0, 'exit 0: heartbeat would start')
+    t.match(r.out, /0 errors, \d+ warnings: heartbeat would start/)
+    t.notMatch(r.out, /:\d+: (?!warning)/, 'no error lines')
+    t.match(r.out, `${haDir}/ha.cf:8: warning: directive "udp" is read as "bcast"`)
+    const dashLines = readFileSync(monCf, 'utf8').split('\n').flatMap((l, i) => (l.includes('\u2013') ? [i + 1] : []))
+    t.ok(dashLines.length > 0, 'the seed mon.cf has en-dashes')
+    for (const n of dashLines) t.match(r.out, new RegExp(`${monCf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${n}: warning: .*en-dash`), `mon.cf line ${n} is named`)
+    t.notMatch(r.out, /HI!/, 'the key is never printed')
+  })
+}
+
+t.test('the node name comes from nodeinfo, lowercased, when --node is not given', async (t) => {
+  const haDir = install(t, 'titanic6')
+  writeFileSync(join(haDir, 'nodeinfo'), 'TITANIC6.etri.re.kr\n')
+  const r = await run(['--ha-dir', haDir])
+  t.equal(r.code, 0)
+  t.match(r.out, `(node "titanic6.etri.re.kr" from ${join(haDir, 'nodeinfo')})`)
+  writeFileSync(join(haDir, 'nodeinfo'), 'titanic9.etri.re.kr\n')
+  const wrong = await run(['--ha-dir', haDir])
+  t.equal(wrong.code, 1, 'a node not in ha.cf stops heartbeat')
+  t.match(wrong.out, `${haDir}/ha.cf: local node "titanic9.etri.re.kr" is not in a node line`)
+})
+
+t.test('the modern example passes', async (t) => {
+  const haDir = install(t, 'modern')
+  const r = await run(['--ha-dir', haDir, '--node', 'director2'])
+  t.equal(r.code, 0)
+  t.match(r.out, '0 errors, 0 warnings: heartbeat would start')
+})
+
+t.test('what makes heartbeat refuse to start makes check exit 1', async (t) => {
+  const haDir = install(t, 'titanic5')
+  chmodSync(join(haDir, 'authkeys'), 0o644)
+  const open = await run(['--ha-dir', haDir, '--node', 'titanic5.etri.re.kr'])
+  t.equal(open.code, 1)
+  t.match(open.out, `${haDir}/authkeys: readable by group or others (mode 0644); heartbeat requires 600`)
+  chmodSync(join(haDir, 'authkeys'), 0o600)
+
+  writeFileSync(join(haDir, 'haresources'), 'titanic7.etri.re.kr 129.254.203.150 httpd\n')
+  const stranger = await run(['--ha-dir', haDir, '--node', 'titanic5.etri.re.kr'])
+  t.equal(stranger.code, 1)
+  t.match(stranger.out, `${haDir}/haresources:1: group for node "titanic7.etri.re.kr", which ha.cf does not list`)
+
+  const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
+  writeFileSync(join(haDir, 'ha.cf'), ha.replace('keepalive 2', 'keepalive 2s'))
+  writeFileSync(join(haDir, 'haresources'), readFileSync(example('titanic5/ha.d/haresources')))
+  const seconds = await run(['--ha-dir', haDir, '--node', 'titanic5.etri.re.kr'])
+  t.equal(seconds.code, 1)
+  t.match(seconds.out, `${haDir}/ha.cf:4: keepalive: "2s" is not a time heartbeat accepts (did you mean 2 = 2 seconds, or 2000ms?)`)
+})
+
+t.test('missing files and bad options', async (t) => {
+  const haDir = install(t, 'titanic5')
+  const noMon = await run(['--ha-dir', haDir, '--node', 'titanic5.etri.re.kr', '--mon', join(haDir, 'mon.cf')])
+  t.equal(noMon.code, 1, 'a named mon.cf must exist')
+  t.match(noMon.out, `${haDir}/mon.cf: cannot read: no such file`)
+  const empty = join(t.testdir(), 'empty')
+  mkdirSync(empty)
+  const none = await run(['--ha-dir', empty, '--node', 'x'])
+  t.equal(none.code, 1)
+  for (const f of ['ha.cf', 'authkeys', 'haresources']) t.match(none.out, `${empty}/${f}: cannot read: no such file`)
+  const bad = await run(['--bogus'])
+  t.equal(bad.code, 2)
+  t.match(bad.err, 'usage: hbctl check')
+  const help = await run(['--help'])
+  t.equal(help.code, 0)
+  t.match(help.out, '--ha-dir DIR')
+})
