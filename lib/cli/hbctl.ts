@@ -4,6 +4,12 @@
 const subcommands: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   check: () => import('./hbctl-check.js'),
   decode: () => import('./hbctl-decode.js'),
+  status: () => import('./hbctl-status.js'),
+  nodes: () => import('./hbctl-nodes.js'),
+  standby: () => import('./hbctl-standby.js'),
+  takeover: () => import('./hbctl-takeover.js'),
+  reload: () => import('./hbctl-reload.js'),
+  cl_status: () => import('./cl-status.js'),
 }
 
 function usage(): string {

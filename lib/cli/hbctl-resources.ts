@@ -1,0 +1,27 @@
+// hbctl standby|takeover [all|local|foreign|failback]: hb_standby and hb_takeover through the control socket.
+
+import { RESOURCE_SETS } from '../control/protocol.js'
+import type { ResourceSet } from '../control/protocol.js'
+import { ask, failure } from './control-client.js'
+
+/** Both commands take at most one word, `all` by default (hb_standby / hb_takeover, §10.4). */
+export async function resourcesCommand(cmd: 'standby' | 'takeover', argv: string[]): Promise<number> {
+  const usage = `usage: hbctl ${cmd} [all|local|foreign|failback]\n`
+  if (argv.length > 1) {
+    process.stderr.write(`hbctl ${cmd}: too many arguments\n${usage}`)
+    return 2
+  }
+  const word = argv[0] ?? 'all'
+  if (word === '-h' || word === '--help') {
+    process.stdout.write(usage)
+    return 0
+  }
+  if (!(RESOURCE_SETS as readonly string[]).includes(word)) {
+    process.stderr.write(`hbctl ${cmd}: wrong resources (${JSON.stringify(word)})\n${usage}`)
+    return 2
+  }
+  const resp = await ask({ type: cmd, resources: word as ResourceSet })
+  if (!resp.ok) return failure(cmd, resp)
+  if (resp.type === 'done') process.stdout.write(`${resp.message}\n`)
+  return 0
+}

@@ -1,0 +1,60 @@
+// hbctl status [--json] [--watch] [--interval SECONDS]: nodes, links, groups and real servers at a glance.
+
+import { parseArgs } from 'node:util'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { formatStatus } from '../control/status-format.js'
+import { ask, failure } from './control-client.js'
+
+const USAGE = 'usage: hbctl status [--json] [--watch [--interval SECONDS]]\n'
+
+export async function main(argv: string[]): Promise<number> {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      options: {
+        json: { type: 'boolean' },
+        watch: { type: 'boolean', short: 'w' },
+        interval: { type: 'string', short: 'n' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }))
+  } catch (err) {
+    process.stderr.write(`hbctl status: ${(err as Error).message}\n${USAGE}`)
+    return 2
+  }
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const intervalS = Number(values.interval ?? '2')
+  if (!Number.isFinite(intervalS) || intervalS <= 0) {
+    process.stderr.write(`hbctl status: --interval ${JSON.stringify(values.interval)} is not a positive number of seconds\n`)
+    return 2
+  }
+  const tty = process.stdout.isTTY === true
+  const color = tty && process.env.NO_COLOR === undefined
+  let stop = false
+  if (values.watch) process.once('SIGINT', () => (stop = true))
+  for (;;) {
+    const resp = await ask({ type: 'status' })
+    if (!resp.ok) {
+      const rc = failure('status', resp)
+      if (!values.watch) return rc
+    } else if (resp.type === 'status') {
+      if (values.json) {
+        // --watch --json: one snapshot per line (JSON lines) for scripts.
+        process.stdout.write(values.watch ? `${JSON.stringify(resp.status)}\n` : `${JSON.stringify(resp.status, null, 2)}\n`)
+      } else {
+        const text = formatStatus(resp.status, { color, width: tty ? (process.stdout.columns ?? 80) : 80 })
+        process.stdout.write(values.watch && tty ? `\x1b[H\x1b[2J${text}` : values.watch ? `${text}\n` : text)
+      }
+    } else {
+      process.stderr.write(`hbctl status: unexpected answer ${JSON.stringify(resp)}\n`)
+      return 1
+    }
+    if (!values.watch || stop) return 0
+    await sleep(intervalS * 1000)
+    if (stop) return 0
+  }
+}
