@@ -28,7 +28,8 @@ export async function run(file: string, args: readonly string[], options: ExecOp
     timeout: options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS,
     stripFinalNewline: false,
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
-    ...(options.env !== undefined ? { env: options.env as Record<string, string | undefined>, extendEnv: false } : {}),
+    // The agent's environment (HA_* variables, PATH) on top of ours, as a forked shell script would see it.
+    ...(options.env !== undefined ? { env: options.env as Record<string, string | undefined> } : {}),
   })
   const outcome: ExecOutcome = {
     command,
@@ -59,7 +60,7 @@ export function spawnDetached(file: string, args: readonly string[], env?: Reado
       cleanup: false,
       stdio: 'ignore',
       reject: false,
-      ...(env !== undefined ? { env: env as Record<string, string | undefined>, extendEnv: false } : {}),
+      ...(env !== undefined ? { env: env as Record<string, string | undefined> } : {}),
     })
     // The result promise settles when the child ends; nobody waits for it.
     child.catch(() => undefined)

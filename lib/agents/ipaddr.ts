@@ -113,13 +113,13 @@ export async function runIpaddr(args: string[], op: string, env: Record<string, 
 }
 
 async function readLinks(ctx: Ctx): Promise<Parsed<Link[]>> {
-  const o = await run(ctx.ipCmd, ['-j', '-4', 'addr', 'show'])
+  const o = await run(ctx.ipCmd, ['-j', '-4', 'addr', 'show'], { env: ctx.env })
   if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
   return parseIpAddrJson(o.stdout.trim())
 }
 
 async function readRoutes(ctx: Ctx): Promise<Parsed<Route[]>> {
-  const o = await run(ctx.ipCmd, ['-j', '-4', 'route', 'show', 'table', 'main'])
+  const o = await run(ctx.ipCmd, ['-j', '-4', 'route', 'show', 'table', 'main'], { env: ctx.env })
   if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
   return parseIpRouteJson(o.stdout.trim())
 }
@@ -169,7 +169,7 @@ async function execute(ctx: Ctx, spec: IpSpec, steps: readonly IpaddrStep[]): Pr
   for (const step of steps) {
     switch (step.type) {
       case 'ip': {
-        const o = await run(ctx.ipCmd, step.argv)
+        const o = await run(ctx.ipCmd, step.argv, { env: ctx.env })
         if (o.exitCode !== 0 || o.failure !== undefined) return `${step.why}: ${describeFailure(o)}`
         ctx.err.push(`INFO:  IPaddr ${step.why}: ip ${step.argv.join(' ')}`)
         break
@@ -218,7 +218,7 @@ async function runHook(ctx: Ctx, name: string, arg: string): Promise<void> {
     return
   }
   // heartbeat 1.x IPaddr: the hook gets the raw spec; its result is only logged.
-  const o = await run(path, [arg], { timeoutMs: 30_000 })
+  const o = await run(path, [arg], { timeoutMs: 30_000, env: ctx.env })
   if (o.exitCode !== 0 || o.failure !== undefined) ctx.err.push(`WARN:  IPaddr hook ${describeFailure(o)}`)
   else ctx.err.push(`INFO:  IPaddr ran ${path} ${arg}`)
 }
@@ -231,7 +231,7 @@ async function startArp(ctx: Ctx, nic: string, ip: string): Promise<void> {
   const argvs = arpingArgvs(nic, ip, pacing.ok ? pacing.pacing : { pairs: 10, intervalMs: 500 })
   const pids: number[] = []
   for (const argv of argvs) {
-    const s = spawnDetached(ctx.arpingCmd, argv)
+    const s = spawnDetached(ctx.arpingCmd, argv, ctx.env)
     if (s.ok) pids.push(s.pid)
     else ctx.err.push(`WARN:  IPaddr gratuitous ARP not sent: ${s.message}`)
   }

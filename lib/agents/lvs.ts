@@ -74,8 +74,8 @@ export async function loadDesiredTable(args: readonly string[], paths: LvsPaths)
   return { ok: false, diagnostics: [], message: `no table: no lvs:: arguments in haresources, no ${paths.rulesFile}, no ${paths.monCf}` }
 }
 
-async function readLiveTable(paths: LvsPaths): Promise<{ ok: true; table: LvsTable } | { ok: false; message: string }> {
-  const o = await run(paths.ipvsadm, ['-S', '-n'])
+async function readLiveTable(paths: LvsPaths, env: Env): Promise<{ ok: true; table: LvsTable } | { ok: false; message: string }> {
+  const o = await run(paths.ipvsadm, ['-S', '-n'], { env })
   if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
   const { table, diagnostics } = parseRules(o.stdout, 'ipvsadm -S -n', 'ipvsadm')
   if (hasErrors(diagnostics)) return { ok: false, message: `cannot read the live table: ${diagnostics.map(formatDiagnostic).join('; ')}` }
@@ -118,7 +118,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
   }
   const table = desired.table
   const summary = table.services.map((s) => `${describeService(s)} (${s.reals.length} real servers)`).join(', ')
-  const live = await readLiveTable(paths)
+  const live = await readLiveTable(paths, env)
   if (!live.ok) {
     err.push(`lvs: ${live.message}`)
     if (op === 'status') {
@@ -142,7 +142,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     const fwd = await enableForwarding(paths)
     if (fwd !== undefined) err.push(`lvs: ${fwd}`)
     for (const argv of planApply(table, live.table)) {
-      const o = await run(paths.ipvsadm, argv)
+      const o = await run(paths.ipvsadm, argv, { env })
       if (o.exitCode !== 0 || o.failure !== undefined) {
         err.push(`lvs: ${describeFailure(o)}`)
         out.push('lvs start failed')
@@ -161,11 +161,11 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
   // stop: the monitor first, so no alert re-adds a server behind our back.
   const m = await monitor.stop({ runDir: paths.runDir, env })
   err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
-  const again = await readLiveTable(paths)
+  const again = await readLiveTable(paths, env)
   const current = again.ok ? again.table : live.table
   let failed = !m.ok
   for (const argv of planRemove(table, current)) {
-    const o = await run(paths.ipvsadm, argv)
+    const o = await run(paths.ipvsadm, argv, { env })
     // "No such service" (255): removed meanwhile; fine for an idempotent stop.
     if ((o.exitCode !== 0 && !o.stderr.includes('No such service')) || o.failure !== undefined) {
       err.push(`lvs: ${describeFailure(o)}`)
