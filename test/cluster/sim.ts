@@ -62,6 +62,8 @@ export class SimCluster {
   readonly trace: TraceEntry[] = []
   /** Every datagram that reached a live receiver, in order. */
   readonly deliveries: Delivery[] = []
+  /** Every copy the network lost (to another node). */
+  readonly lost: Delivery[] = []
   private queue: Array<Delivery & { order: number }> = []
   private order = 0
   private readonly net: NetworkOptions
@@ -217,7 +219,10 @@ export class SimCluster {
       if (to === from && !this.net.hearsItself) continue
       if (to !== from && this.cut.has(`${from}>${to}`)) continue
       for (const link of this.net.linkNames) {
-        if (to !== from && this.netRandom() < this.net.lossRate) continue
+        if (to !== from && this.netRandom() < this.net.lossRate) {
+          this.lost.push({ at: this.now, from, to, link, msg })
+          continue
+        }
         const copies = to !== from && this.netRandom() < this.net.duplicateRate ? 2 : 1
         for (let c = 0; c < copies; c++) {
           const span = this.net.maxDelayMs - this.net.minDelayMs

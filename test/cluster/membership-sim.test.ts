@@ -1,0 +1,314 @@
+// Membership scenarios in virtual time: start-up, death at the deadline, restart, partitions, loss, replays, rexmit, flow control.
+import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { SimCluster, typeOf } from './sim.js'
+import { Membership, type MembershipSnapshot } from '../../lib/cluster/membership.js'
+import type { MembershipAction, MembershipEnv } from '../../lib/cluster/actions.js'
+import { stampControlFields } from '../../lib/cluster/control-fields.js'
+import { rexmitRequestMessage, statusMessage } from '../../lib/cluster/protocol-messages.js'
+import { getString, messageOf, setString, type HaMessage } from '../../lib/wire/message.js'
+
+const timing = { keepaliveMs: 1000, deadtimeMs: 5000, warntimeMs: 2500, initdeadMs: 12000, hopfudge: 1, maxRexmitDelayMs: 250 }
+const hexNum = (s: string | undefined): number => Number.parseInt(s ?? 'NaN', 16)
+const names = (m: HaMessage): string[] => m.fields.map((f) => f.name)
+
+/** Two nodes, beta started 2.5 s after alpha, run until both are settled. */
+function upPair(net: ConstructorParameters<typeof SimCluster>[2] = {}, until = 15000): SimCluster {
+  const sim = new SimCluster(['alpha', 'beta'], timing, { seed: 11, minDelayMs: 1, maxDelayMs: 3, ...net })
+  sim.start('alpha')
+  sim.runUntil(2500)
+  sim.start('beta')
+  sim.runUntil(until)
+  return sim
+}
+const peer = (s: MembershipSnapshot, name: string) => s.nodes.find((n) => n.name === name)
+/**
+ * The last status from `from` that refreshed `to`: arrival time and its dt. A resent old status does
+ * not count (heartbeat ignores a status older by both ts and seq, protocol doc section 3.7).
+ */
+function lastStatusDelivered(sim: SimCluster, from: string, to: string, before: number): { at: number; dtMs: number } | undefined {
+  let best: { at: number; dtMs: number } | undefined
+  let lastTs = 0
+  let lastSeq = 0
+  let gen = 0
+  for (const d of sim.deliveries) {
+    if (d.from !== from || d.to !== to || d.at > before || typeOf(d.msg) !== 'status') continue
+    const [ts, seq, hg] = [hexNum(getString(d.msg, 'ts')), hexNum(getString(d.msg, 'seq')), hexNum(getString(d.msg, 'hg'))]
+    if (hg > gen) [gen, lastTs, lastSeq] = [hg, 0, 0]
+    if (ts < lastTs && seq < lastSeq) continue
+    ;[lastTs, lastSeq] = [ts, seq]
+    best = { at: d.at, dtMs: hexNum(getString(d.msg, 'dt')) }
+  }
+  return best
+}
+
+t.test('two nodes come up and both reach active', async (t) => {
+  // a fixed delay: no reordering, so no "lost packet" warnings either
+  const sim = upPair({ minDelayMs: 2, maxDelayMs: 2 })
+  for (const [me, other] of [['alpha', 'beta'], ['beta', 'alpha']] as const) {
+    const s = sim.core(me).snapshot()
+    t.equal(s.localStatus, 'active', `${me} is active`)
+    t.equal(peer(s, other)?.status, 'active', `${me} sees ${other} active`)
+    t.equal(peer(s, other)?.links[0]?.status, 'up', `${me} sees link ${other}:eth0 up`)
+    t.equal(sim.actions(me, 'comm-up').length, 1, `${me}: comm up once`)
+    const sentTypes = sim.actions(me, 'transmit').map((e) => typeOf(e.action.msg))
+    t.ok(sentTypes.includes('reqnodes') && sentTypes.includes('repnodes'), `${me} asked for and gave the node list`)
+    const first = sim.actions(me, 'transmit')[0]?.action.msg
+    t.same([getString(first ?? { fields: [] }, 'st'), getString(first ?? { fields: [] }, 'dt'), getString(first ?? { fields: [] }, 'seq')], ['init', '1b58', '1'], `${me}: first message is status init, dt = deadtime + 2 s, seq 1`)
+    const complaints = sim.actions(me, 'log').filter((e) => e.action.level !== 'info' && e.action.level !== 'debug')
+    t.same(complaints.map((e) => e.action.text), [], `${me}: no warnings`)
+  }
+  t.same(sim.actions('alpha', 'node-status').map((e) => e.action.status), ['up', 'active'], 'alpha saw beta go up, then active')
+})
+
+t.test('a killed node is declared dead exactly at its deadline, then restarts and rejoins', async (t) => {
+  const sim = upPair({}, 20000)
+  sim.runUntil(20333)
+  sim.kill('beta')
+  sim.runUntil(30000)
+  const death = sim.actions('alpha', 'node-status').find((e) => e.action.node === 'beta' && e.action.status === 'dead')
+  const last = lastStatusDelivered(sim, 'beta', 'alpha', 20333)
+  t.ok(death && last, 'alpha declared beta dead after beta last reached it')
+  if (death && last) {
+    const lateness = death.at - (last.at + last.dtMs)
+    t.comment(`beta's last status reached alpha at ${last.at} ms (dt ${last.dtMs} ms); declared dead at ${death.at} ms; lateness ${lateness} ms`)
+    t.equal(lateness, 0, 'lateness 0 in virtual time')
+  }
+  t.ok(sim.logs('alpha').includes('node beta: is dead'), 'heartbeat wording: "node beta: is dead"')
+  t.ok(sim.logs('alpha').includes('Link beta:eth0 dead.'), 'the link times out too')
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.deadlineMs, undefined, 'no deadline left for a dead node')
+
+  sim.restart('beta')
+  sim.runUntil(45000)
+  t.ok(sim.logs('alpha').includes('Heartbeat restart on node beta'), 'alpha notices the restart')
+  t.same(sim.actions('alpha', 'node-restart').map((e) => e.action.generation), [102], 'with the higher generation')
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'active', 'alpha sees beta active again')
+  t.equal(sim.core('beta').snapshot().localStatus, 'active', 'beta is active')
+  t.equal(peer(sim.core('beta').snapshot(), 'alpha')?.status, 'active', 'beta sees alpha active')
+  t.same(sim.actions('alpha', 'restart-self'), [], 'a restart is not a healed partition')
+})
+
+t.test('a healed partition: both declare the other dead, then restart themselves 2 s after it returns', async (t) => {
+  const sim = upPair({}, 20000)
+  sim.partition('alpha', 'beta', true)
+  sim.runUntil(30000)
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'dead')
+  t.equal(peer(sim.core('beta').snapshot(), 'alpha')?.status, 'dead')
+  sim.partition('alpha', 'beta', false)
+  sim.runUntil(40000)
+  for (const [me, other] of [['alpha', 'beta'], ['beta', 'alpha']] as const) {
+    const logs = sim.logs(me)
+    t.ok(logs.includes(`Cluster node ${other} returning after partition.`), `${me}: "${other} returning after partition"`)
+    t.ok(logs.some((l) => l.startsWith(`Late heartbeat: Node ${other}: interval `) && l.endsWith('(> deadtime)')), `${me}: late heartbeat (> deadtime)`)
+    const back = sim.trace.find((e) => e.node === me && e.action.type === 'log' && e.action.text.startsWith(`Cluster node ${other} returning`))
+    const restart = sim.actions(me, 'restart-self')
+    t.equal(restart.length, 1, `${me} restarts itself once`)
+    t.equal(restart[0]?.action.reason, 'healed-partition')
+    t.equal((restart[0]?.at ?? 0) - (back?.at ?? 0), 2000, `${me}: exactly 2 s after the partition healed`)
+  }
+})
+
+t.test('replayed, old, forged and unknown packets are dropped, counted, and change nothing', async (t) => {
+  const sim = upPair({}, 20000)
+  const early = sim.deliveries.find((d) => d.from === 'beta' && d.to === 'alpha' && typeOf(d.msg) === 'status' && d.at > 5000)
+  const latest = sim.deliveries.filter((d) => d.from === 'beta' && d.to === 'alpha' && typeOf(d.msg) === 'status').pop()
+  if (!early || !latest) throw new Error('no status from beta')
+  const state = (s: MembershipSnapshot) => ({ ...s, counters: undefined, nodes: s.nodes.map((n) => ({ ...n })) })
+  const lowerGen = setString(setString(latest.msg, 'hg', (100).toString(16)), 'seq', (hexNum(getString(latest.msg, 'seq')) + 1).toString(16))
+  const unknown = setString(setString(latest.msg, 'src', 'mallory'), 'srcuuid', 'x')
+  unknown.fields = unknown.fields.filter((f) => f.name !== 'srcuuid')
+  const noTs = { fields: latest.msg.fields.filter((f) => f.name !== 'ts') }
+  const cases: Array<[string, HaMessage, keyof MembershipSnapshot['counters']['dropped']]> = [
+    ['an old status (seq already seen)', early.msg, 'old-seq'],
+    ['a lower generation (replay)', lowerGen, 'replay'],
+    ['an unknown node', unknown, 'unknown-node'],
+    ['no ts field', noTs, 'malformed'],
+  ]
+  for (const [what, msg, reason] of cases) {
+    const before = sim.core('alpha').snapshot()
+    const actions = sim.inject('alpha', msg)
+    const after = sim.core('alpha').snapshot()
+    t.equal(after.counters.dropped[reason] - before.counters.dropped[reason], 1, `${what}: counted as ${reason}`)
+    t.same(state(after), state(before), `${what}: no state change`)
+    t.same(actions.filter((a) => a.type !== 'log'), [], `${what}: no effect but a log line`)
+  }
+  t.ok(sim.logs('alpha').some((l) => l.startsWith('should_drop_message: attempted replay attack [beta]? [gen = 100, curgen = 101]')), 'replay logged as heartbeat does')
+  t.ok(sim.logs('alpha').includes('process_status_message: bad node [mallory] in message'), 'unknown node logged as heartbeat does')
+  sim.runUntil(30000)
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'active', 'beta still active afterwards')
+})
+
+t.test('30% loss, deadtime = 5 x keepalive, 2 virtual minutes: retransmission recovers losses; only deadtime/keepalive lost statuses in a row can kill', async (t) => {
+  const rows: string[] = []
+  let runsWithoutDeath = 0
+  const seeds = [1, 2, 3, 4, 5, 6, 7, 8]
+  for (const seed of seeds) {
+    const sim = upPair({ seed, lossRate: 0.3 }, 20000)
+    const start = sim.now
+    const sentProbes: number[] = []
+    for (let at = start; at < start + 120000; at += 3000) {
+      sim.runUntil(at)
+      sentProbes.push(at)
+      sim.send('alpha', messageOf([['t', 'probe'], ['n', String(at)]]))
+    }
+    sim.runUntil(start + 121000)
+    const a = sim.core('alpha').snapshot().counters
+    const b = sim.core('beta').snapshot().counters
+    t.ok(b.lostPackets > 0 && b.rexmitRequestsSent > 0 && a.retransmissions > 0 && b.recovered > 0, `seed ${seed}: beta asked alpha to resend, alpha did`)
+    t.ok(a.lostPackets > 0 && a.rexmitRequestsSent > 0 && b.retransmissions > 0 && a.recovered > 0, `seed ${seed}: alpha asked beta to resend, beta did`)
+
+    const deaths = ['alpha', 'beta'].flatMap((n) => sim.actions(n, 'node-status').filter((e) => e.action.status === 'dead').map((e) => ({ ...e, node: n })))
+    for (const d of deaths) {
+      const last = lastStatusDelivered(sim, d.action.node, d.node, d.at)
+      t.equal(d.at, (last?.at ?? NaN) + (last?.dtMs ?? NaN), `seed ${seed}: ${d.node} declared ${d.action.node} dead only after a full dt without a status`)
+    }
+    // With deadtime = 5 x keepalive the 5th status after the last one heard is sent right at the deadline,
+    // so 4 lost in a row can kill (any jitter makes the 5th late); 3 or fewer must never kill a node.
+    const longestLostRun = (from: string, to: string): number => {
+      const lost = new Set(sim.lost.filter((l) => l.from === from && l.to === to && typeOf(l.msg) === 'status').map((l) => getString(l.msg, 'seq')))
+      let run = 0
+      let best = 0
+      for (const e of sim.actions(from, 'transmit').filter((e) => e.at >= start && typeOf(e.action.msg) === 'status' && !e.action.retransmission)) {
+        run = lost.has(getString(e.action.msg, 'seq')) ? run + 1 : 0
+        best = Math.max(best, run)
+      }
+      return best
+    }
+    const limit = timing.deadtimeMs / timing.keepaliveMs
+    for (const [from, to] of [['alpha', 'beta'], ['beta', 'alpha']] as const) {
+      const run = longestLostRun(from, to)
+      const killed = deaths.filter((d) => d.node === to && d.action.node === from).length
+      if (run < limit - 1) t.equal(killed, 0, `seed ${seed}: at most ${run} statuses ${from}->${to} lost in a row: no false death`)
+      rows.push(`seed ${seed} ${from}->${to}: lost ${sim.lost.filter((l) => l.from === from && l.to === to).length}, longest status run ${run}, deaths ${killed}`)
+    }
+    if (deaths.length === 0) {
+      runsWithoutDeath++
+      const delivered = sim.actions('beta', 'deliver').filter((e) => typeOf(e.action.msg) === 'probe').map((e) => Number(getString(e.action.msg, 'n')))
+      t.same(delivered.slice().sort((x, y) => x - y), sentProbes, `seed ${seed}: every upper-layer message reached beta exactly once`)
+    }
+    rows.push(`seed ${seed}: alpha lost ${a.lostPackets} asked ${a.rexmitRequestsSent} resent ${a.retransmissions} recovered ${a.recovered}; beta lost ${b.lostPackets} asked ${b.rexmitRequestsSent} resent ${b.retransmissions} recovered ${b.recovered}`)
+  }
+  for (const r of rows) t.comment(r)
+  t.comment(`${runsWithoutDeath}/${seeds.length} two-minute runs without a false death (3.0.6 semantics: only status messages prove liveness)`)
+  t.ok(runsWithoutDeath > 0, 'runs that never lose deadtime/keepalive - 1 statuses in a row see no death')
+})
+
+t.test('a gap is re-requested after 50..250 ms and resent verbatim', async (t) => {
+  const sim = upPair({}, 20000)
+  sim.dropOnce.push({ from: 'alpha', match: (m) => typeOf(m) === 'probe' })
+  sim.send('alpha', messageOf([['t', 'probe'], ['n', '1']]))
+  const original = sim.actions('alpha', 'transmit').filter((e) => typeOf(e.action.msg) === 'probe')[0]?.action.msg
+  const seq = Number.parseInt(getString(original ?? { fields: [] }, 'seq') ?? '', 16)
+  sim.runUntil(23000)
+  const gapLog = sim.trace.find((e) => e.node === 'beta' && e.action.type === 'log' && e.action.text.startsWith('1 lost packet(s) for [alpha]'))
+  t.ok(gapLog && gapLog.action.type === 'log' && gapLog.action.text === `1 lost packet(s) for [alpha] [${seq - 1}:${seq + 1}]`, 'gap logged in heartbeat wording (decimal seqs)')
+  const request = sim.actions('beta', 'transmit').find((e) => typeOf(e.action.msg) === 'NS_rexmit')
+  t.ok(request, 'beta asked')
+  if (request && gapLog) {
+    const delay = request.at - gapLog.at
+    t.ok(delay >= 50 && delay <= 250, `after ${delay} ms (heartbeat: random in [50, max_rexmit_delay])`)
+    t.same(names(request.action.msg), ['t', 'dest', 'firstseq', 'lastseq', 'destuuid', 'src', 'srcuuid', 'hg', 'ts', 'ttl'], 'NS_rexmit field order')
+    t.same([getString(request.action.msg, 'firstseq'), getString(request.action.msg, 'lastseq')], [String(seq), String(seq)], 'firstseq = lastseq, decimal')
+  }
+  const resent = sim.actions('alpha', 'transmit').find((e) => e.action.retransmission)
+  t.same(resent?.action.msg, original, 'alpha resent the stored message verbatim (same seq, ts)')
+  t.equal(sim.actions('beta', 'deliver').filter((e) => typeOf(e.action.msg) === 'probe').length, 1, 'delivered once')
+  t.ok(sim.logs('beta').includes('No pkts missing from alpha!'))
+  t.same(peer(sim.core('beta').snapshot(), 'alpha')?.missing, [])
+})
+
+/** A lone core with a scripted peer, for exact message-level checks. */
+function lone(extra: Partial<ConstructorParameters<typeof Membership>[0]> = {}) {
+  const env: MembershipEnv = { wallSec: 1_800_000_000, loadavg: '0.00 0.00 0.00 1/1 1' }
+  const core = new Membership({ ...timing, localNode: 'alpha', nodes: ['alpha', 'beta'], generation: 7, uuid: Buffer.alloc(16, 1), linkNames: ['eth0'], random: () => 0.5, ...extra })
+  const betaId = { node: 'beta', uuid: Buffer.alloc(16, 2), generation: 9, ttl: 3 }
+  let betaSeq = 0
+  const fromBeta = (m: HaMessage): HaMessage => stampControlFields(m, betaId, typeOf(m).startsWith('NS_') ? undefined : ++betaSeq, env, Buffer.alloc(16, 1))
+  return { core, env, fromBeta }
+}
+const transmitted = (as: MembershipAction[]) => as.flatMap((a) => (a.type === 'transmit' ? [a] : []))
+
+t.test('NS_rexmit served from history: the newest is resent, too old gets a NAK, beyond the newest is logged', async (t) => {
+  const { core, env, fromBeta } = lone()
+  core.start(0, env)
+  for (let i = 0; i < 600; i++) core.send(messageOf([['t', 'bulk']]), 10, env)
+  const hi = core.snapshot().lastSentSeq
+  // (hearing beta also brings links up, so a reqnodes goes out too: look at retransmissions only)
+  const resends = (as: MembershipAction[]) => transmitted(as).filter((a) => a.retransmission)
+  const newest = resends(core.receive(fromBeta(rexmitRequestMessage('alpha', hi)), 'eth0', 20, env))
+  t.equal(newest.length, 1, 'the newest message is resent (3.0.6 NAKs it: an off-by-one we do not copy)')
+  t.equal(getString(newest[0]?.msg ?? { fields: [] }, 'seq'), hi.toString(16))
+  t.equal(newest[0]?.retransmission, true)
+  const again = resends(core.receive(fromBeta(rexmitRequestMessage('alpha', hi)), 'eth0', 30, env))
+  t.same(again, [], 'not resent twice within max_rexmit_delay - 10 ms')
+  const tooOld = core.receive(fromBeta(rexmitRequestMessage('alpha', 5)), 'eth0', 40, env)
+  const nak = transmitted(tooOld).find((a) => typeOf(a.msg) === 'NS_nak_rexmit')?.msg
+  t.same(names(nak ?? { fields: [] }), ['t', 'firstseq', 'dest', 'info', 'destuuid', 'src', 'srcuuid', 'hg', 'ts', 'ttl'], 'NS_nak_rexmit field order')
+  t.same([getString(nak ?? { fields: [] }, 'firstseq'), getString(nak ?? { fields: [] }, 'info')], ['5', 'seqno too low'])
+  t.ok(tooOld.some((a) => a.type === 'log' && a.text === 'Cannot rexmit pkt 5 for beta: seqno too low'))
+  const hiNow = core.snapshot().lastSentSeq
+  const tooHigh = core.receive(fromBeta(rexmitRequestMessage('alpha', hiNow + 10)), 'eth0', 50, env)
+  t.ok(tooHigh.some((a) => a.type === 'log' && a.text === `Rexmit of seq ${hiNow + 10} requested. ${hiNow} is max.`))
+  t.equal(core.snapshot().counters.naksSent, 1)
+})
+
+t.test('acks: NS_ackmsg has 3.0.6 field order and is sent for seqs ending in the ack trigger', async (t) => {
+  const { core, env, fromBeta } = lone({ random: () => 0.35 }) // ack trigger 3 for both nodes
+  core.start(0, env)
+  let acked: string[] = []
+  for (let i = 1; i <= 14; i++) {
+    const out = transmitted(core.receive(fromBeta(statusMessage('up', 5000, true)), 'eth0', 100 * i, env))
+    acked = acked.concat(out.filter((a) => typeOf(a.msg) === 'NS_ackmsg' && getString(a.msg, 'dest') === 'beta').map((a) => getString(a.msg, 'ackseq') ?? ''))
+    const ack = out.find((a) => typeOf(a.msg) === 'NS_ackmsg' && getString(a.msg, 'dest') === 'beta')
+    if (ack) t.same(names(ack.msg), ['t', 'dest', 'ackseq', 'destuuid', 'src', 'srcuuid', 'hg', 'ts', 'ttl'], 'NS_ackmsg field order')
+  }
+  t.same(acked, ['3', 'd'], 'seq 3 and 13 (0xd) acked, hex')
+})
+
+t.test('a status without `protocol` switches flow control off: no protocol, no acks, no reqnodes', async (t) => {
+  const { core, env, fromBeta } = lone({ random: () => 0.05 })
+  core.start(0, env)
+  const out = core.receive(fromBeta(statusMessage('up', 5000, false)), 'eth0', 100, env)
+  t.ok(out.some((a) => a.type === 'log' && a.text === 'flow control disabled due to different version heartbeat'))
+  t.ok(out.some((a) => a.type === 'comm-up'), 'comm up at links up, without reqnodes')
+  t.notOk(transmitted(out).some((a) => typeOf(a.msg) === 'reqnodes' || typeOf(a.msg) === 'NS_ackmsg'))
+  const status = transmitted(core.tick(1000, env)).find((a) => typeOf(a.msg) === 'status')
+  t.same(names(status?.msg ?? { fields: [] }), ['t', 'st', 'dt', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl'], 'status without protocol')
+  t.equal(core.snapshot().flowControl, false)
+})
+
+t.test('two media: every message arrives twice, duplicates dropped, both links up', async (t) => {
+  const sim = upPair({ linkNames: ['eth0', 'eth1'] }, 15000)
+  sim.send('alpha', messageOf([['t', 'probe'], ['dest', 'beta']]))
+  sim.runUntil(16000)
+  const s = sim.core('beta').snapshot()
+  t.same(peer(s, 'alpha')?.links.map((l) => `${l.name}:${l.status}`), ['eth0:up', 'eth1:up'])
+  t.ok(s.counters.duplicates > 10, `duplicates dropped (${s.counters.duplicates})`)
+  const probe = sim.actions('beta', 'deliver').filter((e) => typeOf(e.action.msg) === 'probe')
+  t.equal(probe.length, 1, 'delivered once')
+  t.same(names(probe[0]?.action.msg ?? { fields: [] }), ['t', 'dest', 'destuuid', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl'], 'upper-layer message: control fields after its own, destuuid for a known dest')
+})
+
+t.test('late heartbeats are warned about; a stalled loop means no local heartbeat and a restart', async (t) => {
+  const sim = upPair({}, 20000)
+  sim.dropOnce.push({ from: 'beta', match: (m) => typeOf(m) === 'status' }, { from: 'beta', match: (m) => typeOf(m) === 'status' })
+  sim.runUntil(25000)
+  t.ok(sim.logs('alpha').some((l) => /^Late heartbeat: Node beta: interval 3\d\d\d ms$/.test(l)), 'warntime exceeded: "Late heartbeat: Node beta: interval N ms"')
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'active', 'but beta is alive')
+
+  const { core, env } = lone()
+  core.start(0, env)
+  const stalled = core.tick(20000, env)
+  t.ok(stalled.some((a) => a.type === 'log' && a.text === 'No local heartbeat. Forcing restart.'))
+  t.same(stalled.filter((a) => a.type === 'restart-self'), [{ type: 'restart-self', reason: 'no-local-heartbeat' }])
+  t.ok((core.nextDeadline() ?? 0) > 20000, 'and it does not spin on a past deadline')
+})
+
+t.test('the core is pure: no I/O, no clocks, no timers in lib/cluster', async (t) => {
+  const dir = fileURLToPath(new URL('../../lib/cluster/', import.meta.url))
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(dir + f, 'utf8')
+    t.notMatch(text, /node:(fs|net|dgram|child_process)|from 'execa'|Date\.now|setTimeout|setInterval|performance\./, f)
+  }
+})
