@@ -312,3 +312,27 @@ t.test('the core is pure: no I/O, no clocks, no timers in lib/cluster', async (t
     t.notMatch(text, /node:(fs|net|dgram|child_process)|from 'execa'|Date\.now|setTimeout|setInterval|performance\./, f)
   }
 })
+
+t.test('edge cases: C number parsing, a gap beyond 250 resets tracking, bad config is a thrown programmer error', async (t) => {
+  const { scanHex, atoi } = await import('../../lib/cluster/c-numbers.js')
+  t.same([scanHex('1b58'), scanHex(' 0x1F'), scanHex('12zz'), scanHex('zz'), scanHex(undefined)], [7000, 31, 18, undefined, undefined], 'sscanf %lx')
+  t.same([atoi('41'), atoi(' 7abc'), atoi('x'), atoi(undefined)], [41, 7, 0, 0], 'atoi')
+
+  const { core, env, fromBeta } = lone()
+  core.start(0, env)
+  core.receive(fromBeta(statusMessage('up', 5000, true)), 'eth0', 10, env)
+  const far = setString(fromBeta(statusMessage('up', 5000, true)), 'seq', (400).toString(16))
+  const out = core.receive(far, 'eth0', 20, env)
+  const texts = out.flatMap((a) => (a.type === 'log' ? [a.text] : []))
+  t.ok(texts.includes('398 lost packet(s) for [beta] [1:400]') && texts.includes('lost a lot of packets!'), 'logged as heartbeat does')
+  const b = peer(core.snapshot(), 'beta')
+  t.same([b?.lastSeq, b?.missing], [400, []], 'tracking restarts at the new seq, nothing requested')
+  const nak = core.receive(fromBeta(messageOf([['t', 'NS_nak_rexmit'], ['firstseq', 'zz'], ['dest', 'alpha']])), 'eth0', 30, env)
+  t.ok(nak.some((a) => a.type === 'log' && a.text === 'should_drop_message: bad nak seq number'))
+
+  const base = { ...timing, localNode: 'alpha', nodes: ['alpha', 'beta'], generation: 1, uuid: Buffer.alloc(16), linkNames: ['eth0'], random: () => 0 }
+  t.throws(() => new Membership({ ...base, localNode: 'Alpha' }), /localNode "Alpha"/)
+  t.throws(() => new Membership({ ...base, nodes: ['beta'] }), /must contain localNode/)
+  t.throws(() => new Membership({ ...base, uuid: Buffer.alloc(4) }), /16 bytes, got 4/)
+  t.throws(() => new Membership({ ...base, keepaliveMs: 0 }), /keepaliveMs must be > 0/)
+})
