@@ -12,6 +12,13 @@ const B = (s: string): Buffer => Buffer.from(s, 'latin1')
 /** One netstring field with its length computed: `LEN:payload,`. */
 const nf = (payload: string): string => `${Buffer.byteLength(payload, 'latin1')}:${payload},`
 
+/** A struct nested `depth` levels deep. */
+function nested(depth: number): string {
+  let inner = '###\n8:(0)t=abc,%%%\n'
+  for (let i = 0; i < depth; i++) inner = `###\n${nf(`(2)s=${inner}`)}%%%\n`
+  return inner
+}
+
 const junk = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 151 + 7) % 256))
 const bigField = `(0)pad=${'x'.repeat(MAX_DATAGRAM_BYTES)}`
 
@@ -47,6 +54,9 @@ const table: Array<[string, Buffer, DecodeErrorCode, RegExp]> = [
   ['trailer index 16', signNetstring('###\n8:(0)t=abc,%%%\n', 16, 'sha1', 'HI!'), 'unknown-key-index', /key index 16/],
   ['trailer index -1', signNetstring('###\n8:(0)t=abc,%%%\n', -1, 'sha1', 'HI!'), 'unknown-key-index', /key index -1/],
   ['malformed nested struct', sign(`###\n${nf('(2)s=###\n4:t=ab,%%%\n')}%%%\n`), 'bad-value', /struct field "s".*type prefix/],
+  ['struct with bytes after its end marker', sign(`###\n${nf('(2)s=###\n%%%\nextra')}%%%\n`), 'bad-value', /bytes after its "%%%\\n"/],
+  ['structs nested too deep', sign(nested(12)), 'bad-value', /nests deeper than 10 levels/],
+  ['trailer longer than heartbeat reads', B(`###\n%%%\n${nf(`1 ${'a'.repeat(6000)}`)}`), 'bad-auth', /more than heartbeat reads/],
   ['classic: CRLF start', B('>>>\r\nt=x\r\n<<<\r\n'), 'bad-start', /CRLF/],
   ['classic: line without =', B('>>>\nt=x\nnonsense\n<<<\n'), 'bad-field', /no '='/],
   ['classic: (0) prefix', B('>>>\n(0)t=x\n<<<\n'), 'bad-type', /\(0\)/],
