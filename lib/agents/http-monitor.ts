@@ -159,7 +159,8 @@ export interface MonitorOutcome {
 export async function runHttpMonitor(argv: readonly string[], signal?: AbortSignal): Promise<MonitorOutcome> {
   const parsed = parseHttpMonitorArgs(argv)
   if (!parsed.ok) {
-    const hosts = argv.filter((a) => /^[\w.:-]+$/.test(a) && !a.startsWith('-'))
+    // The hosts are the words that are neither options nor option values.
+    const hosts = argv.filter((a, i) => !a.startsWith('-') && !/^-[ptuam]$/.test(argv[i - 1] ?? ''))
     return { exitCode: 1, output: `${hosts.join(' ')}\nhttp.monitor: ${parsed.message}\n` }
   }
   const o = parsed.options
