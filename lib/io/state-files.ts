@@ -1,0 +1,120 @@
+// heartbeat's state on disk: hb_generation, hb_uuid, /etc/ha.d/nodeinfo, and the node name they imply.
+
+import { open, readFile, rename, mkdir, unlink } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import { dirname, join } from 'node:path'
+
+export const GENERATION_FILE = 'hb_generation'
+export const UUID_FILE = 'hb_uuid'
+export const NODEINFO_FILE = 'nodeinfo'
+
+/** hb_generation's format (heartbeat.c): the number right-aligned in 15 columns, then a newline. */
+export function formatGeneration(generation: number): string {
+  return `${String(generation).padStart(15, ' ')}\n`
+}
+
+/** The number in an hb_generation file, or undefined when the text is not one. */
+export function parseGeneration(text: string): number | undefined {
+  const t = text.trim()
+  if (!/^\d{1,15}$/.test(t)) return undefined
+  const n = Number(t)
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
+/** Write a file so a crash leaves the old or the new content, never a torn one: temp, fsync, rename, fsync dir. */
+export async function writeFileDurably(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  const tmp = `${path}.tmp.${process.pid}`
+  const fh = await open(tmp, 'w', mode)
+  try {
+    await fh.writeFile(data)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  try {
+    await rename(tmp, path)
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined)
+    throw err
+  }
+  // The rename itself must reach the disk too.
+  const dir = await open(dirname(path), 'r')
+  try {
+    await dir.sync()
+  } finally {
+    await dir.close()
+  }
+}
+
+export interface GenerationResult {
+  generation: number
+  /** The generation read from the file, if there was a readable one. */
+  previous: number | undefined
+}
+
+/**
+ * hbgenmethod file (heartbeat.c IncrGeneration): read hb_generation, add one, write it back with
+ * fsync before anything is sent. A missing or unreadable file starts from the clock (time(2) + 1),
+ * which is what 3.0.6 logs as "No Previous generation - starting at N".
+ * hbgenmethod time: time(2) at every start, nothing written.
+ */
+export async function nextGeneration(stateDir: string, nowSec: number, method: 'file' | 'time' = 'file'): Promise<GenerationResult> {
+  const wall = Math.floor(nowSec)
+  if (method === 'time') return { generation: wall, previous: undefined }
+  const path = join(stateDir, GENERATION_FILE)
+  let previous: number | undefined
+  try {
+    previous = parseGeneration(await readFile(path, 'latin1'))
+  } catch {
+    previous = undefined
+  }
+  const generation = previous === undefined ? wall + 1 : previous + 1
+  await writeFileDurably(path, formatGeneration(generation), 0o644)
+  return { generation, previous }
+}
+
+export interface UuidResult {
+  uuid: Buffer
+  created: boolean
+}
+
+/** hb_uuid: 16 raw bytes. Reuse a well-formed file; otherwise create a random (v4) uuid and save it. */
+export async function loadOrCreateUuid(stateDir: string): Promise<UuidResult> {
+  const path = join(stateDir, UUID_FILE)
+  try {
+    const bytes = await readFile(path)
+    if (bytes.length === 16) return { uuid: bytes, created: false }
+  } catch {
+    // missing: create below
+  }
+  const uuid = Buffer.from(randomUUID().replaceAll('-', ''), 'hex')
+  await writeFileDurably(path, uuid, 0o644)
+  return { uuid, created: true }
+}
+
+/** uuid bytes as heartbeat logs them (uuid_unparse, lowercase with dashes). */
+export function formatUuid(uuid: Buffer): string {
+  const h = uuid.toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
+}
+
+/** First line of /etc/ha.d/nodeinfo (heartbeat's override of uname -n), or undefined. */
+export async function readNodeInfo(haDir: string): Promise<string | undefined> {
+  try {
+    const text = await readFile(join(haDir, NODEINFO_FILE), 'latin1')
+    const first = text.split('\n')[0]?.trim() ?? ''
+    return first === '' ? undefined : first
+  } catch {
+    return undefined
+  }
+}
+
+/** Our node name: HBTS_NODE_NAME, else nodeinfo, else uname -n; lowercased as heartbeat sends `src`. */
+export async function resolveNodeName(opts: { haDir: string; explicit?: string | undefined; env?: Readonly<Record<string, string | undefined>> }): Promise<string> {
+  const fromEnv = opts.explicit ?? opts.env?.HBTS_NODE_NAME
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim().toLowerCase()
+  const info = await readNodeInfo(opts.haDir)
+  return (info ?? hostname()).toLowerCase()
+}
