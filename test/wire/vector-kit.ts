@@ -1,7 +1,9 @@
 // Test kit: the captured 3.0.6 vectors under test/fixtures/vectors, with each scenario's keys.
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AuthKeys, AuthMethod } from '../../lib/wire/auth-keys.js'
+import type { AuthKeys } from '../../lib/wire/auth-keys.js'
+import { parseAuthkeys } from '../../lib/config/authkeys.js'
+import { formatDiagnostic } from '../../lib/config/diagnostics.js'
 
 export const VECTORS_DIR = new URL('../fixtures/vectors/', import.meta.url).pathname
 
@@ -14,28 +16,18 @@ export interface VectorPacket {
   trailerAuth: string
 }
 
-/** A deliberately tiny authkeys(5) reader for tests (the real one lives in lib/config). */
-export function authkeysOf(text: string): AuthKeys {
-  let active = -1
-  const keys = new Map<number, { method: AuthMethod; key: Buffer }>()
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').trim()
-    if (!line) continue
-    const words = line.split(/\s+/)
-    if (words[0] === 'auth') active = Number(words[1])
-    else keys.set(Number(words[0]), { method: words[1] as AuthMethod, key: Buffer.from(words[2] ?? '', 'latin1') })
-  }
-  return { active, keys }
-}
-
 export function scenarios(): string[] {
   return readdirSync(VECTORS_DIR)
     .filter((d) => existsSync(join(VECTORS_DIR, d, 'packets.json')))
     .sort()
 }
 
+/** The scenario's config/authkeys through the real reader. Mode 0600 is passed because git keeps no such bits. */
 export function scenarioKeys(scenario: string): AuthKeys {
-  return authkeysOf(readFileSync(join(VECTORS_DIR, scenario, 'config', 'authkeys'), 'latin1'))
+  const path = join(VECTORS_DIR, scenario, 'config', 'authkeys')
+  const { keys, diagnostics } = parseAuthkeys(readFileSync(path, 'latin1'), path, 0o600)
+  if (!keys) throw new Error(`${path}: ${diagnostics.map(formatDiagnostic).join('; ')}`)
+  return keys
 }
 
 export function scenarioPackets(scenario: string): VectorPacket[] {
