@@ -3,18 +3,24 @@
 /** Edit distance: insert, delete, substitute and swap two neighbours each cost 1 (optimal string alignment). */
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0
-  let before: number[] = []
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  const width = b.length + 1
+  let before = new Int32Array(width)
+  let previous = new Int32Array(width)
+  let current = new Int32Array(width)
+  for (let j = 0; j < width; j++) previous[j] = j
   for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      let d = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] ?? 0) + 1)
+    current[0] = i
+    const ai = a.charCodeAt(i - 1)
+    for (let j = 1; j < width; j++) {
+      const bj = b.charCodeAt(j - 1)
+      let d = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (ai === bj ? 0 : 1))
+      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === bj) d = Math.min(d, (before[j - 2] ?? 0) + 1)
       current[j] = d
     }
+    const spare = before
     before = previous
     previous = current
+    current = spare
   }
   return previous[b.length] ?? 0
 }
@@ -26,19 +32,33 @@ export function editDistance(a: string, b: string): number {
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   if (word.length > 64) return undefined
   const lower = word.toLowerCase()
-  const byCase = candidates.find((c) => c.toLowerCase() === lower)
-  if (byCase !== undefined) return byCase
+  const lowered = lowerCase(candidates)
+  const byCase = lowered.indexOf(lower)
+  if (byCase >= 0) return candidates[byCase]
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)))
   let best: string | undefined
   let bestDistance = limit + 1
-  for (const candidate of candidates) {
-    const d = editDistance(lower, candidate.toLowerCase())
+  for (const [i, candidate] of lowered.entries()) {
+    // the distance is at least the difference in length
+    if (Math.abs(candidate.length - lower.length) >= bestDistance) continue
+    const d = editDistance(lower, candidate)
     if (d < bestDistance) {
-      best = candidate
+      best = candidates[i]
       bestDistance = d
     }
   }
   return best
+}
+
+const loweredLists = new WeakMap<readonly string[], string[]>()
+
+function lowerCase(candidates: readonly string[]): string[] {
+  let lowered = loweredLists.get(candidates)
+  if (lowered === undefined) {
+    lowered = candidates.map((c) => c.toLowerCase())
+    loweredLists.set(candidates, lowered)
+  }
+  return lowered
 }
 
 /** ` (did you mean "x"?)` or the empty string. */

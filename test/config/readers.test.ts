@@ -212,3 +212,13 @@ t.test('haresources: continuation, comments, forms', async (t) => {
   t.same(parseIpaddrSpec('10.0.0.5/255.255.255.192/10.0.0.63'), { ok: true, value: { ip: '10.0.0.5', cidrBits: 26, netmask: '255.255.255.192', broadcast: '10.0.0.63' } })
   t.equal(parseIpaddrSpec('10.0.0.5/255.0.255.0').ok, false, 'a non-contiguous mask is refused')
 })
+
+t.test('fuzzing: no exception escapes a reader', async (t) => {
+  const { fuzzReaders } = await import('../../bench/fuzz-config.js')
+  const first = fuzzReaders(2000, 20011)
+  t.equal(first.cases, 2000)
+  t.same(first.failures, [], 'random and mutated ha.cf, authkeys, haresources and mon.cf text never throws')
+  const again = fuzzReaders(50, 7)
+  const same = fuzzReaders(50, 7)
+  t.same(again, same, 'a seed gives the same run')
+})
