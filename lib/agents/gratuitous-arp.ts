@@ -29,17 +29,25 @@ export function arpPacingFromEnv(env: Readonly<Record<string, string | undefined
   return { ok: true, pacing }
 }
 
+export interface ArpSend {
+  /** Offset from the start of the burst. */
+  atMs: number
+  /** arping arguments for one frame. */
+  argv: string[]
+}
+
 /**
- * Two arping runs started together: `-U` sends the unsolicited requests, `-A` the replies, so each
- * round is a request+reply pair like send_arp's, the first round at once. Sender and target IP are
- * both the service address; the source MAC is the interface's.
+ * send_arp's pattern (heartbeat-protocol §11.4) with iputils arping, one frame per run: each pair
+ * is a request (`-U`), then half an interval later a reply (`-A`); pairs one interval apart, the
+ * first at once. Sender and target IP are the service address, the source MAC the interface's.
+ * We pace ourselves because arping's own `-i` takes whole seconds only.
  */
-export function arpingArgvs(nic: string, ip: string, pacing: ArpPacing): string[][] {
-  if (pacing.pairs === 0) return []
-  const seconds = (pacing.intervalMs / 1000).toString()
-  const common = ['-c', String(pacing.pairs), '-i', seconds, '-I', nic, ip]
-  return [
-    ['-q', '-U', ...common],
-    ['-q', '-A', ...common],
-  ]
+export function arpSchedule(nic: string, ip: string, pacing: ArpPacing): ArpSend[] {
+  const out: ArpSend[] = []
+  for (let k = 0; k < pacing.pairs; k++) {
+    const at = k * pacing.intervalMs
+    out.push({ atMs: at, argv: ['-q', '-U', '-c', '1', '-I', nic, ip] })
+    out.push({ atMs: at + Math.floor(pacing.intervalMs / 2), argv: ['-q', '-A', '-c', '1', '-I', nic, ip] })
+  }
+  return out
 }

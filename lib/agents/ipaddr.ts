@@ -3,10 +3,11 @@
 import { constants } from 'node:fs'
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { daemonPaths } from '../daemon/paths.js'
 import { describeFailure, run, spawnDetached } from './agent-exec.js'
 import { ARP_ANNOUNCE_KEY, ARP_IGNORE_KEY, type ArpSysctls } from './arp-suppression.js'
-import { arpingArgvs, arpPacingFromEnv } from './gratuitous-arp.js'
+import { arpPacingFromEnv, HEARTBEAT_ARP_PACING } from './gratuitous-arp.js'
 import { parseIpSpec, type IpSpec } from './ip-spec.js'
 import { parseIpAddrJson, parseIpRouteJson, type Link, type Parsed, type Route } from './ip-state.js'
 import { planStart, planStatus, planStop, type HostView, type IpaddrStep, type LoRecord } from './ipaddr-plan.js'
@@ -223,23 +224,22 @@ async function runHook(ctx: Ctx, name: string, arg: string): Promise<void> {
   else ctx.err.push(`INFO:  IPaddr ran ${path} ${arg}`)
 }
 
+const ARP_BURST = fileURLToPath(new URL('./arp-burst.js', import.meta.url))
+
 async function startArp(ctx: Ctx, nic: string, ip: string): Promise<void> {
   const pacing = arpPacingFromEnv(ctx.env)
-  if (!pacing.ok) {
-    ctx.err.push(`WARN:  IPaddr ${pacing.message}; using heartbeat's 10 pairs at 500 ms`)
+  if (!pacing.ok) ctx.err.push(`WARN:  IPaddr ${pacing.message}; using heartbeat's 10 pairs at 500 ms`)
+  const p = pacing.ok ? pacing.pacing : HEARTBEAT_ARP_PACING
+  if (p.pairs === 0) return
+  // Its own process group, so stop can end the pacer and any arping it is running at once.
+  const s = spawnDetached(process.execPath, [ARP_BURST, ctx.arpingCmd, nic, ip, String(p.pairs), String(p.intervalMs)], ctx.env)
+  if (!s.ok) {
+    ctx.err.push(`WARN:  IPaddr gratuitous ARP not sent: ${s.message}`)
+    return
   }
-  const argvs = arpingArgvs(nic, ip, pacing.ok ? pacing.pacing : { pairs: 10, intervalMs: 500 })
-  const pids: number[] = []
-  for (const argv of argvs) {
-    const s = spawnDetached(ctx.arpingCmd, argv, ctx.env)
-    if (s.ok) pids.push(s.pid)
-    else ctx.err.push(`WARN:  IPaddr gratuitous ARP not sent: ${s.message}`)
-  }
-  if (pids.length > 0) {
-    await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 })
-    await writeFile(arpPidPath(ctx, ip), `${pids.join('\n')}\n`)
-    ctx.err.push(`INFO:  IPaddr gratuitous ARP for ${ip} on ${nic} in the background (pids ${pids.join(', ')})`)
-  }
+  await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 })
+  await writeFile(arpPidPath(ctx, ip), `${s.pid}\n`)
+  ctx.err.push(`INFO:  IPaddr gratuitous ARP for ${ip} on ${nic}: ${p.pairs} request+reply pairs every ${p.intervalMs} ms in the background (pid ${s.pid})`)
 }
 
 async function stopArp(ctx: Ctx, ip: string): Promise<void> {
@@ -252,16 +252,16 @@ async function stopArp(ctx: Ctx, ip: string): Promise<void> {
   for (const line of text.split('\n')) {
     const pid = Number(line.trim())
     if (!Number.isInteger(pid) || pid <= 1) continue
-    // Only a pid that is still our arping for this address: pids are reused.
+    // Only a pid that is still our burst for this address: pids are reused.
     let cmdline = ''
     try {
       cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ')
     } catch {
       continue
     }
-    if (!cmdline.includes('arping') || !cmdline.includes(ip)) continue
+    if (!cmdline.includes('arp-burst') || !cmdline.includes(ip)) continue
     try {
-      process.kill(pid, 'SIGTERM')
+      process.kill(-pid, 'SIGTERM')
     } catch {
       // already gone
     }

@@ -72,7 +72,7 @@ function realPort(forwarding: Forwarding, given: number | undefined, servicePort
 }
 
 /**
- * haresources form (documented in man/lvs.8 and the README):
+ * haresources form (documented in man/lvs.8):
  *   lvs::[udp/]VIP:PORT::SCHEDULER::REAL[,REAL…][::dr|nat|tun]
  * with REAL = addr[:port][@weight]; e.g. `lvs::129.254.203.149:80::rr::129.254.203.146,129.254.203.147`.
  * The forwarding word defaults to dr (ipvsadm's -g), each weight to 1.

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { parseHiddenShellLine, translateHiddenWrite, arpSuppressionWrites } from '../../lib/agents/arp-suppression.js'
 import { chooseRoute, findInterface } from '../../lib/agents/find-interface.js'
-import { arpingArgvs, arpPacingFromEnv, HEARTBEAT_ARP_PACING } from '../../lib/agents/gratuitous-arp.js'
+import { arpSchedule, arpPacingFromEnv, HEARTBEAT_ARP_PACING } from '../../lib/agents/gratuitous-arp.js'
 import { parseIpSpec, type IpSpec } from '../../lib/agents/ip-spec.js'
 import { parseIpAddrJson, parseIpRouteJson, type Link, type Route } from '../../lib/agents/ip-state.js'
 import { freeAlias, planStart, planStatus, planStop, type HostView } from '../../lib/agents/ipaddr-plan.js'
@@ -179,15 +179,20 @@ t.test('hidden flag translation and ARP suppression', async (t) => {
   t.same(arpSuppressionWrites({ arpIgnore: 8, arpAnnounce: 0 }).map((w) => w.value), ['2'], 'never lowers a stricter value')
 })
 
-t.test('gratuitous ARP: heartbeat count by default, request and reply runs, pacing from env', async (t) => {
+t.test('gratuitous ARP: heartbeat count by default, request then reply each pair, first at once, pacing from env', async (t) => {
   t.same(HEARTBEAT_ARP_PACING, { pairs: 10, intervalMs: 500 })
-  t.same(arpingArgvs('eth0', '129.254.203.149', HEARTBEAT_ARP_PACING), [
-    ['-q', '-U', '-c', '10', '-i', '0.5', '-I', 'eth0', '129.254.203.149'],
-    ['-q', '-A', '-c', '10', '-i', '0.5', '-I', 'eth0', '129.254.203.149'],
+  const sched = arpSchedule('eth0', '129.254.203.149', HEARTBEAT_ARP_PACING)
+  t.equal(sched.length, 20, '10 pairs = 20 frames, as send_arp -r 10')
+  t.same(sched.slice(0, 3), [
+    { atMs: 0, argv: ['-q', '-U', '-c', '1', '-I', 'eth0', '129.254.203.149'] },
+    { atMs: 250, argv: ['-q', '-A', '-c', '1', '-I', 'eth0', '129.254.203.149'] },
+    { atMs: 500, argv: ['-q', '-U', '-c', '1', '-I', 'eth0', '129.254.203.149'] },
   ])
+  t.equal(sched.at(-1)?.atMs, 4750, 'about 4.75 s in all, like send_arp')
   const p = arpPacingFromEnv({ HBTS_ARP_REPEAT: '5', HBTS_ARP_INTERVAL_MS: '2000' })
-  t.same(p.ok && arpingArgvs('eth1', '10.0.0.1', p.pacing)[0], ['-q', '-U', '-c', '5', '-i', '2', '-I', 'eth1', '10.0.0.1'])
-  t.same(arpPacingFromEnv({ HBTS_ARP_REPEAT: '0' }).ok && arpingArgvs('eth0', '10.0.0.1', { pairs: 0, intervalMs: 500 }), [])
+  t.same(p.ok && arpSchedule('eth1', '10.0.0.1', p.pacing).map((s) => s.atMs), [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000])
+  const off = arpPacingFromEnv({ HBTS_ARP_REPEAT: '0' })
+  t.same(off.ok && arpSchedule('eth0', '10.0.0.1', off.pacing), [])
   const bad = arpPacingFromEnv({ HBTS_ARP_INTERVAL_MS: 'fast' })
   t.equal(bad.ok, false)
   if (!bad.ok) t.match(bad.message, /"fast"/)
