@@ -1,0 +1,148 @@
+// The agent runner against small shell scripts in a temp dir: legacy scripts, lookup order, timeouts.
+import t from 'tap'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AgentError, debugLines, executeAgentAction, findAgent, haEnvironment, runAgent } from '../../lib/io/agent-runner.js'
+import type { AgentRunnerOptions, InProcessAgent } from '../../lib/io/agent-runner.js'
+
+const root = t.testdir({ 'resource.d': {}, 'init.d': {}, 'rc.d-init.d': {}, state: {} })
+const dirs = [join(root, 'resource.d'), join(root, 'init.d'), join(root, 'rc.d-init.d')]
+const stateDir = join(root, 'state')
+
+function script(dir: string, name: string, body: string, mode = 0o755): void {
+  const p = join(dir, name)
+  writeFileSync(p, `#!/bin/sh\n${body}\n`)
+  chmodSync(p, mode)
+}
+
+// A heartbeat-style legacy resource script: start/stop/status with the usual words.
+script(
+  dirs[0] as string,
+  'legacyd',
+  `state=${stateDir}/legacyd.$1
+case "$2" in
+  start) echo "$HA_CURHOST" > "$state"; echo "starting $1";;
+  stop) rm -f "$state"; echo "stopping $1";;
+  status) if [ -f "$state" ]; then echo "legacyd $1 is running"; else echo "legacyd $1 is not running"; exit 3; fi;;
+  *) echo "usage" >&2; exit 2;;
+esac`,
+)
+script(dirs[0] as string, 'broken', 'echo "cannot bind port 80" >&2; exit 7')
+script(
+  dirs[0] as string,
+  'hang',
+  `sleep 600 &
+echo $! > ${stateDir}/hang.child
+echo $$ > ${stateDir}/hang.pid
+wait`,
+)
+// lookup order
+script(dirs[1] as string, 'svc', 'echo "from init.d: OK"')
+script(dirs[2] as string, 'svc', 'echo "from rc.d/init.d: OK"')
+script(dirs[2] as string, 'rhonly', 'echo "rhonly running"')
+script(dirs[0] as string, 'notexec', 'echo "resource.d copy"', 0o644)
+script(dirs[1] as string, 'notexec', 'echo "init.d copy is running"')
+mkdirSync(join(dirs[0] as string, 'adir'))
+
+const opts: AgentRunnerOptions = {
+  dirs,
+  env: haEnvironment({ curHost: 'titanic5.etri.re.kr', base: { PATH: process.env.PATH } }),
+  timeoutsMs: { start: 5000, stop: 5000, status: 5000 },
+}
+
+t.test('a legacy resource script: start, status, stop, status', async (t) => {
+  const res = { agent: 'legacyd', args: ['web1'], text: 'legacyd::web1' }
+  const start = await runAgent(res, 'start', opts)
+  t.equal(start.exitCode, 0)
+  t.same(start.argv, [join(dirs[0] as string, 'legacyd'), 'web1', 'start'], 'argv is path, args, op')
+  t.equal(readFileSync(join(stateDir, 'legacyd.web1'), 'utf8').trim(), 'titanic5.etri.re.kr', 'HA_CURHOST reached the script')
+  const up = await executeAgentAction({ id: 1, resource: res, op: 'status' }, opts)
+  t.same(up.event, { type: 'agent-result', id: 1, ok: true, running: true, exitCode: 0 }, 'status reads "is running" as running')
+  await runAgent(res, 'stop', opts)
+  const down = await executeAgentAction({ id: 2, resource: res, op: 'status' }, opts)
+  t.same(down.event, { type: 'agent-result', id: 2, ok: true, running: false, exitCode: 3 }, '"is not running" with exit 3: not running, no error')
+  t.ok(debugLines(start).some((l) => l.includes('stdout: starting web1')), 'stdout is kept for the debug log')
+})
+
+t.test('a failing start is an AgentError naming agent, op, argv, exit code and stderr', async (t) => {
+  const res = { agent: 'broken', args: ['a', 'b'], text: 'broken::a::b' }
+  const err = await runAgent(res, 'start', opts).catch((e: unknown) => e)
+  t.ok(err instanceof AgentError, 'typed error')
+  if (!(err instanceof AgentError)) return
+  t.equal(err.code, 'AGENT_FAILED')
+  t.equal(err.exitCode, 7)
+  t.equal(err.op, 'start')
+  t.same(err.argv, [join(dirs[0] as string, 'broken'), 'a', 'b', 'start'])
+  t.match(err.message, /broken start failed: Return code 7 .* exit 7: cannot bind port 80/)
+  const ev = await executeAgentAction({ id: 9, resource: res, op: 'start' }, opts)
+  t.match(ev.event, { type: 'agent-result', id: 9, ok: false, exitCode: 7 }, 'the manager sees a failed start')
+})
+
+t.test('a hanging agent is killed with its children at the timeout', async (t) => {
+  const res = { agent: 'hang', args: [], text: 'hang' }
+  const t0 = performance.now()
+  const err = await runAgent(res, 'stop', { ...opts, timeoutsMs: { stop: 300 }, killGraceMs: 200 }).catch((e: unknown) => e)
+  const took = performance.now() - t0
+  t.ok(err instanceof AgentError && err.code === 'AGENT_TIMEOUT', 'AGENT_TIMEOUT')
+  t.match(String(err), /timed out after 300 ms/)
+  t.ok(took < 5000, `returned soon after the timeout (${Math.round(took)} ms)`)
+  const child = Number(readFileSync(join(stateDir, 'hang.child'), 'utf8'))
+  // A zombie waiting for a reaper (PID 1 in a container may never reap) counts as gone.
+  const alive = (pid: number): boolean => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+    } catch {
+      return false
+    }
+  }
+  // the group got SIGTERM then SIGKILL; give the kernel a moment to reap
+  for (let i = 0; i < 50 && alive(child); i++) await new Promise((r) => setTimeout(r, 20))
+  t.notOk(alive(child), 'the script\'s background child is gone too')
+})
+
+t.test('lookup order: resource.d, then init.d, then rc.d/init.d; regular executable files only', async (t) => {
+  t.equal(await findAgent('svc', dirs), join(dirs[1] as string, 'svc'), 'init.d before rc.d/init.d')
+  t.equal(await findAgent('rhonly', dirs), join(dirs[2] as string, 'rhonly'), 'rc.d/init.d as the last resort')
+  t.equal(await findAgent('notexec', dirs), join(dirs[1] as string, 'notexec'), 'a non-executable file is skipped')
+  t.equal(await findAgent('adir', dirs), undefined, 'a directory is not an agent')
+  t.equal(await findAgent('../state', dirs), undefined, 'no path tricks')
+  const missing = await runAgent({ agent: 'nosuch', args: [], text: 'nosuch' }, 'start', opts).catch((e: unknown) => e)
+  t.ok(missing instanceof AgentError && missing.code === 'AGENT_NOT_FOUND', 'missing agent: AGENT_NOT_FOUND')
+  t.match(String(missing), /Cannot locate resource script nosuch/)
+  const st = await executeAgentAction({ id: 3, resource: { agent: 'nosuch', args: [], text: 'nosuch' }, op: 'status' }, opts)
+  t.match(st.event, { ok: true, running: false }, 'status of a missing script reads as not running (as ResourceManager)')
+})
+
+t.test('built-in agents run in-process, before any script of that name', async (t) => {
+  const calls: string[] = []
+  const ipaddr: InProcessAgent = async (args, op, env) => {
+    calls.push(`${args.join(' ')} ${op} ${env.HA_CURHOST ?? ''}`)
+    return { exitCode: 0, stdout: op === 'status' ? 'running' : '', stderr: '' }
+  }
+  const slow: InProcessAgent = () => new Promise(() => {})
+  const withBuiltins = { ...opts, builtins: new Map([['legacyd', ipaddr], ['slow', slow]]), timeoutsMs: { start: 200, stop: 200, status: 200 } }
+  const ev = await executeAgentAction({ id: 4, resource: { agent: 'legacyd', args: ['10.0.0.1'], text: '10.0.0.1' }, op: 'status' }, withBuiltins)
+  t.same(ev.event, { type: 'agent-result', id: 4, ok: true, running: true, exitCode: 0 })
+  t.same(calls, ['10.0.0.1 status titanic5.etri.re.kr'], 'the registry entry ran, not the script')
+  const err = await runAgent({ agent: 'slow', args: [], text: 'slow' }, 'start', withBuiltins).catch((e: unknown) => e)
+  t.ok(err instanceof AgentError && err.code === 'AGENT_TIMEOUT', 'a hanging built-in times out too')
+})
+
+t.test('haEnvironment carries heartbeat\'s HA_* variables', async (t) => {
+  const env = haEnvironment({ curHost: 'n1', logFile: '/var/log/ha-log', debugLog: '/var/log/ha-debug', logFacility: 'local0', debugLevel: 1, envDirectives: { FOO: 'bar' } })
+  t.match(env, {
+    HA_CURHOST: 'n1',
+    HA_DIR: '/etc/ha.d',
+    HA_FUNCS: '/etc/ha.d/shellfuncs',
+    HA_DATEFMT: '%Y/%m/%d_%T\t',
+    HA_LOGFILE: '/var/log/ha-log',
+    HA_DEBUGLOG: '/var/log/ha-debug',
+    HA_LOGFACILITY: 'local0',
+    HA_debug: '1',
+    HA_LOGD: 'no',
+    OCF_ROOT: '/usr/lib/ocf',
+    HA_FOO: 'bar',
+  })
+  t.notOk('HA_debug' in haEnvironment({ curHost: 'n1' }), 'HA_debug only when debugging')
+})
