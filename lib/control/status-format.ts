@@ -1,6 +1,5 @@
 // hbctl status / hbctl nodes: a ClusterStatus as aligned tables that fit a terminal, colour optional.
 
-import { styleText } from 'node:util'
 import type { ClusterStatus, GroupStatus, NodeStatus, RealServerStatus } from './cluster-status.js'
 
 export interface FormatOptions {
@@ -23,12 +22,13 @@ const cell = (text: string, tone: Tone = 'plain'): Cell => ({ text, tone })
 
 function paint(c: Cell, color: boolean): string {
   if (!color || c.tone === 'plain') return c.text
-  const fmt = c.tone === 'good' ? 'green' : c.tone === 'bad' ? 'red' : 'yellow'
-  return styleText(fmt, c.text)
+  // SGR green/red/yellow, then default foreground.
+  const code = c.tone === 'good' ? 32 : c.tone === 'bad' ? 31 : 33
+  return `\x1b[${code}m${c.text}\x1b[39m`
 }
 
 /** Columns padded to their widest cell (two blanks apart); the last column shortened with … to fit `width`. */
-function table(header: string[], rows: Cell[][], o: FormatOptions): string {
+function table(header: string[], rows: Cell[][], o: FormatOptions, notes: ReadonlyArray<string | undefined> = []): string {
   const all = [header.map((h) => cell(h)), ...rows]
   const cols = header.length
   const widths = Array.from({ length: cols }, (_, i) => Math.max(...all.map((r) => r[i]?.text.length ?? 0)))
@@ -47,6 +47,13 @@ function table(header: string[], rows: Cell[][], o: FormatOptions): string {
         .join('')
         .trimEnd(),
     )
+    .map((line, ri) => {
+      // A row's note goes on its own indented line, shortened to the width.
+      const note = ri === 0 ? undefined : notes[ri - 1]
+      if (note === undefined) return line
+      const text = note.length > o.width - 4 ? `${note.slice(0, o.width - 5)}…` : note
+      return `${line}\n    ${text}`
+    })
     .join('\n')
 }
 
@@ -96,8 +103,8 @@ export function formatNodes(s: ClusterStatus, o: FormatOptions): string {
 function groupRow(g: GroupStatus, s: ClusterStatus, o: FormatOptions): Cell[] {
   const tone: Tone = g.state === 'running' ? 'good' : g.state === 'failed' ? 'bad' : g.state === 'stopped' ? 'plain' : 'warn'
   const t = g.lastTransition
-  const change = t === null ? '-' : `${t.what} ${clock(t.atMs, o)} (${formatDuration(s.generatedAtMs - t.atMs)} ago)`
-  return [cell(g.key), cell(g.holder ?? '-'), cell(g.state, tone), cell(change)]
+  const since = t === null ? '-' : `${clock(t.atMs, o)} (${formatDuration(s.generatedAtMs - t.atMs)} ago)`
+  return [cell(g.key), cell(g.holder ?? '-'), cell(g.state, tone), cell(since)]
 }
 
 function realServerRow(r: RealServerStatus, s: ClusterStatus): Cell[] {
@@ -111,14 +118,17 @@ function realServerRow(r: RealServerStatus, s: ClusterStatus): Cell[] {
 export function formatStatus(s: ClusterStatus, o: FormatOptions): string {
   const parts: string[] = []
   const af = s.parameters.auto_failback
-  parts.push(
-    `${s.localNode}: holding ${s.rscstatus} resources${af !== undefined ? `, auto_failback ${af}` : ''} (${s.version})`,
-  )
+  parts.push(`${s.localNode}: holding ${s.rscstatus} resources${af !== undefined ? `, auto_failback ${af}` : ''}`)
   parts.push(formatNodes(s, o))
   parts.push(
     s.groups.length === 0
       ? 'no resource groups (haresources is empty)'
-      : table(['GROUP', 'HOLDER', 'STATE', 'LAST CHANGE'], s.groups.map((g) => groupRow(g, s, o)), o),
+      : table(
+          ['GROUP', 'HOLDER', 'STATE', 'SINCE'],
+          s.groups.map((g) => groupRow(g, s, o)),
+          o,
+          s.groups.map((g) => (g.lastTransition ? g.lastTransition.what : undefined)),
+        ),
   )
   if (s.realServers !== null) {
     parts.push(
