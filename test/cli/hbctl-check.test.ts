@@ -90,6 +90,17 @@ t.test('what makes heartbeat refuse to start makes check exit 1', async (t) => {
   t.match(seconds.out, `${haDir}/ha.cf:4: keepalive: "2s" is not a time heartbeat accepts (did you mean 2 = 2 seconds, or 2000ms?)`)
 })
 
+t.test('respawn commands must be executable on this host, as heartbeat checks at start', async (t) => {
+  const haDir = install(t, 'modern')
+  const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
+  writeFileSync(join(haDir, 'ha.cf'), `${ha}respawn root /nonexistent/ipfail\nrespawn nosuchuser-hbctl ${process.execPath} -v\n`)
+  const r = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(r.code, 1)
+  const lineOf = (text: string): number => ha.split('\n').length - 1 + (text.includes('nonexistent') ? 1 : 2)
+  t.match(r.out, `${haDir}/ha.cf:${lineOf('nonexistent')}: respawn: "/nonexistent/ipfail" is not executable on this host`)
+  t.match(r.out, `${haDir}/ha.cf:${lineOf('nosuchuser')}: warning: respawn: user "nosuchuser-hbctl" is not in /etc/passwd`)
+})
+
 t.test('missing files and bad options', async (t) => {
   const haDir = install(t, 'titanic5')
   const noMon = await run(['--ha-dir', haDir, '--node', 'titanic5.etri.re.kr', '--mon', join(haDir, 'mon.cf')])
