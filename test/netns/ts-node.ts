@@ -1,0 +1,23 @@
+// Running heartbeat-ts (the built dist/ CLI, `heartbeat -f`) inside a kit host, with the host's own
+// /etc/ha.d, /var/lib/heartbeat and /run, exactly where the real daemon keeps them.
+
+import { distFile, type Host, type Line, type Proc } from './kit.js'
+
+export interface TsNode {
+  proc: Proc
+  /** First log line matching re (already seen or future). */
+  waitFor(re: RegExp, timeoutMs: number): Promise<Line>
+  /** Lines logged so far, as text. */
+  text(): string
+}
+
+export async function startTsNode(host: Host, opts: { debug?: number; env?: Record<string, string> } = {}): Promise<TsNode> {
+  const cli = await distFile('lib/cli/heartbeat.js')
+  const args = [process.execPath, cli, '-f', ...Array.from({ length: opts.debug ?? 0 }, () => '-d')]
+  const proc = host.spawn(args, { env: { ...process.env, ...(opts.env ?? {}) } as Record<string, string> })
+  return {
+    proc,
+    waitFor: (re, timeoutMs) => proc.waitForLine(re, timeoutMs),
+    text: () => proc.lines.map((l) => l.text).join('\n'),
+  }
+}
