@@ -1,0 +1,283 @@
+// heartbeat-ts's own extension settings file (INI, default /etc/ha.d/heartbeat-ts.conf): typed values, defaults, diagnostics with lines.
+import { decode } from 'ini'
+import { quote, type Diagnostic } from './diagnostics.js'
+import { closest, didYouMean } from './did-you-mean.js'
+
+/*
+ * heartbeat-ts.conf — settings that heartbeat 3.0.6 does not have. The legacy files (ha.cf, authkeys,
+ * haresources, mon.cf) are read unchanged and never written; everything new lives here. A missing file
+ * means every default below, and the defaults behave like 3.0.6 except where noted.
+ *
+ * Syntax: INI as the `ini` package reads it. `[section]` headers start at the beginning of a line;
+ * `key = value`; `;` or `#` starts a comment (also after a value); quotes around a value are removed.
+ * Unknown sections and keys are warnings (the rest of the file still applies); a bad value is an error
+ * and the daemon refuses to start, as it does for a bad ha.cf line.
+ *
+ * [membership]
+ *   status_copies = 2        (1-5) How many copies of each status message go out. Copy k (k = 1 ..
+ *                            copies-1) is the same stamped packet (same seq, ts and auth) sent again
+ *                            k*keepalive/copies after the original. A peer — heartbeat 3.0.6 or ours —
+ *                            takes the first copy that arrives as the status and the rest as
+ *                            duplicates, so this is wire-compatible. With 2 copies, 30 % packet loss
+ *                            and deadtime = 5 x keepalive, a peer must lose 9 packets in a row (not 4)
+ *                            before it is falsely declared dead. 1 = exactly one status per keepalive,
+ *                            as heartbeat 3.0.6 sends. No copies are sent once `shutdone` has gone out.
+ * [ipaddr]
+ *   arp_count = 10           (1-100) Gratuitous ARP packets sent when an address is taken over
+ *                            (send_arp -c, 3.0.6's default).
+ *   arp_interval_ms = 500    (1-10000) Milliseconds between them (send_arp -i, 3.0.6's default).
+ * [lvs]
+ *   down_action = remove     (remove | quiesce) What happens to a real server whose monitor fails:
+ *                            `remove` deletes it from the virtual service (ipvsadm -d, as lvs.alert
+ *                            does); `quiesce` keeps it with weight 0 so existing connections drain.
+ *   rules_file = /etc/ha.d/ipvsadm.rules
+ *                            (absolute path) The ipvsadm-save style rules the LVS resource loads.
+ * [agents]
+ *   timeout_ms = 60000       (1000-3600000) Default time a resource agent call (start, stop, status)
+ *                            may take before it is killed and counted as failed. The upper bound is
+ *                            3.0.6's 60-minute emergency limit for releasing resources.
+ */
+
+export const DEFAULT_SETTINGS_PATH = '/etc/ha.d/heartbeat-ts.conf'
+
+export type LvsDownAction = 'remove' | 'quiesce'
+
+export interface Settings {
+  membership: { statusCopies: number }
+  ipaddr: { arpCount: number; arpIntervalMs: number }
+  lvs: { downAction: LvsDownAction; rulesFile: string }
+  agents: { timeoutMs: number }
+}
+
+export type SettingsSection = keyof Settings
+
+/** A fresh copy of every default (callers may mutate what they get). */
+export function defaultSettings(): Settings {
+  return {
+    membership: { statusCopies: 2 },
+    ipaddr: { arpCount: 10, arpIntervalMs: 500 },
+    lvs: { downAction: 'remove', rulesFile: '/etc/ha.d/ipvsadm.rules' },
+    agents: { timeoutMs: 60000 },
+  }
+}
+
+/** One key of the file: its place, default as written, the values it takes, and how it lands in Settings. */
+export interface SettingKey {
+  section: SettingsSection
+  key: string
+  /** The default as one would write it in the file. */
+  defaultText: string
+  /** The accepted values, for messages and the man page (e.g. `1-5`, `remove | quiesce`). */
+  accepts: string
+  /** Store a value into `s`; returns why the value is refused, or undefined when it was taken. */
+  apply: (s: Settings, value: string) => string | undefined
+}
+
+/** A whole number in [min, max], written in plain decimal digits (no unit, no sign, no fraction). */
+function wholeNumber(min: number, max: number, unit: string): (value: string) => number | string {
+  return (value) => {
+    if (!/^\d+$/.test(value)) {
+      const unitHint = /^\d+\s*[a-z]+$/i.test(value) ? ` (write the number of ${unit} only, without a unit)` : ''
+      return `${quote(value)} is not a whole number${unitHint}; use ${min}-${max}`
+    }
+    const n = Number(value)
+    if (n < min || n > max) return `${quote(value)} is out of range; use ${min}-${max}`
+    return n
+  }
+}
+
+function numberKey(
+  section: SettingsSection,
+  key: string,
+  range: { min: number; max: number; unit: string },
+  get: (s: Settings) => number,
+  set: (s: Settings, n: number) => void,
+): SettingKey {
+  const { min, max, unit } = range
+  const parse = wholeNumber(min, max, unit)
+  return {
+    section,
+    key,
+    defaultText: String(get(defaultSettings())),
+    accepts: `${min}-${max}`,
+    apply: (s, value) => {
+      const n = parse(value)
+      if (typeof n === 'string') return n
+      set(s, n)
+      return undefined
+    },
+  }
+}
+
+const DOWN_ACTIONS: readonly LvsDownAction[] = ['remove', 'quiesce']
+
+/** Every key, in the order the comment block above documents them. */
+export const SETTING_KEYS: readonly SettingKey[] = [
+  numberKey(
+    'membership',
+    'status_copies',
+    { min: 1, max: 5, unit: 'copies' },
+    (s) => s.membership.statusCopies,
+    (s, n) => {
+      s.membership.statusCopies = n
+    },
+  ),
+  numberKey(
+    'ipaddr',
+    'arp_count',
+    { min: 1, max: 100, unit: 'packets' },
+    (s) => s.ipaddr.arpCount,
+    (s, n) => {
+      s.ipaddr.arpCount = n
+    },
+  ),
+  numberKey(
+    'ipaddr',
+    'arp_interval_ms',
+    { min: 1, max: 10000, unit: 'milliseconds' },
+    (s) => s.ipaddr.arpIntervalMs,
+    (s, n) => {
+      s.ipaddr.arpIntervalMs = n
+    },
+  ),
+  {
+    section: 'lvs',
+    key: 'down_action',
+    defaultText: 'remove',
+    accepts: DOWN_ACTIONS.join(' | '),
+    apply: (s, value) => {
+      const v = DOWN_ACTIONS.find((a) => a === value)
+      if (v === undefined) return `${quote(value)} is not ${DOWN_ACTIONS.join(' or ')}${didYouMean(value, DOWN_ACTIONS)}`
+      s.lvs.downAction = v
+      return undefined
+    },
+  },
+  {
+    section: 'lvs',
+    key: 'rules_file',
+    defaultText: '/etc/ha.d/ipvsadm.rules',
+    accepts: 'an absolute path',
+    apply: (s, value) => {
+      if (!value.startsWith('/')) return `${quote(value)} is not an absolute path`
+      if (/[\x00-\x1f\x7f]/.test(value)) return `${quote(value)} contains control characters`
+      s.lvs.rulesFile = value
+      return undefined
+    },
+  },
+  numberKey(
+    'agents',
+    'timeout_ms',
+    { min: 1000, max: 3600000, unit: 'milliseconds' },
+    (s) => s.agents.timeoutMs,
+    (s, n) => {
+      s.agents.timeoutMs = n
+    },
+  ),
+]
+
+const SECTIONS: readonly SettingsSection[] = ['membership', 'ipaddr', 'lvs', 'agents']
+
+// The line shapes ini's decode recognises (a header must start the line; anything else with a name is a key).
+const HEADER = /^\[([^\]]*)\]\s*$/
+const KEY_LINE = /^([^=]+)(=(.*))?$/
+const COMMENT = /^\s*[;#]/
+
+/** ini's unquoting of a section or key name: trimmed, surrounding quotes removed. */
+function unquoteName(raw: string): string {
+  const s = raw.trim()
+  if (s.length >= 2 && ((s.startsWith('"') && s.endsWith('"')) || (s.startsWith("'") && s.endsWith("'")))) return s.slice(1, -1)
+  return s
+}
+
+/**
+ * Read heartbeat-ts.conf. ini reads each value (quotes, escapes, trailing comments); the walk over the
+ * lines gives sections and line numbers, so every diagnostic names its line. Never throws.
+ */
+export function parseSettings(text: string, path: string): { settings: Settings; diagnostics: Diagnostic[] } {
+  const settings = defaultSettings()
+  const diagnostics: Diagnostic[] = []
+  const report = (severity: Diagnostic['severity'], line: number, message: string): void => {
+    diagnostics.push({ path, line, severity, message })
+  }
+  const seen = new Map<string, number>()
+  let section: SettingsSection | undefined
+  let inUnknownSection = false
+
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/)
+  lines.forEach((raw, i) => {
+    const lineNo = i + 1
+    if (raw.trim() === '' || COMMENT.test(raw)) return
+    const header = HEADER.exec(raw)
+    if (header) {
+      const name = unquoteName(header[1] ?? '')
+      section = SECTIONS.find((s) => s === name)
+      inUnknownSection = section === undefined
+      if (inUnknownSection) report('warning', lineNo, `unknown section ${quote(`[${name}]`)}${didYouMean(name, SECTIONS)}; its keys are ignored`)
+      return
+    }
+    if (/^\s+\[[^\]]*\]\s*$/.test(raw)) {
+      report('error', lineNo, `${quote(raw)}: a section header must start at the beginning of the line`)
+      section = undefined
+      inUnknownSection = true
+      return
+    }
+    const kv = KEY_LINE.exec(raw)
+    if (!kv) {
+      report('error', lineNo, `${quote(raw)} is not "key = value"`)
+      return
+    }
+    const keyRaw = unquoteName(kv[1] ?? '')
+    if (inUnknownSection) return
+    if (section === undefined) {
+      const home = SETTING_KEYS.find((k) => k.key === keyRaw)
+      const where = home === undefined ? '' : ` (it belongs under [${home.section}])`
+      report('warning', lineNo, `${quote(keyRaw)} is outside any section and is ignored${where}`)
+      return
+    }
+    const current = section
+    const spec = SETTING_KEYS.find((k) => k.section === current && k.key === keyRaw)
+    if (spec === undefined) {
+      const here = SETTING_KEYS.filter((k) => k.section === current).map((k) => k.key)
+      const elsewhere = closest(keyRaw, here) === undefined ? SETTING_KEYS.find((k) => k.key === closest(keyRaw, [k.key])) : undefined
+      const hint =
+        elsewhere === undefined
+          ? didYouMean(keyRaw, here)
+          : elsewhere.key === keyRaw
+            ? ` (${elsewhere.key} belongs under [${elsewhere.section}])`
+            : ` (did you mean ${quote(elsewhere.key)} under [${elsewhere.section}]?)`
+      report('warning', lineNo, `[${current}]: unknown key ${quote(keyRaw)}${hint}; ignored`)
+      return
+    }
+    const name = `${spec.section}.${spec.key}`
+    const earlier = seen.get(name)
+    if (earlier !== undefined) report('warning', lineNo, `[${spec.section}] ${spec.key} is set again (first on line ${earlier}); this later value wins`)
+    else seen.set(name, lineNo)
+
+    if (kv[2] === undefined) {
+      report('error', lineNo, `[${spec.section}] ${spec.key}: needs a value (${spec.key} = ${spec.accepts})`)
+      return
+    }
+    const value = iniValue(raw, keyRaw)
+    if (value === undefined || value.trim() === '') {
+      report('error', lineNo, `[${spec.section}] ${spec.key}: needs a value (${spec.key} = ${spec.accepts})`)
+      return
+    }
+    const why = spec.apply(settings, value)
+    if (why !== undefined) report('error', lineNo, `[${spec.section}] ${spec.key}: ${why}`)
+  })
+  return { settings, diagnostics }
+}
+
+/** The value ini reads for this one line, as text (`true`/`false`/`null` come back as written). */
+function iniValue(line: string, key: string): string | undefined {
+  let decoded: Record<string, unknown>
+  try {
+    decoded = decode(line) as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+  const v = decoded[key] ?? Object.values(decoded)[0]
+  if (typeof v === 'string') return v
+  if (typeof v === 'boolean' || v === null) return String(v)
+  return undefined
+}
