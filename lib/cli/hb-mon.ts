@@ -155,7 +155,13 @@ export async function main(argv: string[]): Promise<number> {
   await writePidFile(paths.pidFile, process.pid)
   log('info', `started: ${monCf}, ${daemon.config.watches.length} watches; ${options.lvs.quiescent ? 'down = weight 0' : 'down = remove'}; state in ${paths.stateFile}`)
 
-  return new Promise<number>((resolveExit) => {
+  // Signal handlers do not keep Node alive; a watch list with nothing to run must not end the process.
+  const keepAlive = setInterval(() => undefined, 1 << 30)
+  return new Promise<number>((resolveExitRaw) => {
+    const resolveExit = (code: number): void => {
+      clearInterval(keepAlive)
+      resolveExitRaw(code)
+    }
     let busy = false
     const shutdown = (signal: string): void => {
       if (busy) return

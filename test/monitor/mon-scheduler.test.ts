@@ -5,6 +5,7 @@ import { parseMonCf } from '../../lib/config/mon-cf.js'
 import type { WallTime } from '../../lib/config/time-period.js'
 import { MonScheduler } from '../../lib/monitor/mon-scheduler.js'
 import type { MonAction, MonitorResult, SchedulerOptions } from '../../lib/monitor/mon-scheduler.js'
+import { buildMonState, parseMonState } from '../../lib/monitor/mon-state.js'
 
 // 2024-01-01 was a Monday; wall time is computed in UTC so the test does not depend on TZ.
 const MONDAY_0900 = Date.UTC(2024, 0, 1, 9, 0, 0)
@@ -329,4 +330,27 @@ t.test('exclude_period skips runs inside it', async (t) => {
   h.start()
   t.same(runs(h.tickAt(5000)), [], 'Monday is excluded')
   t.equal(h.sched.nextDeadline(), 10_000, 'rescheduled one interval later')
+})
+
+t.test('state file content: each real server’s state and last check', async (t) => {
+  const text = 'hostgroup a 10.0.0.1 10.0.0.2\n\nhostgroup b 10.0.0.3\n\n' +
+    'watch a\n    service http\n        interval 5s\n        monitor m\n\nwatch b\n    service http\n        interval 5s\n        monitor m\n'
+  const h = harness(text)
+  h.start()
+  const before = buildMonState(h.sched.status(), { pid: 42, monCf: '/etc/mon/mon.cf', startedAtSec: 1_700_000_000, nowSec: 1_700_000_001, stopped: false })
+  t.same(before.realServers.map((r) => [r.host, r.state]), [['10.0.0.1', 'unknown'], ['10.0.0.2', 'unknown'], ['10.0.0.3', 'unknown']], 'unknown before the first check')
+  const [ra, rb] = runs(h.tickAt(5000))
+  h.finishAt(5100, ra!.runId, fail('10.0.0.2\nHOST 10.0.0.2: down\n'))
+  h.finishAt(5200, rb!.runId, ok)
+  const st = buildMonState(h.sched.status(), { pid: 42, monCf: '/etc/mon/mon.cf', startedAtSec: 1_700_000_000, nowSec: 1_700_000_010, stopped: false })
+  t.same(st.realServers.map((r) => [r.host, r.state]), [['10.0.0.1', 'up'], ['10.0.0.2', 'down'], ['10.0.0.3', 'up']], 'only the host named in the summary is down')
+  t.equal(st.realServers[1]?.lastCheck, new Date((Math.floor(MONDAY_0900 / 1000) + 5) * 1000).toISOString())
+  t.equal(st.services[0]?.summary, '10.0.0.2')
+  t.equal(st.services[0]?.consecutiveFailures, 1)
+  const back = parseMonState(JSON.stringify(st))
+  t.ok(back.ok, 'round-trips through parseMonState')
+  t.same(parseMonState('{'), { ok: false, reason: 'not JSON: ' + (() => { try { JSON.parse('{') } catch (e) { return (e as Error).message } return '' })() })
+  t.same(parseMonState('{"version":2}'), { ok: false, reason: 'unknown version 2' })
+  t.same(parseMonState('{"version":1,"pid":1,"services":[],"realServers":[{"host":"x","state":"sideways"}]}'),
+    { ok: false, reason: 'bad real server entry {"host":"x","state":"sideways"}' })
 })
