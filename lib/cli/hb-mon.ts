@@ -13,7 +13,8 @@
 //   state file  --state, HBTS_MON_STATE, default $HBTS_RUN_DIR/mon-state.json (JSON, see lib/monitor/mon-state.ts)
 //   log         --log, HBTS_MON_LOG, default $HBTS_RUN_DIR/mon.log (and stderr)
 //   HBTS_IPVSADM (default ipvsadm): the ipvsadm the built-in lvs.alert runs
-//   HBTS_LVS_QUIESCENT=1: a down alert sets weight 0 instead of removing the real server
+//   down action: HBTS_LVS_QUIESCENT=1|0 if set, else heartbeat-ts.conf `[lvs] down_action = remove|quiesce`
+//   (in $HBTS_HA_DIR, default /etc/ha.d); default remove. quiesce = weight 0 instead of removing.
 //   HBTS_MON_TIMEOUT (seconds, default 60): a monitor still running after this is killed and counts as failed
 //   HBTS_MON_ALERT_TIMEOUT (seconds, default 30): bound for one alert
 //   HBTS_MON_MONDIR / HBTS_MON_ALERTDIR: same as -s / -a
@@ -25,8 +26,10 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { formatDiagnostic } from '../config/diagnostics.js'
 import { parseMonCf } from '../config/mon-cf.js'
+import { parseSettings } from '../config/settings.js'
 import { spawnDetached } from '../agents/agent-exec.js'
 import { lvsAlertSettingsFromEnv } from '../agents/lvs-alert.js'
+import type { LvsAlertSettings } from '../agents/lvs-alert.js'
 import { daemonPaths } from '../daemon/paths.js'
 import { startMonDaemon } from '../daemon/mon-daemon.js'
 import type { MonDaemon, MonDaemonOptions } from '../daemon/mon-daemon.js'
@@ -59,6 +62,21 @@ const usage = 'usage: hb-mon -c mon.cf [-s mondir] [-a alertdir] [-b basedir] [-
 function seconds(env: Env, name: string, dflt: number): number {
   const v = Number(env[name])
   return Number.isFinite(v) && v > 0 ? v * 1000 : dflt * 1000
+}
+
+/** The down action: HBTS_LVS_QUIESCENT when set, else heartbeat-ts.conf's [lvs] down_action, else remove. */
+export async function lvsSettings(env: Env, warn: (message: string) => void): Promise<LvsAlertSettings> {
+  if ((env.HBTS_LVS_QUIESCENT ?? '') !== '') return lvsAlertSettingsFromEnv(env)
+  const path = join(daemonPaths(env).haDir, 'heartbeat-ts.conf')
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    return { quiescent: false }
+  }
+  const { settings, diagnostics } = parseSettings(text, path)
+  for (const d of diagnostics) warn(formatDiagnostic(d))
+  return { quiescent: settings.lvs.downAction === 'quiesce' }
 }
 
 /** After the monitors were stopped: anything still below hb-mon (an alert's grandchild) is killed. */
@@ -136,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     monitorTimeoutMs: seconds(env, 'HBTS_MON_TIMEOUT', 60),
     alertTimeoutMs: seconds(env, 'HBTS_MON_ALERT_TIMEOUT', 30),
     ipvsadm: env.HBTS_IPVSADM ?? 'ipvsadm',
-    lvs: lvsAlertSettingsFromEnv(env),
+    lvs: await lvsSettings(env, (m) => log('warning', m)),
     log,
   }
   const monDirs = split(values.mondir) ?? split(env.HBTS_MON_MONDIR)

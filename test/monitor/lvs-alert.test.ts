@@ -205,3 +205,19 @@ t.test('against the stand-in ipvsadm (ipvsadm 1.31 CLI and errors)', async (t) =
   t.equal(q.exitCode, 0, q.messages.join('; '))
   t.match((await exec(bin, ['-S', '-n'])).stdout, `-a -t ${VIP} -r 129.254.203.146:80 -g -w 0\n`, 'quiescent: weight 0 through the real CLI syntax')
 })
+
+t.test('the down action: HBTS_LVS_QUIESCENT, else heartbeat-ts.conf [lvs] down_action, else remove', async (t) => {
+  const { lvsSettings } = await import('../../lib/cli/hb-mon.js')
+  const { mkdtempSync: mk, writeFileSync } = await import('node:fs')
+  const haDir = mk(join(tmpdir(), 'lvsalertconf-'))
+  t.teardown(() => rmSync(haDir, { recursive: true, force: true }))
+  const warnings: string[] = []
+  const warn = (m: string): void => {
+    warnings.push(m)
+  }
+  t.same(await lvsSettings({ HBTS_HA_DIR: haDir }, warn), remove, 'no file: remove')
+  writeFileSync(join(haDir, 'heartbeat-ts.conf'), '[lvs]\ndown_action = quiesce\n')
+  t.same(await lvsSettings({ HBTS_HA_DIR: haDir }, warn), quiesce, 'down_action = quiesce')
+  t.same(await lvsSettings({ HBTS_HA_DIR: haDir, HBTS_LVS_QUIESCENT: '0' }, warn), remove, 'the environment wins')
+  t.same(warnings, [])
+})
