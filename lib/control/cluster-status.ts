@@ -43,7 +43,7 @@ export interface GroupTransition {
 }
 
 export interface GroupStatus {
-  /** The haresources line's resources as written after the node name (`10.99.0.149 lvs`): the group's identity. */
+  /** The group's key: its first resource token exactly as haresources writes it (`10.99.0.149`), §9.1. */
   key: string
   /** The node the haresources line names (the group's home). */
   preferredNode: string

@@ -104,7 +104,8 @@ function groupRow(g: GroupStatus, s: ClusterStatus, o: FormatOptions): Cell[] {
   const tone: Tone = g.state === 'running' ? 'good' : g.state === 'failed' ? 'bad' : g.state === 'stopped' ? 'plain' : 'warn'
   const t = g.lastTransition
   const since = t === null ? '-' : `${clock(t.atMs, o)} (${formatDuration(s.generatedAtMs - t.atMs)} ago)`
-  return [cell(g.key), cell(g.holder ?? '-'), cell(g.state, tone), cell(since)]
+  // The whole resource list reads better than the key alone; the key is its first word.
+  return [cell(g.resources.length > 0 ? g.resources.join(' ') : g.key), cell(g.holder ?? '-'), cell(g.state, tone), cell(since)]
 }
 
 function realServerRow(r: RealServerStatus, s: ClusterStatus): Cell[] {

@@ -55,7 +55,7 @@ export function statusFor(sc: Scenario): ClusterStatus {
     rscstatus: sc.rscstatus,
     groups: [
       {
-        key: '10.99.0.149 lvs',
+        key: '10.99.0.149',
         preferredNode: T5,
         resources: ['10.99.0.149', 'lvs'],
         holder: t5Holds ? T5 : T6,
