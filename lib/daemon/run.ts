@@ -247,6 +247,7 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
           say(a.level, a.text)
           break
         case 'node-status':
+          if (a.status === 'dead' && debugLevel > 0) logDeathTiming(a.node)
           rmFeed({ type: 'node-status', node: a.node, status: a.status })
           break
         case 'node-restart':
@@ -268,6 +269,16 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
           break
       }
     }
+  }
+
+  // Debug only (ms precision the log stamps lack): how far past its deadline (last status + its dt)
+  // a node was declared dead; `npm run bench` reads these lines for detection lateness.
+  const logDeathTiming = (node: string): void => {
+    const n = membership?.snapshot().nodes.find((x) => x.name === node)
+    if (n?.lastStatusMs === undefined) return
+    const now = loop.now()
+    const lateMs = now - (n.lastStatusMs + n.deadtimeMs)
+    say('debug', `node ${node}: declared dead ${lateMs.toFixed(1)} ms past its deadline (last status ${(now - n.lastStatusMs).toFixed(1)} ms ago, dead time ${n.deadtimeMs} ms)`)
   }
 
   const onDatagram = (d: Datagram): void => {
