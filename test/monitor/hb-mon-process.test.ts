@@ -61,7 +61,8 @@ t.test('hb-mon runs mon.cf with external monitors and alerts', async (t) => {
   // Always fails, and also prints on stderr (merged into the output).
   await script(monDir, 'fail.monitor', `echo "$@"\necho "to stderr" >&2\nexit 2`)
   // Records argv, environment and stdin, one file per call.
-  await script(alertDir, 'record.alert', `f=${out}/record.$(date +%s%N)\nprintf '%s\\n' "$@" > $f.argv\nenv | grep '^MON_' | sort > $f.env\ncat > $f.stdin`)
+  // The .argv file appears last (renamed into place), so a reader that sees it sees the others complete.
+  await script(alertDir, 'record.alert', `f=${out}/record.$$.$(date +%s%N)\nenv | grep '^MON_' | sort > $f.env\ncat > $f.stdin\nprintf '%s\\n' "$@" > $f.tmp\nmv $f.tmp $f.argv`)
   await script(alertDir, 'broken.alert', `echo "cannot page anyone" >&2\nexit 3`)
   const cf = join(dir, 'mon.cf')
   await writeFile(cf, [
