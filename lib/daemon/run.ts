@@ -8,7 +8,9 @@ import { setPriority } from 'node:os'
 import type { DaemonPaths } from './paths.js'
 import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
 import { CoreLoop, systemClock, type Clock } from './core-loop.js'
-import { runResourceScript } from './resource-scripts.js'
+import { debugLines, executeAgentAction, type AgentRunnerOptions } from '../io/agent-runner.js'
+import { builtinAgents } from '../io/builtin-agents.js'
+import { parseSettings } from '../config/settings.js'
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
 import type { HaCf } from '../config/ha-cf.js'
 import { decodePacket, encodePacket } from '../wire/packet.js'
@@ -87,6 +89,19 @@ function scriptEnv(cf: HaCf, paths: DaemonPaths, me: string, debugLevel: number,
   if (debugLevel > 0) env.HA_debug = String(debugLevel)
   for (const e of cf.env) env[`HA_${e.name}`] = e.value
   return env
+}
+
+async function readAgentTimeoutMs(haDir: string, say: (level: LogLevel, text: string) => void): Promise<number> {
+  const path = join(haDir, 'heartbeat-ts.conf')
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    return parseSettings('', path).settings.agents.timeoutMs
+  }
+  const r = parseSettings(text, path)
+  for (const d of r.diagnostics) say(d.severity === 'error' ? 'error' : 'warn', formatDiagnostic(d))
+  return r.settings.agents.timeoutMs
 }
 
 async function readLoadavg(): Promise<string> {
@@ -200,6 +215,9 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
 
   // ---- resource core -------------------------------------------------------------
   let rmBusy = 0
+  const builtins = builtinAgents()
+  // heartbeat-ts.conf [agents] timeout_ms (a missing file means the default).
+  const agentTimeoutMs = await readAgentTimeoutMs(paths.haDir, say)
   const rmDo = (actions: readonly RmAction[]): void => {
     for (const a of actions) {
       switch (a.type) {
@@ -214,14 +232,19 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
           break
         case 'run-agent': {
           rmBusy++
-          void runResourceScript({ haDir: paths.haDir, resource: a.resource, op: a.op, env: scriptEnv(cf, paths, me, debugLevel, env) }).then(
-            (r) => {
-              rmBusy--
-              if (r.output.trim() !== '') for (const line of r.output.trimEnd().split('\n')) say('debug', `${a.resource.agent}: ${line}`)
-              if (a.op !== 'status') say(r.ok ? 'info' : 'error', `${r.command}: ${r.ok ? 'ok' : (r.detail ?? 'failed')}`)
-              rmFeed({ type: 'agent-result', id: a.id, ok: r.ok, ...(r.running !== undefined ? { running: r.running } : {}), ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.detail !== undefined ? { detail: r.detail } : {}) })
-            },
-          )
+          // Built-ins (IPaddr, lvs) in-process; other names from resource.d, then the init dirs.
+          const agentOpts: AgentRunnerOptions = {
+            dirs: [join(paths.haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d'],
+            builtins,
+            env: scriptEnv(cf, paths, me, debugLevel, env),
+            timeoutsMs: { start: agentTimeoutMs, stop: agentTimeoutMs, status: agentTimeoutMs },
+          }
+          void executeAgentAction(a, agentOpts).then(({ event, run, error }) => {
+            rmBusy--
+            if (run) for (const line of debugLines(run)) say('debug', line)
+            if (a.op !== 'status') say(error ? 'error' : 'info', error ? error.message : `${run?.argv.join(' ') ?? a.resource.agent}: ok`)
+            rmFeed(event)
+          })
           break
         }
         case 'shutdown-complete':

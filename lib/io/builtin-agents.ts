@@ -1,0 +1,17 @@
+// The resource agents heartbeat-ts runs in-process (IPaddr, lvs): no Node start-up per call on the failover path.
+
+import type { AgentRegistry } from './agent-runner.js'
+import { runIpaddr } from '../agents/ipaddr.js'
+import { runLvs } from '../agents/lvs.js'
+
+/**
+ * issue 4: "run the built-in agents in-process and keep the resource.d executables for manual and
+ * legacy use". A built-in wins over a script of the same name in resource.d or init.d, so the seed's
+ * edited IPaddr and its init.d/lvs are replaced without being touched.
+ */
+export function builtinAgents(): AgentRegistry {
+  return new Map([
+    ['IPaddr', (args, op, env) => runIpaddr(args, op, env)],
+    ['lvs', (args, op, env) => runLvs(args, op, env)],
+  ])
+}
