@@ -13,8 +13,11 @@ export interface MembershipEnv {
 export type RestartReason = 'healed-partition' | 'no-local-heartbeat'
 
 export type MembershipAction =
-  /** A fully stamped message, ready for encodePacket, to be sent on every medium. */
-  | { type: 'transmit'; msg: HaMessage; retransmission: boolean }
+  /**
+   * A fully stamped message, ready for encodePacket, to be sent on every medium. `statusCopy` k (1 ..
+   * statusCopies-1) marks a redundant copy of a status already sent: the same object, so the same bytes.
+   */
+  | { type: 'transmit'; msg: HaMessage; retransmission: boolean; statusCopy?: number }
   /** A peer's status changed (`Status update for node X`, or it was declared dead). */
   | { type: 'node-status'; node: string; status: string; previous: string }
   /** A link (node, medium name) went up or dead. */

@@ -26,6 +26,11 @@ export interface MembershipConfig {
   knownUuids?: ReadonlyMap<string, Buffer>
   /** Release-1 rule: restart ourselves 2 s after a partition heals (default true). */
   restartOnHealedPartition?: boolean
+  /**
+   * heartbeat-ts.conf [membership] status_copies: each status goes out this many times, copy k at
+   * k*keepaliveMs/statusCopies after the original, as the same stamped packet. Default 1 = 3.0.6.
+   */
+  statusCopies?: number
 }
 
 /** Programmer errors (the config reader validates user input): throw with the offending value. */
@@ -43,4 +48,5 @@ export function assertMembershipConfig(c: MembershipConfig): void {
   if (!Number.isSafeInteger(c.generation) || c.generation <= 0) bad(`generation must be a positive integer, got ${c.generation}`)
   if (c.uuid.length !== 16) bad(`uuid must be 16 bytes, got ${c.uuid.length}`)
   if (c.linkNames.length === 0) bad('linkNames must not be empty')
+  if (c.statusCopies !== undefined && (!Number.isSafeInteger(c.statusCopies) || c.statusCopies < 1)) bad(`statusCopies must be a whole number >= 1, got ${c.statusCopies}`)
 }

@@ -18,6 +18,7 @@ import {
   T_REPNODES,
   T_REQNODES,
   T_REXMIT,
+  T_SHUTDONE,
   T_STATUS,
 } from './protocol-messages.js'
 import { filterMessage, type CheckedMessage, type DropReason } from './receive-filter.js'
@@ -57,6 +58,8 @@ export interface MembershipCounters {
   acksSent: number
   /** Non-membership messages that arrived before comm-up (heartbeat has no handler for them yet). */
   beforeCommUp: number
+  /** Redundant status copies sent (status_copies > 1); not part of `retransmissions`. */
+  statusCopiesSent: number
 }
 
 export interface LinkSnapshot {
@@ -126,6 +129,10 @@ export class Membership {
   private reqnodesMs: number | undefined
   private reqnodesIndex = 0
   private restartSelfMs: number | undefined
+  /** The latest status while its redundant copies are due: copy k goes out at sentMs + k*keepalive/copies. */
+  private statusCopy: { msg: HaMessage; sentMs: number; k: number } | undefined
+  /** Our `shutdone` went out: from then on statuses go out once each, as 3.0.6 sends them. */
+  private shutdoneSent = false
 
   private readonly counters: MembershipCounters = {
     received: 0,
@@ -140,6 +147,7 @@ export class Membership {
     naksReceived: 0,
     acksSent: 0,
     beforeCommUp: 0,
+    statusCopiesSent: 0,
   }
 
   constructor(config: MembershipConfig) {
@@ -217,6 +225,8 @@ export class Membership {
         this.nextStatusMs += this.cfg.keepaliveMs
         if (this.nextStatusMs <= now) this.nextStatusMs = now + this.cfg.keepaliveMs
       }
+      // after the keepalive: a status sent just now has already superseded the older copies
+      this.sendDueStatusCopy()
       if (this.reqnodesMs !== undefined && now >= this.reqnodesMs) {
         this.reqnodesMs = undefined
         this.sendReqnodes(this.reqnodesIndex)
@@ -240,6 +250,7 @@ export class Membership {
     take(this.popDeadtimeMs)
     take(this.reqnodesMs)
     take(this.restartSelfMs)
+    take(this.statusCopyDueMs())
     take(this.rexmits.nextDueMs())
     for (const n of this.table.nodes) take(this.nodeDeadline(n))
     const linkTimeout = this.linkTimeoutMs()
@@ -275,6 +286,7 @@ export class Membership {
   stop(): void {
     this.running = false
     this.nextStatusMs = this.popDeadtimeMs = this.reqnodesMs = this.restartSelfMs = undefined
+    this.statusCopy = undefined
   }
 
   snapshot(): MembershipSnapshot {
@@ -325,7 +337,7 @@ export class Membership {
   // ---------------------------------------------------------------- outbound
 
   /** send_cluster_msg + process_outbound_packet: stamp, remember, loop back to ourselves, then transmit. */
-  private sendClusterMessage(msg: HaMessage): void {
+  private sendClusterMessage(msg: HaMessage): HaMessage {
     const type = getString(msg, 't') ?? ''
     const seq = isUnsequencedType(type) ? undefined : ++this.seqCounter
     const dest = getString(msg, 'dest')
@@ -334,9 +346,16 @@ export class Membership {
       this.history.add(seq, stamped)
       this.checkHistoryFill()
     }
+    if (type === T_SHUTDONE) {
+      // We are leaving: peers take our groups now and should declare us dead one deadtime after our
+      // last status, exactly as with a 3.0.6 node (§5.5). Copies would only push that back.
+      this.shutdoneSent = true
+      this.statusCopy = undefined
+    }
     // heartbeat processes its own message before handing it to the media (so a self-ack precedes it)
     this.processClusterMessage(stamped, undefined)
     this.out.push({ type: 'transmit', msg: stamped, retransmission: false })
+    return stamped
   }
 
   private checkHistoryFill(): void {
@@ -353,7 +372,38 @@ export class Membership {
   }
 
   private sendLocalStatus(): void {
-    this.sendClusterMessage(statusMessage(this.localStatus, this.advertisedDeadMs, this.flowControl))
+    const stamped = this.sendClusterMessage(statusMessage(this.localStatus, this.advertisedDeadMs, this.flowControl))
+    // A newer status supersedes the pending copies of the previous one: peers need the latest st/dt.
+    this.statusCopy = this.copies() > 1 && !this.shutdoneSent ? { msg: stamped, sentMs: this.now, k: 1 } : undefined
+  }
+
+  private copies(): number {
+    return this.cfg.statusCopies ?? 1
+  }
+
+  private statusCopyDueMs(): number | undefined {
+    const c = this.statusCopy
+    return c === undefined ? undefined : c.sentMs + Math.floor((c.k * this.cfg.keepaliveMs) / this.copies())
+  }
+
+  /**
+   * status_copies: re-send the latest status verbatim (same seq, ts, and so the same auth). A peer that
+   * got the original counts the copy as a duplicate (it still refreshes the link); one that lost it
+   * takes the copy as the in-order status, or as the missing seq if later traffic made a gap (§3.3).
+   * Nothing is added to the history or looped back: the seq is the original's.
+   */
+  private sendDueStatusCopy(): void {
+    const c = this.statusCopy
+    let due = this.statusCopyDueMs()
+    if (c === undefined || due === undefined || due > this.now) return
+    this.counters.statusCopiesSent++
+    this.out.push({ type: 'transmit', msg: c.msg, retransmission: false, statusCopy: c.k })
+    // a late tick sends one copy, not a burst: skip any others that are already due
+    while (due !== undefined && due <= this.now) {
+      c.k++
+      due = c.k < this.copies() ? this.statusCopyDueMs() : undefined
+    }
+    if (due === undefined) this.statusCopy = undefined
   }
 
   private setLocalStatus(status: string): void {

@@ -8,6 +8,8 @@ export const T_NAKREXMIT = 'NS_nak_rexmit'
 export const T_ACKMSG = 'NS_ackmsg'
 export const T_REQNODES = 'reqnodes'
 export const T_REPNODES = 'repnodes'
+/** The resource layer's "I have released everything" (hb_giveup_resources); the core only watches for it. */
+export const T_SHUTDONE = 'shutdone'
 /** Dynamic membership tools (hb_addnode & co.): accepted and ignored in release-1 mode. */
 export const IGNORED_TYPES: ReadonlySet<string> = new Set(['addnode', 'delnode', 'setweight', 'setsite'])
 
