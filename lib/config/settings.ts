@@ -14,7 +14,7 @@ import { closest, didYouMean } from './did-you-mean.js'
  * and the daemon refuses to start, as it does for a bad ha.cf line.
  *
  * [membership]
- *   status_copies = 2        (1-5) How many copies of each status message go out. Copy k (k = 1 ..
+ *   status_copies = 3        (1-5) How many copies of each status message go out. Copy k (k = 1 ..
  *                            copies-1) is the same stamped packet (same seq, ts and auth) sent again
  *                            k*keepalive/copies after the original. A peer — heartbeat 3.0.6 or ours —
  *                            takes the first copy that arrives as the status and the rest as
@@ -22,7 +22,7 @@ import { closest, didYouMean } from './did-you-mean.js'
  *                            and deadtime = 5 x keepalive, a peer must lose 9 packets in a row (not 4)
  *                            before it is falsely declared dead: in simulation about 1 two-minute run
  *                            in 100 still sees one, against about 1 in 2 with a single status; with 3
- *                            copies (14 in a row) none was seen. Each copy is one more datagram per
+ *                            copies (14 in a row) none was seen, hence the default of 3. Each copy is one more datagram per
  *                            medium per keepalive. 1 = exactly one status per keepalive, as heartbeat
  *                            3.0.6 sends. No copies are sent once `shutdone` has gone out.
  * [ipaddr]
@@ -57,7 +57,7 @@ export type SettingsSection = keyof Settings
 /** A fresh copy of every default (callers may mutate what they get). */
 export function defaultSettings(): Settings {
   return {
-    membership: { statusCopies: 2 },
+    membership: { statusCopies: 3 },
     ipaddr: { arpCount: 10, arpIntervalMs: 500 },
     lvs: { downAction: 'remove', rulesFile: '/etc/ha.d/ipvsadm.rules' },
     agents: { timeoutMs: 60000 },

@@ -272,7 +272,7 @@ const rows: Row[] = [
     name: 'several problems, each on its own line',
     text: FULL.replace('status_copies = 3', 'status_copies = none').replace('down_action = quiesce', 'down_acton = quiesce').replace('timeout_ms = 120000', 'timeout_ms = 0'),
     settings: {
-      membership: { statusCopies: 2 },
+      membership: { statusCopies: 3 },
       ipaddr: { arpCount: 5, arpIntervalMs: 200 },
       lvs: { downAction: 'remove', rulesFile: '/etc/ha.d/lvs.rules' },
       agents: { timeoutMs: 60000 },
@@ -296,7 +296,7 @@ for (const row of rows) {
 
 t.test('the defaults are the documented ones, and 1 copy is not the default', async (t) => {
   t.same(defaultSettings(), {
-    membership: { statusCopies: 2 },
+    membership: { statusCopies: 3 },
     ipaddr: { arpCount: 10, arpIntervalMs: 500 },
     lvs: { downAction: 'remove', rulesFile: '/etc/ha.d/ipvsadm.rules' },
     agents: { timeoutMs: 60000 },
