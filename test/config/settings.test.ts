@@ -304,7 +304,7 @@ t.test('the defaults are the documented ones, and 1 copy is not the default', as
   t.equal(DEFAULT_SETTINGS_PATH, '/etc/ha.d/heartbeat-ts.conf')
   const a = defaultSettings()
   a.membership.statusCopies = 5
-  t.equal(defaultSettings().membership.statusCopies, 2, 'each call is a fresh copy')
+  t.equal(defaultSettings().membership.statusCopies, 3, 'each call is a fresh copy')
 })
 
 t.test('a file that writes every default out reads back as the defaults', async (t) => {
