@@ -24,6 +24,8 @@ import type { RscWord } from '../resources/resource-sets.js'
 import { openMedia, type Datagram, type Media, type MediumSpec } from '../io/udp-media.js'
 import { openLogger, type Logger, type LogLevel } from '../io/logger.js'
 import { formatUuid, loadOrCreateUuid, nextGeneration, resolveNodeName } from '../io/state-files.js'
+import { monStatePath, readRealServers, startDaemonControl } from './control.js'
+import { buildClusterStatus } from './status-snapshot.js'
 
 export interface RunDaemonOptions {
   paths: DaemonPaths
@@ -432,7 +434,8 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
     }
   }
 
-  async function reload(): Promise<void> {
+  // SIGHUP and `hbctl reload`; the outcome in words for hbctl.
+  async function reload(): Promise<{ ok: boolean; message: string }> {
     await log.reopen()
     const hc = await stat(join(paths.haDir, 'ha.cf')).catch(() => undefined)
     if (hc && hc.mtimeMs !== cfg.haCfMtimeMs) {
@@ -440,25 +443,26 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
       if (!check.ok) {
         for (const d of check.diagnostics) say('error', formatDiagnostic(d))
         say('error', 'Configuration error, reload refused.')
-        return
+        return { ok: false, message: `Configuration error, reload refused: ${check.diagnostics.map(formatDiagnostic).join('; ')}` }
       }
       say('info', 'Configuration changed: restarting heartbeat, keeping resources.')
       endLife({ kind: 'restart', held: rm?.snapshot().iHold, reason: 'ha.cf changed' })
-      return
+      return { ok: true, message: 'Configuration changed: restarting heartbeat, keeping resources.' }
     }
     const a = await loadAuthkeys(paths.haDir)
     if (a.mtimeMs !== cfg.authkeysMtimeMs) {
       if (a.keys === undefined) {
         for (const d of a.diagnostics) say('error', formatDiagnostic(d))
         say('error', 'Authentication configuration error: keeping the old keys.')
-        return
+        return { ok: false, message: `Authentication configuration error: keeping the old keys: ${a.diagnostics.map(formatDiagnostic).join('; ')}` }
       }
       keys = a.keys
       cfg.authkeysMtimeMs = a.mtimeMs
       say('info', 'Authentication keys reloaded.')
-      return
+      return { ok: true, message: 'Authentication keys reloaded.' }
     }
     say('info', 'Configuration unchanged.')
+    return { ok: true, message: 'Configuration unchanged.' }
   }
 
   const onTerm = (): void => beginShutdown()
@@ -480,7 +484,40 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
   process.on('SIGUSR2', onUsr2)
   if (opts.stopSignal) void opts.stopSignal.then(beginShutdown)
 
+  // hbctl/cl_status socket and heartbeat's FIFO (lib/daemon/control.ts). A FIFO message is stamped
+  // and sent like any upper-layer message, then acted on as our own, as heartbeat hears its own (§9.5).
+  const control = await startDaemonControl({
+    paths,
+    status: async () =>
+      buildClusterStatus({
+        nowMs: loop.now(),
+        wallMs: Date.now(),
+        cf,
+        groups: cfg.groups,
+        membership: mcore.snapshot(),
+        resources: rm?.snapshot(),
+        debugLevel,
+        realServers: await readRealServers(monStatePath(paths, env)),
+      }),
+    resourceMode: () => (rm ? { mode: rm.mode, written: cf.lines.has('auto_failback') || cf.lines.has('nice_failback') } : undefined),
+    standby: (arg) => rmFeed({ type: 'standby', arg }),
+    takeover: (arg) => rmFeed({ type: 'takeover', arg }),
+    reload,
+    fifoMessage: (msg) => {
+      if (ending) return
+      if (getString(msg, 't') === undefined) {
+        say('warn', 'FIFO message without t= ignored')
+        return
+      }
+      membershipDo(mcore.send(msg, loop.now(), menv()))
+      rmFeed({ type: 'own-message', msg })
+      loop.reschedule()
+    },
+    log: say,
+  })
+
   const end = await lifeEnded
+  await control.close()
 
   process.off('SIGTERM', onTerm)
   process.off('SIGINT', onTerm)
