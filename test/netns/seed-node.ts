@@ -56,6 +56,15 @@ export async function statusProbeScript(host: Host): Promise<string> {
   return [lines[0] ?? '#!/bin/sh', probe.trimEnd(), ...lines.slice(1)].join('\n')
 }
 
+/**
+ * The seed haresources with its `lvs` resource renamed `lvsstub`: heartbeat-ts runs `lvs` as a
+ * built-in agent that drives ipvsadm (this kernel has no IPVS), so the membership tests use a
+ * script of another name; the VIP stays the seed's.
+ */
+export async function haresourcesFor(node: SeedNode): Promise<string> {
+  return (await seedFile(node, 'haresources')).replace(/(\s)lvs(\s)/, '$1lvsstub$2')
+}
+
 export interface SeedOptions {
   auth: AuthVariant
   /** Replace the seed ha.cf (e.g. fast timers); default: the seed file verbatim. */
@@ -66,8 +75,9 @@ export interface SeedOptions {
 export async function installSeedConfig(host: Host, node: SeedNode, opts: SeedOptions): Promise<void> {
   await host.writeFile('etc/ha.d/ha.cf', opts.haCf ?? (await seedFile(node, 'ha.cf')))
   await host.writeFile('etc/ha.d/authkeys', await authkeysFor(opts.auth), 0o600)
-  await host.writeFile('etc/ha.d/haresources', await seedFile(node, 'haresources'))
+  await host.writeFile('etc/ha.d/haresources', await haresourcesFor(node))
   await host.writeFile('etc/ha.d/resource.d/lvs', LVS_STUB, 0o755)
+  await host.writeFile('etc/ha.d/resource.d/lvsstub', LVS_STUB, 0o755)
   await host.writeFile('etc/ha.d/rc.d/status', await statusProbeScript(host), 0o755)
 }
 
