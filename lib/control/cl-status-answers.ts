@@ -239,7 +239,8 @@ export function clStatusAnswer(argv: readonly string[], source: ClSource, logPre
       const missing = need(1, 'No enough parameter.')
       if (missing) return missing
       const n = findNode(s, o.positionals[0] ?? '')
-      if (!n) return { stdout: '', stderr: err('Cannot start heartbeat link interface walk.', 'REASON: '), exitCode: CL.unknownError }
+      // The real daemon's API refuses the walk for a node it does not know with EINVAL (seen on 3.0.6).
+      if (!n) return { stdout: '', stderr: err('Cannot start heartbeat link interface walk.', 'REASON: EINVAL'), exitCode: CL.unknownError }
       return { stdout: linksText(n, verbose, human), stderr: '', exitCode: CL.ok }
     }
 
