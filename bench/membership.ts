@@ -3,7 +3,7 @@
 
 import { availableParallelism, loadavg } from 'node:os'
 import { execa, type ResultPromise } from 'execa'
-import { buildTsPair, medianAndWorst, pairAvailability, type PairMember, type Timers, type TsPair } from './ts-pair.js'
+import { buildTsPair, medianAndWorst, type PairMember, type Timers, type TsPair } from './ts-pair.js'
 
 interface Setting {
   label: string
@@ -54,12 +54,11 @@ async function killOnce(pair: TsPair, victim: PairMember, survivor: PairMember, 
   const line = await ts.proc.waitForLine(DEATH_RE, deadtimeMs + 10_000, from)
   const m = DEATH_RE.exec(line.text)
   if (!m || m[1] !== victim.name) throw new Error(`unexpected death line: ${line.text}`)
-  const last = pair.obs.lastStatus(victim.name, line.atMs)
-  const dt = last ? Number.parseInt(last.f.dt ?? '', 16) : Number.NaN
+  const last = pair.lastStatusHeard(victim.name, line.atMs)
   return {
     victim: victim.name,
     daemonLateMs: Number(m[2]),
-    observerLateMs: last && Number.isFinite(dt) ? line.atMs - (last.atMs + dt) : undefined,
+    observerLateMs: last ? line.atMs - (last.atMs + last.dtMs) : undefined,
   }
 }
 
@@ -114,7 +113,8 @@ async function runSetting(pair: TsPair, s: Setting): Promise<void> {
       `${s.label} (load average ${load} at start${s.loaded ? `, ${availableParallelism()} busy loops` : ''})\n` +
         steady +
         `  ${kills.length} kills: lateness past the deadline, daemon's own clock  median ${fmt(own.median)}  worst ${fmt(own.worst)}\n` +
-        `  ${' '.repeat(String(kills.length).length + 7)}observer's last status + dt to log line  median ${fmt(seen.median)}  worst ${fmt(seen.worst)}\n` +
+        `  ${' '.repeat(String(kills.length).length + 7)}` +
+        (Number.isNaN(seen.median) ? 'no packet observer on this pair\n' : `observer's last status + dt to log line  median ${fmt(seen.median)}  worst ${fmt(seen.worst)}\n`) +
         `  each (daemon's own): ${kills.map((k) => k.daemonLateMs.toFixed(1)).join(', ')} ms\n`,
     )
   } finally {
@@ -123,16 +123,9 @@ async function runSetting(pair: TsPair, s: Setting): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  const a = await pairAvailability()
-  if (!a.ok) {
-    // Two daemons on one host cannot share a unicast port, and our ucast skips our own address:
-    // without namespaces there is no honest pair to time.
-    process.stdout.write(`membership bench skipped: network namespaces unavailable (${a.reason}); run as root\n`)
-    return
-  }
-  process.stdout.write(`two heartbeat-ts daemons in network namespaces, bcast eth0 on a private bridge, SIGKILL of one, ${KILLS} kills per setting\n`)
   const pair = await buildTsPair('bmemb')
   try {
+    process.stdout.write(`${pair.where}; SIGKILL of one, ${KILLS} kills per setting\n`)
     for (const s of settings) await runSetting(pair, s)
   } finally {
     await pair.destroy()
