@@ -10,7 +10,7 @@ import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
 import { CoreLoop, systemClock, type Clock } from './core-loop.js'
 import { debugLines, executeAgentAction, type AgentRunnerOptions } from '../io/agent-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
-import { parseSettings } from '../config/settings.js'
+import { defaultSettings, parseSettings, type Settings } from '../config/settings.js'
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
 import type { HaCf } from '../config/ha-cf.js'
 import { decodePacket, encodePacket } from '../wire/packet.js'
@@ -93,17 +93,27 @@ function scriptEnv(cf: HaCf, paths: DaemonPaths, me: string, debugLevel: number,
   return env
 }
 
-async function readAgentTimeoutMs(haDir: string, say: (level: LogLevel, text: string) => void): Promise<number> {
+/** heartbeat-ts.conf, our extension settings (a missing file means every default); undefined on errors. */
+async function readSettings(haDir: string, say: (level: LogLevel, text: string) => void): Promise<Settings | undefined> {
   const path = join(haDir, 'heartbeat-ts.conf')
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch {
-    return parseSettings('', path).settings.agents.timeoutMs
+    return defaultSettings()
   }
   const r = parseSettings(text, path)
   for (const d of r.diagnostics) say(d.severity === 'error' ? 'error' : 'warn', formatDiagnostic(d))
-  return r.settings.agents.timeoutMs
+  // A bad value stops the start, as a bad ha.cf line does: running on a guess is worse.
+  return hasErrors(r.diagnostics) ? undefined : r.settings
+}
+
+/** heartbeat-ts.conf [ipaddr] pacing for IPaddr's gratuitous ARP; an explicit HBTS_ARP_* variable wins. */
+function arpPacingEnv(settings: Settings, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return {
+    HBTS_ARP_REPEAT: env.HBTS_ARP_REPEAT ?? String(settings.ipaddr.arpCount),
+    HBTS_ARP_INTERVAL_MS: env.HBTS_ARP_INTERVAL_MS ?? String(settings.ipaddr.arpIntervalMs),
+  }
 }
 
 async function readLoadavg(): Promise<string> {
@@ -218,8 +228,12 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
   // ---- resource core -------------------------------------------------------------
   let rmBusy = 0
   const builtins = builtinAgents()
-  // heartbeat-ts.conf [agents] timeout_ms (a missing file means the default).
-  const agentTimeoutMs = await readAgentTimeoutMs(paths.haDir, say)
+  const settings = await readSettings(paths.haDir, say)
+  if (settings === undefined) {
+    await log.close()
+    return { kind: 'exit', code: EXIT_NOT_CONFIGURED }
+  }
+  const agentTimeoutMs = settings.agents.timeoutMs
   const rmDo = (actions: readonly RmAction[]): void => {
     for (const a of actions) {
       switch (a.type) {
@@ -238,7 +252,7 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
           const agentOpts: AgentRunnerOptions = {
             dirs: [join(paths.haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d'],
             builtins,
-            env: scriptEnv(cf, paths, me, debugLevel, env),
+            env: { ...scriptEnv(cf, paths, me, debugLevel, env), ...arpPacingEnv(settings, env) },
             timeoutsMs: { start: agentTimeoutMs, stop: agentTimeoutMs, status: agentTimeoutMs },
           }
           void executeAgentAction(a, agentOpts).then(({ event, run, error }) => {
@@ -357,6 +371,8 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
     uuid: uuid.uuid,
     linkNames: media.links,
     random: Math.random,
+    // Copies of each status ride out packet loss; peers see them as duplicates (heartbeat-ts.conf).
+    statusCopies: settings.membership.statusCopies,
   })
   if (manageResources && cf.pacemaker === 'off') {
     rm = new ResourceManager({
