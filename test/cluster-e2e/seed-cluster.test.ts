@@ -99,3 +99,94 @@ t.test('seed cluster: titanic5 serves, titanic6 silent on lo:0; crash, failback,
     tt.same(await c.vipLabels('titanic6'), ['lo:0'], 'after titanic6 stops, the VIP is still on its lo:0')
   })
 })
+
+/** ha.cf with the seed's timers replaced (and optionally a line added), everything else verbatim. */
+function retimed(keepalive: string, deadtime: string, extra = ''): (node: SeedNode, text: string) => string {
+  return (_node, text) =>
+    text.replace(/^keepalive\s+\S+/m, `keepalive ${keepalive}`).replace(/^deadtime\s+\S+/m, `deadtime ${deadtime}`) + (extra === '' ? '' : `${extra}\n`)
+}
+
+const realAvailability = await realHeartbeatAvailability()
+
+for (const [realSeed, tsSeed] of [['titanic5', 'titanic6'], ['titanic6', 'titanic5']] as const) {
+  t.test(`mixed pair: ${realSeed} runs heartbeat 3.0.6 with Debian's IPaddr, ${tsSeed} runs heartbeat-ts`, async (tt) => {
+    if (!gate(tt, realAvailability)) return
+    // Debian's IPaddr (OCF IPaddr through the legacy wrapper) treats a VIP on lo:0 as "already running"
+    // unless lvs_support is on; the seed edited the script instead. OCF_RESKEY_lvs_support reaches it
+    // through heartbeat's environment, unchanged files.
+    await withCluster(tt, { prefix: `scemix${realSeed === 'titanic5' ? 'a' : 'b'}`, impl: { [realSeed]: 'real', [tsSeed]: 'ts' }, env: { OCF_RESKEY_lvs_support: 'true' } }, async (c) => {
+      const t5 = c.directors.titanic5
+      const t6 = c.directors.titanic6
+      await c.start('titanic5')
+      await c.start('titanic6')
+      await waitOwner(c, 'titanic5', 60_000)
+      tt.same(await c.vipLabels('titanic5'), ['eth0:0'], `titanic5 (${t5.impl}) holds the VIP on eth0:0`)
+      tt.same(await c.vipLabels('titanic6'), ['lo:0'], `titanic6 (${t6.impl}) keeps it on lo:0`)
+      tt.equal(await c.httpGet(), 'titanic5', 'HTTP on the VIP reaches titanic5')
+      tt.same([...new Set(await c.arpingMacs(2))], [t5.mac], "only titanic5's MAC answers ARP for the VIP")
+
+      const prober = await c.startProber(20, 200)
+      const crashAt = await c.crash('titanic5')
+      const answeredAt = await waitFor('titanic6 answers on the VIP', async () => firstAnswer(prober, 'titanic6', crashAt), 40_000, 50)
+      prober.kill('SIGTERM')
+      tt.comment(`${t6.impl} titanic6 after ${t5.impl} titanic5 crashed: first answer ${answeredAt - crashAt} ms (deadtime 5000 ms)`)
+      await waitFor('titanic6 eth0:0', async () => ((await c.vipLabels('titanic6')).includes('eth0:0') ? true : undefined), 10_000, 100)
+      const labels = await c.vipLabels('titanic6')
+      tt.ok(labels.includes('eth0:0'), `titanic6 raised eth0:0 (${labels.join(', ')})`)
+      // Ours moves the address off lo; Debian's IPaddr (lvs_support) adds eth0:0 and leaves lo:0 as it was.
+      if (t6.impl === 'ts') tt.same(labels, ['eth0:0'], 'heartbeat-ts took the VIP off lo:0 first')
+      await waitFor("client's ARP entry moves to titanic6", async () => ((await c.clientNeighMac()) === t6.mac ? true : undefined), 10_000, 100)
+      tt.equal(await c.clientNeighMac(), t6.mac, "the client's ARP entry for the VIP moved to titanic6's MAC")
+      tt.equal(await c.httpGet(), 'titanic6', 'HTTP on the VIP is answered by titanic6')
+      const expected = await seedScriptTable(join(tmpdir(), `scemix-table-${process.pid}.json`))
+      await waitFor('lvs table on titanic6', async () => ((await c.ipvsSave('titanic6')) === expected ? true : undefined), 20_000, 200)
+      tt.equal(await c.ipvsSave('titanic6'), expected, "titanic6's lvs table equals the seed script's")
+
+      await c.reboot('titanic5')
+      await c.start('titanic5')
+      await waitOwner(c, 'titanic5', 60_000)
+      await waitFor('titanic6 back to lo:0 only', async () => ((await c.vipLabels('titanic6')).join() === 'lo:0' ? true : undefined), 20_000, 200)
+      tt.same(await c.vipLabels('titanic6'), ['lo:0'], 'legacy failback: titanic6 holds the VIP on lo:0 only again')
+      tt.equal(await c.ipvsSave('titanic6'), '', "titanic6's lvs table is empty after release")
+      tt.same([...new Set(await c.arpingMacs(2))], [t5.mac], 'titanic6 is silent on ARP again')
+      tt.equal(await c.httpGet(), 'titanic5', 'HTTP on the VIP reaches titanic5 again')
+    })
+  })
+}
+
+t.test('cold starts with fast timers (keepalive 200ms, deadtime 1): exactly one VIP owner every time', async (tt) => {
+  if (!gate(tt, availability)) return
+  await withCluster(tt, { prefix: 'scecold', realServers: false, haCf: retimed('200ms', '1') }, async (c) => {
+    const budgetMs = 240_000
+    const wanted = 50
+    const began = Date.now()
+    const endedWith: string[] = []
+    const bad: string[] = []
+    for (let i = 0; i < wanted && Date.now() - began < budgetMs; i++) {
+      // Both daemons from cold at the same moment.
+      await Promise.all([c.start('titanic5'), c.start('titanic6')])
+      let owners: SeedNode[] = []
+      try {
+        await waitFor('an owner', async () => ((owners = await c.owners()).length > 0 ? true : undefined), 15_000, 50)
+      } catch {
+        owners = []
+      }
+      // Past any hand-over in flight: two deadtimes.
+      await new Promise((r) => setTimeout(r, 2000))
+      owners = await c.owners()
+      endedWith.push(owners.join('+') || 'none')
+      if (owners.length !== 1) bad.push(`start ${i + 1}: owners ${owners.join('+') || 'none'}`)
+      else if (owners[0] === 'titanic6' && (await c.vipLabels('titanic5')).length > 0) bad.push(`start ${i + 1}: titanic5 kept a VIP copy`)
+      for (const seed of ['titanic5', 'titanic6'] as const) {
+        await c.crash(seed)
+        await c.reboot(seed)
+      }
+    }
+    const count = endedWith.length
+    const tally = [...new Set(endedWith)].map((k) => `${k} ${endedWith.filter((x) => x === k).length}`).join(', ')
+    tt.comment(`${count} cold starts in ${Math.round((Date.now() - began) / 1000)} s: ${tally}`)
+    if (count < wanted) tt.comment(`only ${count} of ${wanted} cold starts fit in ${budgetMs / 1000} s on this machine`)
+    tt.ok(count >= 10, `${count} cold starts ran`)
+    tt.same(bad, [], `every one of ${count} cold starts ended with exactly one VIP owner`)
+  })
+})

@@ -1,7 +1,7 @@
 // The seed LVS cluster in namespaces: titanic5/titanic6 directors (heartbeat-ts or the real 3.0.6) with the
 // seed's ha.d files unchanged, titanic6 also real server 1 (VIP on lo:0), titanic7/8 real servers, a client.
 
-import { readFile, rm, symlink } from 'node:fs/promises'
+import { mkdir, readFile, rm, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { createKit, distFile, repoRoot, waitFor, REAL_HEARTBEAT, type Host, type Kit, type Proc } from '../netns/kit.js'
@@ -188,6 +188,8 @@ export async function buildSeedCluster(opts: SeedClusterOptions): Promise<SeedCl
         ...base,
         // The stand-in ipvsadm (no IPVS in this kernel) first; it keeps one table per namespace under /run.
         PATH: `${join(repoRoot, 'test', 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+        // heartbeat 3.0.6 resets PATH for its resource scripts; lvs also takes the stand-in by name.
+        HBTS_IPVSADM: join(repoRoot, 'test', 'bin', 'ipvsadm'),
         HBTS_MON_CF: join(directors[seed].host.root, 'etc', 'mon', 'mon.cf'),
         ...(opts.env ?? {}),
       }
@@ -245,9 +247,10 @@ export async function buildSeedCluster(opts: SeedClusterOptions): Promise<SeedCl
         const links = JSON.parse(r.stdout || '[]') as Array<{ ifname: string; addr_info?: Array<{ local: string; prefixlen: number }> }>
         for (const l of links) for (const a of l.addr_info ?? []) if (a.local === VIP) await d.host.exec(['ip', 'addr', 'del', `${VIP}/${a.prefixlen}`, 'dev', l.ifname])
         // /run is a tmpfs: the IPVS table (stand-in), IPaddr's and lvs's records do not survive a reboot.
-        for (const dir of ['ipvsadm-standin', 'heartbeat/IPaddr', 'heartbeat/lvs', 'heartbeat/hbctl.sock', 'heartbeat.pid']) {
+        for (const dir of ['ipvsadm-standin', 'heartbeat/IPaddr', 'heartbeat/lvs', 'heartbeat/hbctl.sock', 'heartbeat.pid', 'resource-agents']) {
           await rm(join(d.host.root, 'run', dir), { recursive: true, force: true })
         }
+        await mkdir(join(d.host.root, 'run', 'resource-agents'), { recursive: true })
         if (seed === 'titanic6' && t6RealServer) await bootRealServerRole(d.host)
         await d.host.linkUp()
         await startHttpd(d.host, seed)
