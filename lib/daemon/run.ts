@@ -214,13 +214,22 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
   let ending = false
   let shuttingDown = false
 
+  // Status copies and retransmissions send the same stamped (immutable) message again: sign it once
+  // per key set instead of computing two HMACs per copy.
+  const encoded = new WeakMap<HaMessage, { keys: AuthKeys; bytes: Buffer }>()
   const transmit = (msg: HaMessage): void => {
+    const cached = encoded.get(msg)
     let bytes: Buffer
-    try {
-      bytes = encodePacket(msg, keys, { innerAuth: cf.msgfmt === 'classic' })
-    } catch (err) {
-      say('error', `cannot encode message t=${getString(msg, 't') ?? '?'}: ${(err as Error).message}`)
-      return
+    if (cached !== undefined && cached.keys === keys) {
+      bytes = cached.bytes
+    } else {
+      try {
+        bytes = encodePacket(msg, keys, { innerAuth: cf.msgfmt === 'classic' })
+      } catch (err) {
+        say('error', `cannot encode message t=${getString(msg, 't') ?? '?'}: ${(err as Error).message}`)
+        return
+      }
+      encoded.set(msg, { keys, bytes })
     }
     media?.send(bytes)
   }
