@@ -1,6 +1,7 @@
 // The daemon's log: logfile, debugfile and the logfacility syslog facility, in heartbeat's line format.
 
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { createWriteStream, fstat, type WriteStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { execa, type ResultPromise } from 'execa'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit'
@@ -14,7 +15,8 @@ export const LEVEL_WORD: Record<LogLevel, string> = {
   crit: 'CRIT',
 }
 
-const SYSLOG_SEVERITY: Record<LogLevel, number> = { crit: 2, error: 3, warn: 4, info: 6, debug: 7 }
+/** syslog(3) severities: LOG_CRIT 2, LOG_ERR 3, LOG_WARNING 4, LOG_INFO 6, LOG_DEBUG 7. */
+export const SYSLOG_SEVERITY: Record<LogLevel, number> = { crit: 2, error: 3, warn: 4, info: 6, debug: 7 }
 
 /** syslog(3) facility codes for ha.cf's logfacility names. */
 export const FACILITY_CODE: Readonly<Record<string, number>> = {
@@ -37,19 +39,30 @@ export interface LineOptions {
 
 /**
  * One log line without the newline. syslogmsgfmt on (3.0.6's default, see any n1-ha-log.txt of
- * the captures): `Nov 25 17:17:19 titanic5.etri.re.kr heartbeat: [24966]: WARN: text`.
- * syslogmsgfmt off (older format): `heartbeat[24966]: 2026/11/25_17:17:19 WARN: text`.
+ * the captures): `Nov 25 17:17:19 titanic5.etri.re.kr heartbeat: [24966]: WARN: text`. cl_log
+ * prints the day with %02d ("Jan 05"), not syslog's space padding.
+ * syslogmsgfmt off (cl_log's older format): `heartbeat[24966]: 2026/11/25_17:17:19 WARN: text`.
  */
 export function formatLogLine(level: LogLevel, text: string, at: Date, o: LineOptions): string {
   const entity = o.entity ?? 'heartbeat'
   const time = `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`
   if (o.syslogFormat) {
-    const day = String(at.getDate()).padStart(2, ' ')
-    return `${MONTHS[at.getMonth()]} ${day} ${time} ${o.host} ${entity}: [${o.pid}]: ${LEVEL_WORD[level]}: ${text}`
+    return `${MONTHS[at.getMonth()]} ${two(at.getDate())} ${time} ${o.host} ${entity}: [${o.pid}]: ${LEVEL_WORD[level]}: ${text}`
   }
   const date = `${at.getFullYear()}/${two(at.getMonth() + 1)}/${two(at.getDate())}_${time}`
   return `${entity}[${o.pid}]: ${date} ${LEVEL_WORD[level]}: ${text}`
 }
+
+/**
+ * The message part heartbeat hands to syslog(3) (ident "heartbeat"), so the syslog line reads
+ * `... heartbeat: [24966]: WARN: text` like the file; prefixed `<PRI>` for `logger --prio-prefix`.
+ */
+export function syslogRecord(level: LogLevel, text: string, facility: number, pid: number): string {
+  return `<${facility * 8 + SYSLOG_SEVERITY[level]}>[${pid}]: ${LEVEL_WORD[level]}: ${text}`
+}
+
+/** Where syslog lines go: the local socket (default /dev/log), or a UDP syslog server (tests). */
+export type SyslogTarget = { kind: 'socket'; path: string } | { kind: 'udp'; host: string; port: number }
 
 export interface LoggerConfig {
   logfile: string | undefined
@@ -63,22 +76,25 @@ export interface LoggerConfig {
   /** Also write each line here (stderr when running in the foreground). */
   echo?: NodeJS.WritableStream | undefined
   pid?: number
+  /** Default: the socket /dev/log. */
+  syslogTarget?: SyslogTarget
+  /** How often (at most) a write checks whether logrotate moved the file away. Default 1000 ms. */
+  rotationCheckMs?: number
 }
 
 export interface Logger {
   log(level: LogLevel, text: string): void
-  /** Close and reopen the files (SIGHUP, after logrotate moved them). */
+  /** Close and reopen the files (SIGHUP, after logrotate moved them); re-check /dev/log. */
   reopen(): Promise<void>
   setDebugLevel(level: number): void
-  /** Resolves when the lines logged so far are in the files. */
+  /** Resolves when the lines logged so far are in the files (and a pending rotation check is done). */
   flush(): Promise<void>
   close(): Promise<void>
 }
 
-function openAppend(path: string, onError: (e: Error) => void): WriteStream {
-  const s = createWriteStream(path, { flags: 'a', mode: 0o644 })
-  s.on('error', onError)
-  return s
+/** cl_log: a file named /dev/null (any case) means no file at all. */
+function fileName(path: string | undefined): string | undefined {
+  return path === undefined || path.toLowerCase() === '/dev/null' ? undefined : path
 }
 
 function endStream(s: WriteStream | undefined): Promise<void> {
@@ -98,34 +114,137 @@ function drained(s: WriteStream | undefined): Promise<void> {
   })
 }
 
+/** One open log file and the identity (dev, inode) of what it has open, to notice rotation. */
+interface LogFile {
+  path: string
+  /** Debug lines too (the debugfile, or a logfile that is also the debugfile). */
+  takesDebug: boolean
+  /** Non-debug lines (the logfile, or the debugfile, which gets everything). */
+  takesOthers: boolean
+  stream: WriteStream | undefined
+  identity: { dev: number; ino: number } | undefined
+  /** Settles once the stream's identity is known (or its open failed). */
+  opened: Promise<void>
+}
+
 /**
- * The daemon's logger. Writes are queued on append-mode streams (never synchronous). As cl_log
- * does, debug messages go to debugfile only; everything else to logfile and debugfile; syslog
- * gets non-debug messages through a long-lived util-linux `logger` child (Node has no syslog
- * client), one `<PRI>`-prefixed line each.
+ * The daemon's logger. Writes are queued on append-mode streams (never synchronous). What goes
+ * where follows cluster-glue's cl_direct_log: debugfile gets every message, debug included;
+ * logfile gets every message but debug; with only a logfile, debug lines reach no file. syslog
+ * (logfacility) gets every message at its own priority through a long-lived util-linux `logger`
+ * child (Node has no syslog client). Like cl_log, a file moved or deleted under us (logrotate
+ * without copytruncate) is noticed by comparing the path's inode with the open one — cl_log checks
+ * once a minute, we at most once a second, asynchronously from the write path — and reopened.
  */
 export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
   const pid = cfg.pid ?? process.pid
+  const checkEveryMs = cfg.rotationCheckMs ?? 1000
+  const target: SyslogTarget = cfg.syslogTarget ?? { kind: 'socket', path: '/dev/log' }
   let debugLevel = cfg.debugLevel
-  let logStream: WriteStream | undefined
-  let debugStream: WriteStream | undefined
-  let syslog: ResultPromise<{ stdin: 'pipe'; stdout: 'ignore'; stderr: 'ignore'; reject: false; cleanup: true }> | undefined
   let failures = 0
   const reportFailure = (e: Error) => {
     // A log file we cannot write must not take the daemon down; say so once on stderr.
     if (failures++ === 0) process.stderr.write(`heartbeat: cannot write log: ${e.message}\n`)
   }
-  const facility = cfg.logfacility !== undefined && cfg.logfacility !== 'none' ? FACILITY_CODE[cfg.logfacility] : undefined
+  const facilityName = cfg.logfacility !== undefined && cfg.logfacility !== 'none' ? cfg.logfacility : undefined
+  const facility = facilityName !== undefined ? FACILITY_CODE[facilityName] : undefined
 
-  function openFiles(): void {
+  const logPath = fileName(cfg.logfile)
+  const debugPath = fileName(cfg.debugfile)
+  const files: LogFile[] = []
+  if (logPath !== undefined) {
+    // The same path for both: one stream that takes everything (cl_log would write non-debug lines twice).
+    files.push({ path: logPath, takesDebug: logPath === debugPath, takesOthers: true, stream: undefined, identity: undefined, opened: Promise.resolve() })
+  }
+  if (debugPath !== undefined && debugPath !== logPath) {
+    files.push({ path: debugPath, takesDebug: true, takesOthers: true, stream: undefined, identity: undefined, opened: Promise.resolve() })
+  }
+
+  function openFile(f: LogFile): void {
     // Like heartbeat, no directories are created: a missing one is reported once on stderr.
-    logStream = cfg.logfile !== undefined ? openAppend(cfg.logfile, reportFailure) : undefined
-    debugStream = cfg.debugfile !== undefined && cfg.debugfile !== cfg.logfile ? openAppend(cfg.debugfile, reportFailure) : undefined
+    const s = createWriteStream(f.path, { flags: 'a', mode: 0o644 })
+    f.stream = s
+    f.identity = undefined
+    s.on('error', reportFailure)
+    f.opened = new Promise((resolve) => {
+      s.once('error', () => resolve())
+      s.once('open', (fd: number) => {
+        fstat(fd, (err, st) => {
+          if (!err && f.stream === s) f.identity = { dev: st.dev, ino: st.ino }
+          resolve()
+        })
+      })
+    })
+  }
+
+  // ---- rotation ----------------------------------------------------------------------
+  let lastCheckMs = -Infinity
+  let checking: Promise<void> | undefined
+  const rotated = async (f: LogFile): Promise<boolean> => {
+    const s = f.stream
+    if (!s) return false
+    // A stream that failed (directory missing, disk error): try again, cl_log reopens per message.
+    if (s.destroyed || s.errored) return true
+    if (f.identity === undefined) return false
+    const st = await stat(f.path).catch(() => undefined)
+    return st === undefined || st.ino !== f.identity.ino || st.dev !== f.identity.dev
+  }
+  async function checkRotation(): Promise<void> {
+    for (const f of files) {
+      if (!(await rotated(f))) continue
+      const old = f.stream
+      const hadOpened = f.identity !== undefined
+      openFile(f)
+      void endStream(old)
+      // cl_log's words, at info, so the new file says why it starts here.
+      if (hadOpened) write('info', `log-rotate detected on logfile ${f.path}`)
+    }
+  }
+  function maybeCheckRotation(): void {
+    if (checking || files.length === 0) return
+    const now = Date.now()
+    if (now - lastCheckMs < checkEveryMs) return
+    lastCheckMs = now
+    checking = checkRotation()
+      .catch(() => undefined)
+      .finally(() => {
+        checking = undefined
+      })
+  }
+
+  // ---- syslog ------------------------------------------------------------------------
+  type SyslogChild = ResultPromise<{ stdin: 'pipe'; stdout: 'ignore'; stderr: 'ignore'; reject: false; cleanup: true }>
+  let syslog: SyslogChild | undefined
+  let syslogUsable = false
+  let syslogStartedMs = -Infinity
+  let notedNoSyslog = false
+
+  async function probeSyslog(): Promise<void> {
+    if (facility === undefined) return
+    if (target.kind === 'udp') {
+      syslogUsable = true
+      return
+    }
+    // No syslog daemon listening (containers, minimal systems): `logger` would fail on every
+    // line, so say so once in the files and keep going without syslog.
+    const st = await stat(target.path).catch(() => undefined)
+    syslogUsable = st !== undefined && st.isSocket()
+    if (!syslogUsable && !notedNoSyslog) {
+      notedNoSyslog = true
+      const note = `logfacility ${facilityName ?? ''}: ${target.path} is not a syslog socket (no syslog daemon?); messages go to the log files only`
+      write('warn', note)
+      if (files.length === 0 && !cfg.echo) process.stderr.write(`heartbeat: ${note}\n`)
+    }
   }
 
   function startSyslog(): void {
-    if (facility === undefined) return
-    const child = execa('logger', ['--prio-prefix', '-t', 'heartbeat', `--id=${pid}`], {
+    if (facility === undefined || !syslogUsable) return
+    // A logger that keeps dying (syslog daemon gone) is restarted at most every 10 s.
+    const now = Date.now()
+    if (now - syslogStartedMs < 10_000) return
+    syslogStartedMs = now
+    const where = target.kind === 'socket' ? ['--socket', target.path] : ['-d', '-n', target.host, '-P', String(target.port), '--rfc3164']
+    const child: SyslogChild = execa('logger', ['--prio-prefix', '-t', 'heartbeat', ...where], {
       stdin: 'pipe',
       stdout: 'ignore',
       stderr: 'ignore',
@@ -139,37 +258,56 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
     syslog = child
   }
 
-  openFiles()
+  // ---- writing -----------------------------------------------------------------------
+  function write(level: LogLevel, text: string): void {
+    const line = `${formatLogLine(level, text, new Date(), { syslogFormat: cfg.syslogFormat, host: cfg.host, pid })}\n`
+    const isDebug = level === 'debug'
+    for (const f of files) if (isDebug ? f.takesDebug : f.takesOthers) f.stream?.write(line)
+    cfg.echo?.write(line)
+    if (facility !== undefined && syslogUsable) {
+      if (!syslog) startSyslog()
+      syslog?.stdin.write(`${syslogRecord(level, text, facility, pid)}\n`)
+    }
+  }
+
+  for (const f of files) openFile(f)
+  await probeSyslog()
   startSyslog()
 
   return {
     log(level, text) {
       if (level === 'debug' && debugLevel <= 0) return
-      const line = `${formatLogLine(level, text, new Date(), { syslogFormat: cfg.syslogFormat, host: cfg.host, pid })}\n`
-      if (level !== 'debug') logStream?.write(line)
-      debugStream?.write(line)
-      cfg.echo?.write(line)
-      if (facility !== undefined && level !== 'debug') {
-        if (!syslog) startSyslog()
-        syslog?.stdin.write(`<${facility * 8 + SYSLOG_SEVERITY[level]}>${LEVEL_WORD[level]}: ${text}\n`)
-      }
+      write(level, text)
+      maybeCheckRotation()
     },
     async reopen() {
-      const old = [logStream, debugStream]
-      openFiles()
+      await checking
+      const old = files.map((f) => f.stream)
+      for (const f of files) openFile(f)
       await Promise.all(old.map(endStream))
+      await probeSyslog()
+      if (!syslog) {
+        syslogStartedMs = -Infinity
+        startSyslog()
+      }
     },
     async flush() {
-      await Promise.all([drained(logStream), drained(debugStream)])
+      await checking
+      await Promise.all(files.map(async (f) => {
+        await f.opened
+        await drained(f.stream)
+      }))
     },
     setDebugLevel(level) {
       debugLevel = Math.max(0, Math.min(255, level))
     },
     async close() {
-      await Promise.all([endStream(logStream), endStream(debugStream)])
+      await checking
+      await Promise.all(files.map((f) => endStream(f.stream)))
       if (syslog) {
-        syslog.stdin.end()
-        await syslog
+        const child = syslog
+        child.stdin.end()
+        await child
       }
     },
   }
