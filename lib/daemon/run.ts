@@ -163,7 +163,8 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
     debugfile: cf.debugfile,
     logfacility: cf.logfacility,
     syslogFormat: cf.syslogmsgfmt,
-    host: hostname().toLowerCase(),
+    // cl_log prints uname -n as it is.
+    host: hostname(),
     debugLevel,
     echo,
   })
@@ -430,7 +431,12 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
   function endLife(end: LifeEnd): void {
     if (ending) return
     ending = true
-    if (end.kind === 'restart') say('info', `Restarting heartbeat (${end.reason}).`)
+    if (end.kind === 'restart') {
+      say('info', `Restarting heartbeat (${end.reason}).`)
+      // hb_mcp_final_shutdown before a restart: hb_add_deadtime(30000), which sends a status with
+      // deadtime + 30 s, so peers wait for the new generation instead of declaring us dead.
+      if (membership) membershipDo(membership.addDeadtime(30_000, loop.now(), menv()))
+    }
     finishLife?.(end)
   }
 
@@ -483,8 +489,9 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
       }
       keys = a.keys
       cfg.authkeysMtimeMs = a.mtimeMs
-      say('info', 'Authentication keys reloaded.')
-      return { ok: true, message: 'Authentication keys reloaded.' }
+      // hb_signal_reread_config_action's words.
+      say('info', 'Rereading authentication file.')
+      return { ok: true, message: 'Rereading authentication file.' }
     }
     say('info', 'Configuration unchanged.')
     return { ok: true, message: 'Configuration unchanged.' }
