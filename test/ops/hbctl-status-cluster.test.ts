@@ -1,7 +1,8 @@
 // hbctl status against a running two-node heartbeat-ts cluster (seed ha.cf + auto_failback on):
 // its JSON checked against the real state (VIP on eth0, status packets on the wire, hb_generation)
 // before and after a crash of the holder and its return; the human table fits 80 columns; the
-// Debian hb_standby, writing into heartbeat-ts's FIFO, moves the group to the peer.
+// Debian hb_standby, writing into heartbeat-ts's FIFO, moves the group to the peer; hbctl reload
+// and hbctl takeover through the control socket.
 
 import t from 'tap'
 import type { Test } from 'tap'
@@ -16,10 +17,16 @@ function node(s: ClusterStatus, name: string): NodeStatus | undefined {
 
 /** Poll a node's hbctl status until `ok` holds (resource moves take a few protocol rounds). */
 async function statusWhen(host: Host, what: string, ok: (s: ClusterStatus) => boolean, timeoutMs: number): Promise<ClusterStatus> {
-  return waitFor(`${host.hostname}: hbctl status shows ${what}`, async () => {
-    const s = await statusJson(host)
-    return ok(s) ? s : undefined
-  }, timeoutMs, 500)
+  let last: ClusterStatus | undefined
+  try {
+    return await waitFor(`${host.hostname}: hbctl status shows ${what}`, async () => {
+      last = await statusJson(host)
+      return ok(last) ? last : undefined
+    }, timeoutMs, 500)
+  } catch (err) {
+    const seen = last === undefined ? 'no answer' : `rscstatus ${last.rscstatus}, groups ${JSON.stringify(last.groups)}, nodes ${last.nodes.map((n) => `${n.name} ${n.status}`).join(', ')}`
+    throw new Error(`${(err as Error).message}; last seen: ${seen}`)
+  }
 }
 
 /** Every field of one node's status answer checked against what the wire and the files say. */
@@ -89,11 +96,12 @@ t.test('hbctl status and hb_standby on a two-node heartbeat-ts cluster', async (
   await checkHuman(t, t6, T5)
   const genT5Before = await fileGeneration(t5)
 
-  // 2. The holder crashes (cable and every process at once): titanic6 takes the group.
+  // 2. The holder crashes (cable and every process at once): titanic6 takes the group. The link is
+  // declared dead a little after the node when the last packet (an ack) followed the last status.
   await t5.linkDown()
   await t5.killAll('SIGKILL')
   await waitFor('titanic6 to carry the VIP', async () => ((await hasVip(t6)) ? true : undefined), 30_000, 300)
-  const after = await statusWhen(t6, 'titanic5 dead and titanic6 holding', (s) => node(s, T5)?.status === 'dead' && s.groups[0]?.holder === T6 && s.rscstatus !== 'transition', 30_000)
+  const after = await statusWhen(t6, 'titanic5 dead and titanic6 holding', (s) => node(s, T5)?.status === 'dead' && node(s, T5)?.links[0]?.status === 'dead' && s.groups[0]?.holder === T6 && s.rscstatus !== 'transition', 30_000)
   await checkAgainstCluster(t, pair, 'titanic6', after, { holder: T6, alive: [T6], dead: [T5] })
   t.equal(node(after, T5)?.generation, genT5Before, "titanic6 still reports titanic5's last generation")
   await checkHuman(t, t6, T6)
@@ -115,8 +123,21 @@ t.test('hbctl status and hb_standby on a two-node heartbeat-ts cluster', async (
   t.equal(r.exitCode, 0, `hb_standby exits 0 ${r.stderr.trim()}`)
   await waitForHolder(pair, 'titanic6', 60_000)
   t.pass('after hb_standby on titanic5 the VIP and the stub run on titanic6 only')
-  const moved = await statusWhen(t5, 'titanic6 holding', (s) => s.groups[0]?.holder === T6 && s.rscstatus !== 'transition', 30_000)
-  t.equal(moved.groups[0]?.state, 'running', 'titanic5 reports the group running (on titanic6)')
+  // The holder's own view is authoritative; titanic5 must at least no longer claim the group.
+  const moved = await statusWhen(t6, 'titanic6 holding all', (s) => s.groups[0]?.holder === T6 && s.rscstatus === 'all', 30_000)
+  t.equal(moved.groups[0]?.state, 'running', 'titanic6 reports the group running here')
+  const gone = await statusWhen(t5, 'titanic5 holding nothing', (s) => s.groups[0]?.holder !== T5 && s.rscstatus === 'none', 30_000)
+  t.comment(`titanic5 now names ${gone.groups[0]?.holder ?? 'nobody'} as the holder`)
   t.match(pair.nodes.titanic5.ts?.text() ?? '', /titanic5\.etri\.re\.kr wants to go standby \[all\]/, 'titanic5 acted on its own FIFO message (ask_resources info=me)')
   t.notMatch(pair.nodes.titanic5.ts?.text() ?? '', /FIFO .*(dropped|ignored)/, 'no FIFO problems logged')
+
+  // 5. The same through the control socket: reload (nothing changed) and takeover bring the group home.
+  const reload = await hbctl(t5, ['reload'])
+  t.same([reload.exitCode, reload.stdout], [0, 'Configuration unchanged.'], 'hbctl reload: unchanged configuration, exit 0')
+  const take = await hbctl(t5, ['takeover'])
+  t.same([take.exitCode, take.stdout], [0, 'Takeover [all] requested from the peer.'], 'hbctl takeover: accepted')
+  await waitForHolder(pair, 'titanic5', 60_000)
+  t.pass('after hbctl takeover on titanic5 the VIP and the stub run on titanic5 only')
+  await statusWhen(t6, 'titanic5 holding', holdsT5, 30_000)
+  t.pass('titanic6 reports titanic5 as the holder')
 })
