@@ -9,7 +9,7 @@ import { describeFailure, run, spawnDetached } from './agent-exec.js'
 import { ARP_ANNOUNCE_KEY, ARP_IGNORE_KEY, type ArpSysctls } from './arp-suppression.js'
 import { arpPacingFromEnv, HEARTBEAT_ARP_PACING } from './gratuitous-arp.js'
 import { parseIpSpec, type IpSpec } from './ip-spec.js'
-import { parseIpAddrJson, parseIpRouteJson, type Link, type Parsed, type Route } from './ip-state.js'
+import { parseIpAddrJson, parseIpRouteJson, type IfAddr, type Link, type Parsed, type Route } from './ip-state.js'
 import { planStart, planStatus, planStop, type HostView, type IpaddrStep, type LoRecord } from './ipaddr-plan.js'
 
 export type Env = Readonly<Record<string, string | undefined>>
@@ -34,6 +34,8 @@ interface Ctx {
   procSys: string
   rcDir: string
   stateDir: string
+  /** HBTS_DRY_RUN=1: print each change instead of making it (see dryRun). */
+  dry: boolean
   out: string[]
   err: string[]
 }
@@ -47,6 +49,7 @@ function context(env: Env): Ctx {
     // ocf-shellfuncs: HA_RCDIR=/etc/ha.d/rc.d
     rcDir: env.HA_RCDIR ?? join(env.HBTS_HA_DIR ?? env.HA_DIR ?? '/etc/ha.d', 'rc.d'),
     stateDir: ipaddrStateDir(env),
+    dry: isDryRun(env),
     out: [],
     err: [],
   }
@@ -116,7 +119,92 @@ export async function runIpaddr(args: string[], op: string, env: Record<string, 
 async function readLinks(ctx: Ctx): Promise<Parsed<Link[]>> {
   const o = await run(ctx.ipCmd, ['-j', '-4', 'addr', 'show'], { env: ctx.env })
   if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
-  return parseIpAddrJson(o.stdout.trim())
+  const links = parseIpAddrJson(o.stdout.trim())
+  if (!links.ok || !ctx.dry) return links
+  return { ok: true, value: overlayDryRun(links.value, await readDryRecord(ctx)) }
+}
+
+/**
+ * HBTS_DRY_RUN=1 (the demo without root, a rehearsal on a live host): every `ip`, sysctl, hook and
+ * gratuitous-ARP step is printed as `DRY RUN: …` on stderr instead of being carried out. What the
+ * steps would have added or removed is kept in <state dir>/dry-run.json and laid over the host's
+ * real addresses, so status, a second start and stop answer as if the changes had been made.
+ */
+export function isDryRun(env: Env): boolean {
+  return env.HBTS_DRY_RUN === '1'
+}
+
+interface DryAddr {
+  ifname: string
+  addr: IfAddr
+}
+
+interface DryRecord {
+  added: DryAddr[]
+  removed: Array<{ ifname: string; ip: string }>
+}
+
+function dryRecordPath(ctx: Ctx): string {
+  return join(ctx.stateDir, 'dry-run.json')
+}
+
+async function readDryRecord(ctx: Ctx): Promise<DryRecord> {
+  try {
+    const v = JSON.parse(await readFile(dryRecordPath(ctx), 'utf8')) as Partial<DryRecord>
+    return { added: Array.isArray(v.added) ? v.added : [], removed: Array.isArray(v.removed) ? v.removed : [] }
+  } catch {
+    return { added: [], removed: [] }
+  }
+}
+
+function overlayDryRun(links: Link[], rec: DryRecord): Link[] {
+  return links.map((l) => ({
+    ...l,
+    addrs: [
+      ...l.addrs.filter((a) => !rec.removed.some((r) => r.ifname === l.ifname && r.ip === a.ip)),
+      ...rec.added.filter((d) => d.ifname === l.ifname).map((d) => d.addr),
+    ],
+  }))
+}
+
+/** Record what `ip addr add|del …` would have done (the argv shapes ipaddr-plan produces). */
+async function recordDryIp(ctx: Ctx, argv: readonly string[]): Promise<void> {
+  const [obj, verb, cidr] = argv
+  const dev = argv[argv.indexOf('dev') + 1]
+  if (obj !== 'addr' || cidr === undefined || dev === undefined || argv.indexOf('dev') < 0) return
+  const [ip = '', len = '32'] = cidr.split('/')
+  const rec = await readDryRecord(ctx)
+  rec.added = rec.added.filter((d) => !(d.ifname === dev && d.addr.ip === ip))
+  rec.removed = rec.removed.filter((r) => !(r.ifname === dev && r.ip === ip))
+  if (verb === 'add') {
+    const label = argv.includes('label') ? (argv[argv.indexOf('label') + 1] ?? dev) : dev
+    const brd = argv.includes('brd') ? argv[argv.indexOf('brd') + 1] : undefined
+    rec.added.push({ ifname: dev, addr: { ip, prefixLen: Number(len), label, ...(brd !== undefined ? { broadcast: brd } : {}) } })
+  } else if (verb === 'del') rec.removed.push({ ifname: dev, ip })
+  await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 })
+  await writeFile(dryRecordPath(ctx), `${JSON.stringify(rec)}\n`)
+}
+
+/** A step as the dry run prints it. */
+function dryLine(step: IpaddrStep, ctx: Ctx): string | undefined {
+  switch (step.type) {
+    case 'ip':
+      return `ip ${step.argv.join(' ')}    # ${step.why}`
+    case 'sysctl':
+      return `sysctl -w ${step.write.key.replaceAll('/', '.')}=${step.write.value}    # ${step.write.why}`
+    case 'hook':
+      return `${join(ctx.rcDir, step.name)} ${step.arg}    # if present`
+    case 'arp-start': {
+      const p = arpPacingFromEnv(ctx.env)
+      const pacing = p.ok ? p.pacing : HEARTBEAT_ARP_PACING
+      return `${ctx.arpingCmd} -U/-A -I ${step.nic} ${step.ip}    # ${pacing.pairs} gratuitous request+reply pairs every ${pacing.intervalMs} ms`
+    }
+    case 'arp-stop':
+      return undefined
+    case 'save-lo':
+    case 'forget-lo':
+      return undefined
+  }
 }
 
 async function readRoutes(ctx: Ctx): Promise<Parsed<Route[]>> {
@@ -168,6 +256,12 @@ async function readLoRecord(ctx: Ctx, spec: IpSpec): Promise<LoRecord | undefine
 
 async function execute(ctx: Ctx, spec: IpSpec, steps: readonly IpaddrStep[]): Promise<string | undefined> {
   for (const step of steps) {
+    if (ctx.dry && step.type !== 'save-lo' && step.type !== 'forget-lo') {
+      const line = dryLine(step, ctx)
+      if (line !== undefined) ctx.err.push(`DRY RUN: ${line}`)
+      if (step.type === 'ip') await recordDryIp(ctx, step.argv)
+      continue
+    }
     switch (step.type) {
       case 'ip': {
         const o = await run(ctx.ipCmd, step.argv, { env: ctx.env })

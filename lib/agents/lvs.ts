@@ -7,7 +7,7 @@ import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
 import { parseMonCf } from '../config/mon-cf.js'
 import { daemonPaths } from '../daemon/paths.js'
 import { describeFailure, run } from './agent-exec.js'
-import type { AgentResult } from './ipaddr.js'
+import { isDryRun, type AgentResult } from './ipaddr.js'
 import { processMonitorHook, type MonitorHook } from './lvs-monitor-hook.js'
 import { describeService, parseLvsArgs, parseRules, planApply, planRemove, tableFromMonCf, tablePresent, type LvsTable } from './lvs-table.js'
 
@@ -118,6 +118,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
   }
   const table = desired.table
   const summary = table.services.map((s) => `${describeService(s)} (${s.reals.length} real servers)`).join(', ')
+  if (isDryRun(env)) return dryRunLvs(op, table, summary, paths, out, err, done)
   const live = await readLiveTable(paths, env)
   if (!live.ok) {
     err.push(`lvs: ${live.message}`)
@@ -215,4 +216,45 @@ async function restoreForwarding(paths: LvsPaths): Promise<string | undefined> {
   } catch (e) {
     return `cannot restore ${file}: ${(e as Error).message}`
   }
+}
+
+/**
+ * HBTS_DRY_RUN=1 (see isDryRun in ipaddr.ts): the ipvsadm commands, the forwarding switch and the
+ * monitor are printed as `DRY RUN: …` instead of run; <run dir>/lvs/dry-run marks the table as built
+ * so status and stop answer as if it were.
+ */
+async function dryRunLvs(
+  op: string,
+  table: LvsTable,
+  summary: string,
+  paths: LvsPaths,
+  out: string[],
+  err: string[],
+  done: (exitCode: number) => AgentResult,
+): Promise<AgentResult> {
+  const marker = join(paths.runDir, 'dry-run')
+  const built = await exists(marker)
+  const empty: LvsTable = { source: table.source, services: [] }
+  if (op === 'status') {
+    out.push(built ? `lvs is running: ${summary}` : 'lvs is stopped')
+    return done(built ? 0 : 3)
+  }
+  if (op === 'start') {
+    if (!built) {
+      err.push(`DRY RUN: echo 1 > ${join(paths.procSys, IP_FORWARD)}`)
+      for (const argv of planApply(table, empty)) err.push(`DRY RUN: ${paths.ipvsadm} ${argv.join(' ')}`)
+      err.push(`DRY RUN: start the real-server monitor for ${paths.monCf}`)
+      await mkdir(paths.runDir, { recursive: true, mode: 0o700 })
+      await writeFile(marker, `${summary}\n`)
+    }
+    out.push(`lvs started: ${summary} (from ${table.source})`)
+    return done(0)
+  }
+  if (built) {
+    err.push('DRY RUN: stop the real-server monitor')
+    for (const argv of planRemove(table, table)) err.push(`DRY RUN: ${paths.ipvsadm} ${argv.join(' ')}`)
+    await rm(marker, { force: true })
+  }
+  out.push('lvs stopped')
+  return done(0)
 }
