@@ -180,6 +180,9 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
   // ---- rotation ----------------------------------------------------------------------
   let lastCheckMs = -Infinity
   let checking: Promise<void> | undefined
+  // File lines logged while a check runs wait here, so none lands in a file logrotate just moved
+  // (and may be compressing); they follow in order once the check has reopened what moved.
+  let held: { isDebug: boolean; line: string }[] | undefined
   const rotated = async (f: LogFile): Promise<boolean> => {
     const s = f.stream
     if (!s) return false
@@ -190,14 +193,22 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
     return st === undefined || st.ino !== f.identity.ino || st.dev !== f.identity.dev
   }
   async function checkRotation(): Promise<void> {
-    for (const f of files) {
-      if (!(await rotated(f))) continue
-      const old = f.stream
-      const hadOpened = f.identity !== undefined
-      openFile(f)
-      void endStream(old)
-      // cl_log's words, at info, so the new file says why it starts here.
-      if (hadOpened) write('info', `log-rotate detected on logfile ${f.path}`)
+    const notes: string[] = []
+    try {
+      for (const f of files) {
+        if (!(await rotated(f))) continue
+        const old = f.stream
+        const hadOpened = f.identity !== undefined
+        openFile(f)
+        void endStream(old)
+        // cl_log's words, at info, so the new file says why it starts here.
+        if (hadOpened) notes.push(`log-rotate detected on logfile ${f.path}`)
+      }
+    } finally {
+      const waiting = held ?? []
+      held = undefined
+      for (const n of notes) write('info', n)
+      for (const w of waiting) toFiles(w.isDebug, w.line)
     }
   }
   function maybeCheckRotation(): void {
@@ -205,6 +216,7 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
     const now = Date.now()
     if (now - lastCheckMs < checkEveryMs) return
     lastCheckMs = now
+    held = []
     checking = checkRotation()
       .catch(() => undefined)
       .finally(() => {
@@ -259,10 +271,16 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
   }
 
   // ---- writing -----------------------------------------------------------------------
+  function toFiles(isDebug: boolean, line: string): void {
+    if (held) {
+      held.push({ isDebug, line })
+      return
+    }
+    for (const f of files) if (isDebug ? f.takesDebug : f.takesOthers) f.stream?.write(line)
+  }
   function write(level: LogLevel, text: string): void {
     const line = `${formatLogLine(level, text, new Date(), { syslogFormat: cfg.syslogFormat, host: cfg.host, pid })}\n`
-    const isDebug = level === 'debug'
-    for (const f of files) if (isDebug ? f.takesDebug : f.takesOthers) f.stream?.write(line)
+    toFiles(level === 'debug', line)
     cfg.echo?.write(line)
     if (facility !== undefined && syslogUsable) {
       if (!syslog) startSyslog()
@@ -277,8 +295,9 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
   return {
     log(level, text) {
       if (level === 'debug' && debugLevel <= 0) return
-      write(level, text)
+      // The check first: the line that triggers it waits for its outcome.
       maybeCheckRotation()
+      write(level, text)
     },
     async reopen() {
       await checking
