@@ -90,7 +90,8 @@ function describe(index: number, method: AuthMethod): string {
 
 /**
  * Authenticate a parsed datagram with the receiver's key rule: a netstring trailer is checked
- * with the method of the index it names but the key of our active index (§1.6b quirk); a
+ * with the method of the index it names and the key of our active index (§1.6b quirk) or, an
+ * extension over 3.0.6, the key of the index it names; a
  * classic `auth` field with the method and key of its index (§14.13), the last `auth` field
  * counting (§14.5). The inner `auth` field of a netstring packet is not checked, as in 3.0.6.
  */
@@ -105,11 +106,13 @@ export function verifyParsed(parsed: ParsedDatagram, keys: AuthKeys): DecodeResu
       return failure('unknown-key-index', `the trailer is signed with key index ${av.index}, which authkeys does not configure`)
     }
     const ours = keys.keys.get(keys.active)
-    const digest = computeDigest(named.method, ours?.key ?? Buffer.alloc(0), parsed.body)
-    if (digest !== av.token) {
+    // 3.0.6 checks with our active key only; we also accept the key the packet names, so a
+    // key change (auth 1 -> auth 2 on each node in turn) has no window where both sides refuse.
+    const verifies = (key: Buffer): boolean => computeDigest(named.method, key, parsed.body) === av.token
+    if (!verifies(ours?.key ?? Buffer.alloc(0)) && !(av.index !== keys.active && verifies(named.key))) {
       return failure(
         'bad-signature',
-        `the trailer signature does not verify with ${describe(av.index, named.method)} and this node's key (auth ${keys.active}): the packet was altered or signed with another key`,
+        `the trailer signature does not verify with ${describe(av.index, named.method)}, neither with that key nor with this node's key (auth ${keys.active}): the packet was altered or signed with another key`,
       )
     }
     return { ok: true, msg: parsed.msg, format: 'netstring', auth: { index: av.index, method: named.method, via: 'trailer' } }

@@ -91,12 +91,14 @@ t.test('a well-formed nested struct and bytes after the trailer are accepted', a
   if (r.ok) t.equal(r.msg.fields[0]?.value.toString('latin1'), inner)
 })
 
-t.test('the receiver key rule: a trailer is checked with the method of its index and the key of our active index', async (t) => {
+t.test('the receiver key rule: a trailer is checked with the method of its index, under our active key or its own', async (t) => {
   const body = '###\n11:(0)t=status,%%%\n'
   const signed3 = signNetstring(body, 3, 'md5', 'Hello!')
-  const different = decodePacket(signed3, keysOf(1, [1, 'sha1', 'HI!'], [3, 'md5', 'Hello!']))
-  t.equal(different.ok ? 'ok' : different.code, 'bad-signature', 'our active key differs from key 3: 3.0.6 refuses too')
-  if (!different.ok) t.match(different.reason, /key index 3 \(md5\) and this node's key \(auth 1\)/)
+  const named = decodePacket(signed3, keysOf(1, [1, 'sha1', 'HI!'], [3, 'md5', 'Hello!']))
+  t.same(named.ok ? named.auth : named, { index: 3, method: 'md5', via: 'trailer' }, 'our active key differs from key 3: 3.0.6 refuses, we accept key 3 itself (key change without a gap)')
+  const stranger = decodePacket(signed3, keysOf(1, [1, 'sha1', 'HI!'], [3, 'md5', 'other']))
+  t.equal(stranger.ok ? 'ok' : stranger.code, 'bad-signature', 'neither our key nor key 3 verifies: refused')
+  if (!stranger.ok) t.match(stranger.reason, /key index 3 \(md5\), neither with that key nor with this node's key \(auth 1\)/)
   const same = decodePacket(signed3, keysOf(1, [1, 'sha1', 'Hello!'], [3, 'md5', 'Hello!']))
   t.same(same.ok ? same.auth : same, { index: 3, method: 'md5', via: 'trailer' }, 'same secret at our active index: accepted as md5')
   const innerAuthIgnored = decodePacket(sign(`###\n11:(0)t=status,${nf('(0)auth=1 not-checked')}%%%\n`), sha1Keys)
