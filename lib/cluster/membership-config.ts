@@ -28,7 +28,8 @@ export interface MembershipConfig {
   restartOnHealedPartition?: boolean
   /**
    * heartbeat-ts.conf [membership] status_copies: each status goes out this many times, copy k at
-   * k*keepaliveMs/statusCopies after the original, as the same stamped packet. Default 1 = 3.0.6.
+   * k*keepaliveMs/statusCopies after the original, as the same stamped packet, while loss is evident
+   * (start-up, then 30 s after a sign of loss); otherwise once. Default 1 = 3.0.6.
    */
   statusCopies?: number
 }

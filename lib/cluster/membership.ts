@@ -32,6 +32,15 @@ const STARTUP_POP_DEADTIME_AFTER_MS = 5000
 const REQNODES_RETRY_MS = 1000
 /** Release-1: CauseShutdownRestart 2 s after a healed partition. */
 const HEALED_PARTITION_RESTART_MS = 2000
+/**
+ * status_copies are adaptive: copies go out only while loss is evident, i.e. for this long after the
+ * last sign of it (a gap in a peer's seqs, a peer asking us to retransmit). Evidence is rarer while
+ * copies hide losses, so the memory spans many keepalives: 30 s, or 4 dead times when longer.
+ */
+const LOSS_MEMORY_MS = 30_000
+const LOSS_MEMORY_DEADTIMES = 4
+/** Nothing is known at start: copies from the first status for 2 dead times, so peers hear us early. */
+const STARTUP_COPIES_DEADTIMES = 2
 /** FLOWCONTROL_LIMIT and the hist-queue warning thresholds (3/4 and 9/10 of MAXMSGHIST). */
 const FLOWCONTROL_LIMIT = 250
 const QUEUE_WARN = 375
@@ -60,6 +69,8 @@ export interface MembershipCounters {
   beforeCommUp: number
   /** Redundant status copies sent (status_copies > 1); not part of `retransmissions`. */
   statusCopiesSent: number
+  /** Signs of packet loss (gaps from peers, retransmission requests to us): each keeps copies on. */
+  lossSignals: number
 }
 
 export interface LinkSnapshot {
@@ -94,6 +105,8 @@ export interface MembershipSnapshot {
   flowControl: boolean
   /** Our advertised dt. */
   advertisedDeadtimeMs: number
+  /** status_copies > 1 and loss was evident recently: each status goes out status_copies times. */
+  statusCopiesActive: boolean
   lastSentSeq: number
   ackedSeq: number
   nodes: NodeSnapshot[]
@@ -133,6 +146,12 @@ export class Membership {
   private statusCopy: { msg: HaMessage; sentMs: number; k: number } | undefined
   /** Our `shutdone` went out: from then on statuses go out once each, as 3.0.6 sends them. */
   private shutdoneSent = false
+  /** The latest status we sent, so copies can start for it as soon as loss shows. */
+  private lastStatus: { msg: HaMessage; sentMs: number } | undefined
+  /** Copies are sent until then: start-up, then LOSS_MEMORY after the last sign of loss. */
+  private copiesUntilMs = -Infinity
+  /** Per peer and medium: how many times its latest statuses arrived (their copies included). */
+  private readonly statusArrivals = new WeakMap<NodeEntry, Map<string, StatusArrivals>>()
 
   private readonly counters: MembershipCounters = {
     received: 0,
@@ -148,6 +167,7 @@ export class Membership {
     acksSent: 0,
     beforeCommUp: 0,
     statusCopiesSent: 0,
+    lossSignals: 0,
   }
 
   constructor(config: MembershipConfig) {
@@ -178,6 +198,7 @@ export class Membership {
       this.running = true
       this.startMs = now
       for (const n of this.table.nodes) n.lastStatusMs = now
+      this.copiesUntilMs = now + STARTUP_COPIES_DEADTIMES * this.cfg.deadtimeMs
       this.addDeadtimeInner(STARTUP_EXTRA_DEADTIME_MS)
       this.popDeadtimeMs = now + STARTUP_POP_DEADTIME_AFTER_MS
       this.setLocalStatus('up')
@@ -287,6 +308,7 @@ export class Membership {
     this.running = false
     this.nextStatusMs = this.popDeadtimeMs = this.reqnodesMs = this.restartSelfMs = undefined
     this.statusCopy = undefined
+    this.lastStatus = undefined
   }
 
   snapshot(): MembershipSnapshot {
@@ -298,6 +320,7 @@ export class Membership {
       commUp: this.commUp,
       flowControl: this.flowControl,
       advertisedDeadtimeMs: this.advertisedDeadMs,
+      statusCopiesActive: this.copiesActive(),
       lastSentSeq: this.seqCounter,
       ackedSeq: this.history.ackSeq,
       nodes: this.table.nodes.map((n) => ({
@@ -351,6 +374,7 @@ export class Membership {
       // last status, exactly as with a 3.0.6 node (§5.5). Copies would only push that back.
       this.shutdoneSent = true
       this.statusCopy = undefined
+      this.lastStatus = undefined
     }
     // heartbeat processes its own message before handing it to the media (so a self-ack precedes it)
     this.processClusterMessage(stamped, undefined)
@@ -374,11 +398,30 @@ export class Membership {
   private sendLocalStatus(): void {
     const stamped = this.sendClusterMessage(statusMessage(this.localStatus, this.advertisedDeadMs, this.flowControl))
     // A newer status supersedes the pending copies of the previous one: peers need the latest st/dt.
-    this.statusCopy = this.copies() > 1 && !this.shutdoneSent ? { msg: stamped, sentMs: this.now, k: 1 } : undefined
+    this.lastStatus = this.shutdoneSent ? undefined : { msg: stamped, sentMs: this.now }
+    this.statusCopy = this.copiesActive() && this.lastStatus !== undefined ? { ...this.lastStatus, k: 1 } : undefined
   }
 
   private copies(): number {
     return this.cfg.statusCopies ?? 1
+  }
+
+  /** Copies only while loss is evident: a loss-free cluster sends one status per keepalive, as 3.0.6. */
+  private copiesActive(): boolean {
+    return this.copies() > 1 && !this.shutdoneSent && this.now < this.copiesUntilMs
+  }
+
+  /** A sign of loss: keep copies on, and start them for the status already sent if none are pending. */
+  private noteLoss(): void {
+    this.counters.lossSignals++
+    this.copiesUntilMs = Math.max(this.copiesUntilMs, this.now + Math.max(LOSS_MEMORY_MS, LOSS_MEMORY_DEADTIMES * this.cfg.deadtimeMs))
+    const last = this.lastStatus
+    if (this.statusCopy !== undefined || last === undefined || !this.copiesActive()) return
+    // the next copy slot of the current status still ahead of us (none left: the keepalive is next)
+    const c = { ...last, k: 1 }
+    this.statusCopy = c
+    for (let due = this.statusCopyDueMs(); due !== undefined && due <= this.now; due = this.statusCopyDueMs()) c.k++
+    if (c.k >= this.copies()) this.statusCopy = undefined
   }
 
   private statusCopyDueMs(): number | undefined {
@@ -441,6 +484,8 @@ export class Membership {
     const node = this.table.byName(nodeName)
     // hb_rexmit.c: no point asking a node that is not up or active; the request lapses
     if (!node || (node.status !== 'up' && node.status !== 'active')) return
+    // a gap still open after the re-request delay is loss, not reordering: copies for ours too
+    this.noteLoss()
     this.counters.rexmitRequestsSent++
     this.sendClusterMessage(rexmitRequestMessage(node.name, seq))
     this.rexmits.schedule(node.name, seq, this.now + this.cfg.maxRexmitDelayMs)
@@ -641,11 +686,40 @@ export class Membership {
         if (l.status !== 'up') this.changeLinkStatus(node, link, 'up')
       }
     }
+    if (link !== undefined && type === T_STATUS && seq !== undefined && !node.isSelf) this.countStatusArrival(node, link, seq)
     if (outcome.verdict === 'duplicate') {
       this.counters.duplicates++
       return
     }
     this.dispatch(node, checked, link)
+  }
+
+  /**
+   * A peer that sends copies sees loss; if its copies reach us short too, the medium is lossy both ways
+   * and ours need copies as well (gaps alone rarely show it: the peer's copies fill most of them). Short
+   * means a dip on one medium: a status that arrived fewer times than both the one before and the one
+   * after it. A peer that simply stops copying (3, 1, 1 …) is no dip, so two peers cannot keep each
+   * other copying on a clean network; nor is a status superseded within half a keepalive (a status
+   * change sends the next one at once, cutting the copies short), which is left out of the count.
+   */
+  private countStatusArrival(node: NodeEntry, link: string, seq: number): void {
+    let links = this.statusArrivals.get(node)
+    if (links === undefined) this.statusArrivals.set(node, (links = new Map()))
+    const a = links.get(link)
+    if (a === undefined || seq < a.seq) {
+      links.set(link, { seq, firstMs: this.now, count: 1, previous: 0, before: 0 })
+    } else if (seq === a.seq) {
+      a.count++
+    } else {
+      if (this.now - a.firstMs >= this.cfg.keepaliveMs / 2) {
+        if (a.previous < a.before && a.previous < a.count) this.noteLoss()
+        a.before = a.previous
+        a.previous = a.count
+      }
+      a.seq = seq
+      a.firstMs = this.now
+      a.count = 1
+    }
   }
 
   private dispatch(node: NodeEntry, m: CheckedMessage, link: string | undefined): void {
@@ -728,6 +802,8 @@ export class Membership {
 
   /** process_rexmit: resend what the peer missed from our history, or NAK it. */
   private handleRexmit(from: NodeEntry, msg: HaMessage): void {
+    // the peer lost some of ours: our statuses need copies too
+    this.noteLoss()
     const first = atoi(getString(msg, 'firstseq'))
     const last = atoi(getString(msg, 'lastseq'))
     if (first <= 0 || last <= 0 || first > last) {
@@ -814,6 +890,16 @@ export class Membership {
     }
     this.commNowUp()
   }
+}
+
+interface StatusArrivals {
+  seq: number
+  /** When `seq` first arrived on this medium. */
+  firstMs: number
+  count: number
+  /** Arrivals of the two statuses before `seq` (0 until known). */
+  previous: number
+  before: number
 }
 
 function assertNever(x: never): never {

@@ -25,6 +25,16 @@ import { closest, didYouMean } from './did-you-mean.js'
  *                            copies (14 in a row) none was seen, hence the default of 3. Each copy is one more datagram per
  *                            medium per keepalive. 1 = exactly one status per keepalive, as heartbeat
  *                            3.0.6 sends. No copies are sent once `shutdone` has gone out.
+ *                            Copies are adaptive: they go out only while loss is evident, and a
+ *                            loss-free cluster sends one status per keepalive. Evident means: the
+ *                            first 2 deadtimes after start (nothing is known yet), then 30 s (or 4
+ *                            deadtimes, if longer) after the last sign of loss — a gap in a peer's
+ *                            sequence numbers still open when we ask for it again, a peer asking us
+ *                            to retransmit, or a peer's status copies reaching us short (a status
+ *                            heard fewer times than the ones before and after it). At 30 % loss the
+ *                            signs come every few keepalives, so the copies never lapse; when loss
+ *                            starts on a quiet cluster, both nodes copy within about 2 keepalives of
+ *                            the first lost status.
  * [ipaddr]
  *   arp_count = 10           (1-100) Gratuitous ARP packets sent when an address is taken over
  *                            (send_arp -c, 3.0.6's default).

@@ -131,6 +131,11 @@ export class SimCluster {
     this.start(name)
   }
 
+  /** Change the independent loss rate from now on (loss that starts or stops mid-run). */
+  setLossRate(rate: number): void {
+    this.net.lossRate = rate
+  }
+
   partition(a: string, b: string, on: boolean): void {
     for (const k of [`${a}>${b}`, `${b}>${a}`]) on ? this.cut.add(k) : this.cut.delete(k)
   }

@@ -1,4 +1,4 @@
-// status_copies in virtual time: no false death at 30 % loss, copies are the original's bytes, receivers count them as duplicates.
+// status_copies in virtual time: copies only while loss is evident, no false death at 30 % loss, copies are the original's bytes, receivers count them as duplicates.
 import t from 'tap'
 import { SimCluster, typeOf } from './sim.js'
 import { Membership } from '../../lib/cluster/membership.js'
@@ -17,6 +17,18 @@ function pair(statusCopies: number, net: ConstructorParameters<typeof SimCluster
   sim.start('alpha')
   sim.runUntil(2500)
   sim.start('beta')
+  sim.runUntil(until)
+  return sim
+}
+
+/**
+ * A clean pair whose copies are on at `until`: one of alpha's statuses to beta is lost 5 s before, beta
+ * asks for it again, and that request is alpha's sign of loss (copies for the next 30 s).
+ */
+function lossyPair(statusCopies: number, net: ConstructorParameters<typeof SimCluster>[2] = {}, until = 20000): SimCluster {
+  const sim = pair(statusCopies, net, until - 5000)
+  const from = sim.now
+  sim.dropOnce.push({ from: 'alpha', match: (m) => typeOf(m) === 'status' && sim.now > from })
   sim.runUntil(until)
   return sim
 }
@@ -73,7 +85,11 @@ t.test('30% loss, keepalive 1 s, deadtime 5 s, 2 virtual minutes: with status_co
   const withCopies = SEEDS.map((seed) => lossRun(seed, 2))
   const three = SEEDS.map((seed) => lossRun(seed, 3))
   const plain = SEEDS.map((seed) => lossRun(seed, 1))
-  for (const r of three) t.same(r.deaths, [], `seed ${r.seed}, 3 copies: no node declared dead (longest run of lost status packets ${r.longest})`)
+  for (const r of three) {
+    t.same(r.deaths, [], `seed ${r.seed}, 3 copies: no node declared dead (longest run of lost status packets ${r.longest})`)
+    // loss shows within the start-up copies, so they never lapse: 2 nodes x 2 copies x ~140 keepalives
+    t.ok(r.copiesSent >= 530, `seed ${r.seed}, 3 copies: copies went out all along (${r.copiesSent})`)
+  }
   for (const r of withCopies) {
     t.same(r.deaths, [], `seed ${r.seed}, 2 copies: no node declared dead (longest run of lost status packets ${r.longest})`)
     t.ok(r.bothActive, `seed ${r.seed}, 2 copies: both see the other active at the end`)
@@ -92,9 +108,70 @@ t.test('30% loss, keepalive 1 s, deadtime 5 s, 2 virtual minutes: with status_co
   t.comment(`longest run of lost status packets in one direction: 1 copy ${longest(plain)}, 2 copies ${longest(withCopies)} (9 in a row can kill), 3 copies ${longest(three)} (14 can kill)`)
 })
 
+/** Status sends of `from` at or after `since`, copies apart. */
+const copiesOf = (sim: SimCluster, from: string, since: number) => statusSends(sim, from).filter((e) => e.at >= since && e.action.statusCopy !== undefined)
+
+t.test('a loss-free pair sends exactly one status per keepalive once the start-up copies are over', async (t) => {
+  const sim = pair(3, {}, 300000)
+  for (const [name, startedAt] of [['alpha', 0], ['beta', 2500]] as const) {
+    // start-up: nothing is known yet, so copies for 2 dead times
+    const early = copiesOf(sim, name, 0).filter((e) => e.at < startedAt + 2 * timing.deadtimeMs)
+    t.ok(early.length >= 8, `${name}: copies during its first 2 dead times (${early.length})`)
+    const late = statusSends(sim, name).filter((e) => e.at >= startedAt + 2 * timing.deadtimeMs)
+    t.same(late.filter((e) => e.action.statusCopy !== undefined).map((e) => e.at), [], `${name}: no copy after its first 2 dead times, up to 300 s`)
+    const gaps = new Set(late.slice(1).map((e, i) => e.at - (late[i]?.at ?? NaN)))
+    t.same([...gaps], [timing.keepaliveMs], `${name}: statuses ${timing.keepaliveMs} ms apart, one per keepalive (${late.length} of them)`)
+    t.equal(sim.core(name).snapshot().counters.lossSignals, 0, `${name}: no sign of loss`)
+    t.equal(sim.core(name).snapshot().statusCopiesActive, false, `${name}: snapshot says copies are off`)
+  }
+  // Other seeds (other delays, hence orders): a start-up gap re-requested counts as loss, so copies may
+  // last 30 s past it, never longer.
+  let quiet = 0
+  for (const seed of SEEDS) {
+    const s = pair(3, { seed }, 300000)
+    for (const name of ['alpha', 'beta']) {
+      const late = statusSends(s, name).filter((e) => e.at >= 40000)
+      const copies = late.filter((e) => e.action.statusCopy !== undefined).length
+      const spacing = new Set(late.slice(1).map((e, i) => e.at - (late[i]?.at ?? NaN)))
+      if (copies !== 0 || spacing.size !== 1 || !spacing.has(timing.keepaliveMs)) t.fail(`seed ${seed}, ${name}: ${copies} copies from 40 s to 300 s, spacing ${[...spacing].join(', ')} ms`)
+      if (s.core(name).snapshot().counters.lossSignals === 0) quiet++
+    }
+  }
+  t.pass(`seeds ${SEEDS[0]}..${SEEDS[SEEDS.length - 1]}: one status per keepalive from 40 s to 300 s on both nodes`)
+  t.comment(`${quiet}/${2 * SEEDS.length} nodes saw no sign of loss at all (the rest a re-requested start-up gap)`)
+})
+
+t.test('loss that starts later is noticed within seconds: copies resume on both sides, 30 s after it ends they stop', async (t) => {
+  const delays: number[] = []
+  for (const seed of SEEDS) {
+    const sim = pair(3, { seed }, 60000)
+    t.same([...copiesOf(sim, 'alpha', 40000), ...copiesOf(sim, 'beta', 40000)].length, 0, `seed ${seed}: no copies from 40 s to 60 s (clean network)`)
+    sim.setLossRate(0.3)
+    sim.runUntil(180000)
+    // from the first status lost (either way): acks carry no seq, so their loss shows nowhere
+    const firstLoss = sim.lost.find((l) => l.at >= 60000 && typeOf(l.msg) === 'status')?.at ?? NaN
+    for (const name of ['alpha', 'beta']) {
+      const first = copiesOf(sim, name, 60000)[0]
+      delays.push((first?.at ?? Infinity) - firstLoss)
+    }
+    t.same(deathsIn(sim), [], `seed ${seed}: no false death in 2 minutes of 30 % loss`)
+    sim.setLossRate(0)
+    sim.runUntil(240000)
+    const lastCopy = Math.max(...['alpha', 'beta'].map((n) => copiesOf(sim, n, 0).pop()?.at ?? 0))
+    // a sign can still come just after: a gap re-requested until filled, a short status noticed at the next one
+    t.ok(lastCopy > 180000 && lastCopy <= 180000 + 30000 + timing.deadtimeMs, `seed ${seed}: the last copy went out ${lastCopy - 180000} ms after the loss ended (memory 30 s)`)
+  }
+  const worst = Math.max(...delays)
+  // a lost status shows as a gap at the next one (1 keepalive), re-requested within max_rexmit_delay;
+  // the peer copies when that request (or a later one) reaches it
+  t.ok(worst <= timing.deadtimeMs, `both nodes copy within ${worst} ms of the first lost status (every seed, both nodes; at most 1 dead time)`)
+  t.comment(`first copy after the first lost status: median ${[...delays].sort((a, b) => a - b)[delays.length >> 1]} ms, worst ${worst} ms`)
+})
+
 t.test('copies: the same stamped packet (same seq, ts, auth bytes) at k*keepalive/copies after the original', async (t) => {
   for (const copies of [2, 3]) {
-    const sim = pair(copies, {}, 30000)
+    const sim = lossyPair(copies, {}, 20000)
+    sim.runUntil(30000)
     // keepalive statuses from 20 s to 29 s, and every copy of them
     const originals = statusSends(sim, 'alpha').filter((e) => e.at >= 20000 && e.at <= 29000 && e.action.statusCopy === undefined)
     const seqs = new Set(originals.map((o) => seqOf(o.action.msg)))
@@ -123,7 +200,7 @@ t.test('copies: the same stamped packet (same seq, ts, auth bytes) at k*keepaliv
 
 t.test('a receiver that got the original counts each copy as a duplicate: link refreshed, liveness and status untouched', async (t) => {
   // hearsItself off: beta's duplicates can only be alpha's copies
-  const sim = pair(2, { hearsItself: false, minDelayMs: 2, maxDelayMs: 2 })
+  const sim = lossyPair(2, { hearsItself: false, minDelayMs: 2, maxDelayMs: 2 })
   const before = sim.core('beta').snapshot().counters
   const from = sim.now
   const statusEventsBefore = sim.actions('beta', 'node-status').length
@@ -148,7 +225,9 @@ t.test('a receiver that got the original counts each copy as a duplicate: link r
 })
 
 t.test('a receiver that lost the original takes the copy as the status: liveness refreshed, nothing to re-request', async (t) => {
-  const sim = pair(2, { hearsItself: false, minDelayMs: 2, maxDelayMs: 2 })
+  const sim = lossyPair(2, { hearsItself: false, minDelayMs: 2, maxDelayMs: 2 })
+  const lostBefore = sim.core('beta').snapshot().counters.lostPackets
+  const rexmitsBefore = sim.actions('beta', 'transmit').filter((e) => typeOf(e.action.msg) === 'NS_rexmit').length
   const target = sim.now + 1000
   sim.dropOnce.push({ from: 'alpha', match: (m) => typeOf(m) === 'status' && sim.now >= target })
   sim.runUntil(target + 1400)
@@ -160,12 +239,14 @@ t.test('a receiver that lost the original takes the copy as the status: liveness
   t.equal(peer(sim, 'beta', 'alpha')?.lastStatusMs, dropped.at + 1000 + 2, 'alpha is alive in beta’s eyes (refreshed again by the next status)')
   const liveness = sim.trace.filter((e) => e.node === 'beta' && e.action.type === 'log' && e.action.text.startsWith('Late heartbeat'))
   t.same(liveness, [], 'no late-heartbeat warning: the copy was the status')
-  t.same(sim.actions('beta', 'transmit').filter((e) => typeOf(e.action.msg) === 'NS_rexmit'), [], 'no gap, so no retransmission request')
-  t.equal(sim.core('beta').snapshot().counters.lostPackets, 0, 'beta saw no lost packet at all')
+  t.equal(sim.actions('beta', 'transmit').filter((e) => typeOf(e.action.msg) === 'NS_rexmit').length, rexmitsBefore, 'no gap, so no retransmission request')
+  t.equal(sim.core('beta').snapshot().counters.lostPackets, lostBefore, 'beta saw no lost packet at all')
 })
 
 t.test('a copy fills the gap a later message opened: accepted as the missing seq before any re-request goes out', async (t) => {
-  const sim = pair(2, { hearsItself: false, minDelayMs: 2, maxDelayMs: 2 })
+  const sim = lossyPair(2, { hearsItself: false, minDelayMs: 2, maxDelayMs: 2 })
+  const b0 = sim.core('beta').snapshot().counters
+  const a0 = sim.core('alpha').snapshot().counters
   const target = sim.now + 1000
   sim.dropOnce.push({ from: 'alpha', match: (m) => typeOf(m) === 'status' && sim.now >= target })
   sim.runUntil(target)
@@ -176,10 +257,10 @@ t.test('a copy fills the gap a later message opened: accepted as the missing seq
   const before = statusSends(sim, 'alpha').find((e) => e.at === statusAt)
   t.ok(before, 'a status went out at the target time and was lost')
   const b = sim.core('beta').snapshot().counters
-  t.equal(b.lostPackets, 1, 'the probe opened a gap of one')
-  t.equal(b.recovered, 1, 'the copy filled it')
-  t.equal(b.rexmitRequestsSent, 0, 'before the 50 ms re-request delay ran out')
-  t.equal(sim.core('alpha').snapshot().counters.retransmissions, 0, 'alpha resent nothing')
+  t.equal(b.lostPackets - b0.lostPackets, 1, 'the probe opened a gap of one')
+  t.equal(b.recovered - b0.recovered, 1, 'the copy filled it')
+  t.equal(b.rexmitRequestsSent - b0.rexmitRequestsSent, 0, 'before the 50 ms re-request delay ran out')
+  t.equal(sim.core('alpha').snapshot().counters.retransmissions - a0.retransmissions, 0, 'alpha resent nothing')
   const copyArrival = statusAt + 500 + 2
   t.ok(sim.trace.some((e) => e.node === 'beta' && e.at === copyArrival && e.action.type === 'log' && e.action.text === 'No pkts missing from alpha!'), 'beta: "No pkts missing from alpha!" when the copy arrived')
 })
