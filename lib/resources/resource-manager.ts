@@ -6,6 +6,7 @@
 // other_holds_resources, goingStandby = going_standby, localTakeoverAt = local_takeover_time.
 import { getString } from '../wire/message.js'
 import type { HaMessage } from '../wire/message.js'
+import { scanHex } from '../cluster/c-numbers.js'
 import { giveGroup, takeGroup } from './group-ops.js'
 import type { GroupOpsHost, GroupState, JobGen, JobStep, StepResult } from './group-ops.js'
 import type { ResourceGroup, ResourceRef } from '../config/haresources.js'
@@ -97,6 +98,25 @@ interface NodeInfo {
   heard: boolean
   /** has_resources (legacy STONITH decision): cleared by its `shutdone`. */
   hasResources: boolean
+  /** hg and seq of the newest `resource`/`shutdone` from it that we acted on (see staleHoldings). */
+  holdsStamp?: Stamp
+}
+
+/** A message's place in its sender's stream: generation, then seq (both stamped by the sender's daemon). */
+interface Stamp {
+  gen: number
+  seq: number
+}
+
+/** hg/seq as the sender's daemon stamped them (hex); undefined for unstamped messages. */
+function stampOf(msg: HaMessage): Stamp | undefined {
+  const seq = scanHex(getString(msg, 'seq'))
+  if (seq === undefined) return undefined
+  return { gen: scanHex(getString(msg, 'hg')) ?? 0, seq }
+}
+
+function olderThan(a: Stamp, b: Stamp): boolean {
+  return a.gen < b.gen || (a.gen === b.gen && a.seq < b.seq)
 }
 
 /** hb_resource.c runs some work as forked children and some as queued notify_world jobs. */
@@ -638,7 +658,10 @@ export class ResourceManager {
     if (!this.commUp) return
     switch (t) {
       case 'starting':
+        this.processResources(t, msg, fromMe)
+        break
       case 'resource':
+        if (!fromMe && this.staleHoldings(msg, src)) break
         this.processResources(t, msg, fromMe)
         break
       case 'ask_resources':
@@ -664,6 +687,27 @@ export class ResourceManager {
       default:
         break
     }
+  }
+
+  /**
+   * Is this peer `resource` older (by the sender's hg, then seq) than one we already acted on? The
+   * membership layer delivers in arrival order, not seq order (§3.3: no reordering buffer), so a
+   * lost `resource` comes back by retransmission after the later ones. Its rsc_hold (rtype=full
+   * replaces "other holds") and isstable describe the peer as it was: 3.0.6 applies it anyway and
+   * believes e.g. that a peer which just took every group holds only its own until the next
+   * `resource`, which may never come. heartbeat-ts keeps the newest picture and drops the late one.
+   */
+  private staleHoldings(msg: HaMessage, src: string): boolean {
+    const node = this.nodes.get(src)
+    const s = stampOf(msg)
+    if (node === undefined || s === undefined) return false
+    const seen = node.holdsStamp
+    if (seen !== undefined && olderThan(s, seen)) {
+      this.log('info', `Late resource message from ${node.name} (seq ${s.seq}, already acted on seq ${seen.seq}) ignored: it no longer says what ${node.name} holds.`)
+      return true
+    }
+    node.holdsStamp = s
+    return false
   }
 
   private *standbyJob(set: RscBits): JobGen<void> {
@@ -814,6 +858,10 @@ export class ResourceManager {
 
   private onShutdone(msg: HaMessage, src: string): void {
     const fromMe = src === this.me
+    // "holds nothing now": a `resource` it sent before this one is stale from here on
+    const peer = fromMe ? undefined : this.nodes.get(src)
+    const s = stampOf(msg)
+    if (peer !== undefined && s !== undefined && (peer.holdsStamp === undefined || olderThan(peer.holdsStamp, s))) peer.holdsStamp = s
     if (this.commUp && this.nice) {
       // process_resources(T_SHUTDONE)
       let newState = this.resourceState
@@ -832,7 +880,6 @@ export class ResourceManager {
       }
       this.commitState(newState)
     }
-    void msg
     if (fromMe) {
       this.out.push({ type: 'shutdown-complete' })
       return
