@@ -186,7 +186,8 @@ function demoInterface(): string {
 async function loopbackDemo(why: string): Promise<void> {
   heading(`Not root (${why}): no namespaces. Two heartbeat-ts daemons on loopback instead, with HBTS_DRY_RUN=1 —`)
   say('every address, ARP and LVS change the agents would make is printed ("DRY RUN: …"), none is made.')
-  const base = await mkdtemp(join(tmpdir(), 'hbdemo-'))
+  // Not `hbdemo-`: the namespace kit removes stale `hbdemo-*` entries when a root demo starts.
+  const base = await mkdtemp(join(tmpdir(), 'hbloopdemo-'))
   const nodes: LoopNode[] = []
   undo.push(async () => {
     for (const n of nodes) if (n.sub !== undefined) n.sub.kill('SIGKILL')

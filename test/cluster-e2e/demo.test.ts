@@ -9,15 +9,15 @@ import { distFile } from '../netns/kit.js'
 
 const asRoot = process.getuid?.() === 0
 
-/** What the demo could leave behind: hbdemo-* namespaces, hbdemo-* temp dirs, processes naming them. */
+/** What the demo could leave behind: hbdemo- namespaces, hbdemo- and hbloopdemo- temp dirs, processes naming them. */
 async function leftovers(): Promise<string[]> {
   const out: string[] = []
   if (asRoot) {
     const ns = await execa('ip', ['netns', 'list'], { reject: false, timeout: 10_000 })
     for (const l of String(ns.stdout).split('\n')) if (l.startsWith('hbdemo-')) out.push(`namespace ${l.split(' ')[0]}`)
   }
-  for (const e of await readdir(tmpdir())) if (e.startsWith('hbdemo-')) out.push(`directory ${tmpdir()}/${e}`)
-  const ps = await execa('pgrep', ['-af', 'hbdemo-'], { reject: false, timeout: 10_000 })
+  for (const e of await readdir(tmpdir())) if (e.startsWith('hbdemo-') || e.startsWith('hbloopdemo-')) out.push(`directory ${tmpdir()}/${e}`)
+  const ps = await execa('pgrep', ['-af', 'hbdemo-|hbloopdemo-'], { reject: false, timeout: 10_000 })
   for (const l of String(ps.stdout).split('\n')) if (l.trim() !== '' && !l.includes('pgrep')) out.push(`process ${l.trim()}`)
   return out
 }
