@@ -150,6 +150,7 @@ export class Membership {
   private lastStatus: { msg: HaMessage; sentMs: number } | undefined
   /** Copies are sent until then: start-up, then LOSS_MEMORY after the last sign of loss. */
   private copiesUntilMs = -Infinity
+  private startupLossSigns = 0
   /** Per peer and medium: how many times its latest statuses arrived (their copies included). */
   private readonly statusArrivals = new WeakMap<NodeEntry, Map<string, StatusArrivals>>()
 
@@ -414,6 +415,9 @@ export class Membership {
   /** A sign of loss: keep copies on, and start them for the status already sent if none are pending. */
   private noteLoss(): void {
     this.counters.lossSignals++
+    // One start-up gap (a peer's packet sent before we listened) is no sign: it takes a second one.
+    // Copies are on during start-up anyway; this only decides whether they go on afterwards.
+    if (this.now < this.startMs + STARTUP_COPIES_DEADTIMES * this.cfg.deadtimeMs && ++this.startupLossSigns < 2) return
     this.copiesUntilMs = Math.max(this.copiesUntilMs, this.now + Math.max(LOSS_MEMORY_MS, LOSS_MEMORY_DEADTIMES * this.cfg.deadtimeMs))
     const last = this.lastStatus
     if (this.statusCopy !== undefined || last === undefined || !this.copiesActive()) return

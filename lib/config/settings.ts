@@ -27,7 +27,8 @@ import { closest, didYouMean } from './did-you-mean.js'
  *                            3.0.6 sends. No copies are sent once `shutdone` has gone out.
  *                            Copies are adaptive: they go out only while loss is evident, and a
  *                            loss-free cluster sends one status per keepalive. Evident means: the
- *                            first 2 deadtimes after start (nothing is known yet), then 30 s (or 4
+ *                            first 2 deadtimes after start (nothing is known yet; one sign then is
+ *                            taken for a start-up race, a second one for loss), then 30 s (or 4
  *                            deadtimes, if longer) after the last sign of loss — a gap in a peer's
  *                            sequence numbers still open when we ask for it again, a peer asking us
  *                            to retransmit, or a peer's status copies reaching us short (a status

@@ -124,28 +124,28 @@ t.test('a loss-free pair sends exactly one status per keepalive once the start-u
     t.equal(sim.core(name).snapshot().counters.lossSignals, 0, `${name}: no sign of loss`)
     t.equal(sim.core(name).snapshot().statusCopiesActive, false, `${name}: snapshot says copies are off`)
   }
-  // Other seeds (other delays, hence orders): a start-up gap re-requested counts as loss, so copies may
-  // last 30 s past it, never longer.
+  // Other seeds (other delays, hence orders): a start-up gap may need re-requesting; one such sign
+  // during the start-up copies is not taken as loss, so they end on time all the same.
   let quiet = 0
   for (const seed of SEEDS) {
     const s = pair(3, { seed }, 300000)
     for (const name of ['alpha', 'beta']) {
-      const late = statusSends(s, name).filter((e) => e.at >= 40000)
+      const late = statusSends(s, name).filter((e) => e.at >= 2500 + 2 * timing.deadtimeMs)
       const copies = late.filter((e) => e.action.statusCopy !== undefined).length
       const spacing = new Set(late.slice(1).map((e, i) => e.at - (late[i]?.at ?? NaN)))
-      if (copies !== 0 || spacing.size !== 1 || !spacing.has(timing.keepaliveMs)) t.fail(`seed ${seed}, ${name}: ${copies} copies from 40 s to 300 s, spacing ${[...spacing].join(', ')} ms`)
+      if (copies !== 0 || spacing.size !== 1 || !spacing.has(timing.keepaliveMs)) t.fail(`seed ${seed}, ${name}: ${copies} copies from 12.5 s to 300 s, spacing ${[...spacing].join(', ')} ms`)
       if (s.core(name).snapshot().counters.lossSignals === 0) quiet++
     }
   }
-  t.pass(`seeds ${SEEDS[0]}..${SEEDS[SEEDS.length - 1]}: one status per keepalive from 40 s to 300 s on both nodes`)
-  t.comment(`${quiet}/${2 * SEEDS.length} nodes saw no sign of loss at all (the rest a re-requested start-up gap)`)
+  t.pass(`seeds ${SEEDS[0]}..${SEEDS[SEEDS.length - 1]}: one status per keepalive from 12.5 s (both start-ups over) to 300 s on both nodes`)
+  t.ok(quiet < 2 * SEEDS.length, `some nodes did see a start-up gap re-requested (${2 * SEEDS.length - quiet}/${2 * SEEDS.length}), and copied no longer for it`)
 })
 
 t.test('loss that starts later is noticed within seconds: copies resume on both sides, 30 s after it ends they stop', async (t) => {
   const delays: number[] = []
   for (const seed of SEEDS) {
     const sim = pair(3, { seed }, 60000)
-    t.same([...copiesOf(sim, 'alpha', 40000), ...copiesOf(sim, 'beta', 40000)].length, 0, `seed ${seed}: no copies from 40 s to 60 s (clean network)`)
+    t.same([...copiesOf(sim, 'alpha', 12500), ...copiesOf(sim, 'beta', 12500)].length, 0, `seed ${seed}: no copies from 12.5 s to 60 s (clean network)`)
     sim.setLossRate(0.3)
     sim.runUntil(180000)
     // from the first status lost (either way): acks carry no seq, so their loss shows nowhere
