@@ -26,6 +26,7 @@ import { openLogger, type Logger, type LogLevel } from '../io/logger.js'
 import { formatUuid, loadOrCreateUuid, nextGeneration, resolveNodeName } from '../io/state-files.js'
 import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
+import { OwnEcho } from './own-echo.js'
 
 export interface RunDaemonOptions {
   paths: DaemonPaths
@@ -218,6 +219,8 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
   // Status copies and retransmissions send the same stamped (immutable) message again: sign it once
   // per key set instead of computing two HMACs per copy.
   const encoded = new WeakMap<HaMessage, { keys: AuthKeys; bytes: Buffer }>()
+  // Half of what bcast delivers is our own packets: known bytes, so no parse or HMAC for them.
+  const ownEcho = new OwnEcho()
   const transmit = (msg: HaMessage): void => {
     const cached = encoded.get(msg)
     let bytes: Buffer
@@ -232,6 +235,7 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
       }
       encoded.set(msg, { keys, bytes })
     }
+    ownEcho.remember(bytes, msg)
     media?.send(bytes)
   }
 
@@ -332,6 +336,13 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
 
   const onDatagram = (d: Datagram): void => {
     if (!membership || ending) return
+    const echoed = ownEcho.match(d.data)
+    if (echoed !== undefined) {
+      // the core sees it as any copy of our own message (a duplicate that proves the link)
+      membershipDo(membership.receive(echoed, d.link, loop.now(), menv()))
+      loop.runTicks(loop.now())
+      return
+    }
     // 3.0.6's read child appends a NUL; the codec tolerates both.
     const r = decodePacket(d.data, keys)
     if (!r.ok) {
@@ -488,6 +499,7 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
         return { ok: false, message: `Authentication configuration error: keeping the old keys: ${a.diagnostics.map(formatDiagnostic).join('; ')}` }
       }
       keys = a.keys
+      ownEcho.clear()
       cfg.authkeysMtimeMs = a.mtimeMs
       // hb_signal_reread_config_action's words.
       say('info', 'Rereading authentication file.')
