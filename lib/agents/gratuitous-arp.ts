@@ -51,3 +51,13 @@ export function arpSchedule(nic: string, ip: string, pacing: ArpPacing): ArpSend
   }
   return out
 }
+
+/**
+ * A takeover's schedule split in two: the first pair, sent by IPaddr start itself the moment the
+ * address is up (no helper start-up in the way), and the rest, left to the background pacer. The
+ * first pair's reply goes out with its request instead of half an interval later, so clients that
+ * heed only one kind of gratuitous frame both move at once; later pairs keep send_arp's pattern.
+ */
+export function splitFirstPair(schedule: readonly ArpSend[]): { now: ArpSend[]; later: ArpSend[] } {
+  return { now: schedule.slice(0, 2).map((s) => ({ atMs: 0, argv: s.argv })), later: schedule.slice(2) }
+}

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { daemonPaths } from '../daemon/paths.js'
 import { describeFailure, run, spawnDetached } from './agent-exec.js'
 import { ARP_ANNOUNCE_KEY, ARP_IGNORE_KEY, type ArpSysctls } from './arp-suppression.js'
-import { arpPacingFromEnv, HEARTBEAT_ARP_PACING } from './gratuitous-arp.js'
+import { arpPacingFromEnv, arpSchedule, HEARTBEAT_ARP_PACING, splitFirstPair } from './gratuitous-arp.js'
 import { parseIpSpec, type IpSpec } from './ip-spec.js'
 import { parseIpAddrJson, parseIpRouteJson, type IfAddr, type Link, type Parsed, type Route } from './ip-state.js'
 import { planStart, planStatus, planStop, type HostView, type IpaddrStep, type LoRecord } from './ipaddr-plan.js'
@@ -82,23 +82,27 @@ export async function runIpaddr(args: string[], op: string, env: Record<string, 
     return result(ctx, 6)
   }
   const spec = parsed.spec
-  const links = await readLinks(ctx)
-  if (!links.ok) {
-    ctx.err.push(`ERROR:  IPaddr ${links.message}`)
-    return result(ctx, 1)
-  }
   if (op === 'status' || op === 'monitor') {
+    const links = await readLinks(ctx)
+    if (!links.ok) {
+      ctx.err.push(`ERROR:  IPaddr ${links.message}`)
+      return result(ctx, 1)
+    }
     const answer = planStatus(spec, links.value, op)
     ctx.out.push(answer.stdout)
     return result(ctx, answer.exitCode)
   }
-  const routes = await readRoutes(ctx)
+  // All four reads at once: on a takeover each `ip` run is a process start on the critical path.
+  const [links, routes, arpSysctls, loRecord] = await Promise.all([readLinks(ctx), readRoutes(ctx), readArpSysctls(ctx), readLoRecord(ctx, spec)])
+  if (!links.ok) {
+    ctx.err.push(`ERROR:  IPaddr ${links.message}`)
+    return result(ctx, 1)
+  }
   if (!routes.ok) {
     ctx.err.push(`ERROR:  IPaddr ${routes.message}`)
     return result(ctx, 1)
   }
-  const host: HostView = { links: links.value, routes: routes.value, arpSysctls: await readArpSysctls(ctx) }
-  const loRecord = await readLoRecord(ctx, spec)
+  const host: HostView = { links: links.value, routes: routes.value, arpSysctls }
   if (loRecord !== undefined) host.loRecord = loRecord
   const plan = op === 'start' ? planStart(spec, host) : planStop(spec, host)
   if (!plan.ok) {
@@ -223,7 +227,8 @@ async function readSysctl(ctx: Ctx, key: string): Promise<number> {
 }
 
 async function readArpSysctls(ctx: Ctx): Promise<ArpSysctls> {
-  return { arpIgnore: await readSysctl(ctx, ARP_IGNORE_KEY), arpAnnounce: await readSysctl(ctx, ARP_ANNOUNCE_KEY) }
+  const [arpIgnore, arpAnnounce] = await Promise.all([readSysctl(ctx, ARP_IGNORE_KEY), readSysctl(ctx, ARP_ANNOUNCE_KEY)])
+  return { arpIgnore, arpAnnounce }
 }
 
 function loRecordPath(ctx: Ctx, ip: string): string {
@@ -325,15 +330,25 @@ async function startArp(ctx: Ctx, nic: string, ip: string): Promise<void> {
   if (!pacing.ok) ctx.err.push(`WARN:  IPaddr ${pacing.message}; using heartbeat's 10 pairs at 500 ms`)
   const p = pacing.ok ? pacing.pacing : HEARTBEAT_ARP_PACING
   if (p.pairs === 0) return
-  // Its own process group, so stop can end the pacer and any arping it is running at once.
-  const s = spawnDetached(process.execPath, [ARP_BURST, ctx.arpingCmd, nic, ip, String(p.pairs), String(p.intervalMs)], ctx.env)
-  if (!s.ok) {
-    ctx.err.push(`WARN:  IPaddr gratuitous ARP not sent: ${s.message}`)
-    return
+  const originEpochMs = Date.now()
+  const { now, later } = splitFirstPair(arpSchedule(nic, ip, p))
+  // The first pair straight from here, not awaited: a helper's Node start-up would hold the
+  // takeover's first frame back by ~100-200 ms. Own process groups, so stop can end them.
+  const pids: number[] = []
+  for (const send of now) {
+    const s = spawnDetached(ctx.arpingCmd, send.argv, ctx.env)
+    if (s.ok) pids.push(s.pid)
+    else ctx.err.push(`WARN:  IPaddr gratuitous ARP not sent: ${s.message}`)
   }
+  if (later.length > 0) {
+    const s = spawnDetached(process.execPath, [ARP_BURST, ctx.arpingCmd, nic, ip, String(p.pairs), String(p.intervalMs), '1', String(originEpochMs)], ctx.env)
+    if (s.ok) pids.unshift(s.pid)
+    else ctx.err.push(`WARN:  IPaddr gratuitous ARP pairs 2-${p.pairs} not sent: ${s.message}`)
+  }
+  if (pids.length === 0) return
   await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 })
-  await writeFile(arpPidPath(ctx, ip), `${s.pid}\n`)
-  ctx.err.push(`INFO:  IPaddr gratuitous ARP for ${ip} on ${nic}: ${p.pairs} request+reply pairs every ${p.intervalMs} ms in the background (pid ${s.pid})`)
+  await writeFile(arpPidPath(ctx, ip), `${pids.join('\n')}\n`)
+  ctx.err.push(`INFO:  IPaddr gratuitous ARP for ${ip} on ${nic}: first request+reply sent, ${p.pairs - 1} more pairs every ${p.intervalMs} ms in the background (pids ${pids.join(' ')})`)
 }
 
 async function stopArp(ctx: Ctx, ip: string): Promise<void> {
@@ -343,6 +358,7 @@ async function stopArp(ctx: Ctx, ip: string): Promise<void> {
   } catch {
     return
   }
+  // The pacer and the first pair's arpings (they outlive start: arping lingers a second).
   for (const line of text.split('\n')) {
     const pid = Number(line.trim())
     if (!Number.isInteger(pid) || pid <= 1) continue
@@ -353,7 +369,7 @@ async function stopArp(ctx: Ctx, ip: string): Promise<void> {
     } catch {
       continue
     }
-    if (!cmdline.includes('arp-burst') || !cmdline.includes(ip)) continue
+    if (!cmdline.includes(ip) || !(cmdline.includes('arp-burst') || cmdline.includes(ctx.arpingCmd))) continue
     try {
       process.kill(-pid, 'SIGTERM')
     } catch {

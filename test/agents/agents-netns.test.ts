@@ -98,9 +98,23 @@ async function main(): Promise<void> {
   t.test('takeover: IPaddr start moves lo:0 to eth0:0 and the client learns the MAC from gratuitous ARP', async (t) => {
     // The client still has the VIP at the failed master's MAC.
     await ip('-n', cli, 'neigh', 'replace', VIP, 'lladdr', '02:00:00:00:00:05', 'dev', 'eth0', 'nud', 'stale')
+    // The client's view of the wire, with kernel timestamps (same clock as Date.now()).
+    const dump = execa('ip', ['netns', 'exec', cli, 'tcpdump', '-l', '-n', '-tt', '-i', 'eth0', 'arp'], { reject: false, timeout: 30_000 })
+    let dumped = ''
+    dump.stdout?.on('data', (b: Buffer) => (dumped += b.toString()))
+    t.teardown(() => void dump.kill('SIGKILL'))
+    await new Promise<void>((resolve, reject) => {
+      let e = ''
+      dump.stderr?.on('data', (b: Buffer) => {
+        e += b.toString()
+        if (e.includes('listening on')) resolve()
+      })
+      void dump.then((x) => reject(new Error(`tcpdump ended: ${String(x.stderr)}`)))
+    })
     const started = performance.now()
     const r = await agent(dir, 'IPaddr', VIP, 'start')
     const startMs = performance.now() - started
+    const returnedAt = Date.now()
     t.equal(r.exitCode, 0, r.stderr)
     t.match(r.stdout, /Success/)
     t.same(await vipLabels(), ['eth0:0'], 'VIP now on eth0:0 only')
@@ -114,6 +128,23 @@ async function main(): Promise<void> {
       if (learned !== dirMac) await new Promise((res) => setTimeout(res, 100))
     }
     t.equal(learned, dirMac, "client's ARP entry for the VIP moved to the director's MAC")
+    // The first request+reply pair is sent by IPaddr start itself: both on the wire together, at
+    // once (a Node helper's start-up used to hold them back); the next pair follows the pacing.
+    const frames = (): { atMs: number; kind: string }[] =>
+      dumped.split('\n').flatMap((l) => {
+        const m = /^(\d+\.\d+) .*?(Request who-has|Reply) 129\.254\.203\.149\b/.exec(l)
+        return m !== null && m[1] !== undefined && m[2] !== undefined && (m[2] === 'Reply' || l.includes(`tell ${VIP}`)) ? [{ atMs: Number(m[1]) * 1000, kind: m[2].startsWith('Request') ? 'request' : 'reply' }] : []
+      })
+    for (let i = 0; i < 40 && frames().length < 3; i++) await new Promise((res) => setTimeout(res, 50))
+    const fs = frames()
+    const [f1, f2, f3] = fs
+    t.same(fs.slice(0, 2).map((f) => f.kind).sort(), ['reply', 'request'], 'the first two gratuitous frames are a request and a reply')
+    if (f1 !== undefined && f2 !== undefined && f3 !== undefined) {
+      t.comment(`first frame ${(f1.atMs - returnedAt).toFixed(1)} ms after start returned, second +${(f2.atMs - f1.atMs).toFixed(1)} ms, third +${(f3.atMs - f1.atMs).toFixed(1)} ms`)
+      t.ok(f1.atMs - returnedAt < 100, 'the first frame is on the wire within 100 ms of start returning')
+      t.ok(f2.atMs - f1.atMs < 100, 'its pair goes with it, not half an interval later')
+      t.ok(f3.atMs - f1.atMs >= 400, 'the background pacer sends the next pair one interval (500 ms) after the first')
+    } else t.fail(`expected at least 3 gratuitous frames, saw: ${dumped}`)
     t.equal(await whoAnswers(), dirMac, 'and ARP requests for the VIP are answered by it')
     const st = await agent(dir, 'IPaddr', VIP, 'status')
     t.match(st.stdout, /Running OK/)
