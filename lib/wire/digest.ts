@@ -1,5 +1,5 @@
 // The three authkeys(5) digests as heartbeat 3.0.6's HBauth plugins print them: crc, HMAC-MD5, HMAC-SHA1.
-import { createHmac } from 'node:crypto'
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import type { AuthMethod } from './auth-keys.js'
 
 // crc.c: polynomial 0x04C11DB7, MSB first, no reflection, start 0 (POSIX cksum without the length).
@@ -23,14 +23,22 @@ export function crcDigest(data: Uint8Array): string {
   return (~crc >>> 0).toString(16)
 }
 
+// authkeys keys live as long as the configuration: import each into OpenSSL once, not per packet.
+const keyObjects = new WeakMap<Uint8Array, KeyObject>()
+function keyObject(key: Uint8Array): KeyObject {
+  let k = keyObjects.get(key)
+  if (k === undefined) keyObjects.set(key, (k = createSecretKey(key)))
+  return k
+}
+
 /** The digest text of `method` over `data`; crc ignores the key (authkeys(5): crc takes none). */
 export function computeDigest(method: AuthMethod, key: Uint8Array, data: Uint8Array): string {
   switch (method) {
     case 'crc':
       return crcDigest(data)
     case 'md5':
-      return createHmac('md5', key).update(data).digest('hex')
+      return createHmac('md5', keyObject(key)).update(data).digest('hex')
     case 'sha1':
-      return createHmac('sha1', key).update(data).digest('hex')
+      return createHmac('sha1', keyObject(key)).update(data).digest('hex')
   }
 }
