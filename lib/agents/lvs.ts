@@ -142,14 +142,11 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
   if (op === 'start') {
     const fwd = await enableForwarding(paths)
     if (fwd !== undefined) err.push(`lvs: ${fwd}`)
-    for (const argv of planApply(table, live.table)) {
-      const o = await run(paths.ipvsadm, argv, { env })
-      if (o.exitCode !== 0 || o.failure !== undefined) {
-        err.push(`lvs: ${describeFailure(o)}`)
-        out.push('lvs start failed')
-        return done(1)
-      }
-      err.push(`lvs: ipvsadm ${argv.join(' ')}`)
+    const applied = await runBatch(paths, env, planApply(table, live.table))
+    err.push(...applied.lines)
+    if (!applied.ok) {
+      out.push('lvs start failed')
+      return done(1)
     }
     if (await exists(paths.monCf)) {
       const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env })
@@ -162,21 +159,37 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
   // stop: the monitor first, so no alert re-adds a server behind our back.
   const m = await monitor.stop({ runDir: paths.runDir, env })
   err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
-  const again = await readLiveTable(paths, env)
-  const current = again.ok ? again.table : live.table
-  let failed = !m.ok
-  for (const argv of planRemove(table, current)) {
-    const o = await run(paths.ipvsadm, argv, { env })
-    // "No such service" (255): removed meanwhile; fine for an idempotent stop.
-    if ((o.exitCode !== 0 && !o.stderr.includes('No such service')) || o.failure !== undefined) {
-      err.push(`lvs: ${describeFailure(o)}`)
-      failed = true
-    } else err.push(`lvs: ipvsadm ${argv.join(' ')}`)
-  }
+  // Every service of ours, not only those in the first reading: an alert may have added one before
+  // the monitor went. "No such service" just means it was not there (idempotent stop).
+  const removed = await runBatch(paths, env, planRemove(table, withAllOf(table, live.table)), /No such service/)
+  err.push(...removed.lines)
+  const failed = !m.ok || !removed.ok
   const fwd = await restoreForwarding(paths)
   if (fwd !== undefined) err.push(`lvs: ${fwd}`)
   out.push(failed ? 'lvs stop failed' : 'lvs stopped')
   return done(failed ? 1 : 0)
+}
+
+/** `current` with every service of `desired` counted as present (so planRemove deletes them all). */
+function withAllOf(desired: LvsTable, current: LvsTable): LvsTable {
+  return { source: current.source, services: [...current.services, ...desired.services] }
+}
+
+/**
+ * The planned ipvsadm command lines in one process: a single line as itself, several through one
+ * `ipvsadm -R` (lvs-mon-agents §2.5: one command per stdin line, words split on blanks; a kernel
+ * error is printed and the restore goes on, the exit status is the last line's), so a line's failure
+ * shows as stderr text. Stderr lines matching `tolerated` are not failures.
+ */
+async function runBatch(paths: LvsPaths, env: Env, lines: readonly string[][], tolerated?: RegExp): Promise<{ ok: boolean; lines: string[] }> {
+  if (lines.length === 0) return { ok: true, lines: [] }
+  const [only] = lines
+  const o = only !== undefined && lines.length === 1 ? await run(paths.ipvsadm, only, { env }) : await run(paths.ipvsadm, ['-R'], { env, input: `${lines.map((l) => l.join(' ')).join('\n')}\n` })
+  const complaints = o.stderr.split('\n').filter((l) => l.trim() !== '')
+  const untolerated = complaints.filter((l) => tolerated === undefined || !tolerated.test(l))
+  const ok = o.failure === undefined && untolerated.length === 0 && (o.exitCode === 0 || complaints.length > 0)
+  const via = lines.length === 1 ? '' : ' (one ipvsadm -R)'
+  return { ok, lines: ok ? lines.map((l) => `lvs: ipvsadm ${l.join(' ')}${via}`) : [`lvs: ${describeFailure(o)}`] }
 }
 
 /** Turns ip_forward on (the seed's `echo 1 > /proc/sys/net/ipv4/ip_forward`), remembering whether it was off. */

@@ -249,3 +249,57 @@ t.test('lvs agent end to end with the stand-in on PATH (child processes)', async
   const bad = await runLvs([], 'reload', env)
   t.equal(bad.exitCode, 2)
 })
+
+t.test('lvs start and stop cost two ipvsadm runs each (one -S -n, one -R), idempotent, a failed line in the restore is caught', async (t) => {
+  if (!existsSync(join(repo, 'dist/test/support/ipvsadm-standin.js'))) {
+    t.fail('dist/ is missing: run `npm run build` first (npm test does)')
+    return
+  }
+  const dir = mkdtempSync(join(tmpdir(), 't17-lvs-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  mkdirSync(join(dir, 'proc/net/ipv4'), { recursive: true })
+  writeFileSync(join(dir, 'proc/net/ipv4/ip_forward'), '1\n')
+  // Counts the calls: each line of calls is one ipvsadm process, its stdin after a tab.
+  const counting = join(dir, 'ipvsadm')
+  writeFileSync(counting, `#!/bin/sh\nin=""\n[ "$1" = "-R" ] && in=$(cat)\nprintf '%s\\t%s\\n' "$*" "$(echo $in)" >> ${dir}/calls\nprintf '%s\\n' "$in" | ${join(repo, 'test/bin/ipvsadm')} "$@"\n`)
+  chmodSync(counting, 0o755)
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HBTS_IPVSADM: counting,
+    IPVSADM_STANDIN_STATE: join(dir, 'ipvs.json'),
+    HBTS_RUN_DIR: join(dir, 'run'),
+    HBTS_HA_DIR: join(dir, 'ha.d'),
+    HBTS_MON_CF: join(dir, 'no-mon.cf'),
+    HBTS_PROC_SYS: join(dir, 'proc'),
+  }
+  const calls = (): string[] => {
+    const text = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8') : ''
+    rmSync(join(dir, 'calls'), { force: true })
+    return text.split('\n').filter((l) => l !== '')
+  }
+  const seedArgs = ['129.254.203.149:80', 'rr', '129.254.203.146,129.254.203.147,129.254.203.148']
+  const start = await runLvs(seedArgs, 'start', env)
+  t.equal(start.exitCode, 0, start.stderr)
+  const c1 = calls()
+  t.equal(c1.length, 2, `start on an empty table: ${c1.join(' | ')}`)
+  t.match(c1[1] ?? '', /^-R\t-A -t 129\.254\.203\.149:80 -s rr -a .*-a .*-a -t 129\.254\.203\.149:80 -r 129\.254\.203\.148:80 -g -w 1$/, 'the service and its 3 real servers in one restore')
+  t.equal((await execa(counting, ['-S', '-n'], { env })).stdout.split('\n').length, 4, 'all four lines in the table')
+  calls()
+  const again = await runLvs(seedArgs, 'start', env)
+  t.equal(again.exitCode, 0, again.stderr)
+  t.same(calls().map((l) => l.split('\t')[0]), ['-S -n'], 'start again: only the reading, nothing to change')
+  const stop = await runLvs(seedArgs, 'stop', env)
+  t.equal(stop.exitCode, 0, stop.stderr)
+  t.equal(calls().length, 2, 'stop: one reading, one delete')
+  t.equal((await execa(counting, ['-S', '-n'], { env })).stdout, '', 'table empty after stop')
+  calls()
+  const stop2 = await runLvs(seedArgs, 'stop', env)
+  t.equal(stop2.exitCode, 0, `stop of a stopped table is fine: ${stop2.stderr}`)
+  // Two services, the first with a scheduler the kernel lacks: -R goes on and exits 0 after the last line.
+  mkdirSync(join(dir, 'ha.d'), { recursive: true })
+  writeFileSync(join(dir, 'ha.d/ipvsadm.rules'), '-A -t 10.9.9.9:443 -s bogus\n-A -t 10.9.9.8:443 -s rr\n')
+  const bad = await runLvs([], 'start', env)
+  t.equal(bad.exitCode, 1, 'a kernel error on an early line fails the start')
+  t.match(bad.stderr, /Scheduler or persistence engine not found/, 'and says why')
+  t.match(bad.stdout, /lvs start failed/)
+})
