@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // heartbeat: the daemon command — heartbeat 3.0.6's flags (-f -k -s -r -V -d) and the init-script verbs.
 
 import { parseArgs } from 'node:util'

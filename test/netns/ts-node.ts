@@ -2,6 +2,7 @@
 // /etc/ha.d, /var/lib/heartbeat and /run, exactly where the real daemon keeps them.
 
 import { distFile, type Host, type Line, type Proc } from './kit.js'
+import { DAEMON_NODE_FLAGS } from '../../lib/io/daemonize.js'
 
 export interface TsNode {
   proc: Proc
@@ -13,7 +14,8 @@ export interface TsNode {
 
 export async function startTsNode(host: Host, opts: { debug?: number; env?: Record<string, string> } = {}): Promise<TsNode> {
   const cli = await distFile('lib/cli/heartbeat.js')
-  const args = [process.execPath, cli, '-f', ...Array.from({ length: opts.debug ?? 0 }, () => '-d')]
+  // the flags the installed `heartbeat` runs with (its shebang), so tests and benches see the same daemon
+  const args = [process.execPath, ...DAEMON_NODE_FLAGS, cli, '-f', ...Array.from({ length: opts.debug ?? 0 }, () => '-d')]
   const proc = host.spawn(args, { env: { ...process.env, ...(opts.env ?? {}) } as Record<string, string> })
   return {
     proc,
