@@ -369,6 +369,10 @@ export class Membership {
     if (seq !== undefined) {
       this.history.add(seq, stamped)
       this.checkHistoryFill()
+      // A copy goes out only while its status is our newest sequenced message: sent after a newer
+      // one, it would reach a peer that has just started listening as an old seq, and that peer
+      // would log (and re-request) a gap that loss never made. sendLocalStatus sets a new copy.
+      if (type !== T_STATUS) this.statusCopy = undefined
     }
     if (type === T_SHUTDONE) {
       // We are leaving: peers take our groups now and should declare us dead one deadtime after our
