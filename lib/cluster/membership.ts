@@ -457,6 +457,19 @@ export class Membership {
     if (due === undefined) this.statusCopy = undefined
   }
 
+  /**
+   * A peer incarnation's first status (a start, a restart, a return after death) reached us while we are
+   * up and may hold resources: our status goes out now, ahead of our ack or repnodes to it. The peer
+   * reaches links-up on any packet of ours and comm-up on our repnodes; if our status has not reached it
+   * by then we are still "init" in its table, and a legacy req_our_resources counts fewer than 2 active
+   * nodes (HA_DONTASK) and takes the group we hold without asking: both hold the VIP. A 3.0.6 node mostly
+   * gets away with it because it handles input late: the *-startup captures show the running node's
+   * status, then its ack, then reqnodes 45-385 ms after the newcomer's first packet, at its keepalive.
+   */
+  private greetJoiningPeer(): void {
+    this.sendLocalStatus()
+  }
+
   private setLocalStatus(status: string): void {
     if (status === this.localStatus) return
     this.localStatus = status
@@ -593,10 +606,16 @@ export class Membership {
     this.out.push({ type: 'link-status', node: n.name, link, status })
   }
 
-  /** check_comm_isup: "links up" once every node has been heard from or declared dead. */
+  /**
+   * check_comm_isup: "links up" once every node has been heard from or declared dead. Heard from means
+   * a status from it (3.0.6 takes any packet): a running peer's ack to our first statuses, or its repnodes,
+   * can come before its own status, and comm-up would then find it "init" (not active). A legacy
+   * req_our_resources counts it out (HA_DONTASK) and takes the group the peer holds: both hold the VIP.
+   * A peer's first sequenced message is always a status (§3.3): this waits about one keepalive at most.
+   */
   private checkCommIsUp(): void {
     if (this.commState === 'links-up') return
-    if (!this.table.nodes.every((n) => n.anyPacketsYet || n.status === 'dead')) return
+    if (!this.table.nodes.every((n) => (n.anyPacketsYet && n.statusTs !== 0) || n.status === 'dead')) return
     this.commState = 'links-up'
     if (this.flowControl) this.sendReqnodes(0)
     else this.commNowUp()
@@ -671,6 +690,7 @@ export class Membership {
           break
         case 'restart':
           if (e.previousGeneration > 0) this.out.push({ type: 'node-restart', node: node.name, generation: e.generation })
+          if (!node.isSelf && link !== undefined && this.commUp) this.greetJoiningPeer()
           break
         case 'healed-partition':
           if (this.cfg.restartOnHealedPartition ?? true) {
