@@ -2,15 +2,18 @@
 // peer, and `hbctl standby` → first answer from the peer; median and worst of several runs. Root only.
 
 import { join } from 'node:path'
-import { netnsAvailability, waitFor } from '../test/netns/kit.js'
+import { netnsAvailability, waitFor, type Proc } from '../test/netns/kit.js'
 import type { SeedNode } from '../test/netns/seed-node.js'
-import { buildSeedCluster, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
+import { buildSeedCluster, VIP, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
+import { SEED_ADDRESS } from '../test/netns/seed-node.js'
 import { firstAnswer, hbctl, retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
 import { medianAndWorst } from './ts-pair.js'
 
 const RUNS = Number(process.env.BENCH_FAILOVER_RUNS ?? 5)
 const KEEPALIVE = process.env.BENCH_FAILOVER_KEEPALIVE ?? '200ms'
 const DEADTIME = process.env.BENCH_FAILOVER_DEADTIME ?? '1'
+/** `debug 1` in ha.cf so ha-debug gets the agents' durations for the breakdown; BENCH_FAILOVER_DEBUG=0 for the bare figures. */
+const DEBUG = process.env.BENCH_FAILOVER_DEBUG !== '0'
 /** ha.cf(5): a bare number is seconds. */
 function toMs(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v)
@@ -35,16 +38,104 @@ async function settled(c: SeedCluster): Promise<void> {
   await new Promise((r) => setTimeout(r, 500))
 }
 
-/** Time from `act()` (which returns its start time) to the first HTTP answer on the VIP from `to`. */
-async function measure(c: SeedCluster, to: SeedNode, act: () => Promise<number>): Promise<number> {
+/** What the client's wire and the daemons' debug logs say about one failover. */
+interface Sample {
+  totalMs: number
+  /** Act → the new holder's first gratuitous ARP frame seen by the client. */
+  arpMs: number
+  /** First gratuitous frame → first HTTP answer. */
+  answerAfterArpMs: number
+  /** Act → the moment the old holder's last heartbeat plus the deadtime ran out (crash only). */
+  deadlineMs?: number
+  /** `builtin:<agent> … <op>: exit N in X ms` from the daemons' ha-debug, keyed `<node> <agent> <op>`. */
+  agentMs: Map<string, number>
+}
+
+/** The client's view of the wire: tcpdump with kernel timestamps (the same clock as Date.now()). */
+async function startWire(c: SeedCluster): Promise<Proc> {
+  const p = c.client.spawn(['tcpdump', '-l', '-n', '-e', '-tt', '-i', 'eth0', 'arp or udp port 1001'])
+  await p.waitForLine(/listening on/, 10_000)
+  return p
+}
+
+/** First gratuitous frame (request or reply for the VIP by the VIP) from `seed`'s MAC at or after fromMs. */
+function firstGarp(c: SeedCluster, wire: Proc, seed: SeedNode, fromMs: number): number | undefined {
+  const mac = c.directors[seed].mac
+  for (const l of wire.lines) {
+    const m = /^(\d+\.\d+) (\S+) > /.exec(l.text)
+    if (m === null || m[2]?.toLowerCase() !== mac) continue
+    const at = Number(m[1]) * 1000
+    if (at < fromMs) continue
+    if (l.text.includes(`who-has ${VIP} tell ${VIP}`) || l.text.includes(`Reply ${VIP} is-at`)) return at
+  }
+  return undefined
+}
+
+/** The last heartbeat `seed` put on the wire before `beforeMs`. */
+function lastHeartbeat(wire: Proc, seed: SeedNode, beforeMs: number): number | undefined {
+  // From any source port to udpport 1001 (the seed's).
+  const src = new RegExp(`: ${(SEED_ADDRESS[seed].split('/')[0] ?? '').replaceAll('.', '\\.')}\\.\\d+ > \\S+\\.1001: UDP`)
+  let last: number | undefined
+  for (const l of wire.lines) {
+    const at = Number(l.text.split(' ')[0]) * 1000
+    if (at < beforeMs && src.test(l.text)) last = at
+  }
+  return last
+}
+
+async function debugLength(c: SeedCluster, seed: SeedNode): Promise<number> {
+  return (await c.directors[seed].host.readFile('var/log/ha-debug').catch(() => Buffer.alloc(0))).length
+}
+
+/** Agent durations logged since `from` (bytes) in the director's ha-debug. */
+async function agentTimes(c: SeedCluster, seed: SeedNode, from: number, into: Map<string, number>): Promise<void> {
+  const text = (await c.directors[seed].host.readFile('var/log/ha-debug').catch(() => Buffer.alloc(0))).subarray(from).toString('latin1')
+  for (const m of text.matchAll(/builtin:(\w+) .*?(start|stop|status): exit \d+ in (\d+) ms/g)) {
+    const key = `${seed} ${m[1] ?? ''} ${m[2] ?? ''}`
+    // a takeover's first status and start are the ones on the critical path
+    if (!into.has(key)) into.set(key, Number(m[3]))
+  }
+}
+
+/** `act()` (returning its start time) until `to` answers on the VIP, with the client's wire and both daemons' agent times. */
+async function measure(c: SeedCluster, to: SeedNode, act: () => Promise<number>): Promise<Sample> {
   const prober = await c.startProber(10, 100)
+  const wire = await startWire(c)
+  const logFrom = { titanic5: await debugLength(c, 'titanic5'), titanic6: await debugLength(c, 'titanic6') }
   try {
+    // The giver's last heartbeat before the act must be on the wire: tcpdump has only just started.
+    await waitFor('a heartbeat from the holder on the wire', async () => lastHeartbeat(wire, other(to), Date.now()), 5_000, 20)
     const at = await act()
     const answered = await waitFor(`${to} answers`, async () => firstAnswer(prober, to, at), 60_000, 20)
-    return answered - at
+    // tcpdump's line can trail the HTTP answer by a read or two
+    const arpAt = await waitFor(`${to}'s gratuitous ARP on the client's wire`, async () => firstGarp(c, wire, to, at), 5_000, 20).catch(() => Number.NaN)
+    const agentMs = new Map<string, number>()
+    for (const seed of ['titanic5', 'titanic6'] as const) await agentTimes(c, seed, logFrom[seed], agentMs)
+    return { totalMs: answered - at, arpMs: arpAt - at, answerAfterArpMs: answered - arpAt, agentMs, ...lastBeat(wire, other(to), at) }
   } finally {
     prober.kill('SIGTERM')
+    wire.kill('SIGTERM')
   }
+}
+
+let deadtimeForSamples = 0
+function lastBeat(wire: Proc, seed: SeedNode, at: number): { deadlineMs?: number } {
+  const last = lastHeartbeat(wire, seed, at)
+  return last === undefined ? {} : { deadlineMs: last + deadtimeForSamples - at }
+}
+
+/** Median start-up cost of one stand-in ipvsadm call in a director, over a C program run the same way. */
+async function standinCostMs(c: SeedCluster): Promise<number> {
+  const time = async (argv: string[]): Promise<number> => {
+    const xs: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now()
+      await c.directors.titanic6.host.exec(argv, { env: c.envFor('titanic6') })
+      xs.push(performance.now() - t0)
+    }
+    return medianAndWorst(xs).median
+  }
+  return (await time(['ipvsadm', '-S', '-n'])) - (await time(['ip', '-V']))
 }
 
 function line(label: string, xs: readonly number[], note: string): string {
@@ -59,8 +150,8 @@ export async function run(): Promise<void> {
     return
   }
   const deadtimeMs = toMs(DEADTIME)
-  process.stdout.write(`seed cluster in namespaces (heartbeat-ts on titanic5 and titanic6), keepalive ${KEEPALIVE}, deadtime ${DEADTIME} (${deadtimeMs} ms), auto_failback on; HTTP probe every 10 ms\n`)
-  const c = await buildSeedCluster({ prefix: 'fobench', realServers: false, haCf: retimed(KEEPALIVE, DEADTIME, 'auto_failback on') })
+  process.stdout.write(`seed cluster in namespaces (heartbeat-ts on titanic5 and titanic6), keepalive ${KEEPALIVE}, deadtime ${DEADTIME} (${deadtimeMs} ms), auto_failback on${DEBUG ? ', debug 1' : ''}; HTTP probe every 10 ms\n`)
+  const c = await buildSeedCluster({ prefix: 'fobench', realServers: false, haCf: retimed(KEEPALIVE, DEADTIME, `auto_failback on${DEBUG ? '\ndebug 1' : ''}`) })
   const stop = (): void => void c.destroy().finally(() => process.exit(130))
   process.once('SIGINT', stop)
   try {
@@ -69,7 +160,8 @@ export async function run(): Promise<void> {
     await waitOwner(c, 'titanic5', 60_000)
     await settled(c)
 
-    const crash: number[] = []
+    deadtimeForSamples = deadtimeMs
+    const crash: Sample[] = []
     for (let i = 0; i < RUNS; i++) {
       crash.push(await measure(c, 'titanic6', () => c.crash('titanic5')))
       await c.reboot('titanic5')
@@ -84,7 +176,7 @@ export async function run(): Promise<void> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     }
 
-    const graceful: number[] = []
+    const graceful: Sample[] = []
     let holder: SeedNode = 'titanic5'
     for (let i = 0; i < RUNS; i++) {
       const from = holder
@@ -100,10 +192,39 @@ export async function run(): Promise<void> {
       await waitOwner(c, holder, 30_000)
       await settled(c)
     }
-    const overDeadtime = crash.map((x) => x - deadtimeMs)
-    process.stdout.write(`${line('crash → VIP answered by the peer', crash, '')}\n`)
-    process.stdout.write(`${line('  of which beyond the deadtime', overDeadtime, `; target ≤ 50 ms median`)}\n`)
-    process.stdout.write(`${line('hbctl standby → answered by the peer', graceful, '; target ≤ 100 ms')}\n`)
+    const standinMs = await standinCostMs(c)
+    const med = (xs: readonly number[]): number => Math.round(medianAndWorst(xs.filter((x) => Number.isFinite(x))).median)
+    const agent = (xs: readonly Sample[], key: string): number[] => xs.map((x) => x.agentMs.get(key) ?? Number.NaN)
+    const totals = crash.map((x) => x.totalMs)
+    process.stdout.write(`${line('crash → VIP answered by the peer', totals, '')}\n`)
+    process.stdout.write(`${line('  of which beyond the deadtime', totals.map((x) => x - deadtimeMs), '; target ≤ 50 ms median')}\n`)
+    // Detection ends where the takeover's agents begin: the first frame goes out as IPaddr start ends.
+    const ipaddrUp = (x: Sample): number => (x.agentMs.get('titanic6 IPaddr status') ?? 0) + (x.agentMs.get('titanic6 IPaddr start') ?? 0)
+    const detect = crash.map((x) => x.arpMs - ipaddrUp(x))
+    process.stdout.write(
+      '  breakdown (medians; from the client\'s wire with tcpdump and titanic6\'s ha-debug):\n' +
+        `    kill → titanic5's silence + deadtime runs out   ${med(crash.map((x) => x.deadlineMs ?? Number.NaN))} ms (its last heartbeat was up to one keepalive before the kill)\n` +
+        `    kill → titanic6 declares it dead (est.)         ${med(detect)} ms  (late by ${med(crash.map((x, i) => (detect[i] ?? 0) - (x.deadlineMs ?? Number.NaN)))} ms)\n` +
+        `    IPaddr status + start on titanic6               ${med(agent(crash, 'titanic6 IPaddr status'))} + ${med(agent(crash, 'titanic6 IPaddr start'))} ms\n` +
+        `    kill → first gratuitous ARP on the wire         ${med(crash.map((x) => x.arpMs))} ms\n` +
+        `    first ARP → first HTTP answer                   ${med(crash.map((x) => x.answerAfterArpMs))} ms (the prober's try in flight to the dead MAC runs to its 100 ms timeout first;\n` +
+        '                                                    a real client would retransmit its SYN after 1 s)\n',
+    )
+    const gTotals = graceful.map((x) => x.totalMs)
+    process.stdout.write(`${line('hbctl standby → answered by the peer', gTotals, '; target ≤ 100 ms')}\n`)
+    const giver = (x: Sample, agentName: string, op: string): number => x.agentMs.get(`titanic5 ${agentName} ${op}`) ?? x.agentMs.get(`titanic6 ${agentName} ${op}`) ?? Number.NaN
+    const lvsStop = graceful.map((x) => giver(x, 'lvs', 'stop'))
+    process.stdout.write(
+      '  breakdown (medians):\n' +
+        `    giver: lvs stop ${med(lvsStop)} ms, IPaddr stop ${med(graceful.map((x) => giver(x, 'IPaddr', 'stop')))} ms\n` +
+        `    taker: IPaddr start ${med(graceful.map((x) => x.agentMs.get(`${'titanic6'} IPaddr start`) ?? x.agentMs.get('titanic5 IPaddr start') ?? Number.NaN))} ms\n` +
+        `    standby → first gratuitous ARP on the wire  ${med(graceful.map((x) => x.arpMs))} ms (includes hbctl's own Node start-up and the hand-over messages)\n` +
+        `    first ARP → first HTTP answer               ${med(graceful.map((x) => x.answerAfterArpMs))} ms\n` +
+        `    stand-in ipvsadm: ${Math.round(standinMs)} ms of Node start-up per call (measured after the runs; it varies with load); lvs stop\n` +
+        `      runs it twice (-S -n, then one -D), so about ${Math.round(Math.min(2 * standinMs, med(lvsStop)))} ms of the giver's ${med(lvsStop)} ms lvs stop is the stand-in's\n` +
+        '      start-up, which a real (C) ipvsadm would not cost.\n' +
+        '      The taker starts lvs after IPaddr: its ipvsadm calls are not before the first answer.\n',
+    )
     process.stdout.write(
       'Measured from the SIGKILL (resp. the hbctl command, including its own start-up) to the first HTTP answer\n' +
         `from the peer seen by the client. The lvs resource runs the stand-in ipvsadm (${join('test', 'bin', 'ipvsadm')}, one Node process\n` +
