@@ -74,6 +74,13 @@ t.test('seed mon.cf drives the table: all in, one leaves when its HTTP stops, co
   }, 60_000, 500)
   t.same(all, REALS, 'the healthy .147 was put back by the re-assertion after the monitor (re)started')
 
+  // The table is re-asserted before every watch has run once (randstart 30s): wait until each real
+  // server has been checked, so the states compared below are results, not "unknown".
+  await waitFor('a first check of every real server', async () => {
+    const p = parseMonState(await readFile(stateFile, 'utf8').catch(() => ''))
+    return p.ok && p.state.realServers.length === 3 && p.state.realServers.every((r) => r.state === 'up') ? true : undefined
+  }, 60_000, 250)
+
   // Stop .147's HTTP: it must leave the table within interval + timeout.
   const stoppedAt = performance.now()
   servers[1]!.kill('SIGKILL')
