@@ -1,7 +1,6 @@
 // Mixed pair, seed ha.cf unchanged, auth sha1: heartbeat-ts and the real 3.0.6 both ways round —
 // both active, no complaints in the real log over a quiet window, crash and rejoin of each side.
-// Quiet window: 60 s for heartbeat-ts as titanic5 (as the issue asks); 15 s the other way round,
-// and for md5/crc, to keep the whole interop suite short.
+// Quiet window 60 s each way, as the issue asks.
 
 import t from 'tap'
 import { gate, realHeartbeatAvailability } from '../netns/kit.js'
@@ -14,5 +13,5 @@ t.test('sha1: heartbeat-ts as titanic5, real 3.0.6 as titanic6', async (t) => {
 
 t.test('sha1: real 3.0.6 as titanic5, heartbeat-ts as titanic6', async (t) => {
   if (!gate(t, await realHeartbeatAvailability())) return
-  await mixedPairScenario(t, { prefix: 'hbisha1b', auth: 'sha1', tsAs: 'titanic6', quietWindowMs: 15000 })
+  await mixedPairScenario(t, { prefix: 'hbisha1b', auth: 'sha1', tsAs: 'titanic6', quietWindowMs: 60000 })
 })
