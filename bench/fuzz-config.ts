@@ -9,23 +9,14 @@ import { checkLocalNode, parseHaCf, HA_CF_DIRECTIVES } from '../lib/config/ha-cf
 import { parseHaresources } from '../lib/config/haresources.js'
 import { parseIpaddrSpec } from '../lib/config/ipaddr-spec.js'
 import { parseMonCf } from '../lib/config/mon-cf.js'
+import { seededRandom } from '../test/support/seeded-random.js'
 
 export interface FuzzResult {
   cases: number
   failures: string[]
 }
 
-/** mulberry32: small, fast, deterministic for a given seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+const prng = seededRandom
 
 type Kind = 'ha.cf' | 'authkeys' | 'haresources' | 'mon.cf'
 

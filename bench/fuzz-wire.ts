@@ -9,6 +9,7 @@ import { classicFieldProblem, encodeClassicText, parseClassicText } from '../lib
 import { binaryField, stringField } from '../lib/wire/message.js'
 import type { Field, HaMessage } from '../lib/wire/message.js'
 import type { AuthKeys, AuthMethod } from '../lib/wire/auth-keys.js'
+import { seededRandom } from '../test/support/seeded-random.js'
 
 export interface FuzzResult {
   cases: number
@@ -24,17 +25,7 @@ interface Seed {
 
 type Rng = () => number
 
-// mulberry32: small, fast, deterministic for a given seed.
-function rngOf(seed: number): Rng {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rngOf: (seed: number) => Rng = seededRandom
 
 const int = (rng: Rng, n: number): number => Math.floor(rng() * n)
 

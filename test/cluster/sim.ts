@@ -4,17 +4,9 @@ import type { MembershipConfig } from '../../lib/cluster/membership-config.js'
 import type { MembershipAction, MembershipEnv } from '../../lib/cluster/actions.js'
 import { getString, type HaMessage } from '../../lib/wire/message.js'
 
-/** mulberry32: a small seeded PRNG so every scenario is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../support/seeded-random.js'
+
+export { seededRandom }
 
 export interface NetworkOptions {
   seed: number

@@ -25,17 +25,7 @@ export function seedGroups(): ResourceGroup[] {
   ]
 }
 
-/** Deterministic PRNG (mulberry32) so a failing random run can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom as rng } from '../support/seeded-random.js'
 
 export interface FakeAgents {
   /** Resource texts currently up on this node. */
