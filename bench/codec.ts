@@ -1,25 +1,9 @@
 // Codec speed on one core: decode + verify and sign + encode of a status packet, per auth method. Printed, not asserted.
 import { decodePacket, encodePacket } from '../lib/wire/packet.js'
-import { binaryField, stringField } from '../lib/wire/message.js'
-import type { HaMessage } from '../lib/wire/message.js'
+import { sampleStatus } from './sample-status.js'
 import type { AuthKeys, AuthMethod } from '../lib/wire/auth-keys.js'
 
-// A status heartbeat as titanic5 sends it every keepalive (fields of the captured vectors).
-const status: HaMessage = {
-  fields: [
-    stringField('t', 'status'),
-    stringField('st', 'active'),
-    stringField('dt', '1388'),
-    stringField('protocol', '1'),
-    stringField('src', 'titanic5.etri.re.kr'),
-    binaryField('srcuuid', Buffer.from('0935e5ab26184f5fb64e9e111a1a68bd', 'hex')),
-    stringField('seq', '2a'),
-    stringField('hg', '6b07193e'),
-    stringField('ts', '6b07193d'),
-    stringField('ld', '3.35 3.01 2.18 3/109 16481'),
-    stringField('ttl', '3'),
-  ],
-}
+const status = sampleStatus
 
 const methods: Array<[AuthMethod, string]> = [
   ['sha1', 'HI!'],

@@ -10,6 +10,7 @@ import { binaryField, stringField } from '../lib/wire/message.js'
 import type { Field, HaMessage } from '../lib/wire/message.js'
 import type { AuthKeys, AuthMethod } from '../lib/wire/auth-keys.js'
 import { seededRandom } from '../test/support/seeded-random.js'
+import { sampleStatus } from './sample-status.js'
 
 export interface FuzzResult {
   cases: number
@@ -69,21 +70,7 @@ function vectorSeeds(): Seed[] {
 }
 
 function syntheticSeeds(): Seed[] {
-  const status: HaMessage = {
-    fields: [
-      stringField('t', 'status'),
-      stringField('st', 'active'),
-      stringField('dt', '1388'),
-      stringField('protocol', '1'),
-      stringField('src', 'titanic5.etri.re.kr'),
-      binaryField('srcuuid', Buffer.from('0935e5ab26184f5fb64e9e111a1a68bd', 'hex')),
-      stringField('seq', '2a'),
-      stringField('hg', '6b07193e'),
-      stringField('ts', '6b07193d'),
-      stringField('ld', '0.08 0.03 0.01 1/183 4242'),
-      stringField('ttl', '3'),
-    ],
-  }
+  const status = sampleStatus
   const odd: HaMessage = {
     fields: [
       stringField('t', 'resource'),
