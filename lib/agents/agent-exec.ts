@@ -1,6 +1,7 @@
 // How the built-in agents run helper programs (ip, arping, ipvsadm, hooks): execa, argument arrays, timeouts, results as values.
 
 import { execa } from 'execa'
+import { describeMissing, isNotInstalled } from './system-tools.js'
 
 export interface ExecOutcome {
   /** The command line, for messages. */
@@ -38,6 +39,7 @@ export async function run(file: string, args: readonly string[], options: ExecOp
     stderr: typeof result.stderr === 'string' ? result.stderr : '',
   }
   if (result.timedOut) outcome.failure = `timed out after ${options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS} ms`
+  else if (isNotInstalled(result)) outcome.failure = describeMissing(file)
   else if (result.failed && typeof result.exitCode !== 'number') outcome.failure = result.shortMessage
   return outcome
 }
@@ -68,6 +70,6 @@ export function spawnDetached(file: string, args: readonly string[], env?: Reado
     if (child.pid === undefined) return { ok: false, message: `${[file, ...args].join(' ')}: could not be started` }
     return { ok: true, pid: child.pid }
   } catch (err) {
-    return { ok: false, message: `${[file, ...args].join(' ')}: ${(err as Error).message}` }
+    return { ok: false, message: isNotInstalled(err) ? describeMissing(file) : `${[file, ...args].join(' ')}: ${(err as Error).message}` }
   }
 }

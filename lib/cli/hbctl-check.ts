@@ -10,6 +10,7 @@ import { formatDiagnostic, hasErrors, type Diagnostic } from '../config/diagnost
 import { checkLocalNode, parseHaCf, type HaCf } from '../config/ha-cf.js'
 import { parseHaresources } from '../config/haresources.js'
 import { parseMonCf } from '../config/mon-cf.js'
+import { missingRequiredTools, requiredTools } from '../daemon/required-tools.js'
 import { daemonPaths } from '../daemon/paths.js'
 
 const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME]
@@ -149,7 +150,13 @@ export async function main(argv: string[]): Promise<number> {
   if (config === undefined || config.manageResources) {
     const text = await readText(haresourcesPath)
     if (text.ok) {
-      diagnostics.push(...parseHaresources(text.text, haresourcesPath, config?.nodes ?? []).diagnostics)
+      const parsed = parseHaresources(text.text, haresourcesPath, config?.nodes ?? [])
+      diagnostics.push(...parsed.diagnostics)
+      // The programs the daemon will refuse to start without (lib/agents/system-tools.json names their packages).
+      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env })
+      for (const m of await missingRequiredTools(needs, process.env.PATH)) {
+        diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
+      }
       checked.push(haresourcesPath)
     } else diagnostics.push(text.diagnostic)
   }

@@ -27,6 +27,7 @@ import { formatUuid, loadOrCreateUuid, nextGeneration, resolveNodeName } from '.
 import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
 import { OwnEcho } from './own-echo.js'
+import { missingRequiredTools, requiredTools } from './required-tools.js'
 
 export interface RunDaemonOptions {
   paths: DaemonPaths
@@ -156,6 +157,13 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
   }
   const cfg: LoadedConfig = loaded.config
   const cf = cfg.haCf
+  // A node that cannot run its agents must not join and be handed the VIP: name the missing program.
+  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env }), env.PATH) : []
+  if (missing.length > 0) {
+    for (const m of missing) process.stderr.write(`heartbeat: ${m.message}\n`)
+    process.stderr.write(`heartbeat: a program this node's resources need is missing; not starting\n`)
+    return { kind: 'exit', code: EXIT_NOT_CONFIGURED }
+  }
   let keys: AuthKeys = cfg.keys
   let debugLevel = Math.max(opts.debugLevel, cf.debugLevel)
 

@@ -5,6 +5,7 @@ import { chmod, lstat, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { Socket } from 'node:net'
 import { execa } from 'execa'
+import { describeMissing, isNotInstalled } from '../agents/system-tools.js'
 import { FifoFramer } from '../control/fifo-text.js'
 import type { HaMessage } from '../wire/message.js'
 
@@ -26,6 +27,7 @@ export async function ensureFifo(path: string): Promise<void> {
   const st = await lstat(path).catch(() => undefined)
   if (st === undefined) {
     const r = await execa('mkfifo', ['-m', '600', path], { reject: false, timeout: 10_000 })
+    if (isNotInstalled(r)) throw new Error(describeMissing('mkfifo'))
     if (r.exitCode !== 0) throw new Error(`mkfifo -m 600 ${path} failed (exit ${r.exitCode}): ${String(r.stderr).trim()}`)
     return
   }

@@ -129,7 +129,7 @@ t.test('the built hbctl binary decodes a capture (what an admin runs)', async (t
   const bin = join(REPO, 'dist/lib/cli/hbctl.js')
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first (npm test does)`)
   const dir = t.testdir({})
-  const r = await execa('node', [bin, 'decode', '--authkeys', keyFile(dir, 'auth 1\n1 sha1 HI!\n'), packetPath], { reject: false, timeout: 20_000 })
+  const r = await execa(process.execPath, [bin, 'decode', '--authkeys', keyFile(dir, 'auth 1\n1 sha1 HI!\n'), packetPath], { reject: false, timeout: 20_000 })
   t.equal(r.exitCode, 0)
   t.match(r.stdout, 'authentic: yes')
 })
