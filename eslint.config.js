@@ -1,0 +1,21 @@
+// typescript-eslint's type-checked recommended rules over lib/, test/ and bench/ (npm run lint, zero warnings).
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tap/**', 'eslint.config.js', 'test/bin/**', 'resource.d/**'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      // tap tracks every t.test() it is handed and waits for it: not a floating promise.
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafePromises: [{ from: 'package', package: '@tapjs/core', name: 'PromiseWithSubtest' }] }],
+      // tap callbacks are written async throughout, so adding an await never changes a test's shape.
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+)
