@@ -11,14 +11,22 @@ import type { Field, HaMessage } from '../wire/message.js'
 import { getString } from '../wire/message.js'
 import { parseDatagram, verifyParsed } from '../wire/packet.js'
 import type { DecodeResult, ParsedDatagram } from '../wire/packet.js'
+import { isCapture, readCapture } from '../wire/pcap.js'
+import { decodeCapturePacket, looksLikeHeartbeat, packetLine, summarizeNodes, summaryLine } from './hbctl-decode-capture.js'
 
-const USAGE = `usage: hbctl decode [--authkeys FILE] [--json] [FILE|-]
-  Decodes one raw heartbeat datagram (the UDP payload, e.g. from tcpdump -w / wireshark
-  "export packet bytes"), read from FILE or standard input, prints its fields in wire order
-  (binary as hex; hex counters also in decimal) and whether and how it verifies.
-  --authkeys FILE  keys to verify with (default /etc/ha.d/authkeys, or $HBTS_HA_DIR/authkeys)
-  --json           one JSON object instead of text
-Exit status: 0 when the datagram is authentic, 1 when it is not (or cannot be checked), 2 on usage errors.
+const USAGE = `usage: hbctl decode [--authkeys FILE] [--port N] [--json] [FILE|-]
+  FILE (or standard input) is either a capture (pcap or pcapng, as written by tcpdump -w or
+  wireshark) or one raw heartbeat datagram (a UDP payload, e.g. wireshark "export packet bytes").
+  A capture: every heartbeat datagram in it, one line each (time, addresses, t=, src=, seq=, hg=,
+  verdict), then one summary per node: packets, generations, sequence gaps, verdicts.
+  One datagram: its fields in wire order (binary as hex; hex counters also in decimal) and whether
+  and how it verifies.
+  --authkeys FILE  keys to verify with (default /etc/ha.d/authkeys, or $HBTS_HA_DIR/authkeys); a key
+                   file others can read is used with a warning (the daemon would refuse it)
+  --port N         in a capture, only UDP datagrams to or from port N (default: every datagram
+                   that starts like a heartbeat message)
+  --json           JSON instead of text
+Exit status: 0 when every datagram is authentic, 1 when one is not (or cannot be checked), 2 on usage errors.
 `
 
 export interface DecodeIo {
@@ -71,8 +79,14 @@ async function loadKeys(path: string): Promise<KeysResult> {
   }
   const parsed = parseAuthkeys(text, path, mode)
   const diagnostics = parsed.diagnostics.map(formatDiagnostic)
-  if (!parsed.keys) return { ok: false, why: `heartbeat would refuse ${path}`, diagnostics }
-  return { ok: true, keys: parsed.keys, diagnostics }
+  if (parsed.keys) return { ok: true, keys: parsed.keys, diagnostics }
+  // Decoding offline is not the daemon starting: keys others can read still verify, with a warning.
+  const asPrivate = parseAuthkeys(text, path, 0o600)
+  if (asPrivate.keys && (mode & 0o077) !== 0) {
+    const warning = `${path}: warning: mode ${(mode & 0o777).toString(8).padStart(4, '0')} lets other users read the keys (the daemon refuses it: chmod 600 ${path}); used here only to verify`
+    return { ok: true, keys: asPrivate.keys, diagnostics: [warning, ...asPrivate.diagnostics.map(formatDiagnostic)] }
+  }
+  return { ok: false, why: `heartbeat would refuse ${path}`, diagnostics }
 }
 
 function printable(value: Buffer): string {
@@ -127,16 +141,21 @@ function asJson(
 }
 
 export async function main(argv: string[], io: DecodeIo = processIo): Promise<number> {
-  let values: { authkeys?: string; json?: boolean; help?: boolean }
+  let values: { authkeys?: string; port?: string; json?: boolean; help?: boolean }
   let positionals: string[]
   try {
     ;({ values, positionals } = parseArgs({
       args: argv,
-      options: { authkeys: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { authkeys: { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
     }))
   } catch (e) {
-    io.stderr(`hbctl decode: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`)
+    io.stderr(`hbctl decode: ${usageError(e)}\n${USAGE}`)
+    return 2
+  }
+  const port = values.port === undefined ? undefined : Number(values.port)
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    io.stderr(`hbctl decode: --port takes a UDP port number (1-65535), not ${JSON.stringify(values.port)}\n${USAGE}`)
     return 2
   }
   if (values.help) {
@@ -158,6 +177,8 @@ export async function main(argv: string[], io: DecodeIo = processIo): Promise<nu
   const keysPath = values.authkeys ?? join(daemonPaths(process.env).haDir, 'authkeys')
   const keys = await loadKeys(keysPath)
   for (const d of keys.diagnostics) io.stderr(`${d}\n`)
+
+  if (isCapture(datagram)) return decodeCapture(datagram, source, keys, keysPath, port, values.json === true, io)
 
   const parsed = parseDatagram(datagram)
   const result = parsed.ok && keys.ok ? verifyParsed(parsed, keys.keys) : parsed.ok ? undefined : parsed
@@ -181,4 +202,36 @@ export async function main(argv: string[], io: DecodeIo = processIo): Promise<nu
   }
   io.stdout(verdictText(result, keysPath))
   return result.ok ? 0 : 1
+}
+
+function decodeCapture(data: Buffer, source: string, keys: KeysResult, keysPath: string, port: number | undefined, json: boolean, io: DecodeIo): number {
+  const capture = readCapture(data)
+  if (!capture.ok) {
+    io.stderr(`hbctl decode: ${source}: not a readable capture: ${capture.reason}\n`)
+    return 1
+  }
+  const chosen = capture.datagrams.filter((d) => (port === undefined ? looksLikeHeartbeat(d.payload) : d.srcPort === port || d.dstPort === port))
+  const packets = chosen.map((d) => decodeCapturePacket(d, keys.ok ? keys.keys : undefined))
+  const nodes = summarizeNodes(packets)
+  const allAuthentic = packets.length > 0 && packets.every((p) => p.verdict === 'authentic')
+  if (json) {
+    io.stdout(`${JSON.stringify({ capture: { format: capture.format, frames: capture.frames, udpDatagrams: capture.datagrams.length, heartbeatDatagrams: packets.length }, keys: keys.ok ? keysPath : null, keysProblem: keys.ok ? null : keys.why, packets, nodes }, null, 2)}\n`)
+    return allAuthentic ? 0 : 1
+  }
+  const lines = [`${source === '-' ? 'stdin' : source}: ${capture.format} capture, ${capture.frames} frames, ${packets.length} heartbeat datagrams`]
+  for (const p of packets) lines.push(packetLine(p))
+  if (!keys.ok) lines.push(`authentic: not checked: ${keys.why}`)
+  lines.push('per node:')
+  for (const n of nodes) lines.push(`  ${summaryLine(n)}`)
+  if (packets.length === 0) lines.push(`  no heartbeat datagrams${port === undefined ? '' : ` on port ${port}`}`)
+  io.stdout(`${lines.join('\n')}\n`)
+  return allAuthentic ? 0 : 1
+}
+
+/** parseArgs's complaint in our words, without its `'-- "-x"'` advice. */
+function usageError(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e)
+  const unknown = /^Unknown option '([^']+)'/.exec(text)
+  if (unknown) return `unknown option ${unknown[1]}`
+  return text.replace(/\. To specify a positional argument starting with.*$/s, '').replace(/\.$/, '')
 }
