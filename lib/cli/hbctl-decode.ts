@@ -12,6 +12,8 @@ import { getString } from '../wire/message.js'
 import { parseDatagram, verifyParsed } from '../wire/packet.js'
 import type { DecodeResult, ParsedDatagram } from '../wire/packet.js'
 import { isCapture, readCapture } from '../wire/pcap.js'
+import { describeUsageError } from './cli-args.js'
+import { hbVersionString } from '../control/version.js'
 import { decodeCapturePacket, looksLikeHeartbeat, packetLine, summarizeNodes, summaryLine } from './hbctl-decode-capture.js'
 
 const USAGE = `usage: hbctl decode [--authkeys FILE] [--port N] [--json] [FILE|-]
@@ -141,16 +143,16 @@ function asJson(
 }
 
 export async function main(argv: string[], io: DecodeIo = processIo): Promise<number> {
-  let values: { authkeys?: string; port?: string; json?: boolean; help?: boolean }
+  let values: { authkeys?: string; port?: string; json?: boolean; help?: boolean; version?: boolean }
   let positionals: string[]
   try {
     ;({ values, positionals } = parseArgs({
       args: argv,
-      options: { authkeys: { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { authkeys: { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
       allowPositionals: true,
     }))
   } catch (e) {
-    io.stderr(`hbctl decode: ${usageError(e)}\n${USAGE}`)
+    io.stderr(`hbctl decode: ${describeUsageError(e)}\n${USAGE}`)
     return 2
   }
   const port = values.port === undefined ? undefined : Number(values.port)
@@ -160,6 +162,10 @@ export async function main(argv: string[], io: DecodeIo = processIo): Promise<nu
   }
   if (values.help) {
     io.stdout(USAGE)
+    return 0
+  }
+  if (values.version) {
+    io.stdout(`hbctl decode ${hbVersionString()}\n`)
     return 0
   }
   if (positionals.length > 1) {
@@ -226,12 +232,4 @@ function decodeCapture(data: Buffer, source: string, keys: KeysResult, keysPath:
   if (packets.length === 0) lines.push(`  no heartbeat datagrams${port === undefined ? '' : ` on port ${port}`}`)
   io.stdout(`${lines.join('\n')}\n`)
   return allAuthentic ? 0 : 1
-}
-
-/** parseArgs's complaint in our words, without its `'-- "-x"'` advice. */
-function usageError(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e)
-  const unknown = /^Unknown option '([^']+)'/.exec(text)
-  if (unknown) return `unknown option ${unknown[1]}`
-  return text.replace(/\. To specify a positional argument starting with.*$/s, '').replace(/\.$/, '')
 }

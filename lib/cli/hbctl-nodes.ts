@@ -1,17 +1,18 @@
 // hbctl nodes [--json]: every node with status, last heard, advertised deadtime, generation and links.
 
-import { parseArgs } from 'node:util'
 import { formatNodes } from '../control/status-format.js'
 import { ask, failure } from './control-client.js'
+import { parseCommand } from './cli-args.js'
+
+const USAGE = `usage: hbctl nodes [--json]
+  Every node: status, type, last heard, advertised deadtime, generation, links.
+  --json  the nodes as JSON (the "nodes" array of hbctl status --json)
+`
 
 export async function main(argv: string[]): Promise<number> {
-  let values
-  try {
-    ;({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } } }))
-  } catch (err) {
-    process.stderr.write(`hbctl nodes: ${(err as Error).message}\nusage: hbctl nodes [--json]\n`)
-    return 2
-  }
+  const args = parseCommand('hbctl nodes', USAGE, argv, { json: { type: 'boolean' } })
+  if (!args.ok) return args.exitCode
+  const values = args.values
   const resp = await ask({ type: 'status' })
   if (!resp.ok) return failure('nodes', resp)
   if (resp.type !== 'status') return 1

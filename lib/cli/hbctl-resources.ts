@@ -3,19 +3,18 @@
 import { RESOURCE_SETS } from '../control/protocol.js'
 import type { ResourceSet } from '../control/protocol.js'
 import { ask, failure } from './control-client.js'
+import { parseCommand } from './cli-args.js'
 
 /** Both commands take at most one word, `all` by default (hb_standby / hb_takeover, §10.4). */
 export async function resourcesCommand(cmd: 'standby' | 'takeover', argv: string[]): Promise<number> {
-  const usage = `usage: hbctl ${cmd} [all|local|foreign|failback]\n`
-  if (argv.length > 1) {
-    process.stderr.write(`hbctl ${cmd}: too many arguments\n${usage}`)
-    return 2
-  }
-  const word = argv[0] ?? 'all'
-  if (word === '-h' || word === '--help') {
-    process.stdout.write(usage)
-    return 0
-  }
+  const usage =
+    `usage: hbctl ${cmd} [all|local|foreign|failback]\n` +
+    (cmd === 'standby'
+      ? '  Give resources to the peer, as hb_standby does (default all). Refused under auto_failback legacy.\n'
+      : '  Take resources from the peer, as hb_takeover does (default all). Refused under auto_failback legacy.\n')
+  const args = parseCommand(`hbctl ${cmd}`, usage, argv, {}, 1)
+  if (!args.ok) return args.exitCode
+  const word = args.positionals[0] ?? 'all'
   if (!(RESOURCE_SETS as readonly string[]).includes(word)) {
     process.stderr.write(`hbctl ${cmd}: wrong resources (${JSON.stringify(word)})\n${usage}`)
     return 2

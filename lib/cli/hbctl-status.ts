@@ -1,32 +1,26 @@
 // hbctl status [--json] [--watch] [--interval SECONDS]: nodes, links, groups and real servers at a glance.
 
-import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { formatStatus } from '../control/status-format.js'
 import { ask, failure } from './control-client.js'
+import { parseCommand } from './cli-args.js'
 
-const USAGE = 'usage: hbctl status [--json] [--watch [--interval SECONDS]]\n'
+const USAGE = `usage: hbctl status [--json] [--watch [--interval SECONDS]]
+  Nodes, links, resource groups (who holds them and why) and real servers at a glance.
+  --json              the whole status as JSON (schema in hbctl(8))
+  -w, --watch         redraw until Ctrl-C (with --json: one JSON object per line)
+  -n, --interval SEC  seconds between redraws (default 2)
+Exit status: 0, or 3 when heartbeat is not running.
+`
 
 export async function main(argv: string[]): Promise<number> {
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args: argv,
-      options: {
-        json: { type: 'boolean' },
-        watch: { type: 'boolean', short: 'w' },
-        interval: { type: 'string', short: 'n' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }))
-  } catch (err) {
-    process.stderr.write(`hbctl status: ${(err as Error).message}\n${USAGE}`)
-    return 2
-  }
-  if (values.help) {
-    process.stdout.write(USAGE)
-    return 0
-  }
+  const args = parseCommand('hbctl status', USAGE, argv, {
+    json: { type: 'boolean' },
+    watch: { type: 'boolean', short: 'w' },
+    interval: { type: 'string', short: 'n' },
+  })
+  if (!args.ok) return args.exitCode
+  const values = args.values
   const intervalS = Number(values.interval ?? '2')
   if (!Number.isFinite(intervalS) || intervalS <= 0) {
     process.stderr.write(`hbctl status: --interval ${JSON.stringify(values.interval)} is not a positive number of seconds\n`)
