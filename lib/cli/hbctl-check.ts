@@ -135,11 +135,11 @@ export async function main(argv: string[]): Promise<number> {
   const authkeysPath = join(haDir, 'authkeys')
   try {
     const info = await stat(authkeysPath)
-    const text = await readText(authkeysPath)
-    if (text.ok) {
-      diagnostics.push(...parseAuthkeys(text.text, authkeysPath, info.mode).diagnostics)
-      checked.push(authkeysPath)
-    } else diagnostics.push(text.diagnostic)
+    // the keys are bytes, not text: read them as heartbeat does
+    const bytes = await readFile(authkeysPath)
+    const parsed = parseAuthkeys(bytes, authkeysPath, info.mode)
+    diagnostics.push(...parsed.diagnostics, ...parsed.advice)
+    checked.push(authkeysPath)
   } catch (e) {
     diagnostics.push({ path: authkeysPath, severity: 'error', message: `cannot read: ${describe(e)}` })
   }

@@ -19,21 +19,28 @@ export interface LoadedConfig {
 
 export type LoadResult = { ok: true; config: LoadedConfig; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] }
 
-async function readText(path: string): Promise<{ text: string; mtimeMs: number; mode: number } | Diagnostic> {
+/** A config file's bytes; ha.cf and haresources are read as latin1 text (one character per byte), as heartbeat's C reads them. */
+async function readBytes(path: string): Promise<{ bytes: Buffer; mtimeMs: number; mode: number } | Diagnostic> {
   try {
     const st = await stat(path)
-    return { text: await readFile(path, 'latin1'), mtimeMs: st.mtimeMs, mode: st.mode }
+    return { bytes: await readFile(path), mtimeMs: st.mtimeMs, mode: st.mode }
   } catch (err) {
     return { path, severity: 'error', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }
   }
 }
 
+async function readText(path: string): Promise<{ text: string; mtimeMs: number; mode: number } | Diagnostic> {
+  const f = await readBytes(path)
+  return 'severity' in f ? f : { text: f.bytes.toString('latin1'), mtimeMs: f.mtimeMs, mode: f.mode }
+}
+
 /** authkeys alone (SIGHUP with only authkeys changed). */
 export async function loadAuthkeys(haDir: string): Promise<{ keys: AuthKeys | undefined; mtimeMs: number; diagnostics: Diagnostic[] }> {
   const path = join(haDir, 'authkeys')
-  const f = await readText(path)
+  // the keys are the file's bytes: a UTF-8 passphrase signs exactly as 3.0.6 signs with it
+  const f = await readBytes(path)
   if ('severity' in f) return { keys: undefined, mtimeMs: 0, diagnostics: [f] }
-  const r = parseAuthkeys(f.text, path, f.mode)
+  const r = parseAuthkeys(f.bytes, path, f.mode)
   return { keys: hasErrors(r.diagnostics) ? undefined : r.keys, mtimeMs: f.mtimeMs, diagnostics: r.diagnostics }
 }
 

@@ -118,3 +118,25 @@ t.test('missing files and bad options', async (t) => {
   t.equal(help.code, 0)
   t.match(help.out, '--ha-dir DIR')
 })
+
+t.test('authkeys that heartbeat accepts but that protect nothing draw warnings', async (t) => {
+  const haDir = install(t, 'modern')
+  writeFileSync(join(haDir, 'authkeys'), 'auth 1\n1 crc\n', { mode: 0o600 })
+  const crc = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(crc.code, 0, 'crc still starts')
+  t.match(crc.out, `${haDir}/authkeys:2: warning: key 1: crc authenticates nothing`)
+  writeFileSync(join(haDir, 'authkeys'), 'auth 2\n1 sha1 retired-SECRET\n2 sha1 current-SECRET\n', { mode: 0o600 })
+  const listed = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(listed.code, 0)
+  t.match(listed.out, `${haDir}/authkeys:2: warning: key 1 is listed but not active (auth 2): packets signed with it are still accepted`)
+  t.notMatch(listed.out, /SECRET/, 'no key text')
+})
+
+t.test('a key written in UTF-8 is checked as bytes and never printed', async (t) => {
+  const haDir = install(t, 'modern')
+  writeFileSync(join(haDir, 'authkeys'), Buffer.from('auth 1\n1 sha1pässwörd\n', 'utf8'), { mode: 0o600 })
+  const r = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(r.code, 1)
+  t.match(r.out, 'key 1: the method and the key must be separated by a blank')
+  t.notMatch(r.out, /ss/, 'no key text')
+})

@@ -105,8 +105,8 @@ const rows: Row[] = [
   { file: 'ha.cf', text: plus('node ' + 'n'.repeat(100)), expect: [at9(`node: "${'n'.repeat(100)}" is longer than 99 characters`)] },
 
   // authkeys
-  { file: 'authkeys', mode: 0o100644, text: 'auth 1\n1 sha1 secret\n', expect: [`${AUTHKEYS}: readable by group or others (mode 0644); heartbeat requires 600`] },
-  { file: 'authkeys', mode: 0o640, text: 'auth 1\n1 sha1 secret\n', expect: [`${AUTHKEYS}: readable by group or others (mode 0640); heartbeat requires 600`] },
+  { file: 'authkeys', mode: 0o100644, text: 'auth 1\n1 sha1 secret\n', expect: [`${AUTHKEYS}: readable by group or others (mode 0644); heartbeat requires 600 (chmod 600 ${AUTHKEYS})`] },
+  { file: 'authkeys', mode: 0o640, text: 'auth 1\n1 sha1 secret\n', expect: [`${AUTHKEYS}: readable by group or others (mode 0640); heartbeat requires 600 (chmod 600 ${AUTHKEYS})`] },
   { file: 'authkeys', text: '1 sha1 secret\nauth 1\n', expect: [`${AUTHKEYS}:2: "auth 1" must come before the line defining key 1 (line 1); heartbeat reports "Auth Key [1] not found"`] },
   { file: 'authkeys', text: 'auth 1\n1 md5\n', expect: [`${AUTHKEYS}:2: key 1: md5 requires a key`, `${AUTHKEYS}:1: auth 1: key 1 is not defined`] },
   { file: 'authkeys', text: 'auth 1\n1 crc secret\n', expect: [`${AUTHKEYS}:2: key 1: crc does not use a key; remove the key text`, `${AUTHKEYS}:1: auth 1: key 1 is not defined`] },
