@@ -248,8 +248,14 @@ function addNode(s: ReadState, value: string): boolean {
   }
   // add_node: names are stored lowercased
   const name = value.toLowerCase()
-  if (nodes.includes(name)) warn(s, `node ${quote(value)} is listed twice; heartbeat keeps both entries`)
+  if (nodes.includes(name)) {
+    // 3.0.6 keeps both entries and counts the node twice; one name must be one node
+    const first = s.nodeLines.get(name)
+    error(s, `node ${quote(value)} is listed twice (first on line ${first ?? '?'}); heartbeat-ts refuses a duplicate node (heartbeat 3.0.6 would count it twice)`)
+    return false
+  }
   nodes.push(name)
+  s.nodeLines.set(name, s.line)
   return true
 }
 

@@ -29,6 +29,8 @@ export interface ReadState {
   parameters: Map<string, string>
   /** Directives heartbeat accepts once (baud, pacemaker/crm) or whose order matters (auto_failback before nice_failback). */
   seen: Set<string>
+  /** Node name (lowercased) → the line that listed it. */
+  nodeLines: Map<string, number>
   /** Per plugin: the port fixed when its first medium was created (bcast/ucast plugin init). */
   latchedPorts: Map<string, number>
 }

@@ -107,7 +107,7 @@ export const HA_CF_DIRECTIVES: readonly string[] = DIRECTIVE_TABLE.map((d) => d.
 /** Parse ha.cf text. Never throws: every problem is a diagnostic, `path:line: message`. */
 export function parseHaCf(text: string, path: string): { config: HaCf; diagnostics: Diagnostic[] } {
   const s: ReadState = {
-    path, diagnostics: [], line: 0, draft: initialDraft(), lines: new Map(), parameters: new Map(), seen: new Set(), latchedPorts: new Map(),
+    path, diagnostics: [], line: 0, draft: initialDraft(), lines: new Map(), parameters: new Map(), seen: new Set(), latchedPorts: new Map(), nodeLines: new Map(),
   }
   const tokenized = tokenizeDirectives(text, path)
   s.diagnostics.push(...tokenized.diagnostics)

@@ -57,7 +57,7 @@ const rows: Row[] = [
   { file: 'ha.cf', text: plus('node,gamma'), expect: [at9('unknown directive "node,gamma" (a directive ends at a blank: write "node gamma")')] },
   { file: 'ha.cf', text: plus('udp eth1'), expect: [at9('warning: directive "udp" is read as "bcast" (heartbeat 3.0.6 renames it); write "bcast eth1"')] },
   { file: 'ha.cf', text: plus('node'), expect: [at9('warning: node: no value given; heartbeat ignores the line')] },
-  { file: 'ha.cf', text: plus('node ALPHA'), expect: [at9('warning: node "ALPHA" is listed twice; heartbeat keeps both entries')] },
+  { file: 'ha.cf', text: plus('node ALPHA'), expect: [at9('node "ALPHA" is listed twice (first on line 7); heartbeat-ts refuses a duplicate node (heartbeat 3.0.6 would count it twice)')] },
   // ha.cf: media
   { file: 'ha.cf', text: plus('mcast eth0 225.0.0.1 694 5 0'), expect: [at9('mcast: ttl "5" is out of range (0-4; heartbeat 3.0.6 refuses more than 4)')] },
   { file: 'ha.cf', text: plus('mcast eth0 225.0.0.1 694 1 2'), expect: [at9('mcast: loop "2" must be 0 or 1')] },
