@@ -1,65 +1,66 @@
-// hbctl check: read ha.cf, authkeys, haresources and mon.cf as heartbeat and mon would, print every problem.
+// hbctl check: read every file the daemon and hb-mon read (ha.cf, authkeys, haresources, heartbeat-ts.conf,
+// mon.cf) as heartbeat 3.0.6, heartbeat-ts and mon would, and print every problem.
 
-import { access, readFile, stat } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseAuthkeys } from '../config/authkeys.js'
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../config/diagnostics.js'
+import { hasErrors, type Diagnostic } from '../config/diagnostics.js'
 import { checkLocalNode, parseHaCf, type HaCf } from '../config/ha-cf.js'
 import { parseHaresources } from '../config/haresources.js'
 import { parseMonCf } from '../config/mon-cf.js'
+import { parseSettings } from '../config/settings.js'
+import { readBounded, tooLarge } from '../daemon/load-config.js'
 import { daemonPaths } from '../daemon/paths.js'
 
-const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME]
-  Reads DIR/ha.cf, DIR/authkeys (its mode too), DIR/haresources and mon.cf the way
-  heartbeat 3.0.6 and mon do, and prints every problem as path:line: message.
+const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME] [--json]
+  Reads DIR/ha.cf, DIR/authkeys (its mode too), DIR/haresources, DIR/heartbeat-ts.conf
+  and mon.cf the way heartbeat 3.0.6, heartbeat-ts and mon do, and prints every problem
+  as path:line: error: message or path:line: warning: message.
   --ha-dir DIR   heartbeat's directory (default /etc/ha.d, or $HBTS_HA_DIR)
   --mon FILE     mon.cf to check (default /etc/mon/mon.cf, or $HBTS_MON_CF, when present)
   --node NAME    this node's name (default: first line of DIR/nodeinfo, else the host name)
+  --json         one JSON object: {version, wouldStart, errors, warnings, diagnostics, checked}
 Exit status: 0 when heartbeat would start (warnings allowed), 1 when it would not, 2 on usage errors.
 `
 
-type ReadResult = { ok: true; text: string } | { ok: false; diagnostic: Diagnostic }
+/** The --json form's version: bump when a field changes meaning or goes away. */
+export const CHECK_JSON_VERSION = 1
 
-async function readText(path: string): Promise<ReadResult> {
-  try {
-    return { ok: true, text: await readFile(path, 'utf8') }
-  } catch (e) {
-    return { ok: false, diagnostic: { path, severity: 'error', message: `cannot read: ${describe(e)}` } }
-  }
+type ReadResult = { ok: true; text: string; bytes: Buffer; mode: number } | { ok: false; missing: boolean; diagnostic: Diagnostic }
+
+/** Bounded, as the daemon reads: text is latin1 (one character per byte), as heartbeat's C reads it. */
+async function readConfig(path: string): Promise<ReadResult> {
+  const r = await readBounded(path)
+  if ('bytes' in r) return { ok: true, text: r.bytes.toString('latin1'), bytes: r.bytes, mode: r.mode }
+  if (r.error === 'too-large') return { ok: false, missing: false, diagnostic: tooLarge(path) }
+  return { ok: false, missing: r.code === 'ENOENT', diagnostic: { path, severity: 'error', message: `cannot read: ${describe(r.code)}` } }
 }
 
-function describe(e: unknown): string {
-  if (e instanceof Error && 'code' in e && typeof e.code === 'string') {
-    if (e.code === 'ENOENT') return 'no such file'
-    if (e.code === 'EACCES') return 'permission denied'
-    if (e.code === 'EISDIR') return 'is a directory'
-    return e.code
-  }
-  return String(e)
+function describe(code: string): string {
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EACCES') return 'permission denied'
+  if (code === 'EISDIR') return 'is a directory'
+  return code
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK)
-    return true
-  } catch {
-    return false
-  }
+/** `path:line: error: message` / `path:line: warning: message`: every line says what it is. */
+export function formatTagged(d: Diagnostic): string {
+  const where = d.line === undefined ? d.path : `${d.path}:${d.line}`
+  return `${where}: ${d.severity}: ${d.message}`
 }
+
 
 /** heartbeat's local name: the first line of nodeinfo, else `uname -n`. */
 async function localNodeName(haDir: string, given: string | undefined): Promise<{ name: string; source: string }> {
   if (given !== undefined) return { name: given, source: '--node' }
   const nodeinfo = join(haDir, 'nodeinfo')
-  try {
-    const first = (await readFile(nodeinfo, 'utf8')).split('\n')[0]?.trim() ?? ''
-    if (first !== '') return { name: first, source: nodeinfo }
-  } catch {
-    // no nodeinfo: heartbeat uses uname -n
-  }
+  const r = await readBounded(nodeinfo)
+  // no nodeinfo: heartbeat uses uname -n
+  const first = 'bytes' in r ? (r.bytes.toString('latin1').split('\n')[0]?.trim() ?? '') : ''
+  if (first !== '') return { name: first, source: nodeinfo }
   return { name: hostname(), source: 'uname -n' }
 }
 
@@ -89,7 +90,7 @@ async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { 'ha-dir'?: string | undefined; mon?: string | undefined; node?: string | undefined; help?: boolean | undefined }
+  let values: { 'ha-dir'?: string | undefined; mon?: string | undefined; node?: string | undefined; json?: boolean | undefined; help?: boolean | undefined }
   try {
     values = parseArgs({
       args: argv,
@@ -97,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
         'ha-dir': { type: 'string' },
         mon: { type: 'string' },
         node: { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -117,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
 
   // ha.cf and the local node
   const haCfPath = join(haDir, 'ha.cf')
-  const haCfText = await readText(haCfPath)
+  const haCfText = await readConfig(haCfPath)
   let config: HaCf | undefined
   if (haCfText.ok) {
     const parsed = parseHaCf(haCfText.text, haCfPath)
@@ -131,44 +133,51 @@ export async function main(argv: string[]): Promise<number> {
     diagnostics.push(haCfText.diagnostic)
   }
 
-  // authkeys, with the mode the file really has
+  // authkeys: its bytes (keys are bytes, not text) and the mode the file really has
   const authkeysPath = join(haDir, 'authkeys')
-  try {
-    const info = await stat(authkeysPath)
-    // the keys are bytes, not text: read them as heartbeat does
-    const bytes = await readFile(authkeysPath)
-    const parsed = parseAuthkeys(bytes, authkeysPath, info.mode)
+  const authkeys = await readConfig(authkeysPath)
+  if (authkeys.ok) {
+    const parsed = parseAuthkeys(authkeys.bytes, authkeysPath, authkeys.mode)
     diagnostics.push(...parsed.diagnostics, ...parsed.advice)
     checked.push(authkeysPath)
-  } catch (e) {
-    diagnostics.push({ path: authkeysPath, severity: 'error', message: `cannot read: ${describe(e)}` })
-  }
+  } else diagnostics.push(authkeys.diagnostic)
 
   // haresources: release-1 mode only (pacemaker on makes heartbeat ignore it)
   const haresourcesPath = join(haDir, 'haresources')
   if (config === undefined || config.manageResources) {
-    const text = await readText(haresourcesPath)
+    const text = await readConfig(haresourcesPath)
     if (text.ok) {
       diagnostics.push(...parseHaresources(text.text, haresourcesPath, config?.nodes ?? []).diagnostics)
       checked.push(haresourcesPath)
     } else diagnostics.push(text.diagnostic)
   }
 
+  // heartbeat-ts.conf: optional (every default when absent); a bad value stops the daemon, so it is an error here
+  const settingsPath = join(haDir, 'heartbeat-ts.conf')
+  const settings = await readConfig(settingsPath)
+  if (settings.ok) {
+    diagnostics.push(...parseSettings(settings.bytes.toString('utf8'), settingsPath).diagnostics)
+    checked.push(settingsPath)
+  } else if (!settings.missing) diagnostics.push(settings.diagnostic)
+
   // mon.cf: the named file must exist; the default one is checked when present
   const monPath = values.mon ?? defaults.monCf
-  if (values.mon !== undefined || (await exists(monPath))) {
-    const text = await readText(monPath)
-    if (text.ok) {
-      diagnostics.push(...parseMonCf(text.text, monPath).diagnostics)
-      checked.push(monPath)
-    } else diagnostics.push(text.diagnostic)
-  }
+  const mon = await readConfig(monPath)
+  if (mon.ok) {
+    diagnostics.push(...parseMonCf(mon.bytes.toString('utf8'), monPath).diagnostics)
+    checked.push(monPath)
+  } else if (values.mon !== undefined || !mon.missing) diagnostics.push(mon.diagnostic)
 
-  for (const d of diagnostics) process.stdout.write(formatDiagnostic(d) + '\n')
   const errors = diagnostics.filter((d) => d.severity === 'error').length
   const warnings = diagnostics.length - errors
-  const verdict = hasErrors(diagnostics) ? 'heartbeat would not start' : 'heartbeat would start'
+  const wouldStart = !hasErrors(diagnostics)
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify({ version: CHECK_JSON_VERSION, wouldStart, errors, warnings, diagnostics, checked }) + '\n')
+    return wouldStart ? 0 : 1
+  }
+  for (const d of diagnostics) process.stdout.write(formatTagged(d) + '\n')
+  const verdict = wouldStart ? 'heartbeat would start' : 'heartbeat would not start'
   process.stdout.write(`hbctl check: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${verdict}\n`)
   if (checked.length > 0) process.stdout.write(`checked: ${checked.join(', ')}\n`)
-  return hasErrors(diagnostics) ? 1 : 0
+  return wouldStart ? 0 : 1
 }
