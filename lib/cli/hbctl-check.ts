@@ -13,6 +13,9 @@ import { parseHaresources } from '../config/haresources.js'
 import { parseMonCf } from '../config/mon-cf.js'
 import { parseSettings } from '../config/settings.js'
 import { readBounded, tooLarge } from '../daemon/load-config.js'
+import { findAgent } from '../io/agent-runner.js'
+import { builtinAgents } from '../io/builtin-agents.js'
+import type { ResourceGroup } from '../config/haresources.js'
 import { daemonPaths } from '../daemon/paths.js'
 
 const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME] [--json]
@@ -22,7 +25,7 @@ const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME] [--j
   --ha-dir DIR   heartbeat's directory (default /etc/ha.d, or $HBTS_HA_DIR)
   --mon FILE     mon.cf to check (default /etc/mon/mon.cf, or $HBTS_MON_CF, when present)
   --node NAME    this node's name (default: first line of DIR/nodeinfo, else the host name)
-  --json         one JSON object: {version, wouldStart, errors, warnings, diagnostics, checked}
+  --json         one JSON object: {version, wouldStart, errors, warnings, diagnostics, checked, agents}
 Exit status: 0 when heartbeat would start (warnings allowed), 1 when it would not, 2 on usage errors.
 `
 
@@ -89,6 +92,34 @@ async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
   return out
 }
 
+/** What runs for one haresources resource: a built-in agent, a script, or nothing found. */
+export interface AgentChoice {
+  group: string
+  line: number
+  resource: string
+  agent: string
+  /** `builtin`, the script's path, or null when there is none (taking the group over will fail). */
+  runs: string | null
+}
+
+/** The daemon's lookup: built-ins first, then DIR/resource.d, /etc/init.d, /etc/rc.d/init.d. */
+async function agentChoices(groups: readonly ResourceGroup[], haDir: string, path: string, out: Diagnostic[]): Promise<AgentChoice[]> {
+  const builtins = builtinAgents()
+  const dirs = [join(haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d']
+  const choices: AgentChoice[] = []
+  for (const g of groups) {
+    for (const r of g.resources) {
+      const runs = builtins.has(r.agent) ? 'builtin' : ((await findAgent(r.agent, dirs)) ?? null)
+      if (runs === null) {
+        // not a start refusal: the daemon starts, and fails when it takes this group over
+        out.push({ path, line: g.line, severity: 'warning', message: `resource ${JSON.stringify(r.text)}: no agent ${JSON.stringify(r.agent)} (not built in, not an executable in ${dirs.join(', ')}); taking over group ${JSON.stringify(g.key)} will fail` })
+      }
+      choices.push({ group: g.key, line: g.line, resource: r.text, agent: r.agent, runs })
+    }
+  }
+  return choices
+}
+
 export async function main(argv: string[]): Promise<number> {
   let values: { 'ha-dir'?: string | undefined; mon?: string | undefined; node?: string | undefined; json?: boolean | undefined; help?: boolean | undefined }
   try {
@@ -142,12 +173,15 @@ export async function main(argv: string[]): Promise<number> {
     checked.push(authkeysPath)
   } else diagnostics.push(authkeys.diagnostic)
 
+  let agents: AgentChoice[] = []
   // haresources: release-1 mode only (pacemaker on makes heartbeat ignore it)
   const haresourcesPath = join(haDir, 'haresources')
   if (config === undefined || config.manageResources) {
     const text = await readConfig(haresourcesPath)
     if (text.ok) {
-      diagnostics.push(...parseHaresources(text.text, haresourcesPath, config?.nodes ?? []).diagnostics)
+      const parsed = parseHaresources(text.text, haresourcesPath, config?.nodes ?? [])
+      diagnostics.push(...parsed.diagnostics)
+      agents = await agentChoices(parsed.groups, haDir, haresourcesPath, diagnostics)
       checked.push(haresourcesPath)
     } else diagnostics.push(text.diagnostic)
   }
@@ -172,12 +206,16 @@ export async function main(argv: string[]): Promise<number> {
   const warnings = diagnostics.length - errors
   const wouldStart = !hasErrors(diagnostics)
   if (values.json === true) {
-    process.stdout.write(JSON.stringify({ version: CHECK_JSON_VERSION, wouldStart, errors, warnings, diagnostics, checked }) + '\n')
+    process.stdout.write(JSON.stringify({ version: CHECK_JSON_VERSION, wouldStart, errors, warnings, diagnostics, checked, agents }) + '\n')
     return wouldStart ? 0 : 1
   }
   for (const d of diagnostics) process.stdout.write(formatTagged(d) + '\n')
   const verdict = wouldStart ? 'heartbeat would start' : 'heartbeat would not start'
   process.stdout.write(`hbctl check: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${verdict}\n`)
   if (checked.length > 0) process.stdout.write(`checked: ${checked.join(', ')}\n`)
+  if (agents.length > 0) {
+    const shown = agents.map((a) => `${a.resource} -> ${a.runs === 'builtin' ? `built-in ${a.agent}` : (a.runs ?? 'NOT FOUND')}`)
+    process.stdout.write(`agents: ${shown.join(', ')}\n`)
+  }
   return wouldStart ? 0 : 1
 }

@@ -185,3 +185,17 @@ t.test('--json: one object with a version, the verdict, counts and every diagnos
   t.equal(refused.errors, 1)
   t.equal(bad.out.trim().split('\n').length, 1, 'one line of JSON, nothing else on stdout')
 })
+
+t.test('the agent each resource will run: built-in, a script, or a warning that takeover will fail', async (t) => {
+  const haDir = install(t, 'modern')
+  mkdirSync(join(haDir, 'resource.d'))
+  writeFileSync(join(haDir, 'resource.d', 'myapp'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+  writeFileSync(join(haDir, 'haresources'), 'director1 IPaddr::10.0.0.100/24/eth0 lvs myapp::x nosuchagent-hbctl\n')
+  const r = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(r.code, 0, 'a missing agent does not stop the start')
+  t.match(r.out, `${haDir}/haresources:1: warning: resource "nosuchagent-hbctl": no agent "nosuchagent-hbctl"`)
+  t.match(r.out, `agents: IPaddr::10.0.0.100/24/eth0 -> built-in IPaddr, lvs -> built-in lvs, myapp::x -> ${haDir}/resource.d/myapp, nosuchagent-hbctl -> NOT FOUND`)
+  const j = await run(['--ha-dir', haDir, '--node', 'director1', '--json'])
+  const agents = (JSON.parse(j.out) as { agents: Array<{ resource: string; agent: string; runs: string | null }> }).agents
+  t.same(agents.map((a) => [a.agent, a.runs]), [['IPaddr', 'builtin'], ['lvs', 'builtin'], ['myapp', `${haDir}/resource.d/myapp`], ['nosuchagent-hbctl', null]])
+})
