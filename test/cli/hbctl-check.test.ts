@@ -199,3 +199,16 @@ t.test('the agent each resource will run: built-in, a script, or a warning that 
   const agents = (JSON.parse(j.out) as { agents: Array<{ resource: string; agent: string; runs: string | null }> }).agents
   t.same(agents.map((a) => [a.agent, a.runs]), [['IPaddr', 'builtin'], ['lvs', 'builtin'], ['myapp', `${haDir}/resource.d/myapp`], ['nosuchagent-hbctl', null]])
 })
+
+t.test('media the daemon cannot open: a warning each, an error when none is left', async (t) => {
+  const haDir = install(t, 'modern')
+  const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
+  writeFileSync(join(haDir, 'ha.cf'), `${ha}serial /dev/ttyS0\n`)
+  const some = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(some.code, 0)
+  t.match(some.out, `${haDir}/ha.cf:${ha.split('\n').length}: warning: serial: heartbeat-ts does not open this medium`)
+  writeFileSync(join(haDir, 'ha.cf'), ha.replace(/^ucast .*$/gm, '') + 'serial /dev/ttyS0\n')
+  const none = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(none.code, 1, 'the daemon would exit not configured')
+  t.match(none.out, `${haDir}/ha.cf: error: no medium heartbeat-ts can open (only serial)`)
+})
