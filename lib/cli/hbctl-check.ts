@@ -1,66 +1,70 @@
-// hbctl check: read ha.cf, authkeys, haresources and mon.cf as heartbeat and mon would, print every problem.
+// hbctl check: read every file the daemon and hb-mon read (ha.cf, authkeys, haresources, heartbeat-ts.conf,
+// mon.cf) as heartbeat 3.0.6, heartbeat-ts and mon would, and print every problem.
 
-import { access, readFile, stat } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { parseAuthkeys } from '../config/authkeys.js'
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../config/diagnostics.js'
+import { hasErrors, type Diagnostic } from '../config/diagnostics.js'
 import { checkLocalNode, parseHaCf, type HaCf } from '../config/ha-cf.js'
 import { parseHaresources } from '../config/haresources.js'
 import { parseMonCf } from '../config/mon-cf.js'
 import { missingRequiredTools, requiredTools } from '../daemon/required-tools.js'
+import { parseSettings } from '../config/settings.js'
+import { readBounded, tooLarge } from '../daemon/load-config.js'
+import { findAgent } from '../io/agent-runner.js'
+import { builtinAgents } from '../io/builtin-agents.js'
+import type { ResourceGroup } from '../config/haresources.js'
 import { daemonPaths } from '../daemon/paths.js'
+import { parseCommand } from './cli-args.js'
 
-const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME]
-  Reads DIR/ha.cf, DIR/authkeys (its mode too), DIR/haresources and mon.cf the way
-  heartbeat 3.0.6 and mon do, and prints every problem as path:line: message.
+const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME] [--json]
+  Reads DIR/ha.cf, DIR/authkeys (its mode too), DIR/haresources, DIR/heartbeat-ts.conf
+  and mon.cf the way heartbeat 3.0.6, heartbeat-ts and mon do, and prints every problem
+  as path:line: error: message or path:line: warning: message.
   --ha-dir DIR   heartbeat's directory (default /etc/ha.d, or $HBTS_HA_DIR)
   --mon FILE     mon.cf to check (default /etc/mon/mon.cf, or $HBTS_MON_CF, when present)
   --node NAME    this node's name (default: first line of DIR/nodeinfo, else the host name)
+  --json         one JSON object: {version, wouldStart, errors, warnings, diagnostics, checked, agents}
 Exit status: 0 when heartbeat would start (warnings allowed), 1 when it would not, 2 on usage errors.
 `
 
-type ReadResult = { ok: true; text: string } | { ok: false; diagnostic: Diagnostic }
+/** The --json form's version: bump when a field changes meaning or goes away. */
+export const CHECK_JSON_VERSION = 1
 
-async function readText(path: string): Promise<ReadResult> {
-  try {
-    return { ok: true, text: await readFile(path, 'utf8') }
-  } catch (e) {
-    return { ok: false, diagnostic: { path, severity: 'error', message: `cannot read: ${describe(e)}` } }
-  }
+type ReadResult = { ok: true; text: string; bytes: Buffer; mode: number } | { ok: false; missing: boolean; diagnostic: Diagnostic }
+
+/** Bounded, as the daemon reads: text is latin1 (one character per byte), as heartbeat's C reads it. */
+async function readConfig(path: string): Promise<ReadResult> {
+  const r = await readBounded(path)
+  if ('bytes' in r) return { ok: true, text: r.bytes.toString('latin1'), bytes: r.bytes, mode: r.mode }
+  if (r.error === 'too-large') return { ok: false, missing: false, diagnostic: tooLarge(path) }
+  return { ok: false, missing: r.code === 'ENOENT', diagnostic: { path, severity: 'error', message: `cannot read: ${describe(r.code)}` } }
 }
 
-function describe(e: unknown): string {
-  if (e instanceof Error && 'code' in e && typeof e.code === 'string') {
-    if (e.code === 'ENOENT') return 'no such file'
-    if (e.code === 'EACCES') return 'permission denied'
-    if (e.code === 'EISDIR') return 'is a directory'
-    return e.code
-  }
-  return String(e)
+function describe(code: string): string {
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EACCES') return 'permission denied'
+  if (code === 'EISDIR') return 'is a directory'
+  return code
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK)
-    return true
-  } catch {
-    return false
-  }
+/** `path:line: error: message` / `path:line: warning: message`: every line says what it is. */
+export function formatTagged(d: Diagnostic): string {
+  const where = d.line === undefined ? d.path : `${d.path}:${d.line}`
+  return `${where}: ${d.severity}: ${d.message}`
 }
+
 
 /** heartbeat's local name: the first line of nodeinfo, else `uname -n`. */
 async function localNodeName(haDir: string, given: string | undefined): Promise<{ name: string; source: string }> {
   if (given !== undefined) return { name: given, source: '--node' }
   const nodeinfo = join(haDir, 'nodeinfo')
-  try {
-    const first = (await readFile(nodeinfo, 'utf8')).split('\n')[0]?.trim() ?? ''
-    if (first !== '') return { name: first, source: nodeinfo }
-  } catch {
-    // no nodeinfo: heartbeat uses uname -n
-  }
+  const r = await readBounded(nodeinfo)
+  // no nodeinfo: heartbeat uses uname -n
+  const first = 'bytes' in r ? (r.bytes.toString('latin1').split('\n')[0]?.trim() ?? '') : ''
+  if (first !== '') return { name: first, source: nodeinfo }
   return { name: hostname(), source: 'uname -n' }
 }
 
@@ -89,28 +93,56 @@ async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
   return out
 }
 
+/** The daemon opens bcast, ucast and mcast media only; with none of them left it exits 6 (not configured). */
+function checkMediaSupport(config: HaCf, path: string): Diagnostic[] {
+  const out: Diagnostic[] = []
+  const unsupported = config.media.filter((m) => m.kind === 'serial' || m.kind === 'ucast6' || m.kind === 'mcast6')
+  for (const m of unsupported) {
+    out.push({ path, line: m.line, severity: 'warning', message: `${m.kind}: heartbeat-ts does not open this medium; the daemon runs on the bcast, ucast and mcast lines` })
+  }
+  if (unsupported.length > 0 && unsupported.length === config.media.length) {
+    out.push({ path, severity: 'error', message: `no medium heartbeat-ts can open (only ${[...new Set(unsupported.map((m) => m.kind))].join(', ')}): the daemon exits "not configured"; add a bcast, ucast or mcast line` })
+  }
+  return out
+}
+
+/** What runs for one haresources resource: a built-in agent, a script, or nothing found. */
+export interface AgentChoice {
+  group: string
+  line: number
+  resource: string
+  agent: string
+  /** `builtin`, the script's path, or null when there is none (taking the group over will fail). */
+  runs: string | null
+}
+
+/** The daemon's lookup: built-ins first, then DIR/resource.d, /etc/init.d, /etc/rc.d/init.d. */
+async function agentChoices(groups: readonly ResourceGroup[], haDir: string, path: string, out: Diagnostic[]): Promise<AgentChoice[]> {
+  const builtins = builtinAgents()
+  const dirs = [join(haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d']
+  const choices: AgentChoice[] = []
+  for (const g of groups) {
+    for (const r of g.resources) {
+      const runs = builtins.has(r.agent) ? 'builtin' : ((await findAgent(r.agent, dirs)) ?? null)
+      if (runs === null) {
+        // not a start refusal: the daemon starts, and fails when it takes this group over
+        out.push({ path, line: g.line, severity: 'warning', message: `resource ${JSON.stringify(r.text)}: no agent ${JSON.stringify(r.agent)} (not built in, not an executable in ${dirs.join(', ')}); taking over group ${JSON.stringify(g.key)} will fail` })
+      }
+      choices.push({ group: g.key, line: g.line, resource: r.text, agent: r.agent, runs })
+    }
+  }
+  return choices
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let values: { 'ha-dir'?: string | undefined; mon?: string | undefined; node?: string | undefined; help?: boolean | undefined }
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        'ha-dir': { type: 'string' },
-        mon: { type: 'string' },
-        node: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values
-  } catch (e) {
-    process.stderr.write(`hbctl check: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`)
-    return 2
-  }
-  if (values.help === true) {
-    process.stdout.write(USAGE)
-    return 0
-  }
+  const args = parseCommand('hbctl check', USAGE, argv, {
+    'ha-dir': { type: 'string' },
+    mon: { type: 'string' },
+    node: { type: 'string' },
+    json: { type: 'boolean' },
+  })
+  if (!args.ok) return args.exitCode
+  const values = args.values
   const defaults = daemonPaths(process.env)
   const haDir = values['ha-dir'] ?? defaults.haDir
   const diagnostics: Diagnostic[] = []
@@ -118,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
 
   // ha.cf and the local node
   const haCfPath = join(haDir, 'ha.cf')
-  const haCfText = await readText(haCfPath)
+  const haCfText = await readConfig(haCfPath)
   let config: HaCf | undefined
   if (haCfText.ok) {
     const parsed = parseHaCf(haCfText.text, haCfPath)
@@ -126,29 +158,26 @@ export async function main(argv: string[]): Promise<number> {
     diagnostics.push(...parsed.diagnostics)
     const local = await localNodeName(haDir, values.node)
     diagnostics.push(...checkLocalNode(config, haCfPath, local.name))
-    diagnostics.push(...(await checkClients(config, haCfPath)))
+    diagnostics.push(...(await checkClients(config, haCfPath)), ...checkMediaSupport(config, haCfPath))
     checked.push(`${haCfPath} (node ${JSON.stringify(local.name.toLowerCase())} from ${local.source})`)
   } else {
     diagnostics.push(haCfText.diagnostic)
   }
 
-  // authkeys, with the mode the file really has
+  // authkeys: its bytes (keys are bytes, not text) and the mode the file really has
   const authkeysPath = join(haDir, 'authkeys')
-  try {
-    const info = await stat(authkeysPath)
-    const text = await readText(authkeysPath)
-    if (text.ok) {
-      diagnostics.push(...parseAuthkeys(text.text, authkeysPath, info.mode).diagnostics)
-      checked.push(authkeysPath)
-    } else diagnostics.push(text.diagnostic)
-  } catch (e) {
-    diagnostics.push({ path: authkeysPath, severity: 'error', message: `cannot read: ${describe(e)}` })
-  }
+  const authkeys = await readConfig(authkeysPath)
+  if (authkeys.ok) {
+    const parsed = parseAuthkeys(authkeys.bytes, authkeysPath, authkeys.mode)
+    diagnostics.push(...parsed.diagnostics, ...parsed.advice)
+    checked.push(authkeysPath)
+  } else diagnostics.push(authkeys.diagnostic)
 
+  let agents: AgentChoice[] = []
   // haresources: release-1 mode only (pacemaker on makes heartbeat ignore it)
   const haresourcesPath = join(haDir, 'haresources')
   if (config === undefined || config.manageResources) {
-    const text = await readText(haresourcesPath)
+    const text = await readConfig(haresourcesPath)
     if (text.ok) {
       const parsed = parseHaresources(text.text, haresourcesPath, config?.nodes ?? [])
       diagnostics.push(...parsed.diagnostics)
@@ -157,25 +186,41 @@ export async function main(argv: string[]): Promise<number> {
       for (const m of await missingRequiredTools(needs, process.env.PATH)) {
         diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
       }
+      agents = await agentChoices(parsed.groups, haDir, haresourcesPath, diagnostics)
       checked.push(haresourcesPath)
     } else diagnostics.push(text.diagnostic)
   }
 
+  // heartbeat-ts.conf: optional (every default when absent); a bad value stops the daemon, so it is an error here
+  const settingsPath = join(haDir, 'heartbeat-ts.conf')
+  const settings = await readConfig(settingsPath)
+  if (settings.ok) {
+    diagnostics.push(...parseSettings(settings.bytes.toString('utf8'), settingsPath).diagnostics)
+    checked.push(settingsPath)
+  } else if (!settings.missing) diagnostics.push(settings.diagnostic)
+
   // mon.cf: the named file must exist; the default one is checked when present
   const monPath = values.mon ?? defaults.monCf
-  if (values.mon !== undefined || (await exists(monPath))) {
-    const text = await readText(monPath)
-    if (text.ok) {
-      diagnostics.push(...parseMonCf(text.text, monPath).diagnostics)
-      checked.push(monPath)
-    } else diagnostics.push(text.diagnostic)
-  }
+  const mon = await readConfig(monPath)
+  if (mon.ok) {
+    diagnostics.push(...parseMonCf(mon.bytes.toString('utf8'), monPath).diagnostics)
+    checked.push(monPath)
+  } else if (values.mon !== undefined || !mon.missing) diagnostics.push(mon.diagnostic)
 
-  for (const d of diagnostics) process.stdout.write(formatDiagnostic(d) + '\n')
   const errors = diagnostics.filter((d) => d.severity === 'error').length
   const warnings = diagnostics.length - errors
-  const verdict = hasErrors(diagnostics) ? 'heartbeat would not start' : 'heartbeat would start'
+  const wouldStart = !hasErrors(diagnostics)
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify({ version: CHECK_JSON_VERSION, wouldStart, errors, warnings, diagnostics, checked, agents }) + '\n')
+    return wouldStart ? 0 : 1
+  }
+  for (const d of diagnostics) process.stdout.write(formatTagged(d) + '\n')
+  const verdict = wouldStart ? 'heartbeat would start' : 'heartbeat would not start'
   process.stdout.write(`hbctl check: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${verdict}\n`)
   if (checked.length > 0) process.stdout.write(`checked: ${checked.join(', ')}\n`)
-  return hasErrors(diagnostics) ? 1 : 0
+  if (agents.length > 0) {
+    const shown = agents.map((a) => `${a.resource} -> ${a.runs === 'builtin' ? `built-in ${a.agent}` : (a.runs ?? 'NOT FOUND')}`)
+    process.stdout.write(`agents: ${shown.join(', ')}\n`)
+  }
+  return wouldStart ? 0 : 1
 }

@@ -71,10 +71,10 @@ function describeError(e: unknown): string {
 type KeysResult = { ok: true; keys: AuthKeys; diagnostics: string[] } | { ok: false; why: string; diagnostics: string[] }
 
 async function loadKeys(path: string): Promise<KeysResult> {
-  let text: string
+  let text: Buffer
   let mode: number
   try {
-    text = await readFile(path, 'latin1')
+    text = await readFile(path)
     mode = (await stat(path)).mode
   } catch (e) {
     return { ok: false, why: `cannot read ${path}: ${describeError(e)}`, diagnostics: [] }

@@ -1,6 +1,6 @@
 // Reading ha.cf, authkeys and haresources from the ha.d directory at start-up and on SIGHUP.
 
-import { readFile, stat } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { checkLocalNode, parseHaCf, type HaCf } from '../config/ha-cf.js'
 import { parseAuthkeys } from '../config/authkeys.js'
@@ -19,21 +19,64 @@ export interface LoadedConfig {
 
 export type LoadResult = { ok: true; config: LoadedConfig; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] }
 
-async function readText(path: string): Promise<{ text: string; mtimeMs: number; mode: number } | Diagnostic> {
+/** The most a config file may hold: the real ones are a few KB; a link to /dev/zero must not fill memory. */
+export const CONFIG_MAX_BYTES = 1024 * 1024
+const READ_CHUNK_BYTES = 64 * 1024
+
+export type BoundedRead = { bytes: Buffer; mtimeMs: number; mode: number } | { error: 'too-large' } | { error: 'unreadable'; code: string }
+
+/** Read at most `maxBytes` of a file (st_size is no bound: /dev/zero and FIFOs report 0); more is refused. */
+export async function readBounded(path: string, maxBytes = CONFIG_MAX_BYTES): Promise<BoundedRead> {
+  let handle
   try {
-    const st = await stat(path)
-    return { text: await readFile(path, 'latin1'), mtimeMs: st.mtimeMs, mode: st.mode }
+    handle = await open(path, 'r')
   } catch (err) {
-    return { path, severity: 'error', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }
+    return { error: 'unreadable', code: (err as NodeJS.ErrnoException).code ?? String(err) }
   }
+  try {
+    const st = await handle.stat()
+    const chunks: Buffer[] = []
+    let total = 0
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(READ_CHUNK_BYTES, maxBytes + 1 - total))
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null)
+      if (bytesRead === 0) break
+      chunks.push(chunk.subarray(0, bytesRead))
+      total += bytesRead
+      if (total > maxBytes) return { error: 'too-large' }
+    }
+    return { bytes: Buffer.concat(chunks, total), mtimeMs: st.mtimeMs, mode: st.mode }
+  } catch (err) {
+    return { error: 'unreadable', code: (err as NodeJS.ErrnoException).code ?? String(err) }
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The one wording of a refused read, for the daemon and hbctl check alike. */
+export function tooLarge(path: string, maxBytes = CONFIG_MAX_BYTES): Diagnostic {
+  return { path, severity: 'error', message: `file too large (more than ${maxBytes / (1024 * 1024)} MiB); a config file is a few KB` }
+}
+
+/** A config file's bytes; ha.cf and haresources are read as latin1 text (one character per byte), as heartbeat's C reads them. */
+async function readBytes(path: string): Promise<{ bytes: Buffer; mtimeMs: number; mode: number } | Diagnostic> {
+  const r = await readBounded(path)
+  if (!('error' in r)) return r
+  return r.error === 'too-large' ? tooLarge(path) : { path, severity: 'error', message: `cannot read: ${r.code}` }
+}
+
+async function readText(path: string): Promise<{ text: string; mtimeMs: number; mode: number } | Diagnostic> {
+  const f = await readBytes(path)
+  return 'severity' in f ? f : { text: f.bytes.toString('latin1'), mtimeMs: f.mtimeMs, mode: f.mode }
 }
 
 /** authkeys alone (SIGHUP with only authkeys changed). */
 export async function loadAuthkeys(haDir: string): Promise<{ keys: AuthKeys | undefined; mtimeMs: number; diagnostics: Diagnostic[] }> {
   const path = join(haDir, 'authkeys')
-  const f = await readText(path)
+  // the keys are the file's bytes: a UTF-8 passphrase signs exactly as 3.0.6 signs with it
+  const f = await readBytes(path)
   if ('severity' in f) return { keys: undefined, mtimeMs: 0, diagnostics: [f] }
-  const r = parseAuthkeys(f.text, path, f.mode)
+  const r = parseAuthkeys(f.bytes, path, f.mode)
   return { keys: hasErrors(r.diagnostics) ? undefined : r.keys, mtimeMs: f.mtimeMs, diagnostics: r.diagnostics }
 }
 

@@ -57,7 +57,7 @@ const rows: Row[] = [
   { file: 'ha.cf', text: plus('node,gamma'), expect: [at9('unknown directive "node,gamma" (a directive ends at a blank: write "node gamma")')] },
   { file: 'ha.cf', text: plus('udp eth1'), expect: [at9('warning: directive "udp" is read as "bcast" (heartbeat 3.0.6 renames it); write "bcast eth1"')] },
   { file: 'ha.cf', text: plus('node'), expect: [at9('warning: node: no value given; heartbeat ignores the line')] },
-  { file: 'ha.cf', text: plus('node ALPHA'), expect: [at9('warning: node "ALPHA" is listed twice; heartbeat keeps both entries')] },
+  { file: 'ha.cf', text: plus('node ALPHA'), expect: [at9('node "ALPHA" is listed twice (first on line 7); heartbeat-ts refuses a duplicate node (heartbeat 3.0.6 would count it twice)')] },
   // ha.cf: media
   { file: 'ha.cf', text: plus('mcast eth0 225.0.0.1 694 5 0'), expect: [at9('mcast: ttl "5" is out of range (0-4; heartbeat 3.0.6 refuses more than 4)')] },
   { file: 'ha.cf', text: plus('mcast eth0 225.0.0.1 694 1 2'), expect: [at9('mcast: loop "2" must be 0 or 1')] },
@@ -105,8 +105,8 @@ const rows: Row[] = [
   { file: 'ha.cf', text: plus('node ' + 'n'.repeat(100)), expect: [at9(`node: "${'n'.repeat(100)}" is longer than 99 characters`)] },
 
   // authkeys
-  { file: 'authkeys', mode: 0o100644, text: 'auth 1\n1 sha1 secret\n', expect: [`${AUTHKEYS}: readable by group or others (mode 0644); heartbeat requires 600`] },
-  { file: 'authkeys', mode: 0o640, text: 'auth 1\n1 sha1 secret\n', expect: [`${AUTHKEYS}: readable by group or others (mode 0640); heartbeat requires 600`] },
+  { file: 'authkeys', mode: 0o100644, text: 'auth 1\n1 sha1 secret\n', expect: [`${AUTHKEYS}: readable by group or others (mode 0644); heartbeat requires 600 (chmod 600 ${AUTHKEYS})`] },
+  { file: 'authkeys', mode: 0o640, text: 'auth 1\n1 sha1 secret\n', expect: [`${AUTHKEYS}: readable by group or others (mode 0640); heartbeat requires 600 (chmod 600 ${AUTHKEYS})`] },
   { file: 'authkeys', text: '1 sha1 secret\nauth 1\n', expect: [`${AUTHKEYS}:2: "auth 1" must come before the line defining key 1 (line 1); heartbeat reports "Auth Key [1] not found"`] },
   { file: 'authkeys', text: 'auth 1\n1 md5\n', expect: [`${AUTHKEYS}:2: key 1: md5 requires a key`, `${AUTHKEYS}:1: auth 1: key 1 is not defined`] },
   { file: 'authkeys', text: 'auth 1\n1 crc secret\n', expect: [`${AUTHKEYS}:2: key 1: crc does not use a key; remove the key text`, `${AUTHKEYS}:1: auth 1: key 1 is not defined`] },
