@@ -5,13 +5,11 @@ import { atoi, scanHex } from './c-numbers.js'
 import { isUnsequencedType, stampControlFields, type SenderIdentity } from './control-fields.js'
 import { assertMembershipConfig, type MembershipConfig } from './membership-config.js'
 import { clampStatus, NodeTable, type NodeEntry } from './node-table.js'
+import { JoinHandshake, type CommPhase, type JoinStep } from './join-handshake.js'
 import {
   ackMessage,
   IGNORED_TYPES,
   nakRexmitMessage,
-  parseNodeList,
-  repnodesMessage,
-  reqnodesMessage,
   rexmitRequestMessage,
   statusMessage,
   T_ACKMSG,
@@ -24,29 +22,21 @@ import {
 import { filterMessage, type CheckedMessage, type DropReason } from './receive-filter.js'
 import { firstRexmitDelayMs, RexmitSchedule } from './rexmit-schedule.js'
 import { SendHistory } from './send-history.js'
+import { StatusCopies } from './status-copies.js'
 
 /** hb_add_deadtime(2000) at start, popped after 5 s (master_control_process). */
 const STARTUP_EXTRA_DEADTIME_MS = 2000
 const STARTUP_POP_DEADTIME_AFTER_MS = 5000
-/** send_reqnodes_msg retry period. */
-const REQNODES_RETRY_MS = 1000
 /** Release-1: CauseShutdownRestart 2 s after a healed partition. */
 const HEALED_PARTITION_RESTART_MS = 2000
-/**
- * status_copies are adaptive: copies go out only while loss is evident, i.e. for this long after the
- * last sign of it (a gap in a peer's seqs, a peer asking us to retransmit). Evidence is rarer while
- * copies hide losses, so the memory spans many keepalives: 30 s, or 4 dead times when longer.
- */
-const LOSS_MEMORY_MS = 30_000
-const LOSS_MEMORY_DEADTIMES = 4
-/** Nothing is known at start: copies from the first status for 2 dead times, so peers hear us early. */
-const STARTUP_COPIES_DEADTIMES = 2
 /** FLOWCONTROL_LIMIT and the hist-queue warning thresholds (3/4 and 9/10 of MAXMSGHIST). */
 const FLOWCONTROL_LIMIT = 250
 const QUEUE_WARN = 375
 const QUEUE_ERROR = 450
 
+/** heartbeat's heartbeat_comm_state (COMM_STARTING, COMM_LINKSUP). */
 export type CommState = 'starting' | 'links-up'
+export type { CommPhase } from './join-handshake.js'
 
 export interface MembershipCounters {
   /** Messages handed to receive() (loopback of our own not included). */
@@ -102,6 +92,8 @@ export interface MembershipSnapshot {
   generation: number
   commState: CommState
   commUp: boolean
+  /** Where joining is: starting, asking-nodes (links up, reqnodes out), up (comm_now_up done). */
+  commPhase: CommPhase['kind']
   flowControl: boolean
   /** Our advertised dt. */
   advertisedDeadtimeMs: number
@@ -120,6 +112,8 @@ export class Membership {
   private readonly id: SenderIdentity
   private readonly history = new SendHistory()
   private readonly rexmits = new RexmitSchedule()
+  private readonly join = new JoinHandshake()
+  private readonly copies: StatusCopies
   private out: MembershipAction[] = []
   private env: MembershipEnv = { wallSec: 0, loadavg: 'n/a' }
   private now = 0
@@ -130,29 +124,13 @@ export class Membership {
   private localStatus = 'init'
   private advertisedDeadMs: number
   private deadtimeAdds = 0
-  private commState: CommState = 'starting'
-  private commUp = false
-  private gotReqnodesReply = false
   private flowControl = true
   private deletedNodes: string[] = []
   private restartRequested = false
 
   private nextStatusMs: number | undefined
   private popDeadtimeMs: number | undefined
-  private reqnodesMs: number | undefined
-  private reqnodesIndex = 0
   private restartSelfMs: number | undefined
-  /** The latest status while its redundant copies are due: copy k goes out at sentMs + k*keepalive/copies. */
-  private statusCopy: { msg: HaMessage; sentMs: number; k: number } | undefined
-  /** Our `shutdone` went out: from then on statuses go out once each, as 3.0.6 sends them. */
-  private shutdoneSent = false
-  /** The latest status we sent, so copies can start for it as soon as loss shows. */
-  private lastStatus: { msg: HaMessage; sentMs: number } | undefined
-  /** Copies are sent until then: start-up, then LOSS_MEMORY after the last sign of loss. */
-  private copiesUntilMs = -Infinity
-  private startupLossSigns = 0
-  /** Per peer and medium: how many times its latest statuses arrived (their copies included). */
-  private readonly statusArrivals = new WeakMap<NodeEntry, Map<string, StatusArrivals>>()
 
   private readonly counters: MembershipCounters = {
     received: 0,
@@ -175,6 +153,7 @@ export class Membership {
     assertMembershipConfig(config)
     this.cfg = config
     this.advertisedDeadMs = config.deadtimeMs
+    this.copies = new StatusCopies({ copies: config.statusCopies ?? 1, keepaliveMs: config.keepaliveMs, deadtimeMs: config.deadtimeMs })
     this.table = new NodeTable(config.localNode, config.linkNames, config.deadtimeMs, config.random)
     for (const name of config.nodes) {
       this.table.add(name, name === config.localNode ? config.uuid : config.knownUuids?.get(name))
@@ -199,7 +178,7 @@ export class Membership {
       this.running = true
       this.startMs = now
       for (const n of this.table.nodes) n.lastStatusMs = now
-      this.copiesUntilMs = now + STARTUP_COPIES_DEADTIMES * this.cfg.deadtimeMs
+      this.copies.start(now)
       this.addDeadtimeInner(STARTUP_EXTRA_DEADTIME_MS)
       this.popDeadtimeMs = now + STARTUP_POP_DEADTIME_AFTER_MS
       this.setLocalStatus('up')
@@ -237,7 +216,7 @@ export class Membership {
     return this.run(now, env, () => {
       if (!this.running) return
       this.checkTimeouts()
-      if (this.commState !== 'links-up') this.checkCommIsUp()
+      this.checkLinksUp()
       if (this.popDeadtimeMs !== undefined && now >= this.popDeadtimeMs) {
         this.popDeadtimeMs = undefined
         this.popDeadtimeInner()
@@ -249,10 +228,7 @@ export class Membership {
       }
       // after the keepalive: a status sent just now has already superseded the older copies
       this.sendDueStatusCopy()
-      if (this.reqnodesMs !== undefined && now >= this.reqnodesMs) {
-        this.reqnodesMs = undefined
-        this.sendReqnodes(this.reqnodesIndex)
-      }
+      this.doJoinSteps(this.join.tick(this.table.nodes, now))
       for (const due of this.rexmits.takeDue(now)) this.sendRexmitRequest(due.node, due.seq)
       if (this.restartSelfMs !== undefined && now >= this.restartSelfMs) {
         this.restartSelfMs = undefined
@@ -270,9 +246,9 @@ export class Membership {
     }
     take(this.nextStatusMs)
     take(this.popDeadtimeMs)
-    take(this.reqnodesMs)
+    take(this.join.nextDueMs())
     take(this.restartSelfMs)
-    take(this.statusCopyDueMs())
+    take(this.copies.dueMs())
     take(this.rexmits.nextDueMs())
     for (const n of this.table.nodes) take(this.nodeDeadline(n))
     const linkTimeout = this.linkTimeoutMs()
@@ -307,9 +283,8 @@ export class Membership {
   /** Stop everything (last shutdown phase): no more timers, sends or receives. */
   stop(): void {
     this.running = false
-    this.nextStatusMs = this.popDeadtimeMs = this.reqnodesMs = this.restartSelfMs = undefined
-    this.statusCopy = undefined
-    this.lastStatus = undefined
+    this.nextStatusMs = this.popDeadtimeMs = this.restartSelfMs = undefined
+    this.copies.stop()
   }
 
   snapshot(): MembershipSnapshot {
@@ -317,11 +292,12 @@ export class Membership {
       localNode: this.cfg.localNode,
       localStatus: this.localStatus,
       generation: this.cfg.generation,
-      commState: this.commState,
-      commUp: this.commUp,
+      commState: this.join.linksUp ? 'links-up' : 'starting',
+      commUp: this.join.commUp,
+      commPhase: this.join.phase.kind,
       flowControl: this.flowControl,
       advertisedDeadtimeMs: this.advertisedDeadMs,
-      statusCopiesActive: this.copiesActive(),
+      statusCopiesActive: this.copies.active(this.now),
       lastSentSeq: this.seqCounter,
       ackedSeq: this.history.ackSeq,
       nodes: this.table.nodes.map((n) => ({
@@ -369,18 +345,10 @@ export class Membership {
     if (seq !== undefined) {
       this.history.add(seq, stamped)
       this.checkHistoryFill()
-      // A copy goes out only while its status is our newest sequenced message: sent after a newer
-      // one, it would reach a peer that has just started listening as an old seq, and that peer
-      // would log (and re-request) a gap that loss never made. sendLocalStatus sets a new copy.
-      if (type !== T_STATUS) this.statusCopy = undefined
+      // sendLocalStatus sets the copies of a new status
+      if (type !== T_STATUS) this.copies.otherSequencedSent()
     }
-    if (type === T_SHUTDONE) {
-      // We are leaving: peers take our groups now and should declare us dead one deadtime after our
-      // last status, exactly as with a 3.0.6 node (§5.5). Copies would only push that back.
-      this.shutdoneSent = true
-      this.statusCopy = undefined
-      this.lastStatus = undefined
-    }
+    if (type === T_SHUTDONE) this.copies.shutdone()
     // heartbeat processes its own message before handing it to the media (so a self-ack precedes it)
     this.processClusterMessage(stamped, undefined)
     this.out.push({ type: 'transmit', msg: stamped, retransmission: false })
@@ -402,59 +370,21 @@ export class Membership {
 
   private sendLocalStatus(): void {
     const stamped = this.sendClusterMessage(statusMessage(this.localStatus, this.advertisedDeadMs, this.flowControl))
-    // A newer status supersedes the pending copies of the previous one: peers need the latest st/dt.
-    this.lastStatus = this.shutdoneSent ? undefined : { msg: stamped, sentMs: this.now }
-    this.statusCopy = this.copiesActive() && this.lastStatus !== undefined ? { ...this.lastStatus, k: 1 } : undefined
+    this.copies.statusSent(stamped, this.now)
   }
 
-  private copies(): number {
-    return this.cfg.statusCopies ?? 1
-  }
-
-  /** Copies only while loss is evident: a loss-free cluster sends one status per keepalive, as 3.0.6. */
-  private copiesActive(): boolean {
-    return this.copies() > 1 && !this.shutdoneSent && this.now < this.copiesUntilMs
-  }
-
-  /** A sign of loss: keep copies on, and start them for the status already sent if none are pending. */
+  /** A sign of loss (a gap from a peer, a request to us, a peer's copies arriving short): copies for ours. */
   private noteLoss(): void {
     this.counters.lossSignals++
-    // One start-up gap (a peer's packet sent before we listened) is no sign: it takes a second one.
-    // Copies are on during start-up anyway; this only decides whether they go on afterwards.
-    if (this.now < this.startMs + STARTUP_COPIES_DEADTIMES * this.cfg.deadtimeMs && ++this.startupLossSigns < 2) return
-    this.copiesUntilMs = Math.max(this.copiesUntilMs, this.now + Math.max(LOSS_MEMORY_MS, LOSS_MEMORY_DEADTIMES * this.cfg.deadtimeMs))
-    const last = this.lastStatus
-    if (this.statusCopy !== undefined || last === undefined || !this.copiesActive()) return
-    // the next copy slot of the current status still ahead of us (none left: the keepalive is next)
-    const c = { ...last, k: 1 }
-    this.statusCopy = c
-    for (let due = this.statusCopyDueMs(); due !== undefined && due <= this.now; due = this.statusCopyDueMs()) c.k++
-    if (c.k >= this.copies()) this.statusCopy = undefined
+    this.copies.noteLoss(this.now)
   }
 
-  private statusCopyDueMs(): number | undefined {
-    const c = this.statusCopy
-    return c === undefined ? undefined : c.sentMs + Math.floor((c.k * this.cfg.keepaliveMs) / this.copies())
-  }
-
-  /**
-   * status_copies: re-send the latest status verbatim (same seq, ts, and so the same auth). A peer that
-   * got the original counts the copy as a duplicate (it still refreshes the link); one that lost it
-   * takes the copy as the in-order status, or as the missing seq if later traffic made a gap (§3.3).
-   * Nothing is added to the history or looped back: the seq is the original's.
-   */
+  /** status_copies: the latest status again, verbatim, when its next copy is due. */
   private sendDueStatusCopy(): void {
-    const c = this.statusCopy
-    let due = this.statusCopyDueMs()
-    if (c === undefined || due === undefined || due > this.now) return
+    const copy = this.copies.takeDue(this.now)
+    if (copy === undefined) return
     this.counters.statusCopiesSent++
-    this.out.push({ type: 'transmit', msg: c.msg, retransmission: false, statusCopy: c.k })
-    // a late tick sends one copy, not a burst: skip any others that are already due
-    while (due !== undefined && due <= this.now) {
-      c.k++
-      due = c.k < this.copies() ? this.statusCopyDueMs() : undefined
-    }
-    if (due === undefined) this.statusCopy = undefined
+    this.out.push({ type: 'transmit', msg: copy.msg, retransmission: false, statusCopy: copy.k })
   }
 
   /**
@@ -512,36 +442,26 @@ export class Membership {
     this.rexmits.schedule(node.name, seq, this.now + this.cfg.maxRexmitDelayMs)
   }
 
-  /** send_reqnodes_msg: ask the first live normal peer (from index `start`) for the node list, every 1 s. */
-  private sendReqnodes(start: number): void {
-    if (this.gotReqnodesReply) return
-    const nodes = this.table.nodes
-    let i = start >= nodes.length ? 0 : start
-    let dest: NodeEntry | undefined
-    for (; i < nodes.length; i++) {
-      const n = nodes[i]
-      if (n !== undefined && n.status !== 'dead' && !n.isSelf) {
-        dest = n
-        break
-      }
-    }
-    if (dest === undefined) {
-      this.gotReqnodesReply = true
-      this.commNowUp()
-      return
-    }
-    this.sendClusterMessage(reqnodesMessage(dest.name))
-    this.reqnodesIndex = i
-    this.reqnodesMs = this.now + REQNODES_RETRY_MS
+  private checkLinksUp(): void {
+    this.doJoinSteps(this.join.checkLinksUp(this.table.nodes, this.flowControl, this.now))
   }
 
-  private commNowUp(): void {
-    if (this.commUp) return
-    this.commUp = true
-    this.reqnodesMs = undefined
-    this.log('info', `Comm_now_up(): updating status to active`)
-    this.setLocalStatus('active')
-    this.out.push({ type: 'comm-up' })
+  private doJoinSteps(steps: readonly JoinStep[]): void {
+    for (const step of steps) {
+      switch (step.kind) {
+        case 'send':
+          this.sendClusterMessage(step.msg)
+          break
+        case 'comm-up':
+          // comm_now_up
+          this.log('info', `Comm_now_up(): updating status to active`)
+          this.setLocalStatus('active')
+          this.out.push({ type: 'comm-up' })
+          break
+        default:
+          assertNever(step)
+      }
+    }
   }
 
   private requestRestart(reason: RestartReason, text: string): void {
@@ -556,14 +476,14 @@ export class Membership {
   private linkTimeoutMs(): number {
     // 3.0.6 quirk: every link times out after the dead time of the LAST node in the configuration
     const last = this.table.nodes[this.table.nodes.length - 1]
-    return this.commState === 'links-up' ? (last?.deadMs ?? this.cfg.deadtimeMs) : this.cfg.initdeadMs
+    return this.join.linksUp ? (last?.deadMs ?? this.cfg.deadtimeMs) : this.cfg.initdeadMs
   }
 
   /** A node is declared dead at lastStatus + its dead time (initdead for everyone until links are up). */
   private nodeDeadline(n: NodeEntry): number | undefined {
     if (!this.running || n.status === 'dead') return undefined
     if (n.isSelf && this.restartRequested) return undefined
-    const deadMs = this.commState === 'links-up' ? n.deadMs : this.cfg.initdeadMs
+    const deadMs = this.join.linksUp ? n.deadMs : this.cfg.initdeadMs
     return (n.lastStatusMs ?? this.startMs) + deadMs
   }
 
@@ -604,21 +524,6 @@ export class Membership {
     l.status = status
     this.log('info', `Link ${n.name}:${link} ${status}.`)
     this.out.push({ type: 'link-status', node: n.name, link, status })
-  }
-
-  /**
-   * check_comm_isup: "links up" once every node has been heard from or declared dead. Heard from means
-   * a status from it (3.0.6 takes any packet): a running peer's ack to our first statuses, or its repnodes,
-   * can come before its own status, and comm-up would then find it "init" (not active). A legacy
-   * req_our_resources counts it out (HA_DONTASK) and takes the group the peer holds: both hold the VIP.
-   * A peer's first sequenced message is always a status (§3.3): this waits about one keepalive at most.
-   */
-  private checkCommIsUp(): void {
-    if (this.commState === 'links-up') return
-    if (!this.table.nodes.every((n) => (n.anyPacketsYet && n.statusTs !== 0) || n.status === 'dead')) return
-    this.commState = 'links-up'
-    if (this.flowControl) this.sendReqnodes(0)
-    else this.commNowUp()
   }
 
   // ---------------------------------------------------------------- inbound
@@ -690,7 +595,7 @@ export class Membership {
           break
         case 'restart':
           if (e.previousGeneration > 0) this.out.push({ type: 'node-restart', node: node.name, generation: e.generation })
-          if (!node.isSelf && link !== undefined && this.commUp) this.greetJoiningPeer()
+          if (!node.isSelf && link !== undefined && this.join.commUp) this.greetJoiningPeer()
           break
         case 'healed-partition':
           if (this.cfg.restartOnHealedPartition ?? true) {
@@ -714,7 +619,7 @@ export class Membership {
         if (l.status !== 'up') this.changeLinkStatus(node, link, 'up')
       }
     }
-    if (link !== undefined && type === T_STATUS && seq !== undefined && !node.isSelf) this.countStatusArrival(node, link, seq)
+    if (link !== undefined && type === T_STATUS && seq !== undefined && !node.isSelf && this.copies.statusArrived(node, link, seq, this.now)) this.noteLoss()
     if (outcome.verdict === 'duplicate') {
       this.counters.duplicates++
       return
@@ -722,39 +627,11 @@ export class Membership {
     this.dispatch(node, checked, link)
   }
 
-  /**
-   * A peer that sends copies sees loss; if its copies reach us short too, the medium is lossy both ways
-   * and ours need copies as well (gaps alone rarely show it: the peer's copies fill most of them). Short
-   * means a dip on one medium: a status that arrived fewer times than both the one before and the one
-   * after it. A peer that simply stops copying (3, 1, 1 …) is no dip, so two peers cannot keep each
-   * other copying on a clean network; nor is a status superseded within half a keepalive (a status
-   * change sends the next one at once, cutting the copies short), which is left out of the count.
-   */
-  private countStatusArrival(node: NodeEntry, link: string, seq: number): void {
-    let links = this.statusArrivals.get(node)
-    if (links === undefined) this.statusArrivals.set(node, (links = new Map()))
-    const a = links.get(link)
-    if (a === undefined || seq < a.seq) {
-      links.set(link, { seq, firstMs: this.now, count: 1, previous: 0, before: 0 })
-    } else if (seq === a.seq) {
-      a.count++
-    } else {
-      if (this.now - a.firstMs >= this.cfg.keepaliveMs / 2) {
-        if (a.previous < a.before && a.previous < a.count) this.noteLoss()
-        a.before = a.previous
-        a.previous = a.count
-      }
-      a.seq = seq
-      a.firstMs = this.now
-      a.count = 1
-    }
-  }
-
   private dispatch(node: NodeEntry, m: CheckedMessage, link: string | undefined): void {
     const handled = this.handle(node, m)
     if (!handled) {
-      if (this.commState !== 'links-up') this.checkCommIsUp()
-      if (this.commUp) {
+      this.checkLinksUp()
+      if (this.join.commUp) {
         this.counters.delivered++
         this.out.push({ type: 'deliver', msg: m.msg, from: node.name, link })
       } else {
@@ -763,7 +640,7 @@ export class Membership {
       }
       return
     }
-    if (this.commState !== 'links-up') this.checkCommIsUp()
+    this.checkLinksUp()
   }
 
   /** The default callbacks (HBDoMsg_T_*); false when the message is for the upper layers. */
@@ -886,16 +763,15 @@ export class Membership {
       this.log('error', 'HBDoMsg_T_REQNODES: get reqnodes msg from myself!')
       return
     }
-    this.sendClusterMessage(repnodesMessage(from.name, this.table.nodes.map((n) => n.name), this.deletedNodes))
+    for (const step of this.join.onReqnodes(from, this.table.nodes, this.deletedNodes)) if (step.kind === 'send') this.sendClusterMessage(step.msg)
   }
 
   /** HBDoMsg_T_REPNODES: adopt the peer's node list, then communication is up. */
   private handleRepnodes(from: NodeEntry, msg: HaMessage): void {
     if (from.isSelf) return
-    const nodelist = getString(msg, 'nodelist')
-    const delnodelist = getString(msg, 'delnodelist')
-    if (nodelist !== undefined) {
-      const names = parseNodeList(nodelist)
+    const answer = this.join.onRepnodes(msg)
+    if (answer.names !== undefined) {
+      const names = answer.names
       for (const name of names) {
         if (this.table.byName(name) === undefined) {
           this.log('info', `hb_add_one_node: Adding new node[${name}] to configuration.`)
@@ -910,24 +786,10 @@ export class Membership {
           this.table.remove(n.name)
         }
       }
-      this.gotReqnodesReply = true
     }
-    if (delnodelist !== undefined) {
-      this.deletedNodes = parseNodeList(delnodelist)
-      this.gotReqnodesReply = true
-    }
-    this.commNowUp()
+    if (answer.deleted !== undefined) this.deletedNodes = answer.deleted
+    this.doJoinSteps(answer.steps)
   }
-}
-
-interface StatusArrivals {
-  seq: number
-  /** When `seq` first arrived on this medium. */
-  firstMs: number
-  count: number
-  /** Arrivals of the two statuses before `seq` (0 until known). */
-  previous: number
-  before: number
 }
 
 function assertNever(x: never): never {
