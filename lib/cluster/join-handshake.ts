@@ -65,9 +65,9 @@ export class JoinHandshake {
     return this.askNodes(nodes, p.destIndex, now)
   }
 
-  /** HBDoMsg_T_REQNODES: answer with every node of the table and an empty deleted-node list. */
-  onReqnodes(from: NodeEntry, nodes: readonly NodeEntry[], deletedNodes: readonly string[]): JoinStep[] {
-    return [{ kind: 'send', msg: repnodesMessage(from.name, nodes.map((n) => n.name), deletedNodes) }]
+  /** HBDoMsg_T_REQNODES: answer with every node of the table; no node is ever deleted (release 1, ha.cf). */
+  onReqnodes(from: NodeEntry, nodes: readonly NodeEntry[]): JoinStep[] {
+    return [{ kind: 'send', msg: repnodesMessage(from.name, nodes.map((n) => n.name), []) }]
   }
 
   /**
@@ -75,15 +75,10 @@ export class JoinHandshake {
    * was not asked for (a stray answer to an earlier incarnation of us, or a replay): joining still waits
    * for a status from every node.
    */
-  onRepnodes(msg: HaMessage): { steps: JoinStep[]; names: string[] | undefined; deleted: string[] | undefined } {
-    if (this.phaseNow.kind === 'starting') return { steps: [], names: undefined, deleted: undefined }
+  onRepnodes(msg: HaMessage): { steps: JoinStep[]; names: string[] | undefined } {
+    if (this.phaseNow.kind === 'starting') return { steps: [], names: undefined }
     const nodelist = getString(msg, 'nodelist')
-    const delnodelist = getString(msg, 'delnodelist')
-    return {
-      steps: this.commNowUp(),
-      names: nodelist === undefined ? undefined : parseNodeList(nodelist),
-      deleted: delnodelist === undefined ? undefined : parseNodeList(delnodelist),
-    }
+    return { steps: this.commNowUp(), names: nodelist === undefined ? undefined : parseNodeList(nodelist) }
   }
 
   /** send_reqnodes_msg: ask the first live normal peer (from index `start`) for the node list, every 1 s. */

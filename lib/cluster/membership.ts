@@ -2,6 +2,7 @@
 import { getBinary, getString, type HaMessage } from '../wire/message.js'
 import { logAction, type LogLevel, type MembershipAction, type MembershipEnv, type RestartReason } from './actions.js'
 import { atoi, scanHex } from './c-numbers.js'
+import { ComplaintLimiter, type ComplaintKind } from './complaint-limiter.js'
 import { isUnsequencedType, stampControlFields, type SenderIdentity } from './control-fields.js'
 import { assertMembershipConfig, type MembershipConfig } from './membership-config.js'
 import { clampStatus, NodeTable, type NodeEntry } from './node-table.js'
@@ -20,8 +21,8 @@ import {
   T_STATUS,
 } from './protocol-messages.js'
 import { filterMessage, type CheckedMessage, type DropReason } from './receive-filter.js'
-import { firstRexmitDelayMs, RexmitSchedule } from './rexmit-schedule.js'
-import { SendHistory } from './send-history.js'
+import { firstRexmitDelayMs, PerPeerBudget, RexmitSchedule } from './rexmit-schedule.js'
+import { MAX_REXMIT_BATCH, SendHistory } from './send-history.js'
 import { StatusCopies } from './status-copies.js'
 
 /** hb_add_deadtime(2000) at start, popped after 5 s (master_control_process). */
@@ -114,6 +115,11 @@ export class Membership {
   private readonly rexmits = new RexmitSchedule()
   private readonly join = new JoinHandshake()
   private readonly copies: StatusCopies
+  private readonly complaints = new ComplaintLimiter()
+  /** NS_rexmit requests we send to each peer, per max_rexmit_delay (3.0.6: one per missing seq, unbounded). */
+  private readonly requestBudget: PerPeerBudget
+  /** Resends and NAKs we send for each peer's requests, per max_rexmit_delay. */
+  private readonly answerBudget: PerPeerBudget
   private out: MembershipAction[] = []
   private env: MembershipEnv = { wallSec: 0, loadavg: 'n/a' }
   private now = 0
@@ -125,7 +131,6 @@ export class Membership {
   private advertisedDeadMs: number
   private deadtimeAdds = 0
   private flowControl = true
-  private deletedNodes: string[] = []
   private restartRequested = false
 
   private nextStatusMs: number | undefined
@@ -136,7 +141,7 @@ export class Membership {
     received: 0,
     delivered: 0,
     duplicates: 0,
-    dropped: { malformed: 0, 'unknown-node': 0, replay: 0, 'old-seq': 0, 'stale-status': 0, 'not-for-us': 0 },
+    dropped: { malformed: 0, 'unknown-node': 0, replay: 0, 'old-seq': 0, 'stale-status': 0, 'not-for-us': 0, 'dead-node': 0, 'stale-control': 0 },
     lostPackets: 0,
     recovered: 0,
     rexmitRequestsSent: 0,
@@ -153,6 +158,8 @@ export class Membership {
     assertMembershipConfig(config)
     this.cfg = config
     this.advertisedDeadMs = config.deadtimeMs
+    this.requestBudget = new PerPeerBudget(MAX_REXMIT_BATCH, config.maxRexmitDelayMs)
+    this.answerBudget = new PerPeerBudget(MAX_REXMIT_BATCH, config.maxRexmitDelayMs)
     this.copies = new StatusCopies({ copies: config.statusCopies ?? 1, keepaliveMs: config.keepaliveMs, deadtimeMs: config.deadtimeMs })
     this.table = new NodeTable(config.localNode, config.linkNames, config.deadtimeMs, config.random)
     for (const name of config.nodes) {
@@ -215,6 +222,7 @@ export class Membership {
   tick(now: number, env: MembershipEnv): MembershipAction[] {
     return this.run(now, env, () => {
       if (!this.running) return
+      for (const l of this.complaints.flush(now)) this.log(l.level, l.text)
       this.checkTimeouts()
       this.checkLinksUp()
       if (this.popDeadtimeMs !== undefined && now >= this.popDeadtimeMs) {
@@ -250,6 +258,7 @@ export class Membership {
     take(this.restartSelfMs)
     take(this.copies.dueMs())
     take(this.rexmits.nextDueMs())
+    take(this.complaints.nextDueMs())
     for (const n of this.table.nodes) take(this.nodeDeadline(n))
     const linkTimeout = this.linkTimeoutMs()
     for (const n of this.table.nodes) {
@@ -332,6 +341,11 @@ export class Membership {
 
   private log(level: LogLevel, text: string): void {
     this.out.push(logAction(level, text))
+  }
+
+  /** A complaint about wire input: logged within its kind's budget, the rest summed up later. */
+  private complain(kind: ComplaintKind, level: LogLevel, text: string): void {
+    for (const l of this.complaints.complain(kind, level, text, this.now)) this.log(l.level, l.text)
   }
 
   // ---------------------------------------------------------------- outbound
@@ -435,6 +449,12 @@ export class Membership {
     const node = this.table.byName(nodeName)
     // hb_rexmit.c: no point asking a node that is not up or active; the request lapses
     if (!node || (node.status !== 'up' && node.status !== 'active')) return
+    if (this.requestBudget.remaining(node.name, this.now) <= 0) {
+      // enough asked of this peer for now: this one waits for the next window
+      this.rexmits.schedule(node.name, seq, this.requestBudget.refillMs(node.name, this.now))
+      return
+    }
+    this.requestBudget.use(node.name, 1, this.now)
     // a gap still open after the re-request delay is loss, not reordering: copies for ours too
     this.noteLoss()
     this.counters.rexmitRequestsSent++
@@ -536,7 +556,7 @@ export class Membership {
     const iface = link ?? '?'
     if (type === undefined || src === undefined || tsText === undefined) {
       this.counters.dropped.malformed++
-      this.log('error', `process_clustermsg: missing from/ts/type: iface ${iface}, from ${src ?? '<?>'}`)
+      this.complain('bad packet', 'error', `process_clustermsg: missing from/ts/type: iface ${iface}, from ${src ?? '<?>'}`)
       return
     }
     const seqText = getString(msg, 'seq')
@@ -545,12 +565,12 @@ export class Membership {
       seq = scanHex(seqText)
       if (seq === undefined || seq <= 0) {
         this.counters.dropped.malformed++
-        this.log('error', `process_clustermsg: has bad cseq: iface ${iface}, from ${src} (seq ${JSON.stringify(seqText)})`)
+        this.complain('bad packet', 'error', `process_clustermsg: has bad cseq: iface ${iface}, from ${src} (seq ${JSON.stringify(seqText)})`)
         return
       }
     } else if (!isUnsequencedType(type)) {
       this.counters.dropped.malformed++
-      this.log('error', `process_clustermsg: missing seqno: iface ${iface}, from ${src} (t ${JSON.stringify(type)})`)
+      this.complain('bad packet', 'error', `process_clustermsg: missing seqno: iface ${iface}, from ${src} (t ${JSON.stringify(type)})`)
       return
     }
     const ts = scanHex(tsText)
@@ -562,7 +582,7 @@ export class Membership {
     const node = this.table.lookup(src, srcUuid)
     if (!node) {
       this.counters.dropped['unknown-node']++
-      this.log('error', `process_status_message: bad node [${src}] in message`)
+      this.complain('unknown node', 'error', `process_status_message: bad node [${src}] in message`)
       return
     }
     node.anyPacketsYet = true
@@ -576,7 +596,8 @@ export class Membership {
     for (const e of outcome.effects) {
       switch (e.kind) {
         case 'log':
-          this.log(e.level, e.text)
+          if (e.complaint === undefined) this.log(e.level, e.text)
+          else this.complain(e.complaint, e.level, e.text)
           break
         case 'tracking-reset':
           this.rexmits.cancelNode(node.name)
@@ -584,6 +605,8 @@ export class Membership {
         case 'gap':
           this.counters.lostPackets += e.lost
           for (let s = e.from; s <= e.to; s++) this.rexmits.schedule(node.name, s, this.now + firstRexmitDelayMs(this.cfg.maxRexmitDelayMs, this.cfg.random))
+          // pushed out of the full missing list: never asked for again (3.0.6 kept asking for ever)
+          for (const s of e.forgotten) this.rexmits.cancel(node.name, s)
           break
         case 'recovered':
           this.rexmits.cancel(node.name, e.seq)
@@ -671,7 +694,7 @@ export class Membership {
   private handleStatus(node: NodeEntry, m: CheckedMessage): void {
     const st = getString(m.msg, 'st')
     if (st === undefined) {
-      this.log('error', 'HBDoMsg_T_STATUS: status update without st field')
+      this.complain('bad packet', 'error', 'HBDoMsg_T_STATUS: status update without st field')
       return
     }
     const seq = m.seq ?? 0
@@ -712,22 +735,26 @@ export class Membership {
     const first = atoi(getString(msg, 'firstseq'))
     const last = atoi(getString(msg, 'lastseq'))
     if (first <= 0 || last <= 0 || first > last) {
-      this.log('error', `Invalid rexmit seqnos: firstseq ${JSON.stringify(getString(msg, 'firstseq') ?? '')} lastseq ${JSON.stringify(getString(msg, 'lastseq') ?? '')} from ${from.name}`)
+      this.complain('rexmit request', 'error', `Invalid rexmit seqnos: firstseq ${JSON.stringify(getString(msg, 'firstseq') ?? '')} lastseq ${JSON.stringify(getString(msg, 'lastseq') ?? '')} from ${from.name}`)
       return
     }
-    for (const step of this.history.planRexmit(first, last, from.ackedSeq, this.now, this.cfg.maxRexmitDelayMs - 10)) {
+    const budget = this.answerBudget.remaining(from.name, this.now)
+    if (budget <= 0) return
+    for (const step of this.history.planRexmit(first, last, from.ackedSeq, this.now, this.cfg.maxRexmitDelayMs - 10, budget)) {
       switch (step.kind) {
         case 'resend':
+          this.answerBudget.use(from.name, 1, this.now)
           this.counters.retransmissions++
           this.out.push({ type: 'transmit', msg: step.msg, retransmission: true })
           break
         case 'nak':
-          this.log('error', `Cannot rexmit pkt ${step.seq} for ${from.name}: ${step.reason}`)
+          this.answerBudget.use(from.name, 1, this.now)
+          this.complain('NAK', 'error', `Cannot rexmit pkt ${step.seq} for ${from.name}: ${step.reason}`)
           this.counters.naksSent++
           this.sendClusterMessage(nakRexmitMessage(step.seq, from.name, step.reason))
           break
         case 'too-high':
-          this.log('warn', `Rexmit of seq ${step.seq} requested. ${step.hiSeq} is max.`)
+          this.complain('rexmit request', 'warn', `Rexmit of seq ${step.seq} requested. ${step.hiSeq} is max.`)
           break
         default:
           assertNever(step)
@@ -742,7 +769,7 @@ export class Membership {
     const ackSeq = scanHex(getString(msg, 'ackseq'))
     if (ackSeq === undefined || ackSeq === from.ackedSeq || ackSeq <= this.history.ackSeq) return
     if (ackSeq > this.history.hiSeq) {
-      this.log('error', `HBDoMsg_T_ACK: corrupted ackseq current hiseq = ${this.history.hiSeq} ackseq =${ackSeq} in this message`)
+      this.complain('bad packet', 'error', `HBDoMsg_T_ACK: corrupted ackseq current hiseq = ${this.history.hiSeq} ackseq =${ackSeq} in this message`)
       return
     }
     if (ackSeq < from.ackedSeq) return
@@ -760,34 +787,25 @@ export class Membership {
   /** HBDoMsg_T_REQNODES: answer with every normal node and our deleted-node list. */
   private handleReqnodes(from: NodeEntry): void {
     if (from.isSelf) {
-      this.log('error', 'HBDoMsg_T_REQNODES: get reqnodes msg from myself!')
+      this.complain('bad packet', 'error', 'HBDoMsg_T_REQNODES: get reqnodes msg from myself!')
       return
     }
-    for (const step of this.join.onReqnodes(from, this.table.nodes, this.deletedNodes)) if (step.kind === 'send') this.sendClusterMessage(step.msg)
+    this.doJoinSteps(this.join.onReqnodes(from, this.table.nodes))
   }
 
-  /** HBDoMsg_T_REPNODES: adopt the peer's node list, then communication is up. */
+  /**
+   * HBDoMsg_T_REPNODES: communication is up. The node table is ha.cf's and stays so: 3.0.6 adds every
+   * name the list carries and removes dead or init nodes it lacks, so one packet could fill the table
+   * with nodes that then all "die", or drop a configured peer for good.
+   */
   private handleRepnodes(from: NodeEntry, msg: HaMessage): void {
     if (from.isSelf) return
     const answer = this.join.onRepnodes(msg)
-    if (answer.names !== undefined) {
-      const names = answer.names
-      for (const name of names) {
-        if (this.table.byName(name) === undefined) {
-          this.log('info', `hb_add_one_node: Adding new node[${name}] to configuration.`)
-          this.table.add(name, undefined).lastStatusMs = this.now
-        }
-      }
-      for (const n of [...this.table.nodes]) {
-        // only nodes that are not alive are dropped: a live configured peer stays whatever the list says
-        if (!names.includes(n.name) && !n.isSelf && (n.status === 'dead' || n.status === 'init')) {
-          this.log('info', `Removing node [${n.name}] from configuration.`)
-          this.rexmits.cancelNode(n.name)
-          this.table.remove(n.name)
-        }
-      }
+    const strangers = (answer.names ?? []).filter((name) => this.table.byName(name) === undefined)
+    if (strangers.length > 0) {
+      const shown = strangers.slice(0, 5).map((n) => JSON.stringify(n)).join(' ')
+      this.complain('repnodes', 'warn', `repnodes from ${from.name}: ${strangers.length} node(s) not in ha.cf ignored: ${shown}${strangers.length > 5 ? ' ...' : ''}`)
     }
-    if (answer.deleted !== undefined) this.deletedNodes = answer.deleted
     this.doJoinSteps(answer.steps)
   }
 }
