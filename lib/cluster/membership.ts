@@ -1,12 +1,12 @@
 // The membership core (sans-I/O): heartbeat 3.0.6's node table, liveness, reliable delivery and comm-up, driven by `now`.
 import { getBinary, getString, type HaMessage } from '../wire/message.js'
 import { logAction, type LogLevel, type MembershipAction, type MembershipEnv, type RestartReason } from './actions.js'
-import { atoi, scanHex } from './c-numbers.js'
+import { scanHex } from './c-numbers.js'
 import { ComplaintLimiter, type ComplaintKind } from './complaint-limiter.js'
 import { isUnsequencedType, stampControlFields, type SenderIdentity } from './control-fields.js'
 import { assertMembershipConfig, type MembershipConfig } from './membership-config.js'
 import { clampStatus, NodeTable, type NodeEntry } from './node-table.js'
-import { JoinHandshake, type CommPhase, type JoinStep } from './join-handshake.js'
+import { JoinHandshake, type JoinStep } from './join-handshake.js'
 import {
   ackMessage,
   IGNORED_TYPES,
@@ -20,9 +20,10 @@ import {
   T_SHUTDONE,
   T_STATUS,
 } from './protocol-messages.js'
-import { filterMessage, type CheckedMessage, type DropReason } from './receive-filter.js'
-import { firstRexmitDelayMs, PerPeerBudget, RexmitSchedule } from './rexmit-schedule.js'
-import { MAX_REXMIT_BATCH, SendHistory } from './send-history.js'
+import { filterMessage, type CheckedMessage } from './receive-filter.js'
+import type { MembershipCounters, MembershipSnapshot } from './membership-snapshot.js'
+import { Retransmission } from './retransmission.js'
+import { SendHistory } from './send-history.js'
 import { StatusCopies } from './status-copies.js'
 
 /** hb_add_deadtime(2000) at start, popped after 5 s (master_control_process). */
@@ -35,76 +36,8 @@ const FLOWCONTROL_LIMIT = 250
 const QUEUE_WARN = 375
 const QUEUE_ERROR = 450
 
-/** heartbeat's heartbeat_comm_state (COMM_STARTING, COMM_LINKSUP). */
-export type CommState = 'starting' | 'links-up'
+export type { CommState, LinkSnapshot, MembershipCounters, MembershipSnapshot, NodeSnapshot } from './membership-snapshot.js'
 export type { CommPhase } from './join-handshake.js'
-
-export interface MembershipCounters {
-  /** Messages handed to receive() (loopback of our own not included). */
-  received: number
-  delivered: number
-  /** Same seq again (another medium, or a resend): dropped after refreshing the link. */
-  duplicates: number
-  dropped: Record<DropReason, number>
-  /** Seqs found missing in gaps. */
-  lostPackets: number
-  /** Missing seqs that later arrived. */
-  recovered: number
-  rexmitRequestsSent: number
-  /** Our messages resent on request. */
-  retransmissions: number
-  naksSent: number
-  naksReceived: number
-  acksSent: number
-  /** Non-membership messages that arrived before comm-up (heartbeat has no handler for them yet). */
-  beforeCommUp: number
-  /** Redundant status copies sent (status_copies > 1); not part of `retransmissions`. */
-  statusCopiesSent: number
-  /** Signs of packet loss (gaps from peers, retransmission requests to us): each keeps copies on. */
-  lossSignals: number
-}
-
-export interface LinkSnapshot {
-  name: string
-  status: 'up' | 'dead'
-  lastPacketMs: number | undefined
-}
-
-export interface NodeSnapshot {
-  name: string
-  isSelf: boolean
-  status: string
-  uuid: string | undefined
-  generation: number
-  lastStatusMs: number | undefined
-  /** The dead timer in force for this node: its advertised dt, or our deadtime before its first status. */
-  deadtimeMs: number
-  /** When it will be declared dead if nothing arrives (undefined when dead). */
-  deadlineMs: number | undefined
-  lastSeq: number | undefined
-  missing: number[]
-  ackedSeq: number
-  links: LinkSnapshot[]
-}
-
-export interface MembershipSnapshot {
-  localNode: string
-  localStatus: string
-  generation: number
-  commState: CommState
-  commUp: boolean
-  /** Where joining is: starting, asking-nodes (links up, reqnodes out), up (comm_now_up done). */
-  commPhase: CommPhase['kind']
-  flowControl: boolean
-  /** Our advertised dt. */
-  advertisedDeadtimeMs: number
-  /** status_copies > 1 and loss was evident recently: each status goes out status_copies times. */
-  statusCopiesActive: boolean
-  lastSentSeq: number
-  ackedSeq: number
-  nodes: NodeSnapshot[]
-  counters: MembershipCounters
-}
 
 export class Membership {
   private readonly cfg: MembershipConfig
@@ -112,14 +45,10 @@ export class Membership {
   private readonly self: NodeEntry
   private readonly id: SenderIdentity
   private readonly history = new SendHistory()
-  private readonly rexmits = new RexmitSchedule()
+  private readonly rexmits: Retransmission
   private readonly join = new JoinHandshake()
   private readonly copies: StatusCopies
   private readonly complaints = new ComplaintLimiter()
-  /** NS_rexmit requests we send to each peer, per max_rexmit_delay (3.0.6: one per missing seq, unbounded). */
-  private readonly requestBudget: PerPeerBudget
-  /** Resends and NAKs we send for each peer's requests, per max_rexmit_delay. */
-  private readonly answerBudget: PerPeerBudget
   private out: MembershipAction[] = []
   private env: MembershipEnv = { wallSec: 0, loadavg: 'n/a' }
   private now = 0
@@ -158,8 +87,7 @@ export class Membership {
     assertMembershipConfig(config)
     this.cfg = config
     this.advertisedDeadMs = config.deadtimeMs
-    this.requestBudget = new PerPeerBudget(MAX_REXMIT_BATCH, config.maxRexmitDelayMs)
-    this.answerBudget = new PerPeerBudget(MAX_REXMIT_BATCH, config.maxRexmitDelayMs)
+    this.rexmits = new Retransmission({ maxRexmitDelayMs: config.maxRexmitDelayMs, random: config.random }, this.history)
     this.copies = new StatusCopies({ copies: config.statusCopies ?? 1, keepaliveMs: config.keepaliveMs, deadtimeMs: config.deadtimeMs })
     this.table = new NodeTable(config.localNode, config.linkNames, config.deadtimeMs, config.random)
     for (const name of config.nodes) {
@@ -237,7 +165,7 @@ export class Membership {
       // after the keepalive: a status sent just now has already superseded the older copies
       this.sendDueStatusCopy()
       this.doJoinSteps(this.join.tick(this.table.nodes, now))
-      for (const due of this.rexmits.takeDue(now)) this.sendRexmitRequest(due.node, due.seq)
+      for (const r of this.rexmits.takeDueRequests(now, (name) => this.isUp(name))) this.sendRexmitRequest(r.node, r.seq)
       if (this.restartSelfMs !== undefined && now >= this.restartSelfMs) {
         this.restartSelfMs = undefined
         this.requestRestart('healed-partition', 'Restarting heartbeat: a cluster partition healed (heartbeat 3.0.6 release-1 rule).')
@@ -445,21 +373,17 @@ export class Membership {
     this.sendClusterMessage(ackMessage(node.name, seq))
   }
 
+  /** hb_rexmit.c: no point asking a node that is not up or active; the request lapses. */
+  private isUp(name: string): boolean {
+    const node = this.table.byName(name)
+    return node !== undefined && (node.status === 'up' || node.status === 'active')
+  }
+
   private sendRexmitRequest(nodeName: string, seq: number): void {
-    const node = this.table.byName(nodeName)
-    // hb_rexmit.c: no point asking a node that is not up or active; the request lapses
-    if (!node || (node.status !== 'up' && node.status !== 'active')) return
-    if (this.requestBudget.remaining(node.name, this.now) <= 0) {
-      // enough asked of this peer for now: this one waits for the next window
-      this.rexmits.schedule(node.name, seq, this.requestBudget.refillMs(node.name, this.now))
-      return
-    }
-    this.requestBudget.use(node.name, 1, this.now)
     // a gap still open after the re-request delay is loss, not reordering: copies for ours too
     this.noteLoss()
     this.counters.rexmitRequestsSent++
-    this.sendClusterMessage(rexmitRequestMessage(node.name, seq))
-    this.rexmits.schedule(node.name, seq, this.now + this.cfg.maxRexmitDelayMs)
+    this.sendClusterMessage(rexmitRequestMessage(nodeName, seq))
   }
 
   private checkLinksUp(): void {
@@ -534,7 +458,7 @@ export class Membership {
     n.anyPacketsYet = false
     n.track.reset()
     n.ackedSeq = 0
-    this.rexmits.cancelNode(n.name)
+    this.rexmits.forgetNode(n.name)
     if (previous !== 'dead') this.out.push({ type: 'node-status', node: n.name, status: 'dead', previous })
   }
 
@@ -600,16 +524,14 @@ export class Membership {
           else this.complain(e.complaint, e.level, e.text)
           break
         case 'tracking-reset':
-          this.rexmits.cancelNode(node.name)
+          this.rexmits.forgetNode(node.name)
           break
         case 'gap':
           this.counters.lostPackets += e.lost
-          for (let s = e.from; s <= e.to; s++) this.rexmits.schedule(node.name, s, this.now + firstRexmitDelayMs(this.cfg.maxRexmitDelayMs, this.cfg.random))
-          // pushed out of the full missing list: never asked for again (3.0.6 kept asking for ever)
-          for (const s of e.forgotten) this.rexmits.cancel(node.name, s)
+          this.rexmits.gap(node.name, e.from, e.to, e.forgotten, this.now)
           break
         case 'recovered':
-          this.rexmits.cancel(node.name, e.seq)
+          this.rexmits.recovered(node.name, e.seq)
           if (e.nak) this.counters.naksReceived++
           else this.counters.recovered++
           break
@@ -732,23 +654,20 @@ export class Membership {
   private handleRexmit(from: NodeEntry, msg: HaMessage): void {
     // the peer lost some of ours: our statuses need copies too
     this.noteLoss()
-    const first = atoi(getString(msg, 'firstseq'))
-    const last = atoi(getString(msg, 'lastseq'))
-    if (first <= 0 || last <= 0 || first > last) {
-      this.complain('rexmit request', 'error', `Invalid rexmit seqnos: firstseq ${JSON.stringify(getString(msg, 'firstseq') ?? '')} lastseq ${JSON.stringify(getString(msg, 'lastseq') ?? '')} from ${from.name}`)
+    const firstText = getString(msg, 'firstseq')
+    const lastText = getString(msg, 'lastseq')
+    const answer = this.rexmits.answer(from.name, firstText, lastText, from.ackedSeq, this.now)
+    if (answer.kind === 'invalid') {
+      this.complain('rexmit request', 'error', `Invalid rexmit seqnos: firstseq ${JSON.stringify(firstText ?? '')} lastseq ${JSON.stringify(lastText ?? '')} from ${from.name}`)
       return
     }
-    const budget = this.answerBudget.remaining(from.name, this.now)
-    if (budget <= 0) return
-    for (const step of this.history.planRexmit(first, last, from.ackedSeq, this.now, this.cfg.maxRexmitDelayMs - 10, budget)) {
+    for (const step of answer.steps) {
       switch (step.kind) {
         case 'resend':
-          this.answerBudget.use(from.name, 1, this.now)
           this.counters.retransmissions++
           this.out.push({ type: 'transmit', msg: step.msg, retransmission: true })
           break
         case 'nak':
-          this.answerBudget.use(from.name, 1, this.now)
           this.complain('NAK', 'error', `Cannot rexmit pkt ${step.seq} for ${from.name}: ${step.reason}`)
           this.counters.naksSent++
           this.sendClusterMessage(nakRexmitMessage(step.seq, from.name, step.reason))
