@@ -1,17 +1,16 @@
 // The membership core (sans-I/O): heartbeat 3.0.6's node table, liveness, reliable delivery and comm-up, driven by `now`.
 import { getBinary, getString, type HaMessage } from '../wire/message.js'
 import { logAction, type LogLevel, type MembershipAction, type MembershipEnv, type RestartReason } from './actions.js'
-import { atoi, scanHex } from './c-numbers.js'
+import { scanHex } from './c-numbers.js'
+import { ComplaintLimiter, type ComplaintKind } from './complaint-limiter.js'
 import { isUnsequencedType, stampControlFields, type SenderIdentity } from './control-fields.js'
 import { assertMembershipConfig, type MembershipConfig } from './membership-config.js'
 import { clampStatus, NodeTable, type NodeEntry } from './node-table.js'
+import { JoinHandshake, type JoinStep } from './join-handshake.js'
 import {
   ackMessage,
   IGNORED_TYPES,
   nakRexmitMessage,
-  parseNodeList,
-  repnodesMessage,
-  reqnodesMessage,
   rexmitRequestMessage,
   statusMessage,
   T_ACKMSG,
@@ -21,97 +20,24 @@ import {
   T_SHUTDONE,
   T_STATUS,
 } from './protocol-messages.js'
-import { filterMessage, type CheckedMessage, type DropReason } from './receive-filter.js'
-import { firstRexmitDelayMs, RexmitSchedule } from './rexmit-schedule.js'
+import { filterMessage, type CheckedMessage } from './receive-filter.js'
+import type { MembershipCounters, MembershipSnapshot } from './membership-snapshot.js'
+import { Retransmission } from './retransmission.js'
 import { SendHistory } from './send-history.js'
+import { StatusCopies } from './status-copies.js'
 
 /** hb_add_deadtime(2000) at start, popped after 5 s (master_control_process). */
 const STARTUP_EXTRA_DEADTIME_MS = 2000
 const STARTUP_POP_DEADTIME_AFTER_MS = 5000
-/** send_reqnodes_msg retry period. */
-const REQNODES_RETRY_MS = 1000
 /** Release-1: CauseShutdownRestart 2 s after a healed partition. */
 const HEALED_PARTITION_RESTART_MS = 2000
-/**
- * status_copies are adaptive: copies go out only while loss is evident, i.e. for this long after the
- * last sign of it (a gap in a peer's seqs, a peer asking us to retransmit). Evidence is rarer while
- * copies hide losses, so the memory spans many keepalives: 30 s, or 4 dead times when longer.
- */
-const LOSS_MEMORY_MS = 30_000
-const LOSS_MEMORY_DEADTIMES = 4
-/** Nothing is known at start: copies from the first status for 2 dead times, so peers hear us early. */
-const STARTUP_COPIES_DEADTIMES = 2
 /** FLOWCONTROL_LIMIT and the hist-queue warning thresholds (3/4 and 9/10 of MAXMSGHIST). */
 const FLOWCONTROL_LIMIT = 250
 const QUEUE_WARN = 375
 const QUEUE_ERROR = 450
 
-export type CommState = 'starting' | 'links-up'
-
-export interface MembershipCounters {
-  /** Messages handed to receive() (loopback of our own not included). */
-  received: number
-  delivered: number
-  /** Same seq again (another medium, or a resend): dropped after refreshing the link. */
-  duplicates: number
-  dropped: Record<DropReason, number>
-  /** Seqs found missing in gaps. */
-  lostPackets: number
-  /** Missing seqs that later arrived. */
-  recovered: number
-  rexmitRequestsSent: number
-  /** Our messages resent on request. */
-  retransmissions: number
-  naksSent: number
-  naksReceived: number
-  acksSent: number
-  /** Non-membership messages that arrived before comm-up (heartbeat has no handler for them yet). */
-  beforeCommUp: number
-  /** Redundant status copies sent (status_copies > 1); not part of `retransmissions`. */
-  statusCopiesSent: number
-  /** Signs of packet loss (gaps from peers, retransmission requests to us): each keeps copies on. */
-  lossSignals: number
-}
-
-export interface LinkSnapshot {
-  name: string
-  status: 'up' | 'dead'
-  lastPacketMs: number | undefined
-}
-
-export interface NodeSnapshot {
-  name: string
-  isSelf: boolean
-  status: string
-  uuid: string | undefined
-  generation: number
-  lastStatusMs: number | undefined
-  /** The dead timer in force for this node: its advertised dt, or our deadtime before its first status. */
-  deadtimeMs: number
-  /** When it will be declared dead if nothing arrives (undefined when dead). */
-  deadlineMs: number | undefined
-  lastSeq: number | undefined
-  missing: number[]
-  ackedSeq: number
-  links: LinkSnapshot[]
-}
-
-export interface MembershipSnapshot {
-  localNode: string
-  localStatus: string
-  generation: number
-  commState: CommState
-  commUp: boolean
-  flowControl: boolean
-  /** Our advertised dt. */
-  advertisedDeadtimeMs: number
-  /** status_copies > 1 and loss was evident recently: each status goes out status_copies times. */
-  statusCopiesActive: boolean
-  lastSentSeq: number
-  ackedSeq: number
-  nodes: NodeSnapshot[]
-  counters: MembershipCounters
-}
+export type { CommState, LinkSnapshot, MembershipCounters, MembershipSnapshot, NodeSnapshot } from './membership-snapshot.js'
+export type { CommPhase } from './join-handshake.js'
 
 export class Membership {
   private readonly cfg: MembershipConfig
@@ -119,7 +45,10 @@ export class Membership {
   private readonly self: NodeEntry
   private readonly id: SenderIdentity
   private readonly history = new SendHistory()
-  private readonly rexmits = new RexmitSchedule()
+  private readonly rexmits: Retransmission
+  private readonly join = new JoinHandshake()
+  private readonly copies: StatusCopies
+  private readonly complaints = new ComplaintLimiter()
   private out: MembershipAction[] = []
   private env: MembershipEnv = { wallSec: 0, loadavg: 'n/a' }
   private now = 0
@@ -130,35 +59,18 @@ export class Membership {
   private localStatus = 'init'
   private advertisedDeadMs: number
   private deadtimeAdds = 0
-  private commState: CommState = 'starting'
-  private commUp = false
-  private gotReqnodesReply = false
   private flowControl = true
-  private deletedNodes: string[] = []
   private restartRequested = false
 
   private nextStatusMs: number | undefined
   private popDeadtimeMs: number | undefined
-  private reqnodesMs: number | undefined
-  private reqnodesIndex = 0
   private restartSelfMs: number | undefined
-  /** The latest status while its redundant copies are due: copy k goes out at sentMs + k*keepalive/copies. */
-  private statusCopy: { msg: HaMessage; sentMs: number; k: number } | undefined
-  /** Our `shutdone` went out: from then on statuses go out once each, as 3.0.6 sends them. */
-  private shutdoneSent = false
-  /** The latest status we sent, so copies can start for it as soon as loss shows. */
-  private lastStatus: { msg: HaMessage; sentMs: number } | undefined
-  /** Copies are sent until then: start-up, then LOSS_MEMORY after the last sign of loss. */
-  private copiesUntilMs = -Infinity
-  private startupLossSigns = 0
-  /** Per peer and medium: how many times its latest statuses arrived (their copies included). */
-  private readonly statusArrivals = new WeakMap<NodeEntry, Map<string, StatusArrivals>>()
 
   private readonly counters: MembershipCounters = {
     received: 0,
     delivered: 0,
     duplicates: 0,
-    dropped: { malformed: 0, 'unknown-node': 0, replay: 0, 'old-seq': 0, 'stale-status': 0, 'not-for-us': 0 },
+    dropped: { malformed: 0, 'unknown-node': 0, replay: 0, 'old-seq': 0, 'stale-status': 0, 'not-for-us': 0, 'dead-node': 0, 'stale-control': 0 },
     lostPackets: 0,
     recovered: 0,
     rexmitRequestsSent: 0,
@@ -175,6 +87,8 @@ export class Membership {
     assertMembershipConfig(config)
     this.cfg = config
     this.advertisedDeadMs = config.deadtimeMs
+    this.rexmits = new Retransmission({ maxRexmitDelayMs: config.maxRexmitDelayMs, random: config.random }, this.history)
+    this.copies = new StatusCopies({ copies: config.statusCopies ?? 1, keepaliveMs: config.keepaliveMs, deadtimeMs: config.deadtimeMs })
     this.table = new NodeTable(config.localNode, config.linkNames, config.deadtimeMs, config.random)
     for (const name of config.nodes) {
       this.table.add(name, name === config.localNode ? config.uuid : config.knownUuids?.get(name))
@@ -199,7 +113,7 @@ export class Membership {
       this.running = true
       this.startMs = now
       for (const n of this.table.nodes) n.lastStatusMs = now
-      this.copiesUntilMs = now + STARTUP_COPIES_DEADTIMES * this.cfg.deadtimeMs
+      this.copies.start(now)
       this.addDeadtimeInner(STARTUP_EXTRA_DEADTIME_MS)
       this.popDeadtimeMs = now + STARTUP_POP_DEADTIME_AFTER_MS
       this.setLocalStatus('up')
@@ -236,8 +150,9 @@ export class Membership {
   tick(now: number, env: MembershipEnv): MembershipAction[] {
     return this.run(now, env, () => {
       if (!this.running) return
+      for (const l of this.complaints.flush(now)) this.log(l.level, l.text)
       this.checkTimeouts()
-      if (this.commState !== 'links-up') this.checkCommIsUp()
+      this.checkLinksUp()
       if (this.popDeadtimeMs !== undefined && now >= this.popDeadtimeMs) {
         this.popDeadtimeMs = undefined
         this.popDeadtimeInner()
@@ -249,11 +164,8 @@ export class Membership {
       }
       // after the keepalive: a status sent just now has already superseded the older copies
       this.sendDueStatusCopy()
-      if (this.reqnodesMs !== undefined && now >= this.reqnodesMs) {
-        this.reqnodesMs = undefined
-        this.sendReqnodes(this.reqnodesIndex)
-      }
-      for (const due of this.rexmits.takeDue(now)) this.sendRexmitRequest(due.node, due.seq)
+      this.doJoinSteps(this.join.tick(this.table.nodes, now))
+      for (const r of this.rexmits.takeDueRequests(now, (name) => this.isUp(name))) this.sendRexmitRequest(r.node, r.seq)
       if (this.restartSelfMs !== undefined && now >= this.restartSelfMs) {
         this.restartSelfMs = undefined
         this.requestRestart('healed-partition', 'Restarting heartbeat: a cluster partition healed (heartbeat 3.0.6 release-1 rule).')
@@ -270,10 +182,11 @@ export class Membership {
     }
     take(this.nextStatusMs)
     take(this.popDeadtimeMs)
-    take(this.reqnodesMs)
+    take(this.join.nextDueMs())
     take(this.restartSelfMs)
-    take(this.statusCopyDueMs())
+    take(this.copies.dueMs())
     take(this.rexmits.nextDueMs())
+    take(this.complaints.nextDueMs())
     for (const n of this.table.nodes) take(this.nodeDeadline(n))
     const linkTimeout = this.linkTimeoutMs()
     for (const n of this.table.nodes) {
@@ -307,9 +220,8 @@ export class Membership {
   /** Stop everything (last shutdown phase): no more timers, sends or receives. */
   stop(): void {
     this.running = false
-    this.nextStatusMs = this.popDeadtimeMs = this.reqnodesMs = this.restartSelfMs = undefined
-    this.statusCopy = undefined
-    this.lastStatus = undefined
+    this.nextStatusMs = this.popDeadtimeMs = this.restartSelfMs = undefined
+    this.copies.stop()
   }
 
   snapshot(): MembershipSnapshot {
@@ -317,11 +229,12 @@ export class Membership {
       localNode: this.cfg.localNode,
       localStatus: this.localStatus,
       generation: this.cfg.generation,
-      commState: this.commState,
-      commUp: this.commUp,
+      commState: this.join.linksUp ? 'links-up' : 'starting',
+      commUp: this.join.commUp,
+      commPhase: this.join.phase.kind,
       flowControl: this.flowControl,
       advertisedDeadtimeMs: this.advertisedDeadMs,
-      statusCopiesActive: this.copiesActive(),
+      statusCopiesActive: this.copies.active(this.now),
       lastSentSeq: this.seqCounter,
       ackedSeq: this.history.ackSeq,
       nodes: this.table.nodes.map((n) => ({
@@ -358,6 +271,11 @@ export class Membership {
     this.out.push(logAction(level, text))
   }
 
+  /** A complaint about wire input: logged within its kind's budget, the rest summed up later. */
+  private complain(kind: ComplaintKind, level: LogLevel, text: string): void {
+    for (const l of this.complaints.complain(kind, level, text, this.now)) this.log(l.level, l.text)
+  }
+
   // ---------------------------------------------------------------- outbound
 
   /** send_cluster_msg + process_outbound_packet: stamp, remember, loop back to ourselves, then transmit. */
@@ -369,18 +287,10 @@ export class Membership {
     if (seq !== undefined) {
       this.history.add(seq, stamped)
       this.checkHistoryFill()
-      // A copy goes out only while its status is our newest sequenced message: sent after a newer
-      // one, it would reach a peer that has just started listening as an old seq, and that peer
-      // would log (and re-request) a gap that loss never made. sendLocalStatus sets a new copy.
-      if (type !== T_STATUS) this.statusCopy = undefined
+      // sendLocalStatus sets the copies of a new status
+      if (type !== T_STATUS) this.copies.otherSequencedSent()
     }
-    if (type === T_SHUTDONE) {
-      // We are leaving: peers take our groups now and should declare us dead one deadtime after our
-      // last status, exactly as with a 3.0.6 node (§5.5). Copies would only push that back.
-      this.shutdoneSent = true
-      this.statusCopy = undefined
-      this.lastStatus = undefined
-    }
+    if (type === T_SHUTDONE) this.copies.shutdone()
     // heartbeat processes its own message before handing it to the media (so a self-ack precedes it)
     this.processClusterMessage(stamped, undefined)
     this.out.push({ type: 'transmit', msg: stamped, retransmission: false })
@@ -402,59 +312,21 @@ export class Membership {
 
   private sendLocalStatus(): void {
     const stamped = this.sendClusterMessage(statusMessage(this.localStatus, this.advertisedDeadMs, this.flowControl))
-    // A newer status supersedes the pending copies of the previous one: peers need the latest st/dt.
-    this.lastStatus = this.shutdoneSent ? undefined : { msg: stamped, sentMs: this.now }
-    this.statusCopy = this.copiesActive() && this.lastStatus !== undefined ? { ...this.lastStatus, k: 1 } : undefined
+    this.copies.statusSent(stamped, this.now)
   }
 
-  private copies(): number {
-    return this.cfg.statusCopies ?? 1
-  }
-
-  /** Copies only while loss is evident: a loss-free cluster sends one status per keepalive, as 3.0.6. */
-  private copiesActive(): boolean {
-    return this.copies() > 1 && !this.shutdoneSent && this.now < this.copiesUntilMs
-  }
-
-  /** A sign of loss: keep copies on, and start them for the status already sent if none are pending. */
+  /** A sign of loss (a gap from a peer, a request to us, a peer's copies arriving short): copies for ours. */
   private noteLoss(): void {
     this.counters.lossSignals++
-    // One start-up gap (a peer's packet sent before we listened) is no sign: it takes a second one.
-    // Copies are on during start-up anyway; this only decides whether they go on afterwards.
-    if (this.now < this.startMs + STARTUP_COPIES_DEADTIMES * this.cfg.deadtimeMs && ++this.startupLossSigns < 2) return
-    this.copiesUntilMs = Math.max(this.copiesUntilMs, this.now + Math.max(LOSS_MEMORY_MS, LOSS_MEMORY_DEADTIMES * this.cfg.deadtimeMs))
-    const last = this.lastStatus
-    if (this.statusCopy !== undefined || last === undefined || !this.copiesActive()) return
-    // the next copy slot of the current status still ahead of us (none left: the keepalive is next)
-    const c = { ...last, k: 1 }
-    this.statusCopy = c
-    for (let due = this.statusCopyDueMs(); due !== undefined && due <= this.now; due = this.statusCopyDueMs()) c.k++
-    if (c.k >= this.copies()) this.statusCopy = undefined
+    this.copies.noteLoss(this.now)
   }
 
-  private statusCopyDueMs(): number | undefined {
-    const c = this.statusCopy
-    return c === undefined ? undefined : c.sentMs + Math.floor((c.k * this.cfg.keepaliveMs) / this.copies())
-  }
-
-  /**
-   * status_copies: re-send the latest status verbatim (same seq, ts, and so the same auth). A peer that
-   * got the original counts the copy as a duplicate (it still refreshes the link); one that lost it
-   * takes the copy as the in-order status, or as the missing seq if later traffic made a gap (§3.3).
-   * Nothing is added to the history or looped back: the seq is the original's.
-   */
+  /** status_copies: the latest status again, verbatim, when its next copy is due. */
   private sendDueStatusCopy(): void {
-    const c = this.statusCopy
-    let due = this.statusCopyDueMs()
-    if (c === undefined || due === undefined || due > this.now) return
+    const copy = this.copies.takeDue(this.now)
+    if (copy === undefined) return
     this.counters.statusCopiesSent++
-    this.out.push({ type: 'transmit', msg: c.msg, retransmission: false, statusCopy: c.k })
-    // a late tick sends one copy, not a burst: skip any others that are already due
-    while (due !== undefined && due <= this.now) {
-      c.k++
-      due = c.k < this.copies() ? this.statusCopyDueMs() : undefined
-    }
-    if (due === undefined) this.statusCopy = undefined
+    this.out.push({ type: 'transmit', msg: copy.msg, retransmission: false, statusCopy: copy.k })
   }
 
   /**
@@ -501,47 +373,39 @@ export class Membership {
     this.sendClusterMessage(ackMessage(node.name, seq))
   }
 
+  /** hb_rexmit.c: no point asking a node that is not up or active; the request lapses. */
+  private isUp(name: string): boolean {
+    const node = this.table.byName(name)
+    return node !== undefined && (node.status === 'up' || node.status === 'active')
+  }
+
   private sendRexmitRequest(nodeName: string, seq: number): void {
-    const node = this.table.byName(nodeName)
-    // hb_rexmit.c: no point asking a node that is not up or active; the request lapses
-    if (!node || (node.status !== 'up' && node.status !== 'active')) return
     // a gap still open after the re-request delay is loss, not reordering: copies for ours too
     this.noteLoss()
     this.counters.rexmitRequestsSent++
-    this.sendClusterMessage(rexmitRequestMessage(node.name, seq))
-    this.rexmits.schedule(node.name, seq, this.now + this.cfg.maxRexmitDelayMs)
+    this.sendClusterMessage(rexmitRequestMessage(nodeName, seq))
   }
 
-  /** send_reqnodes_msg: ask the first live normal peer (from index `start`) for the node list, every 1 s. */
-  private sendReqnodes(start: number): void {
-    if (this.gotReqnodesReply) return
-    const nodes = this.table.nodes
-    let i = start >= nodes.length ? 0 : start
-    let dest: NodeEntry | undefined
-    for (; i < nodes.length; i++) {
-      const n = nodes[i]
-      if (n !== undefined && n.status !== 'dead' && !n.isSelf) {
-        dest = n
-        break
+  private checkLinksUp(): void {
+    this.doJoinSteps(this.join.checkLinksUp(this.table.nodes, this.flowControl, this.now))
+  }
+
+  private doJoinSteps(steps: readonly JoinStep[]): void {
+    for (const step of steps) {
+      switch (step.kind) {
+        case 'send':
+          this.sendClusterMessage(step.msg)
+          break
+        case 'comm-up':
+          // comm_now_up
+          this.log('info', `Comm_now_up(): updating status to active`)
+          this.setLocalStatus('active')
+          this.out.push({ type: 'comm-up' })
+          break
+        default:
+          assertNever(step)
       }
     }
-    if (dest === undefined) {
-      this.gotReqnodesReply = true
-      this.commNowUp()
-      return
-    }
-    this.sendClusterMessage(reqnodesMessage(dest.name))
-    this.reqnodesIndex = i
-    this.reqnodesMs = this.now + REQNODES_RETRY_MS
-  }
-
-  private commNowUp(): void {
-    if (this.commUp) return
-    this.commUp = true
-    this.reqnodesMs = undefined
-    this.log('info', `Comm_now_up(): updating status to active`)
-    this.setLocalStatus('active')
-    this.out.push({ type: 'comm-up' })
   }
 
   private requestRestart(reason: RestartReason, text: string): void {
@@ -556,14 +420,14 @@ export class Membership {
   private linkTimeoutMs(): number {
     // 3.0.6 quirk: every link times out after the dead time of the LAST node in the configuration
     const last = this.table.nodes[this.table.nodes.length - 1]
-    return this.commState === 'links-up' ? (last?.deadMs ?? this.cfg.deadtimeMs) : this.cfg.initdeadMs
+    return this.join.linksUp ? (last?.deadMs ?? this.cfg.deadtimeMs) : this.cfg.initdeadMs
   }
 
   /** A node is declared dead at lastStatus + its dead time (initdead for everyone until links are up). */
   private nodeDeadline(n: NodeEntry): number | undefined {
     if (!this.running || n.status === 'dead') return undefined
     if (n.isSelf && this.restartRequested) return undefined
-    const deadMs = this.commState === 'links-up' ? n.deadMs : this.cfg.initdeadMs
+    const deadMs = this.join.linksUp ? n.deadMs : this.cfg.initdeadMs
     return (n.lastStatusMs ?? this.startMs) + deadMs
   }
 
@@ -594,7 +458,7 @@ export class Membership {
     n.anyPacketsYet = false
     n.track.reset()
     n.ackedSeq = 0
-    this.rexmits.cancelNode(n.name)
+    this.rexmits.forgetNode(n.name)
     if (previous !== 'dead') this.out.push({ type: 'node-status', node: n.name, status: 'dead', previous })
   }
 
@@ -604,21 +468,6 @@ export class Membership {
     l.status = status
     this.log('info', `Link ${n.name}:${link} ${status}.`)
     this.out.push({ type: 'link-status', node: n.name, link, status })
-  }
-
-  /**
-   * check_comm_isup: "links up" once every node has been heard from or declared dead. Heard from means
-   * a status from it (3.0.6 takes any packet): a running peer's ack to our first statuses, or its repnodes,
-   * can come before its own status, and comm-up would then find it "init" (not active). A legacy
-   * req_our_resources counts it out (HA_DONTASK) and takes the group the peer holds: both hold the VIP.
-   * A peer's first sequenced message is always a status (§3.3): this waits about one keepalive at most.
-   */
-  private checkCommIsUp(): void {
-    if (this.commState === 'links-up') return
-    if (!this.table.nodes.every((n) => (n.anyPacketsYet && n.statusTs !== 0) || n.status === 'dead')) return
-    this.commState = 'links-up'
-    if (this.flowControl) this.sendReqnodes(0)
-    else this.commNowUp()
   }
 
   // ---------------------------------------------------------------- inbound
@@ -631,7 +480,7 @@ export class Membership {
     const iface = link ?? '?'
     if (type === undefined || src === undefined || tsText === undefined) {
       this.counters.dropped.malformed++
-      this.log('error', `process_clustermsg: missing from/ts/type: iface ${iface}, from ${src ?? '<?>'}`)
+      this.complain('bad packet', 'error', `process_clustermsg: missing from/ts/type: iface ${iface}, from ${src ?? '<?>'}`)
       return
     }
     const seqText = getString(msg, 'seq')
@@ -640,12 +489,12 @@ export class Membership {
       seq = scanHex(seqText)
       if (seq === undefined || seq <= 0) {
         this.counters.dropped.malformed++
-        this.log('error', `process_clustermsg: has bad cseq: iface ${iface}, from ${src} (seq ${JSON.stringify(seqText)})`)
+        this.complain('bad packet', 'error', `process_clustermsg: has bad cseq: iface ${iface}, from ${src} (seq ${JSON.stringify(seqText)})`)
         return
       }
     } else if (!isUnsequencedType(type)) {
       this.counters.dropped.malformed++
-      this.log('error', `process_clustermsg: missing seqno: iface ${iface}, from ${src} (t ${JSON.stringify(type)})`)
+      this.complain('bad packet', 'error', `process_clustermsg: missing seqno: iface ${iface}, from ${src} (t ${JSON.stringify(type)})`)
       return
     }
     const ts = scanHex(tsText)
@@ -657,7 +506,7 @@ export class Membership {
     const node = this.table.lookup(src, srcUuid)
     if (!node) {
       this.counters.dropped['unknown-node']++
-      this.log('error', `process_status_message: bad node [${src}] in message`)
+      this.complain('unknown node', 'error', `process_status_message: bad node [${src}] in message`)
       return
     }
     node.anyPacketsYet = true
@@ -671,17 +520,18 @@ export class Membership {
     for (const e of outcome.effects) {
       switch (e.kind) {
         case 'log':
-          this.log(e.level, e.text)
+          if (e.complaint === undefined) this.log(e.level, e.text)
+          else this.complain(e.complaint, e.level, e.text)
           break
         case 'tracking-reset':
-          this.rexmits.cancelNode(node.name)
+          this.rexmits.forgetNode(node.name)
           break
         case 'gap':
           this.counters.lostPackets += e.lost
-          for (let s = e.from; s <= e.to; s++) this.rexmits.schedule(node.name, s, this.now + firstRexmitDelayMs(this.cfg.maxRexmitDelayMs, this.cfg.random))
+          this.rexmits.gap(node.name, e.from, e.to, e.forgotten, this.now)
           break
         case 'recovered':
-          this.rexmits.cancel(node.name, e.seq)
+          this.rexmits.recovered(node.name, e.seq)
           if (e.nak) this.counters.naksReceived++
           else this.counters.recovered++
           break
@@ -690,7 +540,7 @@ export class Membership {
           break
         case 'restart':
           if (e.previousGeneration > 0) this.out.push({ type: 'node-restart', node: node.name, generation: e.generation })
-          if (!node.isSelf && link !== undefined && this.commUp) this.greetJoiningPeer()
+          if (!node.isSelf && link !== undefined && this.join.commUp) this.greetJoiningPeer()
           break
         case 'healed-partition':
           if (this.cfg.restartOnHealedPartition ?? true) {
@@ -714,7 +564,7 @@ export class Membership {
         if (l.status !== 'up') this.changeLinkStatus(node, link, 'up')
       }
     }
-    if (link !== undefined && type === T_STATUS && seq !== undefined && !node.isSelf) this.countStatusArrival(node, link, seq)
+    if (link !== undefined && type === T_STATUS && seq !== undefined && !node.isSelf && this.copies.statusArrived(node, link, seq, this.now)) this.noteLoss()
     if (outcome.verdict === 'duplicate') {
       this.counters.duplicates++
       return
@@ -722,39 +572,11 @@ export class Membership {
     this.dispatch(node, checked, link)
   }
 
-  /**
-   * A peer that sends copies sees loss; if its copies reach us short too, the medium is lossy both ways
-   * and ours need copies as well (gaps alone rarely show it: the peer's copies fill most of them). Short
-   * means a dip on one medium: a status that arrived fewer times than both the one before and the one
-   * after it. A peer that simply stops copying (3, 1, 1 …) is no dip, so two peers cannot keep each
-   * other copying on a clean network; nor is a status superseded within half a keepalive (a status
-   * change sends the next one at once, cutting the copies short), which is left out of the count.
-   */
-  private countStatusArrival(node: NodeEntry, link: string, seq: number): void {
-    let links = this.statusArrivals.get(node)
-    if (links === undefined) this.statusArrivals.set(node, (links = new Map()))
-    const a = links.get(link)
-    if (a === undefined || seq < a.seq) {
-      links.set(link, { seq, firstMs: this.now, count: 1, previous: 0, before: 0 })
-    } else if (seq === a.seq) {
-      a.count++
-    } else {
-      if (this.now - a.firstMs >= this.cfg.keepaliveMs / 2) {
-        if (a.previous < a.before && a.previous < a.count) this.noteLoss()
-        a.before = a.previous
-        a.previous = a.count
-      }
-      a.seq = seq
-      a.firstMs = this.now
-      a.count = 1
-    }
-  }
-
   private dispatch(node: NodeEntry, m: CheckedMessage, link: string | undefined): void {
     const handled = this.handle(node, m)
     if (!handled) {
-      if (this.commState !== 'links-up') this.checkCommIsUp()
-      if (this.commUp) {
+      this.checkLinksUp()
+      if (this.join.commUp) {
         this.counters.delivered++
         this.out.push({ type: 'deliver', msg: m.msg, from: node.name, link })
       } else {
@@ -763,7 +585,7 @@ export class Membership {
       }
       return
     }
-    if (this.commState !== 'links-up') this.checkCommIsUp()
+    this.checkLinksUp()
   }
 
   /** The default callbacks (HBDoMsg_T_*); false when the message is for the upper layers. */
@@ -794,7 +616,7 @@ export class Membership {
   private handleStatus(node: NodeEntry, m: CheckedMessage): void {
     const st = getString(m.msg, 'st')
     if (st === undefined) {
-      this.log('error', 'HBDoMsg_T_STATUS: status update without st field')
+      this.complain('bad packet', 'error', 'HBDoMsg_T_STATUS: status update without st field')
       return
     }
     const seq = m.seq ?? 0
@@ -832,25 +654,26 @@ export class Membership {
   private handleRexmit(from: NodeEntry, msg: HaMessage): void {
     // the peer lost some of ours: our statuses need copies too
     this.noteLoss()
-    const first = atoi(getString(msg, 'firstseq'))
-    const last = atoi(getString(msg, 'lastseq'))
-    if (first <= 0 || last <= 0 || first > last) {
-      this.log('error', `Invalid rexmit seqnos: firstseq ${JSON.stringify(getString(msg, 'firstseq') ?? '')} lastseq ${JSON.stringify(getString(msg, 'lastseq') ?? '')} from ${from.name}`)
+    const firstText = getString(msg, 'firstseq')
+    const lastText = getString(msg, 'lastseq')
+    const answer = this.rexmits.answer(from.name, firstText, lastText, from.ackedSeq, this.now)
+    if (answer.kind === 'invalid') {
+      this.complain('rexmit request', 'error', `Invalid rexmit seqnos: firstseq ${JSON.stringify(firstText ?? '')} lastseq ${JSON.stringify(lastText ?? '')} from ${from.name}`)
       return
     }
-    for (const step of this.history.planRexmit(first, last, from.ackedSeq, this.now, this.cfg.maxRexmitDelayMs - 10)) {
+    for (const step of answer.steps) {
       switch (step.kind) {
         case 'resend':
           this.counters.retransmissions++
           this.out.push({ type: 'transmit', msg: step.msg, retransmission: true })
           break
         case 'nak':
-          this.log('error', `Cannot rexmit pkt ${step.seq} for ${from.name}: ${step.reason}`)
+          this.complain('NAK', 'error', `Cannot rexmit pkt ${step.seq} for ${from.name}: ${step.reason}`)
           this.counters.naksSent++
           this.sendClusterMessage(nakRexmitMessage(step.seq, from.name, step.reason))
           break
         case 'too-high':
-          this.log('warn', `Rexmit of seq ${step.seq} requested. ${step.hiSeq} is max.`)
+          this.complain('rexmit request', 'warn', `Rexmit of seq ${step.seq} requested. ${step.hiSeq} is max.`)
           break
         default:
           assertNever(step)
@@ -865,7 +688,7 @@ export class Membership {
     const ackSeq = scanHex(getString(msg, 'ackseq'))
     if (ackSeq === undefined || ackSeq === from.ackedSeq || ackSeq <= this.history.ackSeq) return
     if (ackSeq > this.history.hiSeq) {
-      this.log('error', `HBDoMsg_T_ACK: corrupted ackseq current hiseq = ${this.history.hiSeq} ackseq =${ackSeq} in this message`)
+      this.complain('bad packet', 'error', `HBDoMsg_T_ACK: corrupted ackseq current hiseq = ${this.history.hiSeq} ackseq =${ackSeq} in this message`)
       return
     }
     if (ackSeq < from.ackedSeq) return
@@ -883,51 +706,27 @@ export class Membership {
   /** HBDoMsg_T_REQNODES: answer with every normal node and our deleted-node list. */
   private handleReqnodes(from: NodeEntry): void {
     if (from.isSelf) {
-      this.log('error', 'HBDoMsg_T_REQNODES: get reqnodes msg from myself!')
+      this.complain('bad packet', 'error', 'HBDoMsg_T_REQNODES: get reqnodes msg from myself!')
       return
     }
-    this.sendClusterMessage(repnodesMessage(from.name, this.table.nodes.map((n) => n.name), this.deletedNodes))
+    this.doJoinSteps(this.join.onReqnodes(from, this.table.nodes))
   }
 
-  /** HBDoMsg_T_REPNODES: adopt the peer's node list, then communication is up. */
+  /**
+   * HBDoMsg_T_REPNODES: communication is up. The node table is ha.cf's and stays so: 3.0.6 adds every
+   * name the list carries and removes dead or init nodes it lacks, so one packet could fill the table
+   * with nodes that then all "die", or drop a configured peer for good.
+   */
   private handleRepnodes(from: NodeEntry, msg: HaMessage): void {
     if (from.isSelf) return
-    const nodelist = getString(msg, 'nodelist')
-    const delnodelist = getString(msg, 'delnodelist')
-    if (nodelist !== undefined) {
-      const names = parseNodeList(nodelist)
-      for (const name of names) {
-        if (this.table.byName(name) === undefined) {
-          this.log('info', `hb_add_one_node: Adding new node[${name}] to configuration.`)
-          this.table.add(name, undefined).lastStatusMs = this.now
-        }
-      }
-      for (const n of [...this.table.nodes]) {
-        // only nodes that are not alive are dropped: a live configured peer stays whatever the list says
-        if (!names.includes(n.name) && !n.isSelf && (n.status === 'dead' || n.status === 'init')) {
-          this.log('info', `Removing node [${n.name}] from configuration.`)
-          this.rexmits.cancelNode(n.name)
-          this.table.remove(n.name)
-        }
-      }
-      this.gotReqnodesReply = true
+    const answer = this.join.onRepnodes(msg)
+    const strangers = (answer.names ?? []).filter((name) => this.table.byName(name) === undefined)
+    if (strangers.length > 0) {
+      const shown = strangers.slice(0, 5).map((n) => JSON.stringify(n)).join(' ')
+      this.complain('repnodes', 'warn', `repnodes from ${from.name}: ${strangers.length} node(s) not in ha.cf ignored: ${shown}${strangers.length > 5 ? ' ...' : ''}`)
     }
-    if (delnodelist !== undefined) {
-      this.deletedNodes = parseNodeList(delnodelist)
-      this.gotReqnodesReply = true
-    }
-    this.commNowUp()
+    this.doJoinSteps(answer.steps)
   }
-}
-
-interface StatusArrivals {
-  seq: number
-  /** When `seq` first arrived on this medium. */
-  firstMs: number
-  count: number
-  /** Arrivals of the two statuses before `seq` (0 until known). */
-  previous: number
-  before: number
 }
 
 function assertNever(x: never): never {

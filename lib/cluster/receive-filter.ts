@@ -6,18 +6,31 @@ import type { NodeEntry } from './node-table.js'
 import { ACK_DIV } from './seq-tracker.js'
 import { T_NAKREXMIT, T_STATUS } from './protocol-messages.js'
 import { isUnsequencedType } from './control-fields.js'
+import type { ComplaintKind } from './complaint-limiter.js'
 
 /** heartbeat FLOWCONTROL_LIMIT (MAXMSGHIST/2): a bigger gap resets tracking instead of asking for it. */
 export const MAX_GAP = 250
+/**
+ * An NS_ control message (no seq to check) older than its sender's latest status by more than this is a
+ * replay: a peer stamps `ts` (wall seconds) as it sends, so its own control messages trail its statuses
+ * by a second at most (reordering, the second changing in between).
+ */
+export const CONTROL_TS_SLACK_SEC = 2
 
-export type DropReason = 'malformed' | 'unknown-node' | 'replay' | 'old-seq' | 'stale-status' | 'not-for-us'
+/**
+ * Why a message was refused. `dead-node`: from a node we declared dead, other than a fresh status (its
+ * tracking was reset at death, so an old message of its generation would otherwise pass). `stale-control`:
+ * an NS_ message from a newer generation than the sender's latest status, or stamped well before it.
+ */
+export type DropReason = 'malformed' | 'unknown-node' | 'replay' | 'old-seq' | 'stale-status' | 'not-for-us' | 'dead-node' | 'stale-control'
 
 export type FilterEffect =
-  | { kind: 'log'; level: LogLevel; text: string }
+  /** `complaint`: about wire input, so rate-limited per kind. */
+  | { kind: 'log'; level: LogLevel; text: string; complaint?: ComplaintKind }
   /** The tracking was reset: cancel this node's pending rexmit requests, forget its acks. */
   | { kind: 'tracking-reset' }
-  /** Ask for these seqs again (each after its own random delay). */
-  | { kind: 'gap'; from: number; to: number; lost: number }
+  /** Ask for these seqs again (each after its own random delay); stop asking for `forgotten` (the missing list is full). */
+  | { kind: 'gap'; from: number; to: number; lost: number; forgotten: number[] }
   /** A missing seq arrived or was NAKed: cancel its request. */
   | { kind: 'recovered'; seq: number; nak: boolean }
   | { kind: 'ack'; seq: number }
@@ -46,36 +59,52 @@ export interface CheckedMessage {
 
 export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterContext): FilterOutcome {
   const effects: FilterEffect[] = []
-  const log = (level: LogLevel, text: string): void => {
-    effects.push({ kind: 'log', level, text })
+  const log = (level: LogLevel, text: string, complaint?: ComplaintKind): void => {
+    effects.push(complaint === undefined ? { kind: 'log', level, text } : { kind: 'log', level, text, complaint })
   }
   const out = (verdict: FilterOutcome['verdict'], dropReason?: DropReason): FilterOutcome => ({ verdict, dropReason, effects })
   const dest = getString(m.msg, 'dest')
   const t = node.track
 
+  const hg = getString(m.msg, 'hg')
+  const gen = hg === undefined ? 0 : scanHex(hg)
+  if (gen === undefined) {
+    log('error', 'should_drop_message: bad generation number', 'bad packet')
+    return out('drop', 'malformed')
+  }
+  const replay = (): FilterOutcome => {
+    log('error', `should_drop_message: attempted replay attack [${node.name}]? [gen = ${gen}, curgen = ${t.generation}]`, 'old generation')
+    return out('drop', 'replay')
+  }
+  const isStatus = m.seq !== undefined && m.type.toLowerCase() === T_STATUS
+  // Declared dead, its tracking was reset: only a status that proves it back (a new generation, or a
+  // newer seq of its current one) is looked at; anything else may be a capture replayed.
+  if (node.status === 'dead' && !node.isSelf && !(isStatus && gen >= t.generation)) return out('drop', 'dead-node')
+
   if (isUnsequencedType(m.type) || m.seq === undefined) {
+    // 3.0.6 checks neither generation nor age here: a capture of these could be replayed for ever
+    if (t.generation > 0) {
+      if (gen < t.generation) return replay()
+      if (gen > t.generation || m.ts + CONTROL_TS_SLACK_SEC < node.statusTs) return out('drop', 'stale-control')
+    }
     if (m.type.toLowerCase() === T_NAKREXMIT.toLowerCase()) {
       const nseq = scanHex(getString(m.msg, 'firstseq'))
       if (nseq === undefined || nseq <= 0) {
-        log('error', 'should_drop_message: bad nak seq number')
+        log('error', 'should_drop_message: bad nak seq number', 'bad packet')
         return out('drop', 'malformed')
       }
-      if (dest === undefined) log('warn', 'should_drop_message: tonodename not found heartbeat version not matching?')
-      if (dest === undefined || dest === ctx.localNode) log('error', `Irretrievably lost packet: node ${node.name} seq ${nseq}`)
-      if (t.takeMissing(nseq, node.ackTrigger) !== undefined) effects.push({ kind: 'recovered', seq: nseq, nak: true })
+      if (dest === undefined) log('warn', 'should_drop_message: tonodename not found heartbeat version not matching?', 'bad packet')
+      // only a NAK for a seq we were really missing is news (3.0.6 logs any)
+      if (t.takeMissing(nseq, node.ackTrigger) !== undefined) {
+        effects.push({ kind: 'recovered', seq: nseq, nak: true })
+        if (dest === undefined || dest === ctx.localNode) log('error', `Irretrievably lost packet: node ${node.name} seq ${nseq}`, 'NAK')
+      }
       return out('drop')
     }
     return dest === undefined || dest === ctx.localNode ? out('keep') : out('drop', 'not-for-us')
   }
 
   const seq = m.seq
-  const isStatus = m.type.toLowerCase() === T_STATUS
-  const hg = getString(m.msg, 'hg')
-  const gen = hg === undefined ? 0 : scanHex(hg)
-  if (gen === undefined) {
-    log('error', 'should_drop_message: bad generation number')
-    return out('drop', 'malformed')
-  }
   const destUuid = getBinary(m.msg, 'destuuid')
   const isToUs = destUuid !== undefined && destUuid.length === 16 ? destUuid.equals(ctx.localUuid) : dest === undefined || dest === ctx.localNode
   const keepIfToUs = (): FilterOutcome => (isToUs ? out('keep') : out('drop', 'not-for-us'))
@@ -93,8 +122,7 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
   let isRestart = false
   let isHealed = false
   if (gen < t.generation) {
-    log('error', `should_drop_message: attempted replay attack [${node.name}]? [gen = ${gen}, curgen = ${t.generation}]`)
-    return out('drop', 'replay')
+    return replay()
   } else if (isStatus) {
     if (gen === t.generation && gen > 0) {
       if (node.status === 'dead') {
@@ -128,15 +156,15 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
   if (seq === last) return out('duplicate')
   if (seq > last) {
     const lost = seq - (last + 1)
-    log('warn', `${lost} lost packet(s) for [${node.name}] [${last}:${seq}]`)
+    log('warn', `${lost} lost packet(s) for [${node.name}] [${last}:${seq}]`, 'lost packets')
     if (lost > MAX_GAP) {
       resetTracking()
       t.lastSeq = seq
-      log('error', 'lost a lot of packets!')
+      log('error', 'lost a lot of packets!', 'lost packets')
       return keepIfToUs()
     }
-    effects.push({ kind: 'gap', from: last + 1, to: seq - 1, lost })
-    t.recordGap(last + 1, seq - 1)
+    const forgotten = t.recordGap(last + 1, seq - 1)
+    effects.push({ kind: 'gap', from: last + 1, to: seq - 1, lost, forgotten })
     t.lastSeq = seq
     return keepIfToUs()
   }
@@ -144,7 +172,7 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
   const found = t.takeMissing(seq, node.ackTrigger)
   if (found !== undefined) {
     effects.push({ kind: 'recovered', seq, nak: false })
-    if (found.nowEmpty) log('info', `No pkts missing from ${node.name}!`)
+    if (found.nowEmpty) log('info', `No pkts missing from ${node.name}!`, 'lost packets')
     if (found.ackSeq !== undefined) ackIfNecessary(found.ackSeq)
     return keepIfToUs()
   }

@@ -53,3 +53,46 @@ export class RexmitSchedule {
     return [...this.due.values()].filter((v) => v.node === node).map((v) => v.seq).sort((a, b) => a - b)
   }
 }
+
+/**
+ * At most `limit` uses per peer in each window of `windowMs` (fixed windows from a peer's first use):
+ * what we send to one peer on its behalf (rexmit requests to it, resends and NAKs for it) stays bounded
+ * whatever it sends, or what is replayed in its name.
+ */
+export class PerPeerBudget {
+  private readonly windows = new Map<string, { startMs: number; used: number }>()
+  private readonly limit: number
+  private readonly windowMs: number
+
+  constructor(limit: number, windowMs: number) {
+    this.limit = limit
+    this.windowMs = windowMs
+  }
+
+  private window(node: string, now: number): { startMs: number; used: number } {
+    let w = this.windows.get(node)
+    if (w === undefined || now >= w.startMs + this.windowMs) {
+      w = { startMs: now, used: 0 }
+      this.windows.set(node, w)
+    }
+    return w
+  }
+
+  remaining(node: string, now: number): number {
+    const w = this.window(node, now)
+    return this.limit - w.used
+  }
+
+  use(node: string, n: number, now: number): void {
+    this.window(node, now).used += n
+  }
+
+  /** When this peer's budget is whole again. */
+  refillMs(node: string, now: number): number {
+    return this.window(node, now).startMs + this.windowMs
+  }
+
+  forget(node: string): void {
+    this.windows.delete(node)
+  }
+}

@@ -3,8 +3,8 @@ import type { HaMessage } from '../wire/message.js'
 
 /** heartbeat MAXMSGHIST */
 export const HISTORY_SIZE = 500
-/** heartbeat MAX_REXMIT_BATCH: at most this many resends per request. */
-const MAX_REXMIT_BATCH = 50
+/** heartbeat MAX_REXMIT_BATCH: at most this many resends per request (we count NAKs too; 3.0.6 does not). */
+export const MAX_REXMIT_BATCH = 50
 /** We never walk more seqs than this for one request (heartbeat would loop over any range a peer names). */
 const MAX_REQUEST_SPAN = 1000
 
@@ -51,29 +51,34 @@ export class SendHistory {
   /**
    * process_rexmit, minus 3.0.6's off-by-one that never finds the newest message: what to do for
    * each seq a peer asked for. Seqs the requester already acked are skipped; a message resent less
-   * than `minResendGapMs` ago is skipped silently.
+   * than `minResendGapMs` ago is skipped silently. Resends and NAKs together are at most `maxAnswers`
+   * (and MAX_REXMIT_BATCH); seqs beyond our newest end the plan with one `too-high` step.
    */
-  planRexmit(first: number, last: number, requesterAckedSeq: number, now: number, minResendGapMs: number): RexmitStep[] {
+  planRexmit(first: number, last: number, requesterAckedSeq: number, now: number, minResendGapMs: number, maxAnswers = MAX_REXMIT_BATCH): RexmitStep[] {
     const steps: RexmitStep[] = []
-    let resends = 0
+    const limit = Math.min(maxAnswers, MAX_REXMIT_BATCH)
+    let answers = 0
     const end = Math.min(last, first + MAX_REQUEST_SPAN - 1)
-    for (let seq = first; seq <= end; seq++) {
+    for (let seq = first; seq <= end && answers < limit; seq++) {
       if (seq <= requesterAckedSeq) continue
       if (seq <= this.lowSeq) {
+        answers++
         steps.push({ kind: 'nak', seq, reason: 'seqno too low' })
         continue
       }
       if (seq > this.hiSeq) {
+        // every seq after it is beyond our newest too
         steps.push({ kind: 'too-high', seq, hiSeq: this.hiSeq })
-        continue
+        break
       }
       const slot = this.slots[seq % this.capacity]
       if (slot === undefined || slot.seq !== seq) {
+        answers++
         steps.push({ kind: 'nak', seq, reason: 'seqno not found' })
         continue
       }
       if (slot.lastRexmitMs !== undefined && now - slot.lastRexmitMs < minResendGapMs) continue
-      if (++resends > MAX_REXMIT_BATCH) break
+      answers++
       slot.lastRexmitMs = now
       steps.push({ kind: 'resend', seq, msg: slot.msg })
     }

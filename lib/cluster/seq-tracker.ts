@@ -27,9 +27,13 @@ export class SeqTracker {
     return this.missing
   }
 
-  /** Record seqs (from..to) as missing after a gap; the caller has logged and scheduled requests. */
-  recordGap(from: number, to: number): void {
+  /**
+   * Record seqs (from..to) as missing after a gap. Returns the older missing seqs this pushed out of the
+   * full list: the caller stops asking for them (heartbeat 3.0.6 kept re-requesting them for ever).
+   */
+  recordGap(from: number, to: number): number[] {
     if (this.firstMissingSeq === 0 || this.firstMissingSeq > from) this.firstMissingSeq = from
+    const forgotten: number[] = []
     for (let k = from; k <= to; k++) {
       if (this.missing.length < MAX_MISSING - 1) {
         this.missing.push(k)
@@ -37,9 +41,11 @@ export class SeqTracker {
         // heartbeat: replace the lowest numbered missing seq with this one
         let min = 0
         for (let j = 1; j < this.missing.length; j++) if ((this.missing[j] ?? 0) < (this.missing[min] ?? 0)) min = j
+        forgotten.push(this.missing[min] ?? 0)
         this.missing[min] = k
       }
     }
+    return forgotten
   }
 
   /**

@@ -3,9 +3,9 @@ import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SimCluster, typeOf } from './sim.js'
+import { lone, transmitted } from './lone-core.js'
 import { Membership, type MembershipSnapshot } from '../../lib/cluster/membership.js'
-import type { MembershipAction, MembershipEnv } from '../../lib/cluster/actions.js'
-import { stampControlFields } from '../../lib/cluster/control-fields.js'
+import type { MembershipAction } from '../../lib/cluster/actions.js'
 import { rexmitRequestMessage, statusMessage } from '../../lib/cluster/protocol-messages.js'
 import { getString, messageOf, setString, type HaMessage } from '../../lib/wire/message.js'
 
@@ -218,16 +218,6 @@ t.test('a gap is re-requested after 50..250 ms and resent verbatim', async (t) =
   t.same(peer(sim.core('beta').snapshot(), 'alpha')?.missing, [])
 })
 
-/** A lone core with a scripted peer, for exact message-level checks. */
-function lone(extra: Partial<ConstructorParameters<typeof Membership>[0]> = {}) {
-  const env: MembershipEnv = { wallSec: 1_800_000_000, loadavg: '0.00 0.00 0.00 1/1 1' }
-  const core = new Membership({ ...timing, localNode: 'alpha', nodes: ['alpha', 'beta'], generation: 7, uuid: Buffer.alloc(16, 1), linkNames: ['eth0'], random: () => 0.5, ...extra })
-  const betaId = { node: 'beta', uuid: Buffer.alloc(16, 2), generation: 9, ttl: 3 }
-  let betaSeq = 0
-  const fromBeta = (m: HaMessage): HaMessage => stampControlFields(m, betaId, typeOf(m).startsWith('NS_') ? undefined : ++betaSeq, env, Buffer.alloc(16, 1))
-  return { core, env, fromBeta }
-}
-const transmitted = (as: MembershipAction[]) => as.flatMap((a) => (a.type === 'transmit' ? [a] : []))
 
 t.test('NS_rexmit served from history: the newest is resent, too old gets a NAK, beyond the newest is logged', async (t) => {
   const { core, env, fromBeta } = lone()
