@@ -7,6 +7,7 @@ import type { MembershipAction, MembershipEnv, RestartReason } from '../cluster/
 import type { ResourceManager } from '../resources/resource-manager.js'
 import type { RmAction, RmEvent, RmSnapshot } from '../resources/rm-types.js'
 import type { RscWord, StandbyArg } from '../resources/resource-sets.js'
+import type { ResourceGroup } from '../config/haresources.js'
 import { getString, type HaMessage } from '../wire/message.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit'
@@ -90,6 +91,8 @@ export interface NodeCoreOptions {
   /** The longest an agent may run (heartbeat-ts.conf [agents] timeout): bounds the wait at a restart or exit. */
   agentTimeoutMs: number
   loadavg?: string
+  /** haresources, for re-announcing the addresses we keep after a healed partition. */
+  groups?: readonly ResourceGroup[]
   observer?: NodeObserver
 }
 
@@ -102,7 +105,7 @@ type Phase =
   | { kind: 'running' }
   | { kind: 'releasing'; then: Then }
   | { kind: 'final'; step: 1 | 2; atMs: number; then: Then }
-  | { kind: 'draining'; end: LifeEnd; feedResults: boolean }
+  | { kind: 'draining'; end: LifeEnd; feedResults: boolean; localOnly?: boolean }
   | { kind: 'ended' }
 
 /** After a graceful release: exit, or restart holding nothing (a healed partition, as 3.0.6). */
@@ -116,6 +119,10 @@ export interface NodeSnapshot {
   debugLevel: number
 }
 
+function withoutForeign(w: RscWord): RscWord {
+  return w === 'all' || w === 'local' ? 'local' : 'none'
+}
+
 export class NodeCore {
   private readonly membership: Membership
   private readonly rm: ResourceManager | undefined
@@ -123,6 +130,9 @@ export class NodeCore {
   private readonly pid: number
   private readonly agentTimeoutMs: number
   private readonly observer: NodeObserver | undefined
+  private readonly groups: readonly ResourceGroup[]
+  /** Agents the core runs itself (re-announcements): negative ids, never the manager's. */
+  private nextOwnAgentId = -1
   private debugLevel: number
   private loadavg: string
   private phase: Phase = { kind: 'running' }
@@ -143,6 +153,7 @@ export class NodeCore {
     this.pid = o.pid
     this.agentTimeoutMs = o.agentTimeoutMs
     this.observer = o.observer
+    this.groups = o.groups ?? []
     this.debugLevel = o.debugLevel
     this.loadavg = o.loadavg ?? 'n/a'
   }
@@ -275,6 +286,12 @@ export class NodeCore {
 
   private onAgentResult(ev: AgentResultEvent): void {
     if (!this.agents.delete(ev.id)) return // not ours, or given up on: a late answer changes nothing
+    if (ev.id < 0) {
+      // a re-announcement of our own: the manager never asked for it
+      if (!ev.ok) this.log('warn', `re-announcement failed: ${ev.detail ?? 'exit ' + String(ev.exitCode ?? '?')}`)
+      if (this.phase.kind === 'draining') this.checkDrained()
+      return
+    }
     // While the last phase drains before exit, membership has stopped: nothing could be announced.
     if (this.phase.kind === 'draining' && !this.phase.feedResults) {
       this.checkDrained()
@@ -326,25 +343,66 @@ export class NodeCore {
   }
 
   /** A restart that keeps what we hold (a changed ha.cf, a stalled local heartbeat). */
-  private restartKeeping(reason: string, prepared: boolean): void {
+  private restartKeeping(reason: string, prepared: boolean, localOnly = false): void {
     this.log('info', `Restarting heartbeat (${reason}).`)
     // hb_mcp_final_shutdown before a restart: hb_add_deadtime(30000), a status with deadtime + 30 s,
     // so peers wait for the new generation instead of declaring us dead.
     this.membershipDo(this.membership.addDeadtime(RESTART_EXTRA_DEADTIME_MS, this.nowMs, this.env()))
     // `held` is read when the last agent has answered, so the new life holds what we really hold.
     this.drainThen({ kind: 'restart', held: undefined, reason, prepared }, true)
+    if (localOnly && this.phase.kind === 'draining') this.phase.localOnly = true
   }
 
   private onRestartSelf(reason: RestartReason): void {
     if (this.phase.kind !== 'running') return
     if (reason === 'healed-partition' && this.rm) {
-      // 3.0.6 CauseShutdownRestart: give the resources up, restart, and let the start-up
-      // arbitration leave one owner; keeping them would leave both nodes holding (issue 11).
-      this.log('info', 'Restarting heartbeat (healed-partition): giving up resources first.')
-      this.release({ kind: 'restart', reason })
+      if (this.yieldsAfterPartition(this.rm.snapshot())) {
+        // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
+        // then leaves them with the peer, which keeps what it runs.
+        this.log('warn', 'Healed partition: we run a group the peer also ran; giving up our resources and restarting.')
+        this.release({ kind: 'restart', reason })
+        return
+      }
+      // Stronger than 3.0.6, where both sides give everything up and nobody holds the address
+      // until the start-up arbitration ends: the node that keeps says so to the LAN again.
+      this.log('warn', 'Healed partition: keeping our resources; re-announcing their addresses.')
+      this.reannounce()
+      // We run none of the peer's groups: do not claim them in the new life either.
+      this.restartKeeping(reason, false, !this.runsGroup(this.rm.snapshot(), false))
       return
     }
     this.restartKeeping(reason, false)
+  }
+
+  /**
+   * After a healed partition exactly one side may keep each group. Both sides decide alone, on the
+   * same rule: a node that runs a group haresources gives the peer yields it; a node that runs
+   * groups of both yields only when it is not the first node of ha.cf (both ran everything).
+   */
+  private yieldsAfterPartition(s: RmSnapshot): boolean {
+    if (!this.runsGroup(s, false)) return false
+    if (!this.runsGroup(s, true)) return true
+    const first = this.membership.snapshot().nodes[0]?.name
+    return first === undefined || first.toLowerCase() !== this.me
+  }
+
+  /** Do we run (or start) a group of our own (`local`), or one haresources gives the peer? */
+  private runsGroup(s: RmSnapshot, local: boolean): boolean {
+    return s.groups.some((g) => (g.state === 'running' || g.state === 'starting') && (g.node.toLowerCase() === this.me) === local)
+  }
+
+  /** A `start` of an address already up sends gratuitous ARP only (lib/agents/ipaddr-plan.ts). */
+  private reannounce(): void {
+    const held = new Set((this.rm?.snapshot().groups ?? []).filter((g) => g.state === 'running').map((g) => g.key))
+    this.groups.forEach((g) => {
+      if (!held.has(g.key)) return
+      g.resources.forEach((resource, index) => {
+        if (resource.agent !== 'IPaddr' && resource.agent !== 'IPaddr2') return
+        const id = this.nextOwnAgentId--
+        this.agents.set(id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+        this.out.push({ type: 'run-agent', id, group: g.key, index, resource, op: 'start' })
+      })
+    })
   }
 
   /**
@@ -371,7 +429,8 @@ export class NodeCore {
     this.agents.clear()
     const end = this.phase.end
     if (end.kind === 'restart' && this.phase.feedResults) {
-      this.endNow({ ...end, held: this.rm?.snapshot().iHold })
+      const held = this.rm?.snapshot().iHold
+      this.endNow({ ...end, held: this.phase.localOnly === true && held !== undefined ? withoutForeign(held) : held })
       return
     }
     this.endNow(end)

@@ -351,7 +351,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
       ? new ResourceManager({ me, nodes: cf.nodes, groups: cfg.groups, autoFailback: cf.autoFailback, pid: process.pid, ...(restartHeld !== undefined ? { restartHeld } : {}) })
       : undefined
   const agentTimeoutMs = settings.agents.timeoutMs
-  const core = new NodeCore({ membership, ...(rm ? { resources: rm } : {}), pid: process.pid, debugLevel, agentTimeoutMs, loadavg: await readLoadavg() })
+  const core = new NodeCore({ membership, ...(rm ? { resources: rm } : {}), pid: process.pid, debugLevel, agentTimeoutMs, loadavg: await readLoadavg(), groups: cfg.groups })
   const loop = new CoreLoop(clock)
 
   let finishLife: ((end: LifeEnd) => void) | undefined

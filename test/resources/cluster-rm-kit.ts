@@ -136,6 +136,7 @@ export class ClusterRm {
       debugLevel: 0,
       agentTimeoutMs: KIT_AGENT_TIMEOUT_MS,
       loadavg: '0.01 0.02 0.00 1/100 4242',
+      groups: this.opts.groups ?? seedGroups(),
       observer: {
         sent: (msg, at) => n.sent.push({ at, msg }),
         delivered: (msg, at) => n.delivered.push({ at, msg }),
