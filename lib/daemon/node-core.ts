@@ -411,7 +411,7 @@ export class NodeCore {
           // the shell closes what it prepared when the life ends without `prepared`
           return
         }
-        const when = o.haresourcesChanged ? ' haresources changed: the new groups take effect at the restart (groups we hold are kept by their names).' : ''
+        const when = o.haresourcesChanged ? ' haresources changed: its groups take effect with this restart.' : ''
         const message = `Configuration changed: restarting heartbeat, keeping resources.${when}`
         this.log('info', message)
         reply(true, message)

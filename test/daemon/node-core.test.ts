@@ -216,3 +216,12 @@ t.test('healed partition with a group on each node, both ran both: the first ha.
   t.equal(c.owners(VIP).length, 1)
   t.equal(c.owners('10.99.0.150').length, 1)
 })
+
+t.test('a reload whose haresources changed says the new groups take effect with the restart', async (t) => {
+  const c = pair()
+  c.reloadOutcome.set(T5, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: true })
+  c.reload(T5)
+  c.runUntil(c.now + 1000)
+  t.match(c.node(T5).replies[0]?.message, /haresources changed: its groups take effect with this restart\./)
+  t.match(c.logText(T5), /haresources changed: its groups take effect with this restart\./)
+})
