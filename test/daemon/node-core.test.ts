@@ -225,3 +225,20 @@ t.test('a reload whose haresources changed says the new groups take effect with 
   t.match(c.node(T5).replies[0]?.message, /haresources changed: its groups take effect with this restart\./)
   t.match(c.logText(T5), /haresources changed: its groups take effect with this restart\./)
 })
+
+t.test('property: healed partitions with 5 % loss end with one holder within deadtime + 2 s', async (t) => {
+  for (let seed = 1; seed <= 8; seed++) {
+    const c = new ClusterRm({ mode: seed % 2 === 0 ? 'on' : 'off', keepaliveMs: 200, deadtimeMs: 1000, lossRate: 0.05, seed })
+    c.start(T5)
+    c.start(T6)
+    c.runUntil(20_000)
+    c.partition(T5, T6, true)
+    c.runUntil(c.now + 3000)
+    c.partition(T5, T6, false)
+    const healAt = c.now
+    const { doubleAt } = runWatching(c, healAt + 30_000)
+    const lastDouble = doubleAt.at(-1) ?? healAt
+    t.ok(lastDouble - healAt <= 3000, `seed ${seed}: one holder ${lastDouble - healAt} ms after the heal`)
+    t.equal(c.owners().length, 1, `seed ${seed}: exactly one holder at the end (${c.owners().join(', ')})`)
+  }
+})
