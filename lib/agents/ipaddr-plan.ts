@@ -72,7 +72,11 @@ export function planStart(spec: IpSpec, host: HostView): Plan {
       // OCF IPaddr: found on a different interface than configured → generic error.
       return { ok: false, exitCode: 1, message: `${spec.ip} is running on ${first.addr.label} instead of the configured ${spec.nic}` }
     }
-    return { ok: true, steps: [], note: `${spec.ip} already on ${served.map((h) => h.addr.label).join(', ')}` }
+    // Already ours: announce it again (a node that kept the address after a healed partition must
+    // win back the clients' ARP caches from the peer that also had it). 3.0.6's IPaddr does nothing.
+    const nic = first?.link.ifname
+    const steps: IpaddrStep[] = nic === undefined ? [] : [{ type: 'arp-stop', ip: spec.ip }, { type: 'arp-start', nic, ip: spec.ip }]
+    return { ok: true, steps, note: `${spec.ip} already on ${served.map((h) => h.addr.label).join(', ')}; announced again` }
   }
   const steps: IpaddrStep[] = []
   const onLo = holders(spec.ip, host.links).filter((h) => h.link.loopback)

@@ -1,33 +1,33 @@
-// The daemon loop (`heartbeat -f`): config, state files, media, then datagrams and timers fed into the
-// membership and resource cores, their actions carried out; SIGTERM/SIGHUP/SIGUSR handled as 3.0.6 does.
+// The daemon's I/O shell (`heartbeat -f`): one prepared life (prepare-life.ts) at a time, its
+// datagrams, timer, agent results, signals and control requests fed into the NodeCore
+// (node-core.ts) and the core's actions carried out: sockets, files, child processes.
 
 import { readFile, stat } from 'node:fs/promises'
-import { hostname } from 'node:os'
-import { join } from 'node:path'
 import { setPriority } from 'node:os'
+import { join } from 'node:path'
 import type { DaemonPaths } from './paths.js'
 import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
 import { CoreLoop, systemClock, type Clock } from './core-loop.js'
 import { debugLines, executeAgentAction, type AgentRunnerOptions } from '../io/agent-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
-import { defaultSettings, parseSettings, type Settings } from '../config/settings.js'
-import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
+import type { Settings } from '../config/settings.js'
+import { formatDiagnostic } from '../config/diagnostics.js'
 import type { HaCf } from '../config/ha-cf.js'
 import { decodePacket, encodePacket } from '../wire/packet.js'
 import { getString, type HaMessage } from '../wire/message.js'
 import type { AuthKeys } from '../wire/auth-keys.js'
-import { Membership } from '../cluster/membership.js'
-import type { MembershipAction, MembershipEnv } from '../cluster/actions.js'
 import { ResourceManager } from '../resources/resource-manager.js'
-import type { RmAction, RmEvent } from '../resources/rm-types.js'
 import type { RscWord } from '../resources/resource-sets.js'
-import { openMedia, type Datagram, type Media, type MediumSpec } from '../io/udp-media.js'
-import { openLogger, type Logger, type LogLevel } from '../io/logger.js'
-import { formatUuid, loadOrCreateUuid, nextGeneration, resolveNodeName } from '../io/state-files.js'
+import type { Datagram } from '../io/udp-media.js'
+import type { LogLevel } from '../io/logger.js'
+import { resolveNodeName } from '../io/state-files.js'
 import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
 import { OwnEcho } from './own-echo.js'
-import { missingRequiredTools, requiredTools } from './required-tools.js'
+import { discard, EXIT_FAILURE, groupsKey, prepareLife, type PreparedLife } from './prepare-life.js'
+
+export { EXIT_FAILURE, EXIT_NOT_CONFIGURED, EXIT_OK } from './prepare-life.js'
+import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type ReloadOutcome } from './node-core.js'
 
 export interface RunDaemonOptions {
   paths: DaemonPaths
@@ -46,34 +46,11 @@ export interface RunDaemonOptions {
   env?: Readonly<Record<string, string | undefined>>
 }
 
-/** heartbeat's exit codes: 0 done, 6 not configured (config errors), 1 other failure. */
-export const EXIT_OK = 0
-export const EXIT_FAILURE = 1
-export const EXIT_NOT_CONFIGURED = 6
 
-/** One daemon life ends with one of these; `restart` runs a new life (new generation) in-process. */
-type LifeEnd = { kind: 'exit'; code: number } | { kind: 'restart'; held: RscWord | undefined; reason: string }
+/** /proc/loadavg is read this often; the counters line is considered every this many reads (30 s). */
+const LOADAVG_READ_MS = 5000
+const COUNTER_LOG_EVERY_LOADAVG_READS = 6
 
-/** Media from ha.cf; unsupported kinds are reported (serial and IPv6 media are not implemented). */
-function mediaSpecs(cf: HaCf, problems: string[]): MediumSpec[] {
-  const out: MediumSpec[] = []
-  for (const m of cf.media) {
-    switch (m.kind) {
-      case 'bcast':
-        for (const ifname of m.interfaces) out.push({ kind: 'bcast', ifname, port: m.port })
-        break
-      case 'ucast':
-        out.push({ kind: 'ucast', ifname: m.interface, peer: m.address, port: m.port })
-        break
-      case 'mcast':
-        out.push({ kind: 'mcast', ifname: m.interface, group: m.group, port: m.port, ttl: m.ttl, loop: m.loop === 1 })
-        break
-      default:
-        problems.push(`ha.cf line ${m.line}: medium ${m.kind} is not supported by heartbeat-ts (use bcast, ucast or mcast)`)
-    }
-  }
-  return out
-}
 
 /** The environment heartbeat gives resource scripts (§9.3). */
 function scriptEnv(cf: HaCf, paths: DaemonPaths, me: string, debugLevel: number, base: Readonly<Record<string, string | undefined>>): Record<string, string> {
@@ -95,20 +72,6 @@ function scriptEnv(cf: HaCf, paths: DaemonPaths, me: string, debugLevel: number,
   return env
 }
 
-/** heartbeat-ts.conf, our extension settings (a missing file means every default); undefined on errors. */
-async function readSettings(haDir: string, say: (level: LogLevel, text: string) => void): Promise<Settings | undefined> {
-  const path = join(haDir, 'heartbeat-ts.conf')
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch {
-    return defaultSettings()
-  }
-  const r = parseSettings(text, path)
-  for (const d of r.diagnostics) say(d.severity === 'error' ? 'error' : 'warn', formatDiagnostic(d))
-  // A bad value stops the start, as a bad ha.cf line does: running on a guess is worse.
-  return hasErrors(r.diagnostics) ? undefined : r.settings
-}
 
 /** heartbeat-ts.conf [ipaddr] pacing for IPaddr's gratuitous ARP; an explicit HBTS_ARP_* variable wins. */
 function arpPacingEnv(settings: Settings, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
@@ -127,59 +90,57 @@ async function readLoadavg(): Promise<string> {
   }
 }
 
+
 /**
  * Run the daemon until it is stopped. Returns the process exit code. The caller (lib/cli/heartbeat.ts)
  * owns the pidfile and daemonizing.
  */
 export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const env = opts.env ?? process.env
+  const clock = opts.clock ?? systemClock
+  const me = await resolveNodeName({ haDir: opts.paths.haDir, explicit: opts.nodeName, env })
+  const first = await prepareLife({ opts, env, me, clock })
+  if (!first.ok) return first.code
+  let life = first.life
   let held: RscWord | undefined
   let debugLevel = opts.debugLevel
   for (;;) {
-    const end = await runLife({ ...opts, debugLevel }, env, held)
-    if (end.kind === 'exit') return end.code
-    held = end.held
+    const r = await runLife(life, { ...opts, debugLevel }, env, clock, held)
+    if (r.end.kind === 'exit') return r.end.code
+    held = r.end.held
+    debugLevel = r.debugLevel
+    if (r.next !== undefined) {
+      life = r.next
+      continue
+    }
+    // A self-restart (healed partition, stalled heartbeat): the same configuration, a new generation.
+    const again = await prepareLife({ opts: { ...opts, debugLevel }, env, me, clock, reuse: r.cfg })
+    if (!again.ok) {
+      process.stderr.write(`heartbeat: restart failed: ${again.reason}\n`)
+      return EXIT_FAILURE
+    }
+    life = again.life
   }
 }
 
-async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, restartHeld: RscWord | undefined): Promise<LifeEnd> {
-  const clock = opts.clock ?? systemClock
-  const paths = opts.paths
-  const me = await resolveNodeName({ haDir: paths.haDir, explicit: opts.nodeName, env })
-  const manageResources = opts.manageResources ?? true
-  const echo = opts.echo ?? (opts.foreground ? process.stderr : undefined)
+interface LifeResult {
+  end: LifeEnd
+  /** The life a reload prepared, when the end is that restart. */
+  next: PreparedLife | undefined
+  cfg: LoadedConfig
+  debugLevel: number
+}
 
-  const loaded = await loadConfig(paths.haDir, me, manageResources)
-  for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`)
-  if (!loaded.ok) {
-    process.stderr.write(`heartbeat: configuration in ${paths.haDir} has errors; not starting\n`)
-    return { kind: 'exit', code: EXIT_NOT_CONFIGURED }
-  }
-  const cfg: LoadedConfig = loaded.config
+/** The I/O shell around one NodeCore: media, files, agents, signals, control, and the one timer. */
+async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, restartHeld: RscWord | undefined): Promise<LifeResult> {
+  const { me, cfg, settings, log, membership, media } = life
+  const paths = opts.paths
   const cf = cfg.haCf
-  // A node that cannot run its agents must not join and be handed the VIP: name the missing program.
-  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env }), env.PATH) : []
-  if (missing.length > 0) {
-    for (const m of missing) process.stderr.write(`heartbeat: ${m.message}\n`)
-    process.stderr.write(`heartbeat: a program this node's resources need is missing; not starting\n`)
-    return { kind: 'exit', code: EXIT_NOT_CONFIGURED }
-  }
+  const manageResources = opts.manageResources ?? true
   let keys: AuthKeys = cfg.keys
   let debugLevel = Math.max(opts.debugLevel, cf.debugLevel)
-
-  const log: Logger = await openLogger({
-    logfile: cf.logfile,
-    debugfile: cf.debugfile,
-    logfacility: cf.logfacility,
-    syslogFormat: cf.syslogmsgfmt,
-    // cl_log prints uname -n as it is.
-    host: hostname(),
-    debugLevel,
-    echo,
-  })
+  log.setDebugLevel(debugLevel)
   const say = (level: LogLevel, text: string): void => log.log(level, text)
-  for (const d of loaded.diagnostics) if (!hasErrors([d])) say('warn', formatDiagnostic(d))
-  say('info', `Configuration validated. Starting heartbeat-ts (3.0.6 compatible) as ${me}`)
 
   // ha.cf realtime: heartbeat runs SCHED_FIFO; Node cannot, so ask for a better nice level instead.
   if (cf.realtime) {
@@ -189,22 +150,7 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
       say('debug', 'could not raise scheduling priority (not root?)')
     }
   }
-
-  // State files before the first packet (§3.2): the generation is incremented and fsynced now.
-  const gen = await nextGeneration(paths.stateDir, clock.wallSec(), cf.hbgenmethod)
-  if (gen.previous === undefined && cf.hbgenmethod === 'file') say('warn', `No Previous generation - starting at ${gen.generation}`)
-  say('info', `Heartbeat generation: ${gen.generation}`)
-  const uuid = await loadOrCreateUuid(paths.stateDir)
-  if (uuid.created) say('info', `No uuid found for current node - generated ${formatUuid(uuid.uuid)}.`)
-
-  const problems: string[] = []
-  const specs = mediaSpecs(cf, problems)
-  for (const p of problems) say('error', p)
-  if (specs.length === 0) {
-    say('error', 'No usable communication media configured.')
-    await log.close()
-    return { kind: 'exit', code: EXIT_NOT_CONFIGURED }
-  }
+  for (const d of media.descriptions) say('info', `UDP heartbeat started: ${d}`)
 
   // Counters for the things a peer can throw at us (architecture: garbage is a value, counted).
   const badPackets = new Map<string, number>()
@@ -212,17 +158,21 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
   let sendErrors = 0
   let sendErrorLoggedAt = -Infinity
 
-  let loadavg = await readLoadavg()
-  const menv = (): MembershipEnv => ({ wallSec: clock.wallSec(), loadavg })
-
+  const rm =
+    manageResources && cf.pacemaker === 'off'
+      ? new ResourceManager({ me, nodes: cf.nodes, groups: cfg.groups, autoFailback: cf.autoFailback, pid: process.pid, ...(restartHeld !== undefined ? { restartHeld } : {}) })
+      : undefined
+  const agentTimeoutMs = settings.agents.timeoutMs
+  const core = new NodeCore({ membership, ...(rm ? { resources: rm } : {}), pid: process.pid, debugLevel, agentTimeoutMs, loadavg: await readLoadavg(), groups: cfg.groups })
   const loop = new CoreLoop(clock)
-  let media: Media | undefined
-  let membership: Membership | undefined
-  let rm: ResourceManager | undefined
+
   let finishLife: ((end: LifeEnd) => void) | undefined
   const lifeEnded = new Promise<LifeEnd>((resolve) => (finishLife = resolve))
-  let ending = false
-  let shuttingDown = false
+  let ended = false
+  /** What a reload prepared and the core has not yet restarted into. */
+  let nextLife: PreparedLife | undefined
+  const replies = new Map<number, (r: { ok: boolean; message: string }) => void>()
+  let nextReplyId = 1
 
   // Status copies and retransmissions send the same stamped (immutable) message again: sign it once
   // per key set instead of computing two HMACs per copy.
@@ -244,61 +194,25 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
       encoded.set(msg, { keys, bytes })
     }
     ownEcho.remember(bytes, msg)
-    media?.send(bytes)
+    media.send(bytes)
   }
 
-  // ---- resource core -------------------------------------------------------------
-  let rmBusy = 0
   const builtins = builtinAgents()
-  const settings = await readSettings(paths.haDir, say)
-  if (settings === undefined) {
-    await log.close()
-    return { kind: 'exit', code: EXIT_NOT_CONFIGURED }
-  }
-  const agentTimeoutMs = settings.agents.timeoutMs
-  const rmDo = (actions: readonly RmAction[]): void => {
-    for (const a of actions) {
-      switch (a.type) {
-        case 'send':
-          if (membership) membershipDo(membership.send(a.msg, loop.now(), menv()))
-          break
-        case 'log':
-          say(a.level, a.text)
-          break
-        case 'stop-failed':
-          say('crit', `Resource STOP failure: ${a.resource} of group ${a.group} would not stop`)
-          break
-        case 'run-agent': {
-          rmBusy++
-          // Built-ins (IPaddr, lvs) in-process; other names from resource.d, then the init dirs.
-          const agentOpts: AgentRunnerOptions = {
-            dirs: [join(paths.haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d'],
-            builtins,
-            env: { ...scriptEnv(cf, paths, me, debugLevel, env), ...arpPacingEnv(settings, env) },
-            timeoutsMs: { start: agentTimeoutMs, stop: agentTimeoutMs, status: agentTimeoutMs },
-          }
-          void executeAgentAction(a, agentOpts).then(({ event, run, error }) => {
-            rmBusy--
-            if (run) for (const line of debugLines(run)) say('debug', line)
-            if (a.op !== 'status') say(error ? 'error' : 'info', error ? error.message : `${run?.argv.join(' ') ?? a.resource.agent}: ok`)
-            rmFeed(event)
-          })
-          break
-        }
-        case 'shutdown-complete':
-          finalShutdownPhases()
-          break
-      }
-    }
-  }
-  const rmFeed = (ev: RmEvent): void => {
-    if (!rm || ending) return
-    rmDo(rm.handle(ev, loop.now()))
+  const agentOpts = (): AgentRunnerOptions => ({
+    // Built-ins (IPaddr, lvs) in-process; other names from resource.d, then the init dirs.
+    dirs: [join(paths.haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d'],
+    builtins,
+    env: { ...scriptEnv(cf, paths, me, debugLevel, env), ...arpPacingEnv(settings, env) },
+    timeoutsMs: { start: agentTimeoutMs, stop: agentTimeoutMs, status: agentTimeoutMs },
+  })
+
+  const feed = (ev: NodeEvent): void => {
+    if (ended) return
+    act(core.handle(ev, loop.now(), clock.wallSec()))
     loop.reschedule()
   }
 
-  // ---- membership core -----------------------------------------------------------
-  const membershipDo = (actions: readonly MembershipAction[]): void => {
+  const act = (actions: readonly NodeAction[]): void => {
     for (const a of actions) {
       switch (a.type) {
         case 'transmit':
@@ -307,48 +221,40 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
         case 'log':
           say(a.level, a.text)
           break
-        case 'node-status':
-          if (a.status === 'dead' && debugLevel > 0) logDeathTiming(a.node)
-          rmFeed({ type: 'node-status', node: a.node, status: a.status })
+        case 'run-agent':
+          void executeAgentAction(a, agentOpts()).then(({ event, run, error }) => {
+            if (run) for (const line of debugLines(run)) say('debug', line)
+            if (a.op !== 'status') say(error ? 'error' : 'info', error ? error.message : `${run?.argv.join(' ') ?? a.resource.agent}: ok`)
+            if (event.type === 'agent-result') feed(event)
+          })
           break
-        case 'node-restart':
-          rmFeed({ type: 'node-restarted', node: a.node })
+        case 'check-reload':
+          void checkReload().then((outcome) => feed({ type: 'reload-checked', ...(a.replyTo !== undefined ? { replyTo: a.replyTo } : {}), outcome }))
           break
-        case 'comm-up':
-          rmFeed({ type: 'comm-up' })
+        case 'reply':
+          replies.get(a.replyTo)?.({ ok: a.ok, message: a.message })
+          replies.delete(a.replyTo)
           break
-        case 'deliver':
-          // Our own messages come back through the core's loopback; the resource core already
-          // knows what it sent itself.
-          if (a.from !== me) rmFeed({ type: 'message', msg: a.msg })
+        case 'set-debug':
+          debugLevel = a.level
+          log.setDebugLevel(debugLevel)
           break
-        case 'link-status':
-        case 'uuid-learned':
-          break
-        case 'restart-self':
-          endLife({ kind: 'restart', held: rm?.snapshot().iHold, reason: a.reason })
+        case 'end':
+          ended = true
+          finishLife?.(a.end)
           break
       }
     }
   }
 
-  // Debug only (ms precision the log stamps lack): how far past its deadline (last status + its dt)
-  // a node was declared dead; `npm run bench` reads these lines for detection lateness.
-  const logDeathTiming = (node: string): void => {
-    const n = membership?.snapshot().nodes.find((x) => x.name === node)
-    if (n?.lastStatusMs === undefined) return
-    const now = loop.now()
-    const lateMs = now - (n.lastStatusMs + n.deadtimeMs)
-    say('debug', `node ${node}: declared dead ${lateMs.toFixed(1)} ms past its deadline (last status ${(now - n.lastStatusMs).toFixed(1)} ms ago, dead time ${n.deadtimeMs} ms)`)
-  }
+  loop.add({ name: 'node', tick: (now) => act(core.handle({ type: 'timer' }, now, clock.wallSec())), nextDeadline: () => core.nextDeadline() })
 
-  const onDatagram = (d: Datagram): void => {
-    if (!membership || ending) return
+  life.sink.onDatagram = (d: Datagram): void => {
+    if (ended) return
     const echoed = ownEcho.match(d.data)
     if (echoed !== undefined) {
       // the core sees it as any copy of our own message (a duplicate that proves the link)
-      membershipDo(membership.receive(echoed, d.link, loop.now(), menv()))
-      loop.runTicks(loop.now())
+      feed({ type: 'datagram', msg: echoed, link: d.link })
       return
     }
     // 3.0.6's read child appends a NUL; the codec tolerates both.
@@ -363,70 +269,24 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
       }
       return
     }
-    membershipDo(membership.receive(r.msg, d.link, loop.now(), menv()))
-    loop.runTicks(loop.now())
+    feed({ type: 'datagram', msg: r.msg, link: d.link })
+  }
+  life.sink.onError = (link, err): void => {
+    sendErrors++
+    const now = loop.now()
+    if (now - sendErrorLoggedAt > 10_000) {
+      sendErrorLoggedAt = now
+      say('error', `${link}: ${err.message} (${sendErrors} errors so far)`)
+    }
   }
 
-  try {
-    media = await openMedia(specs, {
-      onDatagram,
-      onError: (link, err) => {
-        sendErrors++
-        const now = loop.now()
-        if (now - sendErrorLoggedAt > 10_000) {
-          sendErrorLoggedAt = now
-          say('error', `${link}: ${err.message} (${sendErrors} errors so far)`)
-        }
-      },
-    })
-  } catch (err) {
-    say('error', `cannot open communication media: ${(err as Error).message}`)
-    await log.close()
-    return { kind: 'exit', code: EXIT_FAILURE }
-  }
-  for (const d of media.descriptions) say('info', `UDP heartbeat started: ${d}`)
-
-  membership = new Membership({
-    localNode: me,
-    nodes: cf.nodes,
-    keepaliveMs: cf.keepaliveMs,
-    deadtimeMs: cf.deadtimeMs,
-    warntimeMs: cf.warntimeMs,
-    initdeadMs: cf.initdeadMs,
-    hopfudge: cf.hopfudge,
-    pingNodeCount: cf.pingNodes.length,
-    maxRexmitDelayMs: cf.maxRexmitDelayMs,
-    generation: gen.generation,
-    uuid: uuid.uuid,
-    linkNames: media.links,
-    random: Math.random,
-    // Copies of each status ride out packet loss; peers see them as duplicates (heartbeat-ts.conf).
-    statusCopies: settings.membership.statusCopies,
-  })
-  if (manageResources && cf.pacemaker === 'off') {
-    rm = new ResourceManager({
-      me,
-      nodes: cf.nodes,
-      groups: cfg.groups,
-      autoFailback: cf.autoFailback,
-      pid: process.pid,
-      ...(restartHeld !== undefined ? { restartHeld } : {}),
-    })
-  }
-  const mcore = membership
-  loop.add({ name: 'membership', tick: (now) => membershipDo(mcore.tick(now, menv())), nextDeadline: () => mcore.nextDeadline() })
-  if (rm) {
-    const rcore = rm
-    loop.add({ name: 'resources', tick: (now) => rmDo(rcore.tick(now)), nextDeadline: () => rcore.nextDeadline() })
-  }
-  membershipDo(membership.start(loop.now(), menv()))
-  loop.reschedule()
+  feed({ type: 'start' })
 
   // ld refresh off the hot path (an async read every 5 s, never a sync one per packet); the
   // reliable-delivery counters are logged every 30 s when they changed.
   let lastCounters = ''
   const counterLine = (): string => {
-    const c = mcore.snapshot().counters
+    const c = membership.snapshot().counters
     const bad = [...badPackets.values()].reduce((x, y) => x + y, 0)
     return (
       `counters: received ${c.received}, delivered ${c.delivered}, duplicates ${c.duplicates}, lost ${c.lostPackets}, recovered ${c.recovered}, ` +
@@ -436,139 +296,104 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
   }
   let ticks = 0
   const loadTimer = setInterval(() => {
-    void readLoadavg().then((l) => (loadavg = l))
-    if (++ticks % 6 === 0) {
+    void readLoadavg().then((l) => feed({ type: 'loadavg', value: l }))
+    if (++ticks % COUNTER_LOG_EVERY_LOADAVG_READS === 0) {
       const line = counterLine()
       const key = line.replace(/received \d+, delivered \d+, (duplicates \d+, )?/, '').replace(/acks \d+, /, '').replace(/timer .*$/, '')
       if (key !== lastCounters) say('info', line)
       lastCounters = key
     }
-  }, 5000)
+  }, LOADAVG_READ_MS)
   loadTimer.unref()
 
-  // ---- shutdown / restart ---------------------------------------------------------
-  function endLife(end: LifeEnd): void {
-    if (ending) return
-    ending = true
-    if (end.kind === 'restart') {
-      say('info', `Restarting heartbeat (${end.reason}).`)
-      // hb_mcp_final_shutdown before a restart: hb_add_deadtime(30000), which sends a status with
-      // deadtime + 30 s, so peers wait for the new generation instead of declaring us dead.
-      if (membership) membershipDo(membership.addDeadtime(30_000, loop.now(), menv()))
-    }
-    finishLife?.(end)
-  }
-
-  function finalShutdownPhases(): void {
-    // §5.5 step 4: one more status (still active), then 1 s later the I/O stops and we exit.
-    const t1 = setTimeout(() => {
-      if (membership) membershipDo(membership.sendStatus(loop.now(), menv()))
-      const t2 = setTimeout(() => endLife({ kind: 'exit', code: EXIT_OK }), 1000)
-      void t2
-    }, 1000)
-    void t1
-  }
-
-  function beginShutdown(): void {
-    if (shuttingDown) {
-      say('warn', 'Second shutdown request: exiting now.')
-      endLife({ kind: 'exit', code: EXIT_OK })
-      return
-    }
-    shuttingDown = true
-    say('info', 'Heartbeat shutdown in progress. (' + process.pid + ')')
-    if (rm) {
-      rmFeed({ type: 'shutdown' })
-    } else {
-      finalShutdownPhases()
-    }
-  }
-
-  // SIGHUP and `hbctl reload`; the outcome in words for hbctl.
-  async function reload(): Promise<{ ok: boolean; message: string }> {
+  // SIGHUP and `hbctl reload`: everything the new configuration needs is prepared and checked here,
+  // before the running life changes anything (issue 11); the core then restarts into it.
+  async function checkReload(): Promise<ReloadOutcome> {
     await log.reopen()
     const hc = await stat(join(paths.haDir, 'ha.cf')).catch(() => undefined)
     if (hc && hc.mtimeMs !== cfg.haCfMtimeMs) {
-      const check = await loadConfig(paths.haDir, me, manageResources)
-      if (!check.ok) {
-        for (const d of check.diagnostics) say('error', formatDiagnostic(d))
-        say('error', 'Configuration error, reload refused.')
-        return { ok: false, message: `Configuration error, reload refused: ${check.diagnostics.map(formatDiagnostic).join('; ')}` }
+      say('info', 'ha.cf changed: checking the new configuration before restarting.')
+      const r = await prepareLife({ opts: { ...opts, debugLevel }, env, me, clock, say })
+      if (!r.ok) return { kind: 'refused', reason: r.reason }
+      if (ended) {
+        await discard(r.life)
+        return { kind: 'refused', reason: 'heartbeat stopped meanwhile' }
       }
-      say('info', 'Configuration changed: restarting heartbeat, keeping resources.')
-      endLife({ kind: 'restart', held: rm?.snapshot().iHold, reason: 'ha.cf changed' })
-      return { ok: true, message: 'Configuration changed: restarting heartbeat, keeping resources.' }
+      if (nextLife !== undefined) await discard(nextLife)
+      nextLife = r.life
+      return { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: groupsKey(r.life.cfg) !== groupsKey(cfg) }
     }
     const a = await loadAuthkeys(paths.haDir)
     if (a.mtimeMs !== cfg.authkeysMtimeMs) {
       if (a.keys === undefined) {
         for (const d of a.diagnostics) say('error', formatDiagnostic(d))
         say('error', 'Authentication configuration error: keeping the old keys.')
-        return { ok: false, message: `Authentication configuration error: keeping the old keys: ${a.diagnostics.map(formatDiagnostic).join('; ')}` }
+        return { kind: 'refused', reason: `Authentication configuration error: keeping the old keys: ${a.diagnostics.map(formatDiagnostic).join('; ')}` }
       }
       keys = a.keys
       ownEcho.clear()
       cfg.authkeysMtimeMs = a.mtimeMs
       // hb_signal_reread_config_action's words.
       say('info', 'Rereading authentication file.')
-      return { ok: true, message: 'Rereading authentication file.' }
+      return { kind: 'applied', message: 'Rereading authentication file.' }
     }
     say('info', 'Configuration unchanged.')
-    return { ok: true, message: 'Configuration unchanged.' }
+    // 3.0.6 reads haresources at start only: say so when it changed, so nobody waits for it.
+    const now = manageResources ? await loadConfig(paths.haDir, me, manageResources) : undefined
+    if (now?.ok === true && groupsKey(now.config) !== groupsKey(cfg)) {
+      const text = 'haresources changed: it takes effect when heartbeat restarts (change ha.cf and reload, or restart heartbeat).'
+      say('warn', text)
+      return { kind: 'applied', message: `Configuration unchanged. ${text}` }
+    }
+    return { kind: 'applied', message: 'Configuration unchanged.' }
   }
 
-  const onTerm = (): void => beginShutdown()
-  const onHup = (): void => void reload()
-  const onUsr1 = (): void => {
-    debugLevel = Math.min(255, debugLevel + 1)
-    log.setDebugLevel(debugLevel)
-    say('info', `debug now set to ${debugLevel}`)
-  }
-  const onUsr2 = (): void => {
-    debugLevel = Math.max(0, debugLevel - 1)
-    log.setDebugLevel(debugLevel)
-    say('info', `debug now set to ${debugLevel}`)
-  }
+  const onTerm = (): void => feed({ type: 'signal', signal: 'TERM' })
+  const onHup = (): void => feed({ type: 'signal', signal: 'HUP' })
+  const onUsr1 = (): void => feed({ type: 'signal', signal: 'USR1' })
+  const onUsr2 = (): void => feed({ type: 'signal', signal: 'USR2' })
   process.on('SIGTERM', onTerm)
   process.on('SIGINT', onTerm)
   process.on('SIGHUP', onHup)
   process.on('SIGUSR1', onUsr1)
   process.on('SIGUSR2', onUsr2)
-  if (opts.stopSignal) void opts.stopSignal.then(beginShutdown)
+  if (opts.stopSignal) void opts.stopSignal.then(onTerm)
 
-  // hbctl/cl_status socket and heartbeat's FIFO (lib/daemon/control.ts). A FIFO message is stamped
-  // and sent like any upper-layer message, then acted on as our own, as heartbeat hears its own (§9.5).
+  // hbctl/cl_status socket and heartbeat's FIFO (lib/daemon/control.ts).
   const control = await startDaemonControl({
     paths,
-    status: async () =>
-      buildClusterStatus({
+    status: async () => {
+      const s = core.snapshot()
+      return buildClusterStatus({
         nowMs: loop.now(),
         wallMs: Date.now(),
         cf,
         groups: cfg.groups,
-        membership: mcore.snapshot(),
-        resources: rm?.snapshot(),
+        membership: s.membership,
+        resources: s.resources,
         debugLevel,
         realServers: await readRealServers(monStatePath(paths, env)),
-      }),
-    resourceMode: () => (rm ? { mode: rm.mode, written: cf.lines.has('auto_failback') || cf.lines.has('nice_failback') } : undefined),
-    standby: (arg) => rmFeed({ type: 'standby', arg }),
-    takeover: (arg) => rmFeed({ type: 'takeover', arg }),
-    reload,
-    fifoMessage: (msg) => {
-      if (ending) return
-      if (getString(msg, 't') === undefined) {
-        say('warn', 'FIFO message without t= ignored')
-        return
-      }
-      membershipDo(mcore.send(msg, loop.now(), menv()))
-      rmFeed({ type: 'own-message', msg })
-      loop.reschedule()
+      })
     },
+    resourceMode: () => {
+      const mode = core.resourceMode()
+      return mode !== undefined ? { mode, written: cf.lines.has('auto_failback') || cf.lines.has('nice_failback') } : undefined
+    },
+    standby: (arg) => feed({ type: 'control', request: 'standby', arg }),
+    takeover: (arg) => feed({ type: 'control', request: 'takeover', arg }),
+    reload: () =>
+      new Promise((resolve) => {
+        if (ended) return resolve({ ok: false, message: 'heartbeat is stopping' })
+        const id = nextReplyId++
+        replies.set(id, resolve)
+        feed({ type: 'reload', replyTo: id })
+      }),
+    fifoMessage: (msg) => feed({ type: 'fifo', msg }),
     log: say,
   })
 
   const end = await lifeEnded
+  for (const r of replies.values()) r({ ok: false, message: 'heartbeat stopped before the reload was done' })
   await control.close()
 
   process.off('SIGTERM', onTerm)
@@ -578,11 +403,16 @@ async function runLife(opts: RunDaemonOptions, env: Readonly<Record<string, stri
   process.off('SIGUSR2', onUsr2)
   clearInterval(loadTimer)
   loop.stop()
-  membership.stop()
+  life.sink.onDatagram = undefined
+  life.sink.onError = undefined
   say('info', counterLine())
-  while (rmBusy > 0 && end.kind === 'exit') await new Promise((r) => setTimeout(r, 50))
   await media.close()
+  const next = end.kind === 'restart' && end.prepared ? nextLife : undefined
+  if (nextLife !== undefined && next === undefined) await discard(nextLife)
+  if (end.kind === 'restart' && next !== undefined && groupsKey(next.cfg) !== groupsKey(cfg)) {
+    say('info', 'haresources changed: the new resource groups take effect now, with this restart.')
+  }
   if (end.kind === 'exit') say('info', 'Heartbeat shutdown complete.')
   await log.close()
-  return end
+  return { end, next, cfg, debugLevel }
 }

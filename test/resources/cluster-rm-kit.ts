@@ -1,10 +1,12 @@
-// Test kit: the daemon's two cores per node (Membership + ResourceManager) wired as lib/daemon/run.ts wires them, fake agents, a seeded lossy network, virtual time.
+// Test kit: whole nodes (lib/daemon/node-core.ts, the core run.ts drives) on a seeded lossy network,
+// fake agents and virtual time. The kit plays run.ts's shell: it carries out the core's actions.
 import { Membership } from '../../lib/cluster/membership.js'
-import type { MembershipAction, MembershipEnv } from '../../lib/cluster/actions.js'
 import { ResourceManager } from '../../lib/resources/resource-manager.js'
 import type { AutoFailback } from '../../lib/resources/resource-manager.js'
-import type { RmAction, RmEvent, RmSnapshot } from '../../lib/resources/rm-types.js'
+import type { RmSnapshot } from '../../lib/resources/rm-types.js'
+import type { RscWord } from '../../lib/resources/resource-sets.js'
 import type { ResourceGroup } from '../../lib/config/haresources.js'
+import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type NodeSnapshot, type ReloadOutcome } from '../../lib/daemon/node-core.js'
 import { getString, type HaMessage } from '../../lib/wire/message.js'
 import { describe, rng, seedGroups, T5, T6, VIP } from './rm-kit.js'
 
@@ -12,6 +14,8 @@ export { T5, T6, VIP, describe }
 
 /** Unix time of virtual 0, so `ts` fields look like a real clock. */
 const EPOCH_SEC = 1_795_627_040
+/** The kit's agent timeout (heartbeat-ts.conf [agents] timeout). */
+export const KIT_AGENT_TIMEOUT_MS = 20_000
 
 export interface ClusterRmOptions {
   mode: AutoFailback
@@ -27,7 +31,11 @@ export interface ClusterRmOptions {
   lossRate?: number
   /** ms one agent call takes. */
   agentDelayMs?: (node: string, op: string) => number
+  /** Whether one agent call fails (exit 1): e.g. a stop that cannot stop. */
+  agentFails?: (node: string, op: string, resource: string) => boolean
   statusCopies?: number
+  /** ms the shell takes to check a reload (read files, open sockets). */
+  reloadCheckMs?: number
 }
 
 /** Lose datagrams `from` sends that `match` accepts (retransmissions included), at most `times` of them (default 1). */
@@ -44,17 +52,24 @@ interface Node {
   alive: boolean
   generation: number
   uuid: Buffer
-  membership: Membership
-  rm: ResourceManager
+  core: NodeCore
   /** Resource texts currently up on this machine. */
   up: Set<string>
   /** Agent results not yet due: [at, id, op, text]. */
   agents: Array<{ at: number; id: number; op: string; text: string }>
+  /** Reload checks not yet answered. */
+  checks: Array<{ at: number; replyTo: number | undefined }>
   logs: Array<{ at: number; text: string }>
   /** Upper-layer messages this node sent (stamped), in send order. */
   sent: Array<{ at: number; msg: HaMessage }>
   /** Peer messages its resource manager was handed, in delivery order. */
   delivered: Array<{ at: number; msg: HaMessage }>
+  /** How each life ended, and when. */
+  ends: Array<{ at: number; end: LifeEnd }>
+  /** Answers to `reload` requests. */
+  replies: Array<{ at: number; replyTo: number; ok: boolean; message: string }>
+  /** Every agent call as started: `op resource` at a time (re-announcements are starts of an up address). */
+  calls: Array<{ at: number; op: string; text: string }>
 }
 
 interface Datagram {
@@ -70,28 +85,36 @@ export class ClusterRm {
   readonly drops: DropRule[] = []
   /** Every datagram the network lost, with the rule or the loss rate that lost it. */
   readonly lost: Array<{ at: number; from: string; to: string; msg: HaMessage }> = []
-  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'statusCopies'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'statusCopies'>
+  /** What the next reload check on a node finds (default: ha.cf unchanged). */
+  readonly reloadOutcome = new Map<string, ReloadOutcome>()
+  /** Pairs of nodes that cannot hear each other (both ways). */
+  private readonly cuts = new Set<string>()
+  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies'>
   private readonly nodes = new Map<string, Node>()
   private readonly names: string[]
   private queue: Datagram[] = []
   private order = 0
+  private nextReply = 1
   private readonly net: () => number
 
   constructor(opts: ClusterRmOptions, names: string[] = [T5, T6]) {
-    this.opts = { seed: 1, keepaliveMs: 2000, deadtimeMs: 5000, minDelayMs: 1, maxDelayMs: 3, lossRate: 0, ...opts }
+    this.opts = { seed: 1, keepaliveMs: 2000, deadtimeMs: 5000, minDelayMs: 1, maxDelayMs: 3, lossRate: 0, reloadCheckMs: 30, ...opts }
     this.names = names
     this.net = rng(this.opts.seed ^ 0x5eed)
     names.forEach((name, i) => {
       const uuid = Buffer.alloc(16, i + 1)
       const generation = 100 + i
-      this.nodes.set(name, { name, alive: false, generation, uuid, membership: this.makeMembership(name, generation, uuid), rm: this.makeRm(name), up: new Set(), agents: [], logs: [], sent: [], delivered: [] })
+      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [] }
+      n.core = this.makeCore(n, undefined)
+      this.nodes.set(name, n)
     })
   }
 
-  private makeMembership(name: string, generation: number, uuid: Buffer): Membership {
+  /** One life of a node: what run.ts's prepareLife + runLife build. */
+  private makeCore(n: Node, restartHeld: RscWord | undefined): NodeCore {
     const o = this.opts
-    return new Membership({
-      localNode: name,
+    const membership = new Membership({
+      localNode: n.name,
       nodes: this.names,
       keepaliveMs: o.keepaliveMs,
       deadtimeMs: o.deadtimeMs,
@@ -99,20 +122,26 @@ export class ClusterRm {
       initdeadMs: 12_000,
       hopfudge: 1,
       maxRexmitDelayMs: 250,
-      generation,
-      uuid,
+      generation: n.generation,
+      uuid: n.uuid,
       linkNames: ['eth0'],
-      random: rng(this.opts.seed * 31 + generation),
+      random: rng(this.opts.seed * 31 + n.generation),
       ...(o.statusCopies !== undefined ? { statusCopies: o.statusCopies } : {}),
     })
-  }
-
-  private makeRm(name: string): ResourceManager {
-    return new ResourceManager({ me: name, nodes: this.names, groups: this.opts.groups ?? seedGroups(), autoFailback: this.opts.mode, pid: 4242 })
-  }
-
-  private env(): MembershipEnv {
-    return { wallSec: EPOCH_SEC + Math.floor(this.now / 1000), loadavg: '0.01 0.02 0.00 1/100 4242' }
+    const resources = new ResourceManager({ me: n.name, nodes: this.names, groups: this.opts.groups ?? seedGroups(), autoFailback: this.opts.mode, pid: 4242, ...(restartHeld !== undefined ? { restartHeld } : {}) })
+    return new NodeCore({
+      membership,
+      resources,
+      pid: 4242,
+      debugLevel: 0,
+      agentTimeoutMs: KIT_AGENT_TIMEOUT_MS,
+      loadavg: '0.01 0.02 0.00 1/100 4242',
+      groups: this.opts.groups ?? seedGroups(),
+      observer: {
+        sent: (msg, at) => n.sent.push({ at, msg }),
+        delivered: (msg, at) => n.delivered.push({ at, msg }),
+      },
+    })
   }
 
   node(name: string): Node {
@@ -127,48 +156,69 @@ export class ClusterRm {
     if (n.alive) this.crash(name)
     if (n.sent.length > 0 || n.logs.length > 0) {
       n.generation++
-      n.membership = this.makeMembership(name, n.generation, n.uuid)
-      n.rm = this.makeRm(name)
+      n.core = this.makeCore(n, undefined)
     }
     n.alive = true
-    this.membershipDo(n, n.membership.start(this.now, this.env()))
+    this.feed(n, { type: 'start' })
   }
 
   /** kill -9 with the machine: no more packets, its addresses are gone. */
   crash(name: string): void {
     const n = this.node(name)
     n.alive = false
-    n.membership.stop()
     n.agents = []
+    n.checks = []
     n.up.clear()
   }
 
-  /** Feed an event to one node's resource manager now (hbctl standby, FIFO messages …). */
-  event(name: string, ev: RmEvent): void {
+  /** Feed one event to a node's core now (signals, hbctl requests …). */
+  event(name: string, ev: NodeEvent): void {
     const n = this.node(name)
-    if (n.alive) this.rmDo(n, n.rm.handle(ev, this.now))
+    if (n.alive) this.feed(n, ev)
   }
 
-  /** A line written into the node's FIFO (Debian's hb_standby): stamped and sent, then acted on as our own (run.ts). */
+  signal(name: string, signal: 'TERM' | 'HUP' | 'USR1' | 'USR2'): void {
+    this.event(name, { type: 'signal', signal })
+  }
+
+  /** hbctl reload; the answer lands in node(name).replies under the returned id. */
+  reload(name: string): number {
+    const id = this.nextReply++
+    this.event(name, { type: 'reload', replyTo: id })
+    return id
+  }
+
+  /** A line written into the node's FIFO (Debian's hb_standby). */
   fifo(name: string, msg: HaMessage): void {
-    const n = this.node(name)
-    if (!n.alive) return
-    this.membershipDo(n, n.membership.send(msg, this.now, this.env()))
-    this.rmDo(n, n.rm.handle({ type: 'own-message', msg }, this.now))
+    this.event(name, { type: 'fifo', msg })
+  }
+
+  /** Cut (or restore) the network between two nodes, both ways. */
+  partition(a: string, b: string, cut: boolean): void {
+    const key = [a, b].sort().join('|')
+    if (cut) this.cuts.add(key)
+    else this.cuts.delete(key)
   }
 
   /** Has `name` had a status from `peer` since `sinceMs` (so gaps in the peer's stream are asked for again)? */
   heardStatus(name: string, peer: string, sinceMs: number): boolean {
-    const p = this.node(name).membership.snapshot().nodes.find((x) => x.name === peer)
+    const p = this.node(name).core.snapshot().membership.nodes.find((x) => x.name === peer)
     return p?.lastStatusMs !== undefined && p.lastStatusMs > sinceMs
   }
 
   rm(name: string): RmSnapshot {
-    return this.node(name).rm.snapshot()
+    const r = this.node(name).core.snapshot().resources
+    if (r === undefined) throw new Error(`${name}: no resource manager`)
+    return r
   }
 
+  snapshot(name: string): NodeSnapshot {
+    return this.node(name).core.snapshot()
+  }
+
+  /** Machines where the resource is up (a node that exited keeps what it failed to stop). */
   owners(key = VIP): string[] {
-    return [...this.nodes.values()].filter((n) => n.alive && n.up.has(key)).map((n) => n.name)
+    return [...this.nodes.values()].filter((n) => n.up.has(key)).map((n) => n.name)
   }
 
   logText(name: string): string {
@@ -189,7 +239,7 @@ export class ClusterRm {
       .map((s) => `${describe(s.msg)} seq=${getString(s.msg, 'seq') ?? '?'}`)
   }
 
-  /** Run everything due up to `until` (deliveries, agent results, both cores' timers) in time order. */
+  /** Run everything due up to `until` (deliveries, agent results, the cores' timers) in time order. */
   runUntil(until: number): void {
     for (;;) {
       const next = this.nextDue()
@@ -216,9 +266,9 @@ export class ClusterRm {
     }
     for (const n of this.nodes.values()) {
       if (!n.alive) continue
-      take(n.membership.nextDeadline())
-      take(n.rm.nextDeadline())
+      take(n.core.nextDeadline())
       for (const a of n.agents) take(a.at)
+      for (const c of n.checks) take(c.at)
     }
     return min
   }
@@ -228,28 +278,38 @@ export class ClusterRm {
       const d = this.queue.shift()
       if (d === undefined) break
       const to = this.node(d.to)
-      if (to.alive) this.membershipDo(to, to.membership.receive(d.msg, 'eth0', this.now, this.env()))
+      if (to.alive) this.feed(to, { type: 'datagram', msg: d.msg, link: 'eth0' })
     }
     for (const n of this.nodes.values()) {
       if (!n.alive) continue
       const due = n.agents.filter((a) => a.at <= this.now)
       n.agents = n.agents.filter((a) => a.at > this.now)
       for (const a of due) this.agentDone(n, a)
-      const md = n.membership.nextDeadline()
-      if (md !== undefined && md <= this.now) this.membershipDo(n, n.membership.tick(this.now, this.env()))
-      const rd = n.rm.nextDeadline()
-      if (n.alive && rd !== undefined && rd <= this.now) this.rmDo(n, n.rm.tick(this.now))
+      const checks = n.checks.filter((c) => c.at <= this.now)
+      n.checks = n.checks.filter((c) => c.at > this.now)
+      for (const c of checks) {
+        const outcome = this.reloadOutcome.get(n.name) ?? { kind: 'applied', message: 'Configuration unchanged.' }
+        this.reloadOutcome.delete(n.name)
+        this.feed(n, { type: 'reload-checked', ...(c.replyTo !== undefined ? { replyTo: c.replyTo } : {}), outcome })
+      }
+      const d = n.core.nextDeadline()
+      if (n.alive && d !== undefined && d <= this.now) this.feed(n, { type: 'timer' })
     }
   }
 
   private agentDone(n: Node, a: { id: number; op: string; text: string }): void {
-    if (a.op === 'start') n.up.add(a.text)
-    else if (a.op === 'stop') n.up.delete(a.text)
-    this.rmDo(n, n.rm.handle({ type: 'agent-result', id: a.id, ok: true, running: n.up.has(a.text), exitCode: 0 }, this.now))
+    const ok = !(this.opts.agentFails?.(n.name, a.op, a.text) ?? false)
+    if (ok && a.op === 'start') n.up.add(a.text)
+    else if (ok && a.op === 'stop') n.up.delete(a.text)
+    this.feed(n, { type: 'agent-result', id: a.id, ok, running: n.up.has(a.text), exitCode: ok ? 0 : 1 })
   }
 
-  // lib/daemon/run.ts: membershipDo
-  private membershipDo(n: Node, actions: readonly MembershipAction[]): void {
+  /** run.ts's act(): carry out what the core asks for. */
+  private feed(n: Node, ev: NodeEvent): void {
+    this.act(n, n.core.handle(ev, this.now, EPOCH_SEC + Math.floor(this.now / 1000)))
+  }
+
+  private act(n: Node, actions: readonly NodeAction[]): void {
     for (const a of actions) {
       switch (a.type) {
         case 'transmit':
@@ -258,53 +318,48 @@ export class ClusterRm {
         case 'log':
           n.logs.push({ at: this.now, text: `${a.level}: ${a.text}` })
           break
-        case 'node-status':
-          this.rmDo(n, n.rm.handle({ type: 'node-status', node: a.node, status: a.status }, this.now))
+        case 'run-agent':
+          n.calls.push({ at: this.now, op: a.op, text: a.resource.text })
+          n.agents.push({ at: this.now + (this.opts.agentDelayMs?.(n.name, a.op) ?? 50), id: a.id, op: a.op, text: a.resource.text })
           break
-        case 'node-restart':
-          this.rmDo(n, n.rm.handle({ type: 'node-restarted', node: a.node }, this.now))
+        case 'check-reload':
+          n.checks.push({ at: this.now + this.opts.reloadCheckMs, replyTo: a.replyTo })
           break
-        case 'comm-up':
-          this.rmDo(n, n.rm.handle({ type: 'comm-up' }, this.now))
+        case 'reply':
+          n.replies.push({ at: this.now, replyTo: a.replyTo, ok: a.ok, message: a.message })
           break
-        case 'deliver':
-          if (a.from === n.name) break
-          n.delivered.push({ at: this.now, msg: a.msg })
-          this.rmDo(n, n.rm.handle({ type: 'message', msg: a.msg }, this.now))
+        case 'set-debug':
           break
-        default:
+        case 'end':
+          this.endLife(n, a.end)
           break
       }
     }
   }
 
-  // lib/daemon/run.ts: rmDo
-  private rmDo(n: Node, actions: readonly RmAction[]): void {
-    for (const a of actions) {
-      switch (a.type) {
-        case 'send': {
-          const out = n.membership.send(a.msg, this.now, this.env())
-          const t = getString(a.msg, 't')
-          const stamped = out.find((x) => x.type === 'transmit' && getString(x.msg, 't') === t)
-          if (stamped?.type === 'transmit') n.sent.push({ at: this.now, msg: stamped.msg })
-          this.membershipDo(n, out)
-          break
-        }
-        case 'log':
-          n.logs.push({ at: this.now, text: `${a.level}: ${a.text}` })
-          break
-        case 'run-agent':
-          n.agents.push({ at: this.now + (this.opts.agentDelayMs?.(n.name, a.op) ?? 50), id: a.id, op: a.op, text: a.resource.text })
-          break
-        default:
-          break
-      }
+  private endLife(n: Node, end: LifeEnd): void {
+    n.ends.push({ at: this.now, end })
+    n.logs.push({ at: this.now, text: end.kind === 'exit' ? 'info: Heartbeat shutdown complete.' : `info: new life (${end.reason})` })
+    // results still out belong to the life that ended (run.ts drops them with it)
+    n.agents = []
+    n.checks = []
+    if (end.kind === 'exit') {
+      n.alive = false
+      return
     }
+    // in-process restart: the machine keeps its addresses; a new generation starts at once
+    n.generation++
+    n.core = this.makeCore(n, end.held)
+    this.feed(n, { type: 'start' })
   }
 
   private broadcast(from: string, msg: HaMessage): void {
     for (const to of this.names) {
       if (to === from) continue
+      if (this.cuts.has([from, to].sort().join('|'))) {
+        this.lost.push({ at: this.now, from, to, msg })
+        continue
+      }
       const rule = this.drops.find((d) => (d.lostAt?.length ?? 0) < (d.times ?? 1) && d.from === from && d.match(msg))
       if (rule !== undefined) {
         rule.lostAt = [...(rule.lostAt ?? []), this.now]

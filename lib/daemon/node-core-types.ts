@@ -1,0 +1,96 @@
+// The node core's vocabulary: the events the shell feeds in, the actions it carries out, and how a
+// life ends. Data only (lib/daemon/node-core.ts holds the logic).
+
+import type { Membership } from '../cluster/membership.js'
+import type { RmAction, RmEvent } from '../resources/rm-types.js'
+import type { ResourceManager } from '../resources/resource-manager.js'
+import type { RscWord, StandbyArg } from '../resources/resource-sets.js'
+import type { ResourceGroup } from '../config/haresources.js'
+import type { HaMessage } from '../wire/message.js'
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit'
+
+/** §5.5 step 4: one more status 1 s after `shutdone`, then 1 s later the I/O stops. */
+export const FINAL_PHASE_STEP_MS = 1000
+/** hb_mcp_final_shutdown before a restart: peers wait this much longer for our new generation. */
+export const RESTART_EXTRA_DEADTIME_MS = 30_000
+/** How long past an agent's own timeout we still wait for its result (the runner's kill and reap). */
+export const AGENT_RESULT_GRACE_MS = 2000
+
+export type NodeSignal = 'TERM' | 'HUP' | 'USR1' | 'USR2'
+
+export type AgentResultEvent = Extract<RmEvent, { type: 'agent-result' }>
+export type RunAgentAction = Extract<RmAction, { type: 'run-agent' }>
+
+/** What the shell found when it prepared a reload (files read, media opened, membership built). */
+export type ReloadOutcome =
+  /** Nothing to do, or only something the shell applied itself (authkeys, a reopened log). */
+  | { kind: 'applied'; message: string }
+  /** A step failed: nothing changed; `reason` says which. */
+  | { kind: 'refused'; reason: string }
+  /** The next life is prepared and checked; the running one may now end. */
+  | { kind: 'restart'; reason: string; haresourcesChanged: boolean }
+
+export type NodeEvent =
+  /** Begin sending (membership start). */
+  | { type: 'start' }
+  /** An authenticated, decoded message (or our own, recognised by its bytes) on medium `link`. */
+  | { type: 'datagram'; msg: HaMessage; link: string }
+  /** The shell's timer fired: run whatever is due at `now`. */
+  | { type: 'timer' }
+  | AgentResultEvent
+  /** A message a local script wrote into the FIFO (hb_standby, mach_down …). */
+  | { type: 'fifo'; msg: HaMessage }
+  /** hbctl standby/takeover (the control side has already applied the legacy refusal). */
+  | { type: 'control'; request: 'standby' | 'takeover'; arg?: StandbyArg }
+  | { type: 'signal'; signal: NodeSignal }
+  /** hbctl reload; `replyTo` comes back on the `reply` action. */
+  | { type: 'reload'; replyTo: number }
+  /** The shell's answer to `check-reload`. */
+  | { type: 'reload-checked'; replyTo?: number; outcome: ReloadOutcome }
+  /** /proc/loadavg as the shell last read it (the `ld` field). */
+  | { type: 'loadavg'; value: string }
+
+/** How one life of the daemon ends; `restart` runs a new life (new generation) in the same process. */
+export type LifeEnd =
+  | { kind: 'exit'; code: number }
+  /**
+   * `held`: what the new life starts holding (heartbeat -R -C); undefined after a restart that gave
+   * everything up. `prepared`: the new life was prepared by a reload check (else the shell builds it
+   * from the current configuration).
+   */
+  | { kind: 'restart'; held: RscWord | undefined; reason: string; prepared: boolean }
+
+export type NodeAction =
+  /** A stamped message for every medium. */
+  | { type: 'transmit'; msg: HaMessage }
+  /** Run an agent; answer with an `agent-result` event carrying the same id. */
+  | RunAgentAction
+  | { type: 'log'; level: LogLevel; text: string }
+  /** Reopen the log, look at the configuration files and prepare (not start) the next life; answer with `reload-checked`. */
+  | { type: 'check-reload'; replyTo?: number }
+  | { type: 'reply'; replyTo: number; ok: boolean; message: string }
+  | { type: 'set-debug'; level: number }
+  /** This life is over: close its I/O and exit or start the next one. */
+  | { type: 'end'; end: LifeEnd }
+
+/** Test observer: upper-layer messages as stamped when sent, and peer messages handed to the resource manager. */
+export interface NodeObserver {
+  sent?(msg: HaMessage, atMs: number): void
+  delivered?(msg: HaMessage, atMs: number): void
+}
+
+export interface NodeCoreOptions {
+  membership: Membership
+  /** Absent with heartbeat -M or pacemaker on. */
+  resources?: ResourceManager
+  pid: number
+  debugLevel: number
+  /** The longest an agent may run (heartbeat-ts.conf [agents] timeout): bounds the wait at a restart or exit. */
+  agentTimeoutMs: number
+  loadavg?: string
+  /** haresources, for re-announcing the addresses we keep after a healed partition. */
+  groups?: readonly ResourceGroup[]
+  observer?: NodeObserver
+}
+

@@ -1,0 +1,526 @@
+// One heartbeat node as a pure core: Membership + ResourceManager composed behind handle(event) →
+// actions and nextDeadline(). The shell (run.ts) owns sockets, files, child processes and the one
+// timer; the test kit drives this same class on virtual time. No clock reads, no timers here.
+
+import type { Membership, MembershipSnapshot } from '../cluster/membership.js'
+import type { MembershipAction, MembershipEnv, RestartReason } from '../cluster/actions.js'
+import type { ResourceManager } from '../resources/resource-manager.js'
+import type { RmAction, RmEvent, RmSnapshot } from '../resources/rm-types.js'
+import type { RscWord } from '../resources/resource-sets.js'
+import type { ResourceGroup } from '../config/haresources.js'
+import { getString, type HaMessage } from '../wire/message.js'
+import {
+  AGENT_RESULT_GRACE_MS,
+  FINAL_PHASE_STEP_MS,
+  RESTART_EXTRA_DEADTIME_MS,
+  type AgentResultEvent,
+  type LifeEnd,
+  type LogLevel,
+  type NodeAction,
+  type NodeCoreOptions,
+  type NodeEvent,
+  type NodeObserver,
+  type NodeSignal,
+  type ReloadOutcome,
+} from './node-core-types.js'
+
+export * from './node-core-types.js'
+
+/**
+ * Where this life is. `releasing`: the resource manager gives everything up; `final`: the two steps
+ * of §5.5 step 4 after our `shutdone`; `draining`: the end is decided, agents still running are
+ * awaited (each bounded by its timeout) so their results are not lost.
+ */
+type Phase =
+  | { kind: 'running' }
+  | { kind: 'releasing'; then: Then }
+  | { kind: 'final'; step: 1 | 2; atMs: number; then: Then }
+  | { kind: 'draining'; end: LifeEnd; feedResults: boolean; localOnly?: boolean }
+  | { kind: 'ended' }
+
+/** After a graceful release: exit, or restart holding nothing (a healed partition, as 3.0.6). */
+type Then = { kind: 'exit' } | { kind: 'restart'; reason: string }
+
+export interface NodeSnapshot {
+  membership: MembershipSnapshot
+  resources: RmSnapshot | undefined
+  phase: Phase['kind']
+  runningAgents: number
+  debugLevel: number
+}
+
+function withoutForeign(w: RscWord): RscWord {
+  return w === 'all' || w === 'local' ? 'local' : 'none'
+}
+
+export class NodeCore {
+  private readonly membership: Membership
+  private readonly rm: ResourceManager | undefined
+  private readonly me: string
+  private readonly pid: number
+  private readonly agentTimeoutMs: number
+  private readonly observer: NodeObserver | undefined
+  private readonly groups: readonly ResourceGroup[]
+  /** Agents the core runs itself (re-announcements): negative ids, never the manager's. */
+  private nextOwnAgentId = -1
+  private debugLevel: number
+  private loadavg: string
+  private phase: Phase = { kind: 'running' }
+  private membershipStopped = false
+  /** Agents started and not yet answered: id → the time past which we stop waiting for it. */
+  private readonly agents = new Map<number, number>()
+  /** A reload check is out with the shell: a second one is refused until it answers. */
+  private reloadChecking = false
+
+  private nowMs = 0
+  private wallSec = 0
+  private out: NodeAction[] = []
+
+  constructor(o: NodeCoreOptions) {
+    this.membership = o.membership
+    this.rm = o.resources
+    this.me = o.membership.snapshot().localNode
+    this.pid = o.pid
+    this.agentTimeoutMs = o.agentTimeoutMs
+    this.observer = o.observer
+    this.groups = o.groups ?? []
+    this.debugLevel = o.debugLevel
+    this.loadavg = o.loadavg ?? 'n/a'
+  }
+
+  /** Process one event at monotonic `nowMs` (`wallSec`: time(2) for the `ts` field). */
+  handle(event: NodeEvent, nowMs: number, wallSec: number): NodeAction[] {
+    this.nowMs = nowMs
+    this.wallSec = wallSec
+    this.out = []
+    if (this.phase.kind !== 'ended') this.dispatch(event)
+    const out = this.out
+    this.out = []
+    return out
+  }
+
+  /** The exact time the next `timer` event is due; undefined when nothing is scheduled. */
+  nextDeadline(): number | undefined {
+    if (this.phase.kind === 'ended') return undefined
+    let min: number | undefined
+    const take = (t: number | undefined): void => {
+      if (t !== undefined && (min === undefined || t < min)) min = t
+    }
+    if (!this.membershipStopped) take(this.membership.nextDeadline())
+    if (this.rm && this.feedsResources()) take(this.rm.nextDeadline())
+    if (this.phase.kind === 'final') take(this.phase.atMs)
+    if (this.phase.kind === 'draining') take(this.drainDeadline())
+    return min
+  }
+
+  snapshot(): NodeSnapshot {
+    return {
+      membership: this.membership.snapshot(),
+      resources: this.rm?.snapshot(),
+      phase: this.phase.kind,
+      runningAgents: this.agents.size,
+      debugLevel: this.debugLevel,
+    }
+  }
+
+  /** auto_failback in force; undefined when resources are not managed. */
+  resourceMode(): 'legacy' | 'on' | 'off' | undefined {
+    return this.rm?.mode
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private dispatch(ev: NodeEvent): void {
+    switch (ev.type) {
+      case 'start':
+        this.membershipDo(this.membership.start(this.nowMs, this.env()))
+        break
+      case 'datagram':
+        if (this.membershipStopped) return
+        this.membershipDo(this.membership.receive(ev.msg, ev.link, this.nowMs, this.env()))
+        this.onTimer()
+        break
+      case 'timer':
+        this.onTimer()
+        break
+      case 'agent-result':
+        this.onAgentResult(ev)
+        break
+      case 'fifo':
+        this.onFifo(ev.msg)
+        break
+      case 'control':
+        if (this.phase.kind !== 'running') {
+          this.log('warn', `hbctl ${ev.request} ignored: heartbeat is ${this.phase.kind}`)
+          return
+        }
+        this.rmFeed(ev.request === 'standby' ? { type: 'standby', ...(ev.arg !== undefined ? { arg: ev.arg } : {}) } : { type: 'takeover', ...(ev.arg !== undefined ? { arg: ev.arg } : {}) })
+        break
+      case 'signal':
+        this.onSignal(ev.signal)
+        break
+      case 'reload':
+        this.requestReload(ev.replyTo)
+        break
+      case 'reload-checked':
+        this.onReloadChecked(ev.replyTo, ev.outcome)
+        break
+      case 'loadavg':
+        this.loadavg = ev.value
+        break
+    }
+  }
+
+  private onTimer(): void {
+    const now = this.nowMs
+    if (!this.membershipStopped) {
+      const md = this.membership.nextDeadline()
+      if (md !== undefined && md <= now) this.membershipDo(this.membership.tick(now, this.env()))
+    }
+    if (this.rm && this.feedsResources()) {
+      const rd = this.rm.nextDeadline()
+      if (rd !== undefined && rd <= now) this.rmDo(this.rm.tick(now))
+    }
+    if (this.phase.kind === 'final' && this.phase.atMs <= now) this.finalStep(this.phase)
+    if (this.phase.kind === 'draining') this.checkDrained()
+  }
+
+  private onSignal(signal: NodeSignal): void {
+    switch (signal) {
+      case 'TERM':
+        this.beginShutdown()
+        break
+      case 'HUP':
+        this.requestReload(undefined)
+        break
+      case 'USR1':
+      case 'USR2':
+        this.debugLevel = signal === 'USR1' ? Math.min(255, this.debugLevel + 1) : Math.max(0, this.debugLevel - 1)
+        this.out.push({ type: 'set-debug', level: this.debugLevel })
+        this.log('info', `debug now set to ${this.debugLevel}`)
+        break
+    }
+  }
+
+  private onFifo(msg: HaMessage): void {
+    if (this.membershipStopped) return
+    if (getString(msg, 't') === undefined) {
+      this.log('warn', 'FIFO message without t= ignored')
+      return
+    }
+    // Stamped and sent like any upper-layer message, then acted on as our own, as heartbeat hears
+    // its own (§9.5). The manager loops back only what it sent itself.
+    this.membershipDo(this.membership.send(msg, this.nowMs, this.env()))
+    this.rmFeed({ type: 'own-message', msg })
+  }
+
+  private onAgentResult(ev: AgentResultEvent): void {
+    if (!this.agents.delete(ev.id)) return // not ours, or given up on: a late answer changes nothing
+    if (ev.id < 0) {
+      // a re-announcement of our own: the manager never asked for it
+      if (!ev.ok) this.log('warn', `re-announcement failed: ${ev.detail ?? 'exit ' + String(ev.exitCode ?? '?')}`)
+      if (this.phase.kind === 'draining') this.checkDrained()
+      return
+    }
+    // While the last phase drains before exit, membership has stopped: nothing could be announced.
+    if (this.phase.kind === 'draining' && !this.phase.feedResults) {
+      this.checkDrained()
+      return
+    }
+    this.rmFeed(ev)
+    if (this.phase.kind === 'draining') this.checkDrained()
+  }
+
+  // ---------------------------------------------------------------- shutdown and restart
+
+  private beginShutdown(): void {
+    const p = this.phase
+    if ((p.kind === 'releasing' || p.kind === 'final') && p.then.kind === 'restart') {
+      // giving up for a restart already: exit instead of starting again
+      this.log('info', `Heartbeat shutdown in progress. (${this.pid})`)
+      p.then = { kind: 'exit' }
+      return
+    }
+    if (p.kind !== 'running') {
+      this.log('warn', 'Second shutdown request: exiting now.')
+      this.endNow({ kind: 'exit', code: 0 })
+      return
+    }
+    this.log('info', `Heartbeat shutdown in progress. (${this.pid})`)
+    this.release({ kind: 'exit' })
+  }
+
+  /** Give every resource up (the manager sends `shutdone` when done), then the final phases. */
+  private release(then: Then): void {
+    this.phase = { kind: 'releasing', then }
+    if (this.rm) this.rmFeed({ type: 'shutdown' })
+    else this.enterFinal(then)
+  }
+
+  private enterFinal(then: Then): void {
+    this.phase = { kind: 'final', step: 1, atMs: this.nowMs + FINAL_PHASE_STEP_MS, then }
+  }
+
+  private finalStep(p: Extract<Phase, { kind: 'final' }>): void {
+    if (p.step === 1) {
+      this.membershipDo(this.membership.sendStatus(this.nowMs, this.env()))
+      this.phase = { kind: 'final', step: 2, atMs: this.nowMs + FINAL_PHASE_STEP_MS, then: p.then }
+      return
+    }
+    this.stopMembership()
+    const end: LifeEnd = p.then.kind === 'exit' ? { kind: 'exit', code: 0 } : { kind: 'restart', held: undefined, reason: p.then.reason, prepared: false }
+    this.drainThen(end, false)
+  }
+
+  /** A restart that keeps what we hold (a changed ha.cf, a stalled local heartbeat). */
+  private restartKeeping(reason: string, prepared: boolean, localOnly = false): void {
+    this.log('info', `Restarting heartbeat (${reason}).`)
+    // hb_mcp_final_shutdown before a restart: hb_add_deadtime(30000), a status with deadtime + 30 s,
+    // so peers wait for the new generation instead of declaring us dead.
+    this.membershipDo(this.membership.addDeadtime(RESTART_EXTRA_DEADTIME_MS, this.nowMs, this.env()))
+    // `held` is read when the last agent has answered, so the new life holds what we really hold.
+    this.drainThen({ kind: 'restart', held: undefined, reason, prepared }, true)
+    if (localOnly && this.phase.kind === 'draining') this.phase.localOnly = true
+  }
+
+  private onRestartSelf(reason: RestartReason): void {
+    if (this.phase.kind !== 'running') return
+    if (reason === 'healed-partition' && this.rm) {
+      if (this.yieldsAfterPartition(this.rm.snapshot())) {
+        // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
+        // then leaves them with the peer, which keeps what it runs.
+        this.log('warn', 'Healed partition: we run a group the peer also ran; giving up our resources and restarting.')
+        this.release({ kind: 'restart', reason })
+        return
+      }
+      // Stronger than 3.0.6, where both sides give everything up and nobody holds the address
+      // until the start-up arbitration ends: the node that keeps says so to the LAN again.
+      this.log('warn', 'Healed partition: keeping our resources; re-announcing their addresses.')
+      this.reannounce()
+      // We run none of the peer's groups: do not claim them in the new life either.
+      this.restartKeeping(reason, false, !this.runsGroup(this.rm.snapshot(), false))
+      return
+    }
+    this.restartKeeping(reason, false)
+  }
+
+  /**
+   * After a healed partition exactly one side may keep each group. Both sides decide alone, on the
+   * same rule: a node that runs a group haresources gives the peer yields it; a node that runs
+   * groups of both yields only when it is not the first node of ha.cf (both ran everything).
+   */
+  private yieldsAfterPartition(s: RmSnapshot): boolean {
+    if (!this.runsGroup(s, false)) return false
+    if (!this.runsGroup(s, true)) return true
+    const first = this.membership.snapshot().nodes[0]?.name
+    return first === undefined || first.toLowerCase() !== this.me
+  }
+
+  /** Do we run (or start) a group of our own (`local`), or one haresources gives the peer? */
+  private runsGroup(s: RmSnapshot, local: boolean): boolean {
+    return s.groups.some((g) => (g.state === 'running' || g.state === 'starting') && (g.node.toLowerCase() === this.me) === local)
+  }
+
+  /** A `start` of an address already up sends gratuitous ARP only (lib/agents/ipaddr-plan.ts). */
+  private reannounce(): void {
+    const held = new Set((this.rm?.snapshot().groups ?? []).filter((g) => g.state === 'running').map((g) => g.key))
+    this.groups.forEach((g) => {
+      if (!held.has(g.key)) return
+      g.resources.forEach((resource, index) => {
+        if (resource.agent !== 'IPaddr' && resource.agent !== 'IPaddr2') return
+        const id = this.nextOwnAgentId--
+        this.agents.set(id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+        this.out.push({ type: 'run-agent', id, group: g.key, index, resource, op: 'start' })
+      })
+    })
+  }
+
+  /**
+   * The end is decided; agents still running are awaited, each at most until its timeout (plus the
+   * runner's grace), so no result is lost and a restart keeps exactly what we hold.
+   */
+  private drainThen(end: LifeEnd, feedResults: boolean): void {
+    this.phase = { kind: 'draining', end, feedResults }
+    if (this.agents.size > 0) this.log('info', `Waiting for ${this.agents.size} running resource agent(s) before ${end.kind === 'exit' ? 'exiting' : 'restarting'}.`)
+    this.checkDrained()
+  }
+
+  private drainDeadline(): number | undefined {
+    let max: number | undefined
+    for (const d of this.agents.values()) if (max === undefined || d > max) max = d
+    return max
+  }
+
+  private checkDrained(): void {
+    if (this.phase.kind !== 'draining') return
+    const deadline = this.drainDeadline()
+    if (deadline !== undefined && deadline > this.nowMs) return
+    if (this.agents.size > 0) this.log('error', `${this.agents.size} resource agent(s) did not answer within their timeout; going on without their results.`)
+    this.agents.clear()
+    const end = this.phase.end
+    if (end.kind === 'restart' && this.phase.feedResults) {
+      const held = this.rm?.snapshot().iHold
+      this.endNow({ ...end, held: this.phase.localOnly === true && held !== undefined ? withoutForeign(held) : held })
+      return
+    }
+    this.endNow(end)
+  }
+
+  private endNow(end: LifeEnd): void {
+    this.stopMembership()
+    this.phase = { kind: 'ended' }
+    this.out.push({ type: 'end', end })
+  }
+
+  private stopMembership(): void {
+    if (this.membershipStopped) return
+    this.membershipStopped = true
+    this.membership.stop()
+  }
+
+  // ---------------------------------------------------------------- reload
+
+  private requestReload(replyTo: number | undefined): void {
+    const refuse = (why: string): void => {
+      this.log('warn', `Reload refused: ${why}.`)
+      if (replyTo !== undefined) this.out.push({ type: 'reply', replyTo, ok: false, message: `Reload refused: ${why}.` })
+    }
+    if (this.phase.kind !== 'running') return refuse(`heartbeat is ${this.phase.kind === 'draining' ? 'restarting' : 'shutting down'}`)
+    if (this.reloadChecking) return refuse('another reload is being checked')
+    this.reloadChecking = true
+    this.out.push({ type: 'check-reload', ...(replyTo !== undefined ? { replyTo } : {}) })
+  }
+
+  private onReloadChecked(replyTo: number | undefined, o: ReloadOutcome): void {
+    this.reloadChecking = false
+    const reply = (ok: boolean, message: string): void => {
+      if (replyTo !== undefined) this.out.push({ type: 'reply', replyTo, ok, message })
+    }
+    switch (o.kind) {
+      case 'applied':
+        reply(true, o.message)
+        return
+      case 'refused':
+        this.log('error', `Reload refused, running on unchanged: ${o.reason}`)
+        reply(false, `Reload refused, running on unchanged: ${o.reason}`)
+        return
+      case 'restart': {
+        if (this.phase.kind !== 'running') {
+          this.log('warn', 'Reload prepared, but heartbeat is already stopping: not restarting.')
+          reply(false, 'Reload refused: heartbeat is already stopping.')
+          // the shell closes what it prepared when the life ends without `prepared`
+          return
+        }
+        const when = o.haresourcesChanged ? ' haresources changed: its groups take effect with this restart.' : ''
+        const message = `Configuration changed: restarting heartbeat, keeping resources.${when}`
+        this.log('info', message)
+        reply(true, message)
+        this.restartKeeping(o.reason, true)
+        return
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  private env(): MembershipEnv {
+    return { wallSec: this.wallSec, loadavg: this.loadavg }
+  }
+
+  private log(level: LogLevel, text: string): void {
+    this.out.push({ type: 'log', level, text })
+  }
+
+  /** The resource manager hears events while it may still act: not once the life is decided to end without it. */
+  private feedsResources(): boolean {
+    const p = this.phase
+    if (p.kind === 'ended') return false
+    if (p.kind === 'draining') return p.feedResults
+    return !this.membershipStopped
+  }
+
+  private rmFeed(ev: RmEvent): void {
+    if (!this.rm || !this.feedsResources()) return
+    this.rmDo(this.rm.handle(ev, this.nowMs))
+  }
+
+  private rmDo(actions: readonly RmAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send': {
+          if (this.membershipStopped) {
+            this.log('error', `message t=${getString(a.msg, 't') ?? '?'} not sent: membership stopped`)
+            break
+          }
+          const out = this.membership.send(a.msg, this.nowMs, this.env())
+          if (this.observer?.sent) {
+            const t = getString(a.msg, 't')
+            const stamped = out.find((x) => x.type === 'transmit' && getString(x.msg, 't') === t)
+            if (stamped?.type === 'transmit') this.observer.sent(stamped.msg, this.nowMs)
+          }
+          this.membershipDo(out)
+          break
+        }
+        case 'log':
+          this.log(a.level, a.text)
+          break
+        case 'stop-failed':
+          this.log('crit', `Resource STOP failure: ${a.resource} of group ${a.group} would not stop`)
+          break
+        case 'run-agent':
+          this.agents.set(a.id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+          this.out.push(a)
+          break
+        case 'shutdown-complete':
+          if (this.phase.kind === 'releasing') this.enterFinal(this.phase.then)
+          else if (this.phase.kind === 'running') this.enterFinal({ kind: 'exit' })
+          break
+      }
+    }
+  }
+
+  private membershipDo(actions: readonly MembershipAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'transmit':
+          this.out.push({ type: 'transmit', msg: a.msg })
+          break
+        case 'log':
+          this.log(a.level, a.text)
+          break
+        case 'node-status':
+          if (a.status === 'dead' && this.debugLevel > 0) this.logDeathTiming(a.node)
+          this.rmFeed({ type: 'node-status', node: a.node, status: a.status })
+          break
+        case 'node-restart':
+          this.rmFeed({ type: 'node-restarted', node: a.node })
+          break
+        case 'comm-up':
+          this.rmFeed({ type: 'comm-up' })
+          break
+        case 'deliver':
+          // Our own messages: the manager acts on what it sent itself, and FIFO messages are fed
+          // in by onFifo, so membership's copy of them is not handed on again.
+          if (a.from === this.me) break
+          this.observer?.delivered?.(a.msg, this.nowMs)
+          this.rmFeed({ type: 'message', msg: a.msg })
+          break
+        case 'link-status':
+        case 'uuid-learned':
+          break
+        case 'restart-self':
+          this.onRestartSelf(a.reason)
+          break
+      }
+    }
+  }
+
+  // Debug only (ms precision the log stamps lack): how far past its deadline (last status + its dt)
+  // a node was declared dead; `npm run bench` reads these lines for detection lateness.
+  private logDeathTiming(node: string): void {
+    const n = this.membership.snapshot().nodes.find((x) => x.name === node)
+    if (n?.lastStatusMs === undefined) return
+    const lateMs = this.nowMs - (n.lastStatusMs + n.deadtimeMs)
+    this.log('debug', `node ${node}: declared dead ${lateMs.toFixed(1)} ms past its deadline (last status ${(this.nowMs - n.lastStatusMs).toFixed(1)} ms ago, dead time ${n.deadtimeMs} ms)`)
+  }
+}

@@ -1,0 +1,244 @@
+// The whole node (lib/daemon/node-core.ts, as run.ts drives it) on virtual time: two nodes, the
+// seed's haresources (titanic5 owns 10.99.0.149 + lvs), fake agents, a network the test controls.
+import t from 'tap'
+import { ClusterRm, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP } from '../resources/cluster-rm-kit.js'
+import type { ClusterRmOptions } from '../resources/cluster-rm-kit.js'
+
+const DEADTIME_MS = 5000
+
+/** Both nodes started together and settled: titanic5 holds its group. */
+function pair(opts: Partial<ClusterRmOptions> = {}): ClusterRm {
+  const c = new ClusterRm({ mode: 'on', ...opts })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(20_000)
+  return c
+}
+
+/** Run to `until` in 10 ms steps, recording every moment two machines had the VIP up. */
+function runWatching(c: ClusterRm, until: number): { doubleAt: number[] } {
+  const doubleAt: number[] = []
+  while (c.now < until) {
+    c.runUntil(c.now + 10)
+    if (c.owners().length > 1) doubleAt.push(c.now)
+  }
+  return { doubleAt }
+}
+
+const ends = (c: ClusterRm, n: string): string[] => c.node(n).ends.map((e) => (e.end.kind === 'exit' ? `exit ${e.end.code}` : `restart (${e.end.reason}) holding ${e.end.held ?? 'nothing'}`))
+
+t.test('start-up: titanic5 takes its group, both stable, one owner', async (t) => {
+  const c = pair()
+  t.same(c.owners(), [T5], 'the VIP is up on titanic5 only')
+  t.equal(c.rm(T5).rscstatus, 'local', 'titanic5: rscstatus local')
+  t.equal(c.rm(T6).rscstatus, 'local', 'titanic6: rscstatus local (its own groups: none)')
+  t.equal(c.snapshot(T5).phase, 'running')
+  t.same(c.node(T5).calls.filter((x) => x.op !== 'status').map((x) => `${x.op} ${x.text}`), [`start ${VIP}`, 'start lvs'], 'titanic5 started IPaddr then lvs, once each')
+})
+
+t.test('crash and takeover: titanic6 takes the VIP after the dead time; auto_failback brings it back', async (t) => {
+  const c = pair()
+  c.crash(T5)
+  const crashAt = c.now
+  t.ok(c.runUntilTrue(() => c.owners().join() === T6, crashAt + DEADTIME_MS + 3000), 'titanic6 holds the VIP within deadtime + 3 s')
+  t.match(c.logText(T6), /node titanic5\.etri\.re\.kr: is dead/)
+  c.start(T5)
+  const { doubleAt } = runWatching(c, c.now + 30_000)
+  t.same(c.owners(), [T5], 'after titanic5 came back, auto_failback on moved the VIP home')
+  t.same(doubleAt, [], 'never on both machines')
+})
+
+t.test('standby both ways through hbctl', async (t) => {
+  const c = pair()
+  c.event(T5, { type: 'control', request: 'standby', arg: 'all' })
+  let w = runWatching(c, c.now + 10_000)
+  t.same(c.owners(), [T6], 'hbctl standby on titanic5: titanic6 holds the VIP')
+  t.same(w.doubleAt, [], 'never on both machines')
+  c.event(T5, { type: 'control', request: 'takeover', arg: 'all' })
+  w = runWatching(c, c.now + 10_000)
+  t.same(c.owners(), [T5], 'hbctl takeover on titanic5: the VIP is back')
+  t.same(w.doubleAt, [], 'never on both machines')
+})
+
+t.test('graceful shutdown with a slow agent: the VIP moves once the stops are done, then the node exits', async (t) => {
+  const c = pair({ agentDelayMs: (n, op) => (n === T5 && op === 'stop' ? 3000 : 50) })
+  const termAt = c.now
+  c.signal(T5, 'TERM')
+  t.equal(c.snapshot(T5).phase, 'releasing', 'titanic5 is giving its resources up')
+  const { doubleAt } = runWatching(c, termAt + 20_000)
+  t.same(doubleAt, [], 'never on both machines')
+  t.same(c.owners(), [T6], 'titanic6 holds the VIP')
+  t.same(ends(c, T5), ['exit 0'], 'titanic5 exited with status 0')
+  const exitAt = c.node(T5).ends[0]?.at ?? 0
+  const lastStop = c.node(T5).calls.filter((x) => x.op === 'stop').at(-1)?.at ?? Infinity
+  t.ok(exitAt >= lastStop + 3000 + 2000, `it exited after its last stop answered and the two final phases (stop at +${lastStop - termAt} ms, exit at +${exitAt - termAt} ms)`)
+  t.match(c.logText(T6), /Received shutdown notice from 'titanic5\.etri\.re\.kr'/)
+})
+
+t.test('a second TERM exits at once', async (t) => {
+  const c = pair({ agentDelayMs: (n, op) => (n === T5 && op === 'stop' ? 3000 : 50) })
+  c.signal(T5, 'TERM')
+  c.runUntil(c.now + 100)
+  c.signal(T5, 'TERM')
+  t.same(ends(c, T5), ['exit 0'])
+  t.match(c.logText(T5), /Second shutdown request: exiting now\./)
+})
+
+t.test('reload with ha.cf unchanged: answered, nothing restarts', async (t) => {
+  const c = pair()
+  const id = c.reload(T5)
+  c.runUntil(c.now + 1000)
+  t.same(c.node(T5).replies.map((r) => [r.replyTo, r.ok, r.message]), [[id, true, 'Configuration unchanged.']])
+  t.same(ends(c, T5), [], 'no restart')
+})
+
+t.test('reload with ha.cf changed: an in-process restart that keeps the VIP; the peer sees a restart, not a death', async (t) => {
+  const c = pair()
+  const gen = c.snapshot(T5).membership.generation
+  const callsBefore = c.node(T5).calls.length
+  c.reloadOutcome.set(T5, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: false })
+  const id = c.reload(T5)
+  const { doubleAt } = runWatching(c, c.now + 30_000)
+  t.same(c.node(T5).replies.map((r) => [r.replyTo, r.ok]), [[id, true]])
+  t.match(c.node(T5).replies[0]?.message, /restarting heartbeat, keeping resources/)
+  t.same(ends(c, T5), ['restart (ha.cf changed) holding local'])
+  t.ok(c.snapshot(T5).membership.generation > gen, 'a new generation')
+  t.same(c.owners(), [T5], 'titanic5 still holds the VIP')
+  t.same(doubleAt, [])
+  t.same(c.node(T5).calls.slice(callsBefore).filter((x) => x.op === 'stop'), [], 'nothing was stopped')
+  t.match(c.logText(T6), /Heartbeat restart on node titanic5\.etri\.re\.kr/)
+  t.notMatch(c.logText(T6), /titanic5\.etri\.re\.kr: is dead/)
+})
+
+t.test('a reload the shell could not prepare is refused: the node runs on unchanged, holding, and says why', async (t) => {
+  const c = pair()
+  const gen = c.snapshot(T5).membership.generation
+  c.reloadOutcome.set(T5, { kind: 'refused', reason: 'cannot open communication media: interface nosuch0 not found' })
+  const id = c.reload(T5)
+  c.runUntil(c.now + 30_000)
+  const reply = c.node(T5).replies[0]
+  t.equal(reply?.replyTo, id)
+  t.equal(reply?.ok, false, 'hbctl reload reports a failure')
+  t.match(reply?.message, /nosuch0/, 'the reply says why')
+  t.match(c.logText(T5), /Reload refused, running on unchanged: .*nosuch0/, 'so does the log')
+  t.same(ends(c, T5), [], 'no restart, no exit')
+  t.equal(c.snapshot(T5).membership.generation, gen, 'same generation')
+  t.same(c.owners(), [T5], 'still holding the VIP')
+  t.notMatch(c.logText(T6), /is dead/)
+})
+
+t.test('a restart waits for a running agent and keeps what it started (issue 11)', async (t) => {
+  const c = pair({ agentDelayMs: (n, op) => (n === T6 && op === 'start' ? 3000 : 50) })
+  c.crash(T5)
+  t.ok(c.runUntilTrue(() => c.node(T6).calls.some((x) => x.op === 'start'), c.now + DEADTIME_MS + 3000), 'titanic6 began taking over')
+  c.runUntil(c.now + 1000)
+  c.reloadOutcome.set(T6, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: false })
+  c.reload(T6)
+  c.runUntil(c.now + 100)
+  t.equal(c.snapshot(T6).phase, 'draining', 'titanic6 waits for its running start')
+  t.match(c.logText(T6), /Waiting for 1 running resource agent\(s\) before restarting\./)
+  c.runUntil(c.now + 20_000)
+  t.same(ends(c, T6), ['restart (ha.cf changed) holding all'], 'the new life holds what the takeover started')
+  t.same(c.owners(), [T6])
+  t.same(c.node(T6).calls.filter((x) => x.op === 'stop'), [], 'nothing was stopped')
+  t.equal(c.rm(T6).rscstatus, 'all')
+})
+
+t.test('a restart waits at most an agent timeout for an agent that never answers', async (t) => {
+  const c = pair({ agentDelayMs: (n, op) => (n === T6 && op === 'start' ? 10 * KIT_AGENT_TIMEOUT_MS : 50) })
+  c.crash(T5)
+  t.ok(c.runUntilTrue(() => c.node(T6).calls.some((x) => x.op === 'start'), c.now + DEADTIME_MS + 3000))
+  const startAt = c.node(T6).calls.find((x) => x.op === 'start')?.at ?? 0
+  c.reloadOutcome.set(T6, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: false })
+  c.reload(T6)
+  c.runUntil(startAt + 2 * KIT_AGENT_TIMEOUT_MS)
+  t.equal(ends(c, T6).length, 1, 'restarted')
+  const at = c.node(T6).ends[0]?.at ?? Infinity
+  t.ok(at <= startAt + KIT_AGENT_TIMEOUT_MS + 2000, `no later than the agent's timeout (+ grace) after it started (+${at - startAt} ms)`)
+  t.match(c.logText(T6), /did not answer within their timeout/)
+})
+
+t.test('a failing stop at shutdown: the node keeps the group and says so; the peer does not take it while it is up', async (t) => {
+  const c = pair({ agentFails: (n, op, res) => n === T5 && op === 'stop' && res === VIP })
+  c.signal(T5, 'TERM')
+  const { doubleAt } = runWatching(c, c.now + 120_000)
+  t.match(c.logText(T5), /crit: Resource STOP failure: 10\.99\.0\.149 of group 10\.99\.0\.149 would not stop/)
+  t.same(doubleAt, [], 'never on both machines')
+  t.ok(c.owners().includes(T5), 'the VIP is still up on titanic5')
+})
+
+for (const mode of ['on', 'off', 'legacy'] as const) {
+  t.test(`healed partition (auto_failback ${mode}): one holder within deadtime + 2 s, and it re-announces the VIP (issue 11)`, async (t) => {
+    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
+    c.start(T5)
+    c.start(T6)
+    c.runUntil(20_000)
+    t.same(c.owners(), [T5])
+    c.partition(T5, T6, true)
+    c.runUntil(c.now + 3000)
+    t.same(c.owners(), [T5, T6], 'during the partition both took the VIP')
+    c.partition(T5, T6, false)
+    const healAt = c.now
+    const { doubleAt } = runWatching(c, healAt + 30_000)
+    const lastDouble = doubleAt.at(-1) ?? healAt
+    t.ok(lastDouble - healAt <= 1000 + 2000, `one holder ${lastDouble - healAt} ms after the heal (deadtime + 2 s = 3000 ms)`)
+    t.same(c.owners(), [T5], 'the haresources owner keeps it')
+    t.match(c.logText(T5), /Healed partition: keeping our resources; re-announcing their addresses\./)
+    t.match(c.logText(T6), /Healed partition: we run a group the peer also ran; giving up our resources and restarting\./)
+    const reannounce = c.node(T5).calls.find((x) => x.at > healAt && x.op === 'start' && x.text === VIP)
+    t.ok(reannounce !== undefined, 'titanic5 ran IPaddr start again (gratuitous ARP) after the heal')
+    const t6Stop = c.node(T6).calls.find((x) => x.at > healAt && x.op === 'stop' && x.text === VIP)
+    t.ok(t6Stop !== undefined, 'titanic6 stopped its copy')
+    t.same(c.owners(), [T5])
+  })
+}
+
+t.test('healed partition with a group on each node, both ran both: the first ha.cf node keeps them all', async (t) => {
+  const groups = [
+    { node: T5, key: VIP, line: 1, resources: [{ agent: 'IPaddr', args: [VIP], text: VIP }] },
+    { node: T6, key: '10.99.0.150', line: 2, resources: [{ agent: 'IPaddr', args: ['10.99.0.150'], text: '10.99.0.150' }] },
+  ]
+  const c = new ClusterRm({ mode: 'on', keepaliveMs: 200, deadtimeMs: 1000, groups })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(20_000)
+  t.same([c.owners(VIP), c.owners('10.99.0.150')], [[T5], [T6]])
+  c.partition(T5, T6, true)
+  c.runUntil(c.now + 3000)
+  c.partition(T5, T6, false)
+  const healAt = c.now
+  let lastDouble = healAt
+  while (c.now < healAt + 30_000) {
+    c.runUntil(c.now + 10)
+    if (c.owners(VIP).length > 1 || c.owners('10.99.0.150').length > 1) lastDouble = c.now
+  }
+  t.ok(lastDouble - healAt <= 3000, `one holder of each ${lastDouble - healAt} ms after the heal`)
+  t.equal(c.owners(VIP).length, 1)
+  t.equal(c.owners('10.99.0.150').length, 1)
+})
+
+t.test('a reload whose haresources changed says the new groups take effect with the restart', async (t) => {
+  const c = pair()
+  c.reloadOutcome.set(T5, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: true })
+  c.reload(T5)
+  c.runUntil(c.now + 1000)
+  t.match(c.node(T5).replies[0]?.message, /haresources changed: its groups take effect with this restart\./)
+  t.match(c.logText(T5), /haresources changed: its groups take effect with this restart\./)
+})
+
+t.test('property: healed partitions with 5 % loss end with one holder within deadtime + 2 s', async (t) => {
+  for (let seed = 1; seed <= 8; seed++) {
+    const c = new ClusterRm({ mode: seed % 2 === 0 ? 'on' : 'off', keepaliveMs: 200, deadtimeMs: 1000, lossRate: 0.05, seed })
+    c.start(T5)
+    c.start(T6)
+    c.runUntil(20_000)
+    c.partition(T5, T6, true)
+    c.runUntil(c.now + 3000)
+    c.partition(T5, T6, false)
+    const healAt = c.now
+    const { doubleAt } = runWatching(c, healAt + 30_000)
+    const lastDouble = doubleAt.at(-1) ?? healAt
+    t.ok(lastDouble - healAt <= 3000, `seed ${seed}: one holder ${lastDouble - healAt} ms after the heal`)
+    t.equal(c.owners().length, 1, `seed ${seed}: exactly one holder at the end (${c.owners().join(', ')})`)
+  }
+})
