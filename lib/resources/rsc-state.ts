@@ -57,7 +57,10 @@ export interface RscState {
 
   /** The membership layer reached comm-up; the resource message handlers exist from here on. */
   commUp: boolean
-  /** WeAreRestarting (`heartbeat -R`): the first process_resources() starts out stable. */
+  /**
+   * WeAreRestarting (`heartbeat -R`): nice_failback's first process_resources() starts out stable
+   * (and clears this); legacy does not request its resources at comm-up.
+   */
   weAreRestarting: boolean
   resourceState: ResourceState
   /** local_takeover_time: in rscrcvd, take our local groups anyway at this time (RQSTDELAY). */
