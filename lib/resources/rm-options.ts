@@ -1,0 +1,48 @@
+// What the release-1 resource manager is built from: ha.cf's nodes and auto_failback, haresources, its timers.
+import type { ResourceGroup } from '../config/haresources.js'
+import type { RscWord } from './resource-sets.js'
+
+export type AutoFailback = 'legacy' | 'on' | 'off'
+
+export interface ResourceTimers {
+  /** RQSTDELAY: take our local groups anyway this long after the first `resource` message. */
+  rqstDelayMs: number
+  /** STANDBY_INIT_TO_MS: wait for the peer's `other` reply. */
+  standbyReplyMs: number
+  /** HB_STANDBY_RSC_TO_MS: how long a standby may spend moving resources. */
+  standbyRscMs: number
+  /** ResourceManager: pause between stop retries, and how many (HA_STOPRETRYMAX). */
+  stopRetryMs: number
+  stopRetryMax: number
+  /** Ours: pause between retries of a stop that is stuck (see the policy in group-ops.ts). */
+  stuckStopRetryMs: number
+  /** ResourceManager: `(sleep 30; hb_standby local|foreign) &` after a failed start. */
+  failedStartStandbyMs: number
+  /** PerformAutoFailback: "Auto failback delayed." retry period. */
+  autoFailbackRetryMs: number
+}
+
+export const DEFAULT_RESOURCE_TIMERS: ResourceTimers = {
+  rqstDelayMs: 10_000,
+  standbyReplyMs: 10_000,
+  standbyRscMs: 3_600_000,
+  stopRetryMs: 1_000,
+  stopRetryMax: 10,
+  stuckStopRetryMs: 30_000,
+  failedStartStandbyMs: 30_000,
+  autoFailbackRetryMs: 1_000,
+}
+
+export interface ResourceManagerOptions {
+  /** Our node name as on the wire (uname -n, lower case). */
+  me: string
+  /** Normal (non-ping) nodes from ha.cf, ourselves included. */
+  nodes: readonly string[]
+  groups: readonly ResourceGroup[]
+  autoFailback: AutoFailback
+  timers?: Partial<ResourceTimers>
+  /** Shown in "Heartbeat shutdown in progress. (pid)". */
+  pid?: number
+  /** `heartbeat -R -C <held>`: restarting while keeping resources (WeAreRestarting). */
+  restartHeld?: RscWord
+}

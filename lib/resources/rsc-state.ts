@@ -1,0 +1,204 @@
+// hb_resource.c's file-level state as one record that the resource manager's modules share, and the
+// helpers they all use: log, send (with loopback), hb_send_resources_held(), hb_rsc_isstable(),
+// AuditResources(), AnnounceTakeover(). Variable names follow hb_resource.c: iHold =
+// procinfo->i_hold_resources, otherHolds = other_holds_resources, localTakeoverAt = local_takeover_time.
+import type { HaMessage } from '../wire/message.js'
+import type { GroupOpsHost, GroupState } from './group-ops.js'
+import { JobRunner } from './job-runner.js'
+import type { Job } from './job-runner.js'
+import { PeerTable } from './peer-table.js'
+import { DEFAULT_RESOURCE_TIMERS } from './rm-options.js'
+import type { ResourceManagerOptions, ResourceTimers } from './rm-options.js'
+import { resourceHeldMsg } from './rm-messages.js'
+import type { GroupRunState, LogLevel, ResourceState, RmAction } from './rm-types.js'
+import { RSC_ALL, RSC_FOREIGN, RSC_LOCAL, RSC_NONE, rscBits, rscWord } from './resource-sets.js'
+import type { RscBits } from './resource-sets.js'
+import { NO_SHUTDOWN, shutdownInProgress } from './shutdown-state.js'
+import type { ShutdownState } from './shutdown-state.js'
+import type { StandbyState } from './standby.js'
+
+/**
+ * AnnounceTakeover(): "Initial resource acquisition complete" is logged once, when both the local
+ * and the foreign part of the start-up work are done (local_takeover_work_done, foreign_takeover_work_done).
+ */
+export type InitialAcquisition = { phase: 'pending'; localDone: boolean; foreignDone: boolean } | { phase: 'announced' }
+
+/** rsc_needs_failback, and when a delayed PerformAutoFailback() runs again ("Auto failback delayed."). */
+export interface FailbackState {
+  needed: boolean
+  retryAtMs: number | undefined
+}
+
+/** ResourceManager's `(sleep 30; hb_standby local|foreign) &` after a failed start. */
+export interface PendingStandby {
+  at: number
+  set: RscBits
+}
+
+export interface RscState {
+  readonly me: string
+  /** nice_failback (auto_failback on or off) */
+  readonly nice: boolean
+  /** auto_failback on */
+  readonly auto: boolean
+  readonly timers: ResourceTimers
+  readonly pid: number | undefined
+  readonly groups: readonly GroupState[]
+  readonly peers: PeerTable
+  readonly jobs: JobRunner
+  /** What takegroup/givegroup (group-ops.ts) call back into. */
+  readonly ops: GroupOpsHost
+  /** The time of the event being handled. */
+  now: number
+  /** Actions of the event being handled. */
+  out: RmAction[]
+  /** Our own broadcasts, acted on after the current handler returns (as heartbeat hears them). */
+  loopback: HaMessage[]
+
+  /** The membership layer reached comm-up; the resource message handlers exist from here on. */
+  commUp: boolean
+  /**
+   * WeAreRestarting (`heartbeat -R`): nice_failback's first process_resources() starts out stable
+   * (and clears this); legacy does not request its resources at comm-up.
+   */
+  weAreRestarting: boolean
+  resourceState: ResourceState
+  /** local_takeover_time: in rscrcvd, take our local groups anyway at this time (RQSTDELAY). */
+  localTakeoverAt: number | undefined
+  iHold: RscBits
+  otherHolds: RscBits
+  otherIsStable: boolean
+  /** takeover_in_progress: mach_down is taking a dead node's groups. */
+  takeoverInProgress: boolean
+  standby: StandbyState
+  /** standby_rsctype: the set of the current (or last) standby; it outlives the protocol run. */
+  standbyRsc: RscBits
+  shutdown: ShutdownState
+  failback: FailbackState
+  initial: InitialAcquisition
+  pendingStandby: PendingStandby[]
+}
+
+/** The record at start-up; `jobFinished` is RscMgmtProcessDied(). */
+export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: Job) => void): RscState {
+  const me = opts.me.toLowerCase()
+  const timers = { ...DEFAULT_RESOURCE_TIMERS, ...opts.timers }
+  const groups: GroupState[] = opts.groups.map((def) => ({
+    def,
+    local: same(def.node, me),
+    state: 'stopped' as GroupRunState,
+    held: false,
+    last: null,
+  }))
+  const jobs = new JobRunner({
+    now: () => s.now,
+    mayRun: () => s.commUp,
+    emit: (a) => s.out.push(a),
+    log: (level, text) => log(s, level, text),
+    finished: jobFinished,
+  })
+  const ops: GroupOpsHost = {
+    log: (level, text) => log(s, level, text),
+    transition: (g, to, reason, held) => transition(s, g, to, reason, held),
+    stopFailed: (g, res) => s.out.push({ type: 'stop-failed', group: g.def.key, resource: res.text }),
+    // ResourceManager: `(sleep 30; hb_standby $(StandbyGroupType failed-resource)) &`
+    startFailed: (g) => s.pendingStandby.push({ at: s.now + timers.failedStartStandbyMs, set: g.local ? RSC_LOCAL : RSC_FOREIGN }),
+    stopRetryMs: timers.stopRetryMs,
+    stopRetryMax: timers.stopRetryMax,
+    stuckStopRetryMs: timers.stuckStopRetryMs,
+  }
+  const s: RscState = {
+    me,
+    nice: opts.autoFailback !== 'legacy',
+    auto: opts.autoFailback === 'on',
+    timers,
+    pid: opts.pid,
+    groups,
+    peers: new PeerTable(
+      me,
+      opts.nodes.map((n) => n.toLowerCase()),
+    ),
+    jobs,
+    ops,
+    now: 0,
+    out: [],
+    loopback: [],
+    commUp: false,
+    weAreRestarting: opts.restartHeld !== undefined,
+    resourceState: 'init',
+    localTakeoverAt: undefined,
+    iHold: opts.restartHeld !== undefined ? (rscBits(opts.restartHeld) ?? RSC_NONE) : RSC_NONE,
+    otherHolds: RSC_NONE,
+    otherIsStable: false,
+    takeoverInProgress: false,
+    standby: { phase: 'not' },
+    standbyRsc: RSC_ALL,
+    shutdown: NO_SHUTDOWN,
+    failback: { needed: false, retryAtMs: undefined },
+    initial: { phase: 'pending', localDone: false, foreignDone: false },
+    pendingStandby: [],
+  }
+  return s
+}
+
+export const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
+
+export function log(s: RscState, level: LogLevel, text: string): void {
+  s.out.push({ type: 'log', level, text })
+}
+
+/** Send to the cluster; heartbeat hears its own broadcast too, so it is looped back. */
+export function sendCluster(s: RscState, msg: HaMessage): void {
+  s.out.push({ type: 'send', msg })
+  s.loopback.push(msg)
+}
+
+function transition(s: RscState, g: GroupState, to: GroupRunState, reason: string, held: boolean): void {
+  if (g.state !== to) g.last = { from: g.state, to, atMs: s.now, reason }
+  g.state = to
+  g.held = held
+}
+
+/** hb_send_resources_held() */
+export function sendResourcesHeld(s: RscState, stable: boolean, info?: string): void {
+  if (!s.nice) return
+  sendCluster(s, resourceHeldMsg(rscWord(s.iHold), stable, info))
+}
+
+/** hb_rsc_isstable() */
+export function isStable(s: RscState): boolean {
+  if (!s.nice) return !s.jobs.busy()
+  if (shutdownInProgress(s.shutdown) && s.resourceState === 'init') return true
+  return (
+    s.otherIsStable &&
+    !s.takeoverInProgress &&
+    s.standby.phase === 'not' &&
+    !s.jobs.busy() &&
+    (s.resourceState === 'stable' || s.resourceState === 'shutdown' || s.resourceState === 'init')
+  )
+}
+
+/** AuditResources(): complaints only. */
+export function auditResources(s: RscState): void {
+  if (!s.nice) return
+  if ((s.iHold & RSC_LOCAL) !== 0 && (s.otherHolds & RSC_FOREIGN) !== 0) log(s, 'error', 'Both machines own our resources!')
+  if ((s.otherHolds & RSC_LOCAL) !== 0 && (s.iHold & RSC_FOREIGN) !== 0) log(s, 'error', 'Both machines own foreign resources!')
+  if (isStable(s) && !shutdownInProgress(s.shutdown) && s.resourceState !== 'shutdown') {
+    if ((s.iHold & RSC_LOCAL) === 0 && (s.otherHolds & RSC_FOREIGN) === 0) log(s, 'error', 'No one owns our local resources!')
+    if ((s.otherHolds & RSC_LOCAL) === 0 && (s.iHold & RSC_FOREIGN) === 0) log(s, 'error', 'No one owns foreign resources!')
+  }
+}
+
+/** local_takeover_work_done / foreign_takeover_work_done = TRUE */
+export function workDone(s: RscState, part: 'local' | 'foreign'): void {
+  if (s.initial.phase !== 'pending') return
+  if (part === 'local') s.initial.localDone = true
+  else s.initial.foreignDone = true
+}
+
+/** AnnounceTakeover() */
+export function announceTakeover(s: RscState, reason: string): void {
+  if (s.initial.phase !== 'pending' || !s.initial.localDone || !s.initial.foreignDone) return
+  log(s, 'info', `Initial resource acquisition complete (${reason})`)
+  s.initial = { phase: 'announced' }
+}

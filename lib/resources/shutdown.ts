@@ -1,0 +1,56 @@
+// Graceful shutdown (hb_giveup_resources): wait until resources are stable, announce, release every
+// group right to left, then send `shutdone`. The sub-state is shutdown-state.ts.
+import { giveGroup } from './group-ops.js'
+import type { JobGen } from './group-ops.js'
+import { shutdoneMsg } from './rm-messages.js'
+import { RSC_NONE } from './resource-sets.js'
+import { isStable, log, sendCluster, sendResourcesHeld } from './rsc-state.js'
+import type { RscState } from './rsc-state.js'
+import { giveupStep, shutdownNeedsRetry, shutdownWithoutResources } from './shutdown-state.js'
+
+/** SIGTERM / `heartbeat -k`. */
+export function onShutdownRequest(s: RscState): void {
+  if (!s.commUp) {
+    // Nothing can be held before comm-up: no agent ran and no peer was told anything.
+    s.shutdown = shutdownWithoutResources(s.shutdown)
+    log(s, 'info', `Heartbeat shutdown in progress. (${s.pid ?? 0})`)
+    s.out.push({ type: 'shutdown-complete' })
+    return
+  }
+  giveupResources(s)
+}
+
+/** if (rsc_needs_shutdown) hb_giveup_resources(): called wherever resources may have settled. */
+export function shutdownIfNeeded(s: RscState): void {
+  if (shutdownNeedsRetry(s.shutdown)) giveupResources(s)
+}
+
+/** hb_giveup_resources(): wait until stable, then release every group and send shutdone. */
+export function giveupResources(s: RscState): void {
+  const { next, effect } = giveupStep(s.shutdown, isStable(s))
+  s.shutdown = next
+  switch (effect) {
+    case 'wait':
+      return
+    case 'announce-delay':
+      log(s, 'warn', 'Shutdown delayed until current resource activity finishes.')
+      return
+    case 'already-underway':
+      log(s, 'info', 'Heartbeat shutdown already underway.')
+      return
+    case 'release':
+      s.iHold = RSC_NONE
+      s.resourceState = 'shutdown'
+      sendResourcesHeld(s, false, 'shutdown')
+      log(s, 'info', `Heartbeat shutdown in progress. (${s.pid ?? 0})`)
+      s.jobs.enqueue('hb_giveup_resources', 'child', giveupJob(s))
+      return
+  }
+}
+
+function* giveupJob(s: RscState): JobGen<void> {
+  log(s, 'info', 'Giving up all HA resources.')
+  for (const g of s.groups) yield* giveGroup(s.ops, g, 'shutdown')
+  log(s, 'info', 'All HA resources relinquished.')
+  sendCluster(s, shutdoneMsg())
+}
