@@ -75,6 +75,47 @@ t.test('wrapper drives the real command', async (t) => {
   t.equal((await sh(['status'], env)).exitCode, 3, 'stopped, pidfile removed')
 })
 
+t.test('wrapper stop leaves no hb-mon of this node behind, and spares one of another node', async (t) => {
+  const hbMon = join(REPO, 'dist', 'lib', 'cli', 'hb-mon.js')
+  requireBuilt(hbMon)
+  const node = await makeNode('auto_failback on\n')
+  const other = await makeNode('auto_failback on\n')
+  t.teardown(() => Promise.all([removeNode(node), removeNode(other)]))
+  const monCf = join(node.dir, 'mon.cf')
+  await writeFile(monCf, 'hostgroup g 10.9.1.1\n')
+  // The daemon itself stops cleanly but (as after a crash of an older version) leaves its hb-mon running.
+  const fake = join(node.dir, 'fake-heartbeat')
+  await writeFile(fake, '#!/bin/sh\necho "called: $*"\nexit 0\n')
+  await chmod(fake, 0o755)
+  const shim = join(node.dir, 'hb-mon')
+  await writeFile(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(hbMon)} "$@"\n`)
+  await chmod(shim, 0o755)
+  const start = (n: typeof node) => execa(process.execPath, [hbMon, '-c', monCf], { env: n.env, extendEnv: false, reject: false, detached: true })
+  const leftover = start(node)
+  const neighbour = start(other)
+  t.teardown(() => {
+    leftover.kill('SIGKILL')
+    neighbour.kill('SIGKILL')
+  })
+  const pidOf = async (n: typeof node): Promise<number | undefined> => Number((await readFile(join(n.runDir, 'mon.pid'), 'utf8').catch(() => '')).trim()) || undefined
+  for (let i = 0; i < 200 && ((await pidOf(node)) === undefined || (await pidOf(other)) === undefined); i++) await new Promise((r) => setTimeout(r, 50))
+  t.equal(await pidOf(node), leftover.pid, 'the leftover hb-mon runs')
+
+  const r = await sh(['stop'], { ...node.env, HEARTBEAT: fake, HB_MON: shim })
+  t.equal(r.stdout, 'called: stop', 'the daemon was asked first')
+  t.equal(r.exitCode, 0, "the daemon's exit code")
+  const done = await leftover
+  t.ok(done.exitCode === 0 || done.signal === 'SIGKILL', `this node's hb-mon is gone (${done.signal ?? `exit ${done.exitCode}`})`)
+  t.ok(neighbour.pid !== undefined && (() => {
+    try {
+      process.kill(neighbour.pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  })(), "another node's hb-mon (its own run directory) is not touched")
+})
+
 t.test('systemd unit: -f to start, -k to stop, never SIGKILL', async (t) => {
   const text = await readFile(UNIT, 'utf8')
   const service = /^\[Service\]\n([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(text)?.[1] ?? ''
@@ -83,6 +124,11 @@ t.test('systemd unit: -f to start, -k to stop, never SIGKILL', async (t) => {
   t.equal(key('ExecStop'), 'heartbeat -k')
   t.equal(key('Type'), 'simple')
   t.equal(key('SendSIGKILL'), 'no')
+  // Every process of the service goes at stop: ExecStop (which waits for the daemon to release its
+  // resources and exit) runs first, then systemd sends SIGTERM to what is left of the control group.
+  // KillMode=process left hb-mon behind; mixed reaches the rest only with SIGKILL, which is off.
+  t.equal(key('KillMode'), 'control-group', 'the whole control group is stopped')
+  t.notMatch(key('KillSignal') ?? 'SIGTERM', /KILL/, 'left-over processes get SIGTERM, which hb-mon obeys')
   t.equal(key('PIDFile'), '/run/heartbeat.pid')
   t.match(text, /^\[Install\]\nWantedBy=multi-user\.target$/m)
 

@@ -17,28 +17,70 @@ export interface ExecOptions {
   timeoutMs?: number
   input?: string
   env?: Readonly<Record<string, string | undefined>>
+  /** The agent's cancellation (its timeout): the helper and everything it started are killed, and the outcome is a failure. */
+  signal?: AbortSignal
 }
 
 /** A helper's default bound: long enough for a loaded host, short enough that ResourceManager's own timeout is not the first to fire. */
 export const DEFAULT_HELPER_TIMEOUT_MS = 10_000
 
+/** After SIGTERM to a helper's process group at its timeout or cancellation, SIGKILL follows this much later. */
+export const HELPER_KILL_GRACE_MS = 1000
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // group already gone
+  }
+}
+
+/**
+ * Runs a helper in its own process group, so its timeout or the agent's cancellation ends the
+ * helper and anything it started (a stand-in script's children) — not the helper alone.
+ */
 export async function run(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecOutcome> {
   const command = [file, ...args].join(' ')
-  const result = await execa(file, [...args], {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS
+  const signal = options.signal
+  if (signal?.aborted) return { command, exitCode: 255, stdout: '', stderr: '', failure: 'not run: the agent was cancelled' }
+  const child = execa(file, [...args], {
     reject: false,
-    timeout: options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS,
+    detached: true,
     stripFinalNewline: false,
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
     // The agent's environment (HA_* variables, PATH) on top of ours, as a forked shell script would see it.
     ...(options.env !== undefined ? { env: options.env as Record<string, string | undefined> } : {}),
   })
+  let ended: string | undefined
+  let killTimer: NodeJS.Timeout | undefined
+  const end = (why: string): void => {
+    if (ended !== undefined) return
+    ended = why
+    signalGroup(child.pid, 'SIGTERM')
+    killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), HELPER_KILL_GRACE_MS)
+  }
+  const timer = setTimeout(() => end(`timed out after ${timeoutMs} ms`), timeoutMs)
+  const onAbort = (): void => end('cancelled: the agent timed out')
+  signal?.addEventListener('abort', onAbort)
+  let result
+  try {
+    result = await child
+  } finally {
+    clearTimeout(timer)
+    clearTimeout(killTimer)
+    signal?.removeEventListener('abort', onAbort)
+    // Whatever the helper left in its group (a background child) goes with it once it was ended.
+    if (ended !== undefined) signalGroup(child.pid, 'SIGKILL')
+  }
   const outcome: ExecOutcome = {
     command,
     exitCode: typeof result.exitCode === 'number' ? result.exitCode : 255,
     stdout: typeof result.stdout === 'string' ? result.stdout : '',
     stderr: typeof result.stderr === 'string' ? result.stderr : '',
   }
-  if (result.timedOut) outcome.failure = `timed out after ${options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS} ms`
+  if (ended !== undefined) outcome.failure = ended
   else if (isNotInstalled(result)) outcome.failure = describeMissing(file)
   else if (result.failed && typeof result.exitCode !== 'number') outcome.failure = result.shortMessage
   return outcome

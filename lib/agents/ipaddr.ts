@@ -36,13 +36,16 @@ interface Ctx {
   stateDir: string
   /** HBTS_DRY_RUN=1: print each change instead of making it (see dryRun). */
   dry: boolean
+  /** The runner's cancellation at the agent's timeout: no further step, helpers killed. */
+  signal: AbortSignal | undefined
   out: string[]
   err: string[]
 }
 
-function context(env: Env): Ctx {
+function context(env: Env, signal: AbortSignal | undefined): Ctx {
   return {
     env,
+    signal,
     ipCmd: env.HBTS_IP_CMD ?? 'ip',
     arpingCmd: env.HBTS_ARPING_CMD ?? 'arping',
     procSys: env.HBTS_PROC_SYS ?? '/proc/sys',
@@ -60,8 +63,8 @@ function result(ctx: Ctx, exitCode: number): AgentResult {
   return { exitCode, stdout: join(ctx.out), stderr: join(ctx.err) }
 }
 
-export async function runIpaddr(args: string[], op: string, env: Record<string, string | undefined>): Promise<AgentResult> {
-  const ctx = context(env)
+export async function runIpaddr(args: string[], op: string, env: Record<string, string | undefined>, signal?: AbortSignal): Promise<AgentResult> {
+  const ctx = context(env, signal)
   if (args.length !== 1 || args[0] === undefined) {
     ctx.err.push(USAGE)
     return result(ctx, 1)
@@ -121,7 +124,7 @@ export async function runIpaddr(args: string[], op: string, env: Record<string, 
 }
 
 async function readLinks(ctx: Ctx): Promise<Parsed<Link[]>> {
-  const o = await run(ctx.ipCmd, ['-j', '-4', 'addr', 'show'], { env: ctx.env })
+  const o = await run(ctx.ipCmd, ['-j', '-4', 'addr', 'show'], { env: ctx.env, ...sig(ctx) })
   if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
   const links = parseIpAddrJson(o.stdout.trim())
   if (!links.ok || !ctx.dry) return links
@@ -212,7 +215,7 @@ function dryLine(step: IpaddrStep, ctx: Ctx): string | undefined {
 }
 
 async function readRoutes(ctx: Ctx): Promise<Parsed<Route[]>> {
-  const o = await run(ctx.ipCmd, ['-j', '-4', 'route', 'show', 'table', 'main'], { env: ctx.env })
+  const o = await run(ctx.ipCmd, ['-j', '-4', 'route', 'show', 'table', 'main'], { env: ctx.env, ...sig(ctx) })
   if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
   return parseIpRouteJson(o.stdout.trim())
 }
@@ -259,8 +262,13 @@ async function readLoRecord(ctx: Ctx, spec: IpSpec): Promise<LoRecord | undefine
   return { ip: spec.ip, label: 'lo:0', prefixLen: 32 }
 }
 
+function sig(ctx: Ctx): { signal?: AbortSignal } {
+  return ctx.signal === undefined ? {} : { signal: ctx.signal }
+}
+
 async function execute(ctx: Ctx, spec: IpSpec, steps: readonly IpaddrStep[]): Promise<string | undefined> {
   for (const step of steps) {
+    if (ctx.signal?.aborted) return `cancelled before ${step.type}: the agent timed out`
     if (ctx.dry && step.type !== 'save-lo' && step.type !== 'forget-lo') {
       const line = dryLine(step, ctx)
       if (line !== undefined) ctx.err.push(`DRY RUN: ${line}`)
@@ -269,7 +277,7 @@ async function execute(ctx: Ctx, spec: IpSpec, steps: readonly IpaddrStep[]): Pr
     }
     switch (step.type) {
       case 'ip': {
-        const o = await run(ctx.ipCmd, step.argv, { env: ctx.env })
+        const o = await run(ctx.ipCmd, step.argv, { env: ctx.env, ...sig(ctx) })
         if (o.exitCode !== 0 || o.failure !== undefined) return `${step.why}: ${describeFailure(o)}`
         ctx.err.push(`INFO:  IPaddr ${step.why}: ip ${step.argv.join(' ')}`)
         break
@@ -318,7 +326,7 @@ async function runHook(ctx: Ctx, name: string, arg: string): Promise<void> {
     return
   }
   // heartbeat 1.x IPaddr: the hook gets the raw spec; its result is only logged.
-  const o = await run(path, [arg], { timeoutMs: 30_000, env: ctx.env })
+  const o = await run(path, [arg], { timeoutMs: 30_000, env: ctx.env, ...sig(ctx) })
   if (o.exitCode !== 0 || o.failure !== undefined) ctx.err.push(`WARN:  IPaddr hook ${describeFailure(o)}`)
   else ctx.err.push(`INFO:  IPaddr ran ${path} ${arg}`)
 }

@@ -1,15 +1,37 @@
 // The contract between the lvs agent and the real-server monitor (issue 5): start it with the table, stop it with no orphans.
 
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readFile, rm } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { daemonPaths } from '../daemon/paths.js'
+import { makeDirs, writeFileAtomic } from '../io/bounded-io.js'
+import { processIdentity, verifyProcess } from '../io/process-tree.js'
 import { spawnDetached } from './agent-exec.js'
 import type { LvsTable } from './lvs-table.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
 export type HookResult = { ok: true; detail: string } | { ok: false; message: string }
+
+/** Where hb-mon keeps its files (flags win over environment, environment over defaults): shared by hb-mon and the hook that stops it. */
+export interface HbMonPaths {
+  pidFile: string
+  stateFile: string
+  logFile: string
+}
+
+export function hbMonPaths(env: Env, flags: { pidfile?: string; state?: string; log?: string } = {}): HbMonPaths {
+  const runDir = daemonPaths(env).runDir
+  return {
+    pidFile: flags.pidfile ?? env.HBTS_MON_PIDFILE ?? join(runDir, 'mon.pid'),
+    stateFile: flags.state ?? env.HBTS_MON_STATE ?? join(runDir, 'mon-state.json'),
+    logFile: flags.log ?? env.HBTS_MON_LOG ?? join(runDir, 'mon.log'),
+  }
+}
+
+/** hb-mon's environment variable naming the node that started it (`PID:STARTTICKS`); hb-mon exits when that process is gone. */
+export const MON_OWNER_ENV = 'HBTS_MON_OWNER'
 
 export interface MonitorStartRequest {
   /** mon.cf to run (HBTS_MON_CF, default /etc/mon/mon.cf); it exists when start is called. */
@@ -19,11 +41,15 @@ export interface MonitorStartRequest {
   /** Where lvs keeps its runtime files; the hook may keep its pidfile there. */
   runDir: string
   env: Env
+  /** The agent's cancellation: nothing is started once it fired. */
+  signal?: AbortSignal
 }
 
 export interface MonitorStopRequest {
   runDir: string
   env: Env
+  /** The agent's cancellation: the monitor gets SIGKILL at once instead of its grace. */
+  signal?: AbortSignal
 }
 
 /**
@@ -39,72 +65,149 @@ export interface MonitorHook {
  * The default hook runs a monitor program in its own process group:
  *   HBTS_LVS_MONITOR_CMD (an executable; argv `-c <mon.cf>`), else `node dist/lib/cli/hb-mon.js -c <mon.cf>`
  *   when that file exists. The program must stay in the foreground (unlike `mon -f`), run its
- *   monitors and alerts in its process group, and exit on SIGTERM. The pid goes to
- *   <runDir>/monitor.pid; stop sends SIGTERM to the whole group and SIGKILL after HBTS_LVS_MONITOR_STOP_MS (5000).
+ *   monitors and alerts in its process group, and exit on SIGTERM. <runDir>/monitor.pid holds its
+ *   pid, start time and owner (the heartbeat daemon named by the node's pidfile, also given to it as
+ *   HBTS_MON_OWNER); stop sends SIGTERM to the whole group and SIGKILL after HBTS_LVS_MONITOR_STOP_MS (5000).
+ *
+ * Leftovers (issue 11): a pid is only signalled once /proc shows the same start time and a monitor's
+ * command line. Start keeps a monitor of the same owner and stops any other one named by monitor.pid
+ * or by hb-mon's own pidfile (a node that crashed left it behind) before starting its own.
  */
 export function processMonitorHook(): MonitorHook {
   return {
     async start(req) {
       const pidFile = join(req.runDir, 'monitor.pid')
-      const live = await livePid(pidFile)
-      if (live !== undefined) return { ok: true, detail: `monitor already running (pid ${live})` }
       const cmd = monitorCommand(req.env, req.monCf)
-      if (cmd === undefined) return { ok: true, detail: 'no real-server monitor installed (set HBTS_LVS_MONITOR_CMD or build lib/cli/hb-mon.ts); the table stays as built' }
-      const s = spawnDetached(cmd.file, cmd.args, req.env)
+      const owner = await nodeOwner(req.env)
+      const notes: string[] = []
+      const mine = await recordedMonitor(pidFile, cmd)
+      if (mine !== undefined && mine.owner === owner) return { ok: true, detail: `monitor already running (pid ${mine.pid})` }
+      if (mine !== undefined) notes.push(await stopMonitor(mine, req.env, req.signal, `leftover monitor (started by ${mine.owner === '' ? 'no running node' : `node ${mine.owner}`})`))
+      for (const left of await leftovers(req.env, pidFile, cmd)) notes.push(await stopMonitor(left, req.env, req.signal, 'leftover monitor'))
+      if (cmd === undefined) return { ok: true, detail: [...notes, 'no real-server monitor installed (set HBTS_LVS_MONITOR_CMD or build lib/cli/hb-mon.ts); the table stays as built'].join('; ') }
+      if (req.signal?.aborted) return { ok: false, message: [...notes, 'monitor not started: the agent was cancelled'].join('; ') }
+      const env = { ...req.env, [MON_OWNER_ENV]: owner === '' ? undefined : owner }
+      const s = spawnDetached(cmd.file, cmd.args, env)
       if (!s.ok) return { ok: false, message: s.message }
-      await mkdir(dirname(pidFile), { recursive: true, mode: 0o700 })
-      await writeFile(pidFile, `${s.pid}\n`)
-      return { ok: true, detail: `monitor started: ${[cmd.file, ...cmd.args].join(' ')} (pid ${s.pid})` }
+      const started = await processIdentity(s.pid)
+      await makeDirs(resolve(dirname(pidFile)), 0o700)
+      await writeFileAtomic(pidFile, `${s.pid}\n${started?.startTicks ?? ''}\n${owner}\n`)
+      return { ok: true, detail: [...notes, `monitor started: ${[cmd.file, ...cmd.args].join(' ')} (pid ${s.pid})`].join('; ') }
     },
     async stop(req) {
       const pidFile = join(req.runDir, 'monitor.pid')
-      const pid = await livePid(pidFile)
-      if (pid === undefined) {
-        await rm(pidFile, { force: true })
-        return { ok: true, detail: 'monitor not running' }
-      }
-      const limitMs = Number(req.env.HBTS_LVS_MONITOR_STOP_MS ?? '5000') || 5000
-      signalGroup(pid, 'SIGTERM')
-      const deadline = performance.now() + limitMs
-      while (groupAlive(pid) && performance.now() < deadline) await delay(50)
-      let how = 'SIGTERM'
-      if (groupAlive(pid)) {
-        signalGroup(pid, 'SIGKILL')
-        how = `SIGKILL after ${limitMs} ms`
-        for (let i = 0; i < 40 && groupAlive(pid); i++) await delay(25)
-      }
+      const cmd = monitorCommand(req.env, '')
+      const found = await recordedMonitor(pidFile, cmd)
+      const notes: string[] = []
+      if (found !== undefined) notes.push(await stopMonitor(found, req.env, req.signal, 'monitor'))
+      // hb-mon's own pidfile may name one that monitor.pid lost track of.
+      for (const left of await leftovers(req.env, pidFile, cmd)) notes.push(await stopMonitor(left, req.env, req.signal, 'leftover monitor'))
       await rm(pidFile, { force: true })
-      return groupAlive(pid) ? { ok: false, message: `monitor process group ${pid} survived SIGKILL` } : { ok: true, detail: `monitor stopped (pid ${pid}, ${how})` }
+      const failed = notes.filter((n) => n.includes('survived'))
+      if (failed.length > 0) return { ok: false, message: failed.join('; ') }
+      return { ok: true, detail: notes.length === 0 ? 'monitor not running' : notes.join('; ') }
     },
   }
 }
 
-function monitorCommand(env: Env, monCf: string): { file: string; args: string[] } | undefined {
-  const custom = env.HBTS_LVS_MONITOR_CMD
-  if (custom !== undefined && custom !== '') return { file: custom, args: ['-c', monCf] }
-  const builtIn = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'hb-mon.js')
-  if (existsSync(builtIn)) return { file: process.execPath, args: [builtIn, '-c', monCf] }
-  return undefined
+interface FoundMonitor {
+  pid: number
+  /** Recorded owner ('' for none or an old pidfile). */
+  owner: string
+  /** false: the leader is gone but processes of its group remain (a pgid is not reused while in use). */
+  leaderAlive: boolean
 }
 
-async function livePid(pidFile: string): Promise<number | undefined> {
+function isMonitorArgv(argv: readonly string[], cmd: { file: string } | undefined): boolean {
+  return argv.some((a) => (cmd !== undefined && a === cmd.file) || basename(a) === 'hb-mon.js' || basename(a) === 'hb-mon')
+}
+
+/** The monitor monitor.pid names, if it is still that process (start time and command line) or its group lives on. */
+async function recordedMonitor(pidFile: string, cmd: { file: string } | undefined): Promise<FoundMonitor | undefined> {
   let text: string
   try {
     text = await readFile(pidFile, 'utf8')
   } catch {
     return undefined
   }
-  const pid = Number(text.trim())
+  const [pidLine = '', ticks = '', owner = ''] = text.split('\n')
+  const pid = Number(pidLine.trim())
   if (!Number.isInteger(pid) || pid <= 1) return undefined
-  return groupAlive(pid) ? pid : undefined
+  const id = await verifyProcess(pid, { ...(ticks.trim() !== '' ? { startTicks: ticks.trim() } : {}), looksRight: (argv) => isMonitorArgv(argv, cmd) })
+  if (id !== undefined) return { pid, owner: owner.trim(), leaderAlive: true }
+  // A leader that exited may leave monitors in its group; a group id stays unique while the group exists.
+  if ((await processIdentity(pid)) === undefined && groupAlive(pid)) return { pid, owner: owner.trim(), leaderAlive: false }
+  return undefined
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** A live hb-mon named by hb-mon's own pidfile that monitor.pid does not name (a node before us started it). */
+async function leftovers(env: Env, monitorPidFile: string, cmd: { file: string } | undefined): Promise<FoundMonitor[]> {
+  const recorded = await recordedMonitor(monitorPidFile, cmd)
+  let text: string
   try {
-    process.kill(-pid, signal)
+    text = await readFile(hbMonPaths(env).pidFile, 'utf8')
   } catch {
-    // group already gone
+    return []
   }
+  const pid = Number(text.split('\n')[0]?.trim())
+  if (!Number.isInteger(pid) || pid <= 1 || pid === recorded?.pid || pid === process.pid) return []
+  const id = await verifyProcess(pid, { looksRight: (argv) => isMonitorArgv(argv, cmd) })
+  return id === undefined ? [] : [{ pid, owner: '', leaderAlive: true }]
+}
+
+/** SIGTERM to the monitor's group (to the process alone when it leads no group), SIGKILL after the grace or at cancellation. */
+async function stopMonitor(m: FoundMonitor, env: Env, signal: AbortSignal | undefined, what: string): Promise<string> {
+  const limitMs = Number(env.HBTS_LVS_MONITOR_STOP_MS ?? '5000') || 5000
+  const id = m.leaderAlive ? await processIdentity(m.pid) : undefined
+  const asGroup = !m.leaderAlive || id?.pgrp === m.pid
+  const send = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(asGroup ? -m.pid : m.pid, sig)
+    } catch {
+      // already gone
+    }
+  }
+  const alive = (): boolean => (asGroup ? groupAlive(m.pid) : processAliveNow(m.pid))
+  send('SIGTERM')
+  const deadline = performance.now() + limitMs
+  while (alive() && performance.now() < deadline && !(signal?.aborted ?? false)) await delay(50)
+  let how = 'SIGTERM'
+  if (alive()) {
+    send('SIGKILL')
+    how = signal?.aborted ? 'SIGKILL (the agent was cancelled)' : `SIGKILL after ${limitMs} ms`
+    for (let i = 0; i < 40 && alive(); i++) await delay(25)
+  }
+  if (alive()) return `${what} ${asGroup ? 'process group' : 'process'} ${m.pid} survived SIGKILL`
+  return `${what} stopped (pid ${m.pid}, ${how})`
+}
+
+/** The heartbeat daemon of this node (named by its pidfile) as `PID:STARTTICKS`, or '' when none runs. */
+async function nodeOwner(env: Env): Promise<string> {
+  let text: string
+  try {
+    text = await readFile(daemonPaths(env).pidFile, 'latin1')
+  } catch {
+    return ''
+  }
+  const pid = Number(text.trim())
+  const id = await processIdentity(pid)
+  return id === undefined ? '' : `${id.pid}:${id.startTicks}`
+}
+
+function processAliveNow(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+function monitorCommand(env: Env, monCf: string): { file: string; args: string[] } | undefined {
+  const custom = env.HBTS_LVS_MONITOR_CMD
+  if (custom !== undefined && custom !== '') return { file: custom, args: ['-c', monCf] }
+  const builtIn = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'hb-mon.js')
+  if (existsSync(builtIn)) return { file: process.execPath, args: [builtIn, '-c', monCf] }
+  return undefined
 }
 
 /** True while any process of the group (leader or a child monitor) exists. */

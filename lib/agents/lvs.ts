@@ -16,6 +16,8 @@ type Env = Readonly<Record<string, string | undefined>>
 export interface LvsDeps {
   /** Replaces the process-based monitor hook (the daemon may run the monitor in-process). */
   monitor?: MonitorHook
+  /** The runner's cancellation at the agent's timeout: ipvsadm and the monitor hook are ended, no further step runs. */
+  signal?: AbortSignal
 }
 
 export interface LvsPaths {
@@ -74,8 +76,12 @@ export async function loadDesiredTable(args: readonly string[], paths: LvsPaths)
   return { ok: false, diagnostics: [], message: `no table: no lvs:: arguments in haresources, no ${paths.rulesFile}, no ${paths.monCf}` }
 }
 
-async function readLiveTable(paths: LvsPaths, env: Env): Promise<{ ok: true; table: LvsTable } | { ok: false; message: string }> {
-  const o = await run(paths.ipvsadm, ['-S', '-n'], { env })
+function sig(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal === undefined ? {} : { signal }
+}
+
+async function readLiveTable(paths: LvsPaths, env: Env, signal: AbortSignal | undefined): Promise<{ ok: true; table: LvsTable } | { ok: false; message: string }> {
+  const o = await run(paths.ipvsadm, ['-S', '-n'], { env, ...sig(signal) })
   if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
   const { table, diagnostics } = parseRules(o.stdout, 'ipvsadm -S -n', 'ipvsadm')
   if (hasErrors(diagnostics)) return { ok: false, message: `cannot read the live table: ${diagnostics.map(formatDiagnostic).join('; ')}` }
@@ -106,7 +112,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     }
     if (op === 'stop') {
       // Nothing to delete without a table, but a monitor and the forwarding switch may still be ours.
-      const m = await (deps.monitor ?? processMonitorHook()).stop({ runDir: paths.runDir, env })
+      const m = await (deps.monitor ?? processMonitorHook()).stop({ runDir: paths.runDir, env, ...sig(deps.signal) })
       err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
       const fwd = await restoreForwarding(paths)
       if (fwd !== undefined) err.push(`lvs: ${fwd}`)
@@ -119,7 +125,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
   const table = desired.table
   const summary = table.services.map((s) => `${describeService(s)} (${s.reals.length} real servers)`).join(', ')
   if (isDryRun(env)) return dryRunLvs(op, table, summary, paths, out, err, done)
-  const live = await readLiveTable(paths, env)
+  const live = await readLiveTable(paths, env, deps.signal)
   if (!live.ok) {
     err.push(`lvs: ${live.message}`)
     if (op === 'status') {
@@ -142,14 +148,19 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
   if (op === 'start') {
     const fwd = await enableForwarding(paths)
     if (fwd !== undefined) err.push(`lvs: ${fwd}`)
-    const applied = await runBatch(paths, env, planApply(table, live.table))
+    const applied = await runBatch(paths, env, planApply(table, live.table), deps.signal)
     err.push(...applied.lines)
     if (!applied.ok) {
       out.push('lvs start failed')
       return done(1)
     }
+    if (deps.signal?.aborted) {
+      out.push('lvs start failed')
+      err.push('lvs: cancelled before the real-server monitor was started: the agent timed out')
+      return done(1)
+    }
     if (await exists(paths.monCf)) {
-      const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env })
+      const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env, ...sig(deps.signal) })
       // A monitor that cannot start leaves a working but static table: warn, do not give the group up.
       err.push(m.ok ? `lvs: ${m.detail}` : `lvs: WARNING: real-server monitor not started: ${m.message}`)
     } else err.push(`lvs: no ${paths.monCf}; no real-server monitor`)
@@ -157,11 +168,11 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     return done(0)
   }
   // stop: the monitor first, so no alert re-adds a server behind our back.
-  const m = await monitor.stop({ runDir: paths.runDir, env })
+  const m = await monitor.stop({ runDir: paths.runDir, env, ...sig(deps.signal) })
   err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
   // Every service of ours, not only those in the first reading: an alert may have added one before
   // the monitor went. "No such service" just means it was not there (idempotent stop).
-  const removed = await runBatch(paths, env, planRemove(table, withAllOf(table, live.table)), /No such service/)
+  const removed = await runBatch(paths, env, planRemove(table, withAllOf(table, live.table)), deps.signal, /No such service/)
   err.push(...removed.lines)
   const failed = !m.ok || !removed.ok
   const fwd = await restoreForwarding(paths)
@@ -181,10 +192,13 @@ function withAllOf(desired: LvsTable, current: LvsTable): LvsTable {
  * error is printed and the restore goes on, the exit status is the last line's), so a line's failure
  * shows as stderr text. Stderr lines matching `tolerated` are not failures.
  */
-async function runBatch(paths: LvsPaths, env: Env, lines: readonly string[][], tolerated?: RegExp): Promise<{ ok: boolean; lines: string[] }> {
+async function runBatch(paths: LvsPaths, env: Env, lines: readonly string[][], signal: AbortSignal | undefined, tolerated?: RegExp): Promise<{ ok: boolean; lines: string[] }> {
   if (lines.length === 0) return { ok: true, lines: [] }
   const [only] = lines
-  const o = only !== undefined && lines.length === 1 ? await run(paths.ipvsadm, only, { env }) : await run(paths.ipvsadm, ['-R'], { env, input: `${lines.map((l) => l.join(' ')).join('\n')}\n` })
+  const o =
+    only !== undefined && lines.length === 1
+      ? await run(paths.ipvsadm, only, { env, ...sig(signal) })
+      : await run(paths.ipvsadm, ['-R'], { env, input: `${lines.map((l) => l.join(' ')).join('\n')}\n`, ...sig(signal) })
   const complaints = o.stderr.split('\n').filter((l) => l.trim() !== '')
   const untolerated = complaints.filter((l) => tolerated === undefined || !tolerated.test(l))
   const ok = o.failure === undefined && untolerated.length === 0 && (o.exitCode === 0 || complaints.length > 0)

@@ -18,8 +18,14 @@
 //   HBTS_MON_TIMEOUT (seconds, default 60): a monitor still running after this is killed and counts as failed
 //   HBTS_MON_ALERT_TIMEOUT (seconds, default 30): bound for one alert
 //   HBTS_MON_MONDIR / HBTS_MON_ALERTDIR: same as -s / -a
+//   HBTS_MON_OWNER (PID:STARTTICKS, set by the lvs agent's hook): the node that started it; hb-mon exits
+//   when that process is gone. It also exits when the directory of its pidfile vanishes or is replaced.
+//   HBTS_MON_WATCH_MS (default 2000): how often both are checked.
+//   Processes: chdir('/') at start (paths are made absolute first). A stop is bounded (monitors 3 s,
+//   alerts HBTS_MON_ALERT_TIMEOUT, the final state write 2 s); a second SIGTERM/SIGINT exits at once,
+//   SIGKILLing every process below hb-mon. hb-mon --stop stops the node's monitor (SysV stop).
 
-import { appendFile, mkdir, readFile } from 'node:fs/promises'
+import { appendFile, readFile, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,34 +36,23 @@ import { parseSettings } from '../config/settings.js'
 import { spawnDetached } from '../agents/agent-exec.js'
 import { lvsAlertSettingsFromEnv } from '../agents/lvs-alert.js'
 import type { LvsAlertSettings } from '../agents/lvs-alert.js'
+import { hbMonPaths, MON_OWNER_ENV, processMonitorHook } from '../agents/lvs-monitor-hook.js'
 import { daemonPaths } from '../daemon/paths.js'
 import { startMonDaemon } from '../daemon/mon-daemon.js'
 import type { MonDaemon, MonDaemonOptions } from '../daemon/mon-daemon.js'
 import { formatLogLine } from '../io/logger.js'
-import { descendants } from '../io/process-tree.js'
+import { makeDirs, withTimeout } from '../io/bounded-io.js'
+import { descendants, descendantsSync, processIdentity } from '../io/process-tree.js'
 import type { LogLevel } from '../io/logger.js'
-import { removePidFile, writePidFile } from '../io/pidfile.js'
+import { removePidFile, removePidFileSync, writePidFile } from '../io/pidfile.js'
 import type { MonLogLevel } from '../monitor/mon-scheduler.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
-export interface HbMonPaths {
-  pidFile: string
-  stateFile: string
-  logFile: string
-}
+export { hbMonPaths }
+export type { HbMonPaths } from '../agents/lvs-monitor-hook.js'
 
-/** Where hb-mon keeps its files (flags win over environment, environment over defaults). */
-export function hbMonPaths(env: Env, flags: { pidfile?: string; state?: string; log?: string } = {}): HbMonPaths {
-  const runDir = daemonPaths(env).runDir
-  return {
-    pidFile: flags.pidfile ?? env.HBTS_MON_PIDFILE ?? join(runDir, 'mon.pid'),
-    stateFile: flags.state ?? env.HBTS_MON_STATE ?? join(runDir, 'mon-state.json'),
-    logFile: flags.log ?? env.HBTS_MON_LOG ?? join(runDir, 'mon.log'),
-  }
-}
-
-const usage = 'usage: hb-mon -c mon.cf [-s mondir] [-a alertdir] [-b basedir] [-P pidfile] [--state file] [--log file] [-f]\n'
+const usage = 'usage: hb-mon -c mon.cf [-s mondir] [-a alertdir] [-b basedir] [-P pidfile] [--state file] [--log file] [-f]\n       hb-mon --stop   (stop this node\'s monitor: the SysV script\'s stop)\n'
 
 function seconds(env: Env, name: string, dflt: number): number {
   const v = Number(env[name])
@@ -104,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
         state: { type: 'string' },
         log: { type: 'string' },
         fork: { type: 'boolean', short: 'f' },
+        stop: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -117,7 +113,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   const env = process.env
-  const monCf = resolve(typeof values.config === 'string' ? values.config : daemonPaths(env).monCf)
+  if (values.stop) {
+    // The node's monitor as the lvs agent's stop finds it (monitor.pid, then hb-mon's own pidfile), pid and command line checked.
+    const r = await processMonitorHook().stop({ runDir: join(daemonPaths(env).runDir, 'lvs'), env })
+    process.stdout.write(`hb-mon: ${r.ok ? r.detail : r.message}\n`)
+    return r.ok ? 0 : 1
+  }
   if (values.fork) {
     // mon -f: detach into a new session; the parent returns at once.
     const rest = argv.filter((a) => a !== '-f' && a !== '--fork')
@@ -133,12 +134,37 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof values.pidfile === 'string') flags.pidfile = values.pidfile
   if (typeof values.state === 'string') flags.state = values.state
   if (typeof values.log === 'string') flags.log = values.log
-  const paths = hbMonPaths(env, flags)
+  // Every path absolute before chdir('/'): a relative one under a deleted working directory made
+  // Node's recursive mkdir spin for good, and every spawn fail.
+  let abs: (p: string) => string
+  try {
+    const cwd = process.cwd()
+    abs = (p) => resolve(cwd, p)
+  } catch (err) {
+    process.stderr.write(`hb-mon: the working directory is gone (${(err as Error).message}); start it from an existing one\n`)
+    return 1
+  }
+  const monCf = abs(typeof values.config === 'string' ? values.config : daemonPaths(env).monCf)
+  const given = hbMonPaths(env, flags)
+  const paths = { pidFile: abs(given.pidFile), stateFile: abs(given.stateFile), logFile: abs(given.logFile) }
+  const split = (v: unknown): string[] | undefined => (typeof v === 'string' && v !== '' ? v.split(':').map(abs) : undefined)
+  const monDirs = split(values.mondir) ?? split(env.HBTS_MON_MONDIR)
+  const alertDirs = split(values.alertdir) ?? split(env.HBTS_MON_ALERTDIR)
+  const baseDir = typeof values.basedir === 'string' ? abs(values.basedir) : undefined
+  process.chdir('/')
 
   const host = hostname()
   const levelOf: Record<MonLogLevel, LogLevel> = { debug: 'debug', info: 'info', warning: 'warn', error: 'error' }
   const debug = /^(1|yes|true|on)$/i.test(env.HBTS_MON_DEBUG ?? '')
-  let logChain: Promise<void> = mkdir(dirname(paths.logFile), { recursive: true }).then(() => undefined, () => undefined)
+  for (const dir of new Set([dirname(paths.pidFile), dirname(paths.stateFile), dirname(paths.logFile)])) {
+    try {
+      await makeDirs(dir, 0o700)
+    } catch (err) {
+      process.stderr.write(`hb-mon: cannot make ${dir}: ${(err as Error).message}\n`)
+      return 1
+    }
+  }
+  let logChain: Promise<void> = Promise.resolve()
   const log = (level: MonLogLevel, message: string): void => {
     if (level === 'debug' && !debug) return
     const line = `${formatLogLine(levelOf[level], message, new Date(), { syslogFormat: true, host, pid: process.pid, entity: 'hb-mon' })}\n`
@@ -146,7 +172,6 @@ export async function main(argv: string[]): Promise<number> {
     logChain = logChain.then(() => appendFile(paths.logFile, line)).catch(() => undefined)
   }
 
-  const split = (v: unknown): string[] | undefined => (typeof v === 'string' && v !== '' ? v.split(':') : undefined)
   const options: MonDaemonOptions = {
     monCfPath: monCf,
     env,
@@ -157,11 +182,14 @@ export async function main(argv: string[]): Promise<number> {
     lvs: await lvsSettings(env, (m) => log('warning', m)),
     log,
   }
-  const monDirs = split(values.mondir) ?? split(env.HBTS_MON_MONDIR)
-  const alertDirs = split(values.alertdir) ?? split(env.HBTS_MON_ALERTDIR)
   if (monDirs) options.monDirs = monDirs
   if (alertDirs) options.alertDirs = alertDirs
-  if (typeof values.basedir === 'string') options.baseDir = values.basedir
+  if (baseDir !== undefined) options.baseDir = baseDir
+
+  // What ties this hb-mon to its node: the directory of its pidfile (as it is now) and the node's daemon.
+  const runDir = dirname(paths.pidFile)
+  const runDirId = await stat(runDir).then((st) => `${st.dev}:${st.ino}`)
+  const owner = parseOwner(env[MON_OWNER_ENV])
 
   const started = await startMonDaemon(options)
   for (const d of started.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`)
@@ -171,63 +199,109 @@ export async function main(argv: string[]): Promise<number> {
   }
   let daemon: MonDaemon = started.daemon
   await writePidFile(paths.pidFile, process.pid)
-  log('info', `started: ${monCf}, ${daemon.config.watches.length} watches; ${options.lvs.quiescent ? 'down = weight 0' : 'down = remove'}; state in ${paths.stateFile}`)
+  log('info', `started: ${monCf}, ${daemon.config.watches.length} watches; ${options.lvs.quiescent ? 'down = weight 0' : 'down = remove'}; state in ${paths.stateFile}${owner === undefined ? '' : `; exits with node pid ${owner.pid}`}`)
 
   // Signal handlers do not keep Node alive; a watch list with nothing to run must not end the process.
   const keepAlive = setInterval(() => undefined, 1 << 30)
+  // Each step of a stop is bounded: a stop never hangs on a file system, an alert or a child.
+  const stopBoundMs = 3000 + options.alertTimeoutMs + 2000 + 1000
   return new Promise<number>((resolveExitRaw) => {
+    let watch: NodeJS.Timeout | undefined
     const resolveExit = (code: number): void => {
       clearInterval(keepAlive)
+      clearInterval(watch)
       resolveExitRaw(code)
     }
-    let busy = false
-    const shutdown = (signal: string): void => {
-      if (busy) return
-      busy = true
-      log('info', `${signal}: stopping monitors`)
-      void daemon
-        .stop()
-        .then(killStragglers)
-        .then(() => removePidFile(paths.pidFile, process.pid))
-        .then(() => logChain)
-        .then(() => resolveExit(0))
+    let stopping = false
+    let reloading: Promise<void> = Promise.resolve()
+    const exitNow = (signal: string): void => {
+      process.stderr.write(`hb-mon: second ${signal}: exiting now, killing every process below hb-mon\n`)
+      removePidFileSync(paths.pidFile, process.pid)
+      for (const pid of descendantsSync(process.pid)) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // gone
+        }
+      }
+      process.exit(1)
     }
-    process.on('SIGTERM', () => shutdown('SIGTERM'))
-    process.on('SIGINT', () => shutdown('SIGINT'))
-    process.on('SIGHUP', () => {
-      if (busy) return
-      busy = true
-      // mon: SIGHUP re-reads the configuration; a file with errors is refused and the old one keeps running.
+    const shutdown = (why: string, code = 0): void => {
+      stopping = true
+      log('info', `${why}: stopping monitors`)
       void (async () => {
+        await withTimeout(reloading, stopBoundMs, undefined)
+        await withTimeout(daemon.stop(), stopBoundMs, undefined)
+        await withTimeout(killStragglers(), 2000, undefined)
+        await withTimeout(removePidFile(paths.pidFile, process.pid), 1000, undefined)
+        await withTimeout(logChain, 1000, undefined)
+        resolveExit(code)
+      })()
+    }
+    const onStopSignal = (signal: string): void => {
+      if (stopping) exitNow(signal)
+      else shutdown(signal)
+    }
+    process.on('SIGTERM', () => onStopSignal('SIGTERM'))
+    process.on('SIGINT', () => onStopSignal('SIGINT'))
+
+    const watchMs = Number(env.HBTS_MON_WATCH_MS) > 0 ? Number(env.HBTS_MON_WATCH_MS) : 2000
+    let checking = false
+    watch = setInterval(() => {
+      if (stopping || checking) return
+      checking = true
+      void (async () => {
+        const dirNow = await stat(runDir).then((st) => `${st.dev}:${st.ino}`, () => undefined)
+        if (dirNow !== runDirId) return shutdown(`${runDir} ${dirNow === undefined ? 'is gone' : 'was replaced'}: nobody can stop this monitor any more`)
+        if (owner !== undefined && (await processIdentity(owner.pid))?.startTicks !== owner.startTicks) return shutdown(`the node that started this monitor (pid ${owner.pid}) is gone`)
+        return undefined
+      })().finally(() => {
+        checking = false
+      })
+    }, watchMs)
+
+    let reloadBusy = false
+    process.on('SIGHUP', () => {
+      if (stopping || reloadBusy) return
+      reloadBusy = true
+      // mon: SIGHUP re-reads the configuration; a file with errors is refused and the old one keeps running.
+      reloading = (async () => {
         let text: string
         try {
           text = await readFile(monCf, 'utf8')
         } catch (err) {
           log('error', `SIGHUP: ${monCf}: ${(err as Error).message}; keeping the running configuration`)
-          busy = false
           return
         }
         const check = parseMonCf(text, monCf).diagnostics.filter((d) => d.severity === 'error')
         if (check.length > 0) {
           for (const d of check) log('error', formatDiagnostic(d))
           log('error', 'SIGHUP: configuration has errors; keeping the running one')
-          busy = false
           return
         }
-        await daemon.stop()
+        if (stopping) return
+        await withTimeout(daemon.stop(), stopBoundMs, undefined)
         const next = await startMonDaemon(options)
-        if (next.ok) {
-          daemon = next.daemon
-          log('info', 'SIGHUP: configuration re-read')
-          busy = false
-        } else {
+        if (!next.ok) {
           log('error', `SIGHUP: ${next.message}; exiting`)
-          await removePidFile(paths.pidFile, process.pid)
-          resolveExit(1)
+          if (!stopping) shutdown('SIGHUP failed', 1)
+          return
         }
-      })()
+        daemon = next.daemon
+        // A stop that came during the reload stops the new one too (shutdown waits for this promise).
+        log('info', 'SIGHUP: configuration re-read')
+      })().finally(() => {
+        reloadBusy = false
+      })
     })
   })
+}
+
+/** HBTS_MON_OWNER: `PID:STARTTICKS` of the node that started this monitor. */
+function parseOwner(text: string | undefined): { pid: number; startTicks: string } | undefined {
+  const m = /^(\d+):(\d+)$/.exec(text?.trim() ?? '')
+  if (m === null) return undefined
+  return { pid: Number(m[1]), startTicks: m[2] as string }
 }
 
 const isEntry = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)

@@ -1,7 +1,7 @@
 // The real-server monitor's loop: reads mon.cf, drives the pure scheduler with real time, runs monitors and alerts, writes the state file.
 
-import { access, constants, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
-import { dirname, isAbsolute, join } from 'node:path'
+import { access, constants, readFile, stat } from 'node:fs/promises'
+import { isAbsolute, join } from 'node:path'
 import type { Diagnostic } from '../config/diagnostics.js'
 import { hasErrors } from '../config/diagnostics.js'
 import { parseMonCf } from '../config/mon-cf.js'
@@ -11,6 +11,7 @@ import { run } from '../agents/agent-exec.js'
 import { runHttpMonitor } from '../agents/http-monitor.js'
 import { LvsAlertMemo, runLvsAlert } from '../agents/lvs-alert.js'
 import type { LvsAlertSettings } from '../agents/lvs-alert.js'
+import { withTimeout, writeFileAtomic } from '../io/bounded-io.js'
 import { runExternalAlert, startExternalMonitor } from '../io/mon-exec.js'
 import { MonScheduler } from '../monitor/mon-scheduler.js'
 import type { MonAction, MonLogLevel, MonitorResult } from '../monitor/mon-scheduler.js'
@@ -31,6 +32,7 @@ export interface MonDaemonOptions {
   alertDirs?: string[]
   /** mon -b: base for relative mondir/alertdir (default /usr/lib/mon). */
   baseDir?: string
+  /** Absolute; its directory must exist (hb-mon makes it at start and exits when it vanishes). */
   stateFile: string
   monitorTimeoutMs: number
   alertTimeoutMs: number
@@ -41,7 +43,7 @@ export interface MonDaemonOptions {
 }
 
 export interface MonDaemon {
-  /** Kill running monitors, wait for alerts in flight, write the final state. */
+  /** Kill running monitors, wait for alerts in flight (bounded by the alert timeout), write the final state (bounded). */
   stop(): Promise<void>
   state(): MonStateFile
   readonly config: MonCf
@@ -86,12 +88,8 @@ function searchPath(configured: string[] | undefined, override: string[] | undef
   return dirs.map((d) => (isAbsolute(d) ? d : join(base, d)))
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, text)
-  await rename(tmp, path)
-}
+/** Bound on the final state write of a stop: a stop path never waits on a file system without end. */
+export const STOP_WRITE_TIMEOUT_MS = 2000
 
 /** Read mon.cf and start monitoring. Configuration errors refuse to start (like mon's fatal `cf error`). */
 export async function startMonDaemon(o: MonDaemonOptions): Promise<StartResult> {
@@ -159,7 +157,7 @@ export async function startMonDaemon(o: MonDaemonOptions): Promise<StartResult> 
     writing = writing.then(async () => {
       writeQueued = false
       try {
-        await writeAtomically(o.stateFile, `${JSON.stringify(state(stopped), null, 2)}\n`)
+        await writeFileAtomic(o.stateFile, `${JSON.stringify(state(stopped), null, 2)}\n`)
       } catch (err) {
         o.log('error', `cannot write ${o.stateFile}: ${(err as Error).message}`)
       }
@@ -256,7 +254,7 @@ export async function startMonDaemon(o: MonDaemonOptions): Promise<StartResult> 
 
   for (const d of diagnostics) o.log('warning', `${d.path}:${d.line ?? ''}: ${d.message}`)
   handle(sched.start(now(), wall()))
-  await writeState()
+  await withTimeout(writeState(), STOP_WRITE_TIMEOUT_MS, undefined)
   arm()
 
   const daemon: MonDaemon = {
@@ -270,7 +268,7 @@ export async function startMonDaemon(o: MonDaemonOptions): Promise<StartResult> 
       const results = [...running.values()].map((r) => r.result)
       await Promise.race([Promise.allSettled(results), new Promise((res) => setTimeout(res, 3000).unref())])
       await Promise.race([Promise.allSettled([...alertsInFlight]), new Promise((res) => setTimeout(res, o.alertTimeoutMs).unref())])
-      await writeState(true)
+      await withTimeout(writeState(true), STOP_WRITE_TIMEOUT_MS, undefined)
     },
   }
   return { ok: true, daemon, diagnostics }

@@ -15,8 +15,11 @@ export interface AgentOutput {
   stderr: string
 }
 
-/** A built-in agent run in-process: same contract as the executable (`<agent> args… op`). */
-export type InProcessAgent = (args: string[], op: string, env: AgentEnv) => Promise<AgentOutput>
+/**
+ * A built-in agent run in-process: same contract as the executable (`<agent> args… op`). `signal`
+ * aborts at the agent's timeout: the agent must then start nothing more and end what it started.
+ */
+export type InProcessAgent = (args: string[], op: string, env: AgentEnv, signal: AbortSignal) => Promise<AgentOutput>
 
 /** name → in-process implementation (IPaddr, lvs, …). */
 export type AgentRegistry = ReadonlyMap<string, InProcessAgent>
@@ -146,7 +149,7 @@ export async function runAgent(resource: ResourceRef, op: AgentOp, opts: AgentRu
   const started = performance.now()
   let run: AgentRun
   if (builtin !== undefined) {
-    run = await runBuiltin(resource.agent, builtin, args, op, opts.env, timeoutMs, started)
+    run = await runBuiltin(resource.agent, builtin, args, op, opts.env, timeoutMs, opts.killGraceMs ?? 2000, started)
   } else {
     const path = await findAgent(resource.agent, opts.dirs ?? DEFAULT_AGENT_DIRS)
     if (path === undefined) {
@@ -175,17 +178,31 @@ async function runBuiltin(
   op: AgentOp,
   env: AgentEnv,
   timeoutMs: number,
+  graceMs: number,
   started: number,
 ): Promise<AgentRun> {
   const argv = [`builtin:${agent}`, ...args, op]
+  const ac = new AbortController()
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs)
   })
+  const work = fn(args, op, env, ac.signal)
   try {
-    const out = await Promise.race([fn(args, op, env), timeout])
+    const out = await Promise.race([work, timeout])
     if (out === 'timeout') {
-      return { agent, op, argv, builtin: true, exitCode: 1, stdout: '', stderr: '', timedOut: true, durationMs: performance.now() - started }
+      // Cancel the agent's work (its helpers get SIGTERM, then SIGKILL) and give it the grace to
+      // wind down, so no helper of ours outlives the failure we report.
+      ac.abort()
+      const ended = await Promise.race([
+        work.then(
+          (r) => r,
+          () => undefined,
+        ),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), graceMs + 1000)),
+      ])
+      const stderr = `${ended?.stderr ?? ''}${ended === undefined ? `${agent}: still running ${graceMs + 1000} ms after it was cancelled; left to end on its own\n` : ''}`
+      return { agent, op, argv, builtin: true, exitCode: 1, stdout: ended?.stdout ?? '', stderr, timedOut: true, durationMs: performance.now() - started }
     }
     return { agent, op, argv, builtin: true, ...out, timedOut: false, durationMs: performance.now() - started }
   } catch (cause) {

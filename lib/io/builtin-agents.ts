@@ -11,7 +11,7 @@ import { runLvs } from '../agents/lvs.js'
  */
 export function builtinAgents(): AgentRegistry {
   return new Map([
-    ['IPaddr', (args, op, env) => runIpaddr(args, op, env)],
-    ['lvs', (args, op, env) => runLvs(args, op, env)],
+    ['IPaddr', (args, op, env, signal) => runIpaddr(args, op, env, signal)],
+    ['lvs', (args, op, env, signal) => runLvs(args, op, env, { signal })],
   ])
 }

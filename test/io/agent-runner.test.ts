@@ -4,8 +4,9 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AgentError, debugLines, executeAgentAction, findAgent, haEnvironment, runAgent } from '../../lib/io/agent-runner.js'
 import type { AgentRunnerOptions, InProcessAgent } from '../../lib/io/agent-runner.js'
+import { builtinAgents } from '../../lib/io/builtin-agents.js'
 
-const root = t.testdir({ 'resource.d': {}, 'init.d': {}, 'rc.d-init.d': {}, state: {} })
+const root = t.testdir({ 'resource.d': {}, 'init.d': {}, 'rc.d-init.d': {}, state: {}, bin: {}, run: {}, ha: {} })
 const dirs = [join(root, 'resource.d'), join(root, 'init.d'), join(root, 'rc.d-init.d')]
 const stateDir = join(root, 'state')
 
@@ -99,6 +100,56 @@ t.test('a hanging agent is killed with its children at the timeout', async (t) =
   // the group got SIGTERM then SIGKILL; give the kernel a moment to reap
   for (let i = 0; i < 50 && alive(child); i++) await new Promise((r) => setTimeout(r, 20))
   t.notOk(alive(child), 'the script\'s background child is gone too')
+})
+
+// A zombie waiting for a reaper (PID 1 in a container may never reap) counts as gone.
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+t.test('a built-in agent whose helper hangs is cancelled at its timeout: helper and its child killed, start failed', async (t) => {
+  // A stand-in ipvsadm that never answers, with a child of its own (as a wedged kernel call would leave it).
+  const bin = join(root, 'bin')
+  script(bin, 'ipvsadm', `echo $$ > ${stateDir}/ipvsadm.pid\nsleep 600 &\necho $! > ${stateDir}/ipvsadm.child\nwait`)
+  const env = {
+    PATH: process.env.PATH,
+    HBTS_IPVSADM: join(bin, 'ipvsadm'),
+    HBTS_RUN_DIR: join(root, 'run'),
+    HBTS_HA_DIR: join(root, 'ha'),
+    HBTS_MON_CF: join(root, 'ha', 'no-mon.cf'),
+    HBTS_PROC_SYS: join(root, 'state'),
+  }
+  const withLvs: AgentRunnerOptions = { dirs, env, builtins: builtinAgents(), timeoutsMs: { start: 1000 }, killGraceMs: 500 }
+  const res = { agent: 'lvs', args: ['10.8.8.8:80', 'rr', '10.8.8.9'], text: 'lvs::10.8.8.8:80::rr::10.8.8.9' }
+  const t0 = performance.now()
+  const ev = await executeAgentAction({ id: 11, resource: res, op: 'start' }, withLvs)
+  const took = performance.now() - t0
+  t.match(ev.event, { type: 'agent-result', id: 11, ok: false, running: false }, 'the manager sees a failed start')
+  t.equal(ev.error?.code, 'AGENT_TIMEOUT')
+  t.match(ev.error?.message ?? '', /lvs start failed: timed out after 1000 ms/)
+  t.ok(took < 10_000, `reported soon after the timeout, not at the helper's own 10 s bound (${Math.round(took)} ms)`)
+  const helper = Number(readFileSync(join(stateDir, 'ipvsadm.pid'), 'utf8'))
+  const child = Number(readFileSync(join(stateDir, 'ipvsadm.child'), 'utf8'))
+  for (let i = 0; i < 50 && (running(helper) || running(child)); i++) await new Promise((r) => setTimeout(r, 20))
+  t.notOk(running(helper), 'the hanging ipvsadm is gone when the failure is reported')
+  t.notOk(running(child), "and so is the child it started")
+})
+
+t.test('a cancelled built-in starts no further helper', async (t) => {
+  let signalSeen: AbortSignal | undefined
+  const stuck: InProcessAgent = (_args, _op, _env, signal) => {
+    signalSeen = signal
+    return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ exitCode: 1, stdout: '', stderr: 'cancelled\n' })))
+  }
+  const err = await runAgent({ agent: 'stuck', args: [], text: 'stuck' }, 'stop', { ...opts, builtins: new Map([['stuck', stuck]]), timeoutsMs: { stop: 200 } }).catch((e: unknown) => e)
+  t.ok(err instanceof AgentError && err.code === 'AGENT_TIMEOUT', 'reported as a timeout')
+  t.ok(signalSeen?.aborted, 'the agent was told to stop at its timeout')
+  t.match(String(err), /cancelled/, "what the agent said while winding down is kept")
 })
 
 t.test('lookup order: resource.d, then init.d, then rc.d/init.d; regular executable files only', async (t) => {

@@ -2,13 +2,14 @@
 // a failing alert only logged, the state file, and nothing left running after a stop.
 import t from 'tap'
 import { execa } from 'execa'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseMonState } from '../../lib/monitor/mon-state.js'
-import { descendants } from '../../lib/io/process-tree.js'
+import type { LvsTable } from '../../lib/agents/lvs-table.js'
+import { descendants, processIdentity } from '../../lib/io/process-tree.js'
 
 const hbMon = fileURLToPath(new URL('../../dist/lib/cli/hb-mon.js', import.meta.url))
 
@@ -207,4 +208,210 @@ t.test('hb-mon refuses a mon.cf with errors, naming path and line', async (t) =>
   const r = await execa(process.execPath, [hbMon, '-c', cf, '--state', join(dir, 's.json'), '-P', join(dir, 'p'), '--log', join(dir, 'l')], { reject: false, timeout: 20_000 })
   t.equal(r.exitCode, 1)
   t.match(r.stderr, `${cf}:5: interval: "5" is not a time value (mon needs a unit: 5s, 1m, 2h, 1d)`)
+})
+
+// ---- issue 11: no hb-mon is left behind, none spins ------------------------------------------
+
+const builtOrSkip = (t: { pass: (m: string, o: { skip: string }) => void }): boolean => {
+  if (existsSync(hbMon)) return true
+  t.pass('skipped', { skip: 'run npm run build first' })
+  return false
+}
+
+/** A watch of one host whose monitor succeeds every second, and an alert script per call. */
+async function simpleSetup(dir: string, opts: { monitorBody?: string; alertBody?: string } = {}): Promise<string> {
+  const monDir = join(dir, 'mon.d')
+  const alertDir = join(dir, 'alert.d')
+  await Promise.all([mkdir(monDir, { recursive: true }), mkdir(alertDir, { recursive: true })])
+  await writeFile(join(monDir, 'ok.monitor'), `#!/bin/sh\n${opts.monitorBody ?? 'exit 0'}\n`)
+  await chmod(join(monDir, 'ok.monitor'), 0o755)
+  await writeFile(join(alertDir, 'page.alert'), `#!/bin/sh\n${opts.alertBody ?? 'exit 0'}\n`)
+  await chmod(join(alertDir, 'page.alert'), 0o755)
+  const cf = join(dir, 'mon.cf')
+  await writeFile(cf, ['hostgroup g 10.9.1.1', '', 'watch g', '    service s', '        interval 1s', '        monitor ok.monitor', '        period wd {Sun-Sat}', '            alert page.alert', ''].join('\n'))
+  return cf
+}
+
+function startHbMon(args: string[], env: Record<string, string>, cwd?: string) {
+  return execa(process.execPath, [hbMon, ...args], { detached: true, reject: false, stdin: 'ignore', env: { ...process.env, ...env }, ...(cwd !== undefined ? { cwd } : {}) })
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
+/** Not running (a zombie left for a reaper counts as gone). */
+function gone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z'
+  } catch {
+    return true
+  }
+}
+
+t.test('an hb-mon whose run directory (and working directory) vanishes exits instead of spinning', async (t) => {
+  if (!builtOrSkip(t)) return
+  const dir = await mkdtemp(join(tmpdir(), 'hbmongone-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const cf = await simpleSetup(dir)
+  const run = join(dir, 'run')
+  await mkdir(run)
+  // Relative paths under a working directory that is then deleted: the case that looped for 40 minutes.
+  const child = startHbMon(['-c', cf, '-s', join(dir, 'mon.d'), '-a', join(dir, 'alert.d'), '-P', 'mon.pid', '--state', 'mon-state.json', '--log', 'mon.log'], { HBTS_MON_WATCH_MS: '500' }, run)
+  t.teardown(() => killGroup(child.pid))
+  await waitFor('pidfile', async () => ((await readText(join(run, 'mon.pid')))?.trim() === String(child.pid) ? true : undefined))
+  await waitFor('a first check in the state file', async () => {
+    const p = parseMonState((await readText(join(run, 'mon-state.json'))) ?? '')
+    return p.ok && p.state.services.every((s) => s.lastCheck !== undefined) ? true : undefined
+  })
+  await rm(run, { recursive: true, force: true })
+  const exited = await waitFor('hb-mon to exit on its own', async () => (gone(child.pid as number) ? true : undefined), 20_000).catch(() => false)
+  t.ok(exited, 'hb-mon exited after its run directory vanished')
+  if (!exited) {
+    // The old bug: it ignores SIGTERM; show that too before the teardown SIGKILLs it.
+    process.kill(child.pid as number, 'SIGTERM')
+    t.fail('still running after SIGTERM', { skip: !gone(child.pid as number) ? false : 'exited after SIGTERM' })
+    return
+  }
+  const r = await child
+  t.equal(r.exitCode, 0, 'a clean stop')
+  t.match(r.stderr, /is gone: nobody can stop this monitor any more: stopping monitors/)
+})
+
+t.test('a deleted working directory does not fail the monitors', async (t) => {
+  if (!builtOrSkip(t)) return
+  const dir = await mkdtemp(join(tmpdir(), 'hbmoncwd-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const cf = await simpleSetup(dir)
+  const cwd = join(dir, 'cwd')
+  await mkdir(cwd)
+  const state = join(dir, 'mon-state.json')
+  const child = startHbMon(['-c', cf, '-s', join(dir, 'mon.d'), '-a', join(dir, 'alert.d'), '-P', join(dir, 'mon.pid'), '--state', state, '--log', join(dir, 'mon.log')], {}, cwd)
+  t.teardown(() => killGroup(child.pid))
+  await waitFor('pidfile', async () => ((await readText(join(dir, 'mon.pid')))?.trim() === String(child.pid) ? true : undefined))
+  await rm(cwd, { recursive: true, force: true })
+  const removedAt = Date.now()
+  // A check that started after the directory went: it must still see the host up.
+  const st = await waitFor('a check after the working directory was deleted', async () => {
+    const p = parseMonState((await readText(state)) ?? '')
+    if (!p.ok) return undefined
+    const rs = p.state.realServers.find((r) => r.host === '10.9.1.1')
+    return rs?.lastCheck !== undefined && Date.parse(rs.lastCheck) > removedAt + 1000 ? rs : undefined
+  })
+  t.equal(st.state, 'up', 'the monitor still runs and the host stays up (no spawn failure, no down alert)')
+  process.kill(child.pid as number, 'SIGTERM')
+  t.equal((await child).exitCode, 0)
+})
+
+t.test('a second SIGTERM ends hb-mon at once, with the alert it was waiting for', async (t) => {
+  if (!builtOrSkip(t)) return
+  const dir = await mkdtemp(join(tmpdir(), 'hbmonterm-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  // The host is down; its alert hangs (with a child), and a stop waits for alerts up to their timeout (120 s here).
+  const cf = await simpleSetup(dir, { monitorBody: 'exit 1', alertBody: `sleep 600 &\necho $! > ${dir}/alert-child.pid\necho $$ > ${dir}/alert.pid\nwait` })
+  const log = join(dir, 'mon.log')
+  const child = startHbMon(['-c', cf, '-s', join(dir, 'mon.d'), '-a', join(dir, 'alert.d'), '-P', join(dir, 'mon.pid'), '--state', join(dir, 's.json'), '--log', log], { HBTS_MON_ALERT_TIMEOUT: '120' })
+  t.teardown(() => killGroup(child.pid))
+  const alertPid = await waitFor('the hanging alert', async () => Number((await readText(join(dir, 'alert.pid')))?.trim()) || undefined)
+  const alertChild = await waitFor('its child', async () => Number((await readText(join(dir, 'alert-child.pid')))?.trim()) || undefined)
+  process.kill(child.pid as number, 'SIGTERM')
+  await waitFor('the first SIGTERM to be taken', async () => ((await readText(log))?.includes('SIGTERM: stopping monitors') ? true : undefined))
+  t.notOk(gone(child.pid as number), 'the first SIGTERM waits for the alert in flight')
+  process.kill(child.pid as number, 'SIGTERM')
+  const exited = await waitFor('hb-mon to exit after the second SIGTERM', async () => (gone(child.pid as number) ? true : undefined), 10_000).catch(() => false)
+  t.ok(exited, 'the second SIGTERM ended it (not the 120 s alert bound)')
+  if (!exited) return
+  const r = await child
+  t.equal(r.exitCode, 1)
+  t.match(r.stderr, /second SIGTERM: exiting now/)
+  await waitFor('the alert and its child to be gone', async () => (gone(alertPid) && gone(alertChild) ? true : undefined), 5000).catch(() => undefined)
+  t.ok(gone(alertPid) && gone(alertChild), 'nothing it started is left')
+  t.equal(await readText(join(dir, 'mon.pid')), undefined, 'pidfile removed')
+})
+
+t.test('hb-mon exits when the node that started it is gone', async (t) => {
+  if (!builtOrSkip(t)) return
+  const dir = await mkdtemp(join(tmpdir(), 'hbmonowner-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const cf = await simpleSetup(dir)
+  // A stand-in for the heartbeat daemon that started it.
+  const node = execa('sleep', ['600'], { reject: false })
+  t.teardown(() => node.kill('SIGKILL'))
+  const id = await processIdentity(node.pid as number)
+  t.ok(id, 'the node process is visible in /proc')
+  const child = startHbMon(['-c', cf, '-s', join(dir, 'mon.d'), '-a', join(dir, 'alert.d'), '-P', join(dir, 'mon.pid'), '--state', join(dir, 's.json'), '--log', join(dir, 'mon.log')], {
+    HBTS_MON_OWNER: `${id?.pid}:${id?.startTicks}`,
+    HBTS_MON_WATCH_MS: '500',
+  })
+  t.teardown(() => killGroup(child.pid))
+  await waitFor('pidfile', async () => ((await readText(join(dir, 'mon.pid')))?.trim() === String(child.pid) ? true : undefined))
+  t.notOk(gone(child.pid as number), 'runs while its node runs')
+  node.kill('SIGKILL')
+  await node
+  const exited = await waitFor('hb-mon to exit', async () => (gone(child.pid as number) ? true : undefined), 15_000).catch(() => false)
+  t.ok(exited, 'exited after its node went away')
+  if (!exited) return
+  const r = await child
+  t.equal(r.exitCode, 0)
+  t.match(r.stderr, new RegExp(`the node that started this monitor \\(pid ${id?.pid}\\) is gone`))
+  t.equal(await readText(join(dir, 'mon.pid')), undefined, 'pidfile removed')
+})
+
+t.test("a node's lvs start stops its leftover hb-mon first, and never a process that only reuses its pid", async (t) => {
+  if (!builtOrSkip(t)) return
+  const dir = await mkdtemp(join(tmpdir(), 'hbmonleft-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const cf = await simpleSetup(dir)
+  const runDir = join(dir, 'run')
+  await mkdir(join(runDir, 'lvs'), { recursive: true })
+  // The monitor command the hook runs: the built hb-mon (from lib/ under tap the hook cannot find dist/ itself).
+  const cmd = join(dir, 'hb-mon-cmd')
+  await writeFile(cmd, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(hbMon)} "$@" -s ${join(dir, 'mon.d')} -a ${join(dir, 'alert.d')}\n`)
+  await chmod(cmd, 0o755)
+  const env = { ...process.env, HBTS_RUN_DIR: runDir, HBTS_PIDFILE: join(dir, 'heartbeat.pid'), HBTS_LVS_MONITOR_CMD: cmd, HBTS_MON_WATCH_MS: '500' } as Record<string, string>
+  // This test process plays the node: its pidfile names us.
+  await writeFile(join(dir, 'heartbeat.pid'), `${process.pid}\n`)
+  const { processMonitorHook } = await import('../../lib/agents/lvs-monitor-hook.js')
+  const hook = processMonitorHook()
+  const table: LvsTable = { source: 'arguments', services: [] }
+
+  // A leftover from a node before us: started without the hook, named by monitor.pid (old format: the pid alone).
+  const leftover = startHbMon(['-c', cf, '-s', join(dir, 'mon.d'), '-a', join(dir, 'alert.d')], { HBTS_RUN_DIR: runDir })
+  t.teardown(() => killGroup(leftover.pid))
+  await waitFor('the leftover to run', async () => ((await readText(join(runDir, 'mon.pid')))?.trim() === String(leftover.pid) ? true : undefined))
+  await writeFile(join(runDir, 'lvs', 'monitor.pid'), `${leftover.pid}\n`)
+
+  const started = await hook.start({ monCf: cf, table, runDir: join(runDir, 'lvs'), env })
+  t.ok(started.ok, started.ok ? started.detail : started.message)
+  t.match(started.ok ? started.detail : '', new RegExp(`leftover monitor \\(started by no running node\\) stopped \\(pid ${leftover.pid}, SIGTERM\\)`))
+  t.equal((await leftover).exitCode, 0, 'the leftover got SIGTERM and stopped cleanly')
+  const [newPid = 0] = ((await readText(join(runDir, 'lvs', 'monitor.pid'))) ?? '').split('\n').map(Number)
+  t.teardown(() => killGroup(newPid))
+  t.ok(newPid > 0 && newPid !== leftover.pid && !gone(newPid), `a new monitor runs (pid ${newPid})`)
+  const again = await hook.start({ monCf: cf, table, runDir: join(runDir, 'lvs'), env })
+  t.match(again.ok ? again.detail : '', `monitor already running (pid ${newPid})`, 'its own monitor is kept')
+
+  const stopped = await hook.stop({ runDir: join(runDir, 'lvs'), env })
+  t.ok(stopped.ok, stopped.ok ? stopped.detail : stopped.message)
+  await waitFor('the monitor to be gone', async () => (gone(newPid) ? true : undefined), 10_000)
+  t.pass('stop leaves no hb-mon')
+
+  // A pidfile naming a process that is not a monitor (the pid was reused): never signalled.
+  const stranger = execa('sleep', ['600'], { reject: false })
+  t.teardown(() => stranger.kill('SIGKILL'))
+  await writeFile(join(runDir, 'lvs', 'monitor.pid'), `${stranger.pid}\n`)
+  const third = await hook.start({ monCf: cf, table, runDir: join(runDir, 'lvs'), env })
+  t.ok(third.ok)
+  const [thirdPid = 0] = ((await readText(join(runDir, 'lvs', 'monitor.pid'))) ?? '').split('\n').map(Number)
+  t.teardown(() => killGroup(thirdPid))
+  t.notOk(gone(stranger.pid as number), 'the unrelated process lives on')
+  await hook.stop({ runDir: join(runDir, 'lvs'), env })
+  t.notOk(gone(stranger.pid as number), 'stop does not touch it either')
+  await waitFor('the third monitor to be gone', async () => (gone(thirdPid) ? true : undefined), 10_000)
 })
