@@ -16,6 +16,7 @@ const { O_RDWR, O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK }
 /** A directory or file someone other than us (or root) could have changed: we refuse to use it. */
 export class UnsafePathError extends Error {
   readonly code = 'EUNSAFE'
+  override name = 'UnsafePathError'
 }
 
 export function effectiveUid(): number {
