@@ -1,7 +1,8 @@
 // The daemon's pidfile: read it, tell a live daemon from a stale file, write and remove it.
 // A pid is trusted only after lib/io/pid-check.ts has matched it to the process that wrote it.
 
-import { unlink } from 'node:fs/promises'
+import { mkdir, unlink } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { unlinkSync, readFileSync } from 'node:fs'
 import type { DaemonState } from '../cli/init-verbs.js'
 import { checkPidFile, parsePidRecord, readPidFileRecord, runsProgram, writePidRecord } from './pid-check.js'
@@ -33,6 +34,7 @@ export async function probeDaemon(pidFile: string, expect: PidExpectation = HEAR
 
 /** Write `pid` and its start time atomically (temp file, fsync, rename), never through a planted link. */
 export async function writePidFile(pidFile: string, pid: number): Promise<void> {
+  await mkdir(dirname(pidFile), { recursive: true, mode: 0o755 })
   await writePidRecord(pidFile, pid)
 }
 
