@@ -109,7 +109,8 @@ export async function whyUntrustedSocket(path: string): Promise<string | undefin
     return undefined
   } catch (err) {
     const e = err as NodeJS.ErrnoException
-    if (e.code === 'ENOENT') return undefined
+    // Missing: connecting says "not running". Not ours to look at (a user, not root): connecting says "root only".
+    if (e.code === 'ENOENT' || e.code === 'EACCES') return undefined
     return `refusing ${path}: ${e.message}`
   }
 }

@@ -28,10 +28,11 @@ if (!isRoot) {
 }
 
 /** Run a command as nobody (util-linux setpriv), as an unprivileged local user would. */
-function asNobody(cmd: string, args: string[], opts: { detached?: boolean } = {}) {
+function asNobody(cmd: string, args: string[], opts: { detached?: boolean; env?: Record<string, string> } = {}) {
   return execa('setpriv', ['--reuid', String(NOBODY.uid), '--regid', String(NOBODY.gid), '--clear-groups', cmd, ...args], {
     reject: false,
     timeout: 60_000,
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
     ...(opts.detached === true ? { cleanup: true } : {}),
   })
 }
@@ -256,5 +257,18 @@ async function tests(): Promise<void> {
     t.teardown(() => new Promise<void>((r) => srv.close(() => r())))
     await chown(sock, NOBODY.uid, NOBODY.gid)
     t.match(await controlRequest(sock, { cmd: 'status' } as never, 3000), { ok: false, code: 'permission', error: /not root/ })
+  })
+
+  t.test('a user running hbctl against root\'s socket is told it is root only, as before', async (t) => {
+    const base = await tree()
+    const runDir = join(base, 'run')
+    await ensureRunDir(runDir)
+    const sock = join(runDir, 'hbctl.sock')
+    const srv = (await import('node:net')).createServer((c) => c.end('{"ok":true,"value":{}}\n'))
+    await new Promise<void>((r) => srv.listen(sock, r))
+    t.teardown(() => new Promise<void>((r) => srv.close(() => r())))
+    const r = await asNobody(process.execPath, [HBCTL_JS, 'status'], { env: { HBTS_RUN_DIR: runDir } })
+    t.equal(r.exitCode, 4)
+    t.match(r.stderr, /permission denied \(the control socket is root only\)/)
   })
 }
