@@ -62,9 +62,16 @@ function chain(real: string): string[] {
  */
 export async function checkDir(dir: string, opts: { private?: boolean } = {}): Promise<void> {
   const abs = resolve(dir)
-  const own = await lstat(abs)
-  if (own.isSymbolicLink()) throw new UnsafePathError(`${abs} is a symbolic link; heartbeat needs a real directory there`)
+  let own = await lstat(abs)
+  if (own.isSymbolicLink()) {
+    // Our own directory is never a link. A system link such as /var/run -> /run is fine when root
+    // made it in a directory only root can change; then the directory it leads to is checked.
+    if (opts.private === true) throw new UnsafePathError(`${abs} is a symbolic link; heartbeat needs a real directory there`)
+    if (!trustedOwner(own.uid)) throw new UnsafePathError(`${abs} is a symbolic link owned by uid ${own.uid}, not root`)
+    await checkDir(dirname(abs))
+  }
   const real = await realpath(abs)
+  if (real !== abs) own = await lstat(real)
   for (const p of chain(real)) {
     const why = whyDirUnsafe(p, p === real ? own : await lstat(p))
     if (why !== undefined) throw new UnsafePathError(why)

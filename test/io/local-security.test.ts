@@ -111,6 +111,11 @@ async function tests(): Promise<void> {
     await mkdir(join(base, 'real'), { mode: 0o700 })
     await symlink(join(base, 'real'), link)
     await t.rejects(ensureRunDir(link), /is a symbolic link/, 'a symlink as run directory is refused')
+    // A root-made link to a root directory (/var/run -> /run) is fine for the pidfile.
+    await writePidFile(join(link, 'hb.pid'), process.pid)
+    t.equal(parsePidRecord(await readFile(join(base, 'real', 'hb.pid'), 'latin1'))?.pid, process.pid, 'a pidfile through /var/run -> /run style link')
+    t.equal((await asNobody('ln', ['-s', join(base, 'real'), join(await accountOwnedDir(base, 'nb'), 'l')])).exitCode, 0)
+    await t.rejects(writePidFile(join(base, 'nb', 'l', 'hb.pid'), process.pid), /owned by uid 65534/, 'a link another account made is not followed')
     const loose = join(base, 'loose')
     await mkdir(loose, { mode: 0o750 })
     await chmod(loose, 0o750)
