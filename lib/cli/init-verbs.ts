@@ -6,7 +6,7 @@ export type DaemonState =
   | { kind: 'running'; pid: number }
   | { kind: 'stopped' }
   /** The pidfile exists but names no live process (or holds no pid at all). */
-  | { kind: 'stale'; pid: number | undefined }
+  | { kind: 'stale'; pid: number | undefined; reason?: string }
 
 export interface Answer {
   stdout: string

@@ -7,13 +7,19 @@ export interface DaemonPaths {
   haDir: string
   /** hb_generation, hb_uuid, the FIFO, hostcache. */
   stateDir: string
-  /** Control socket and other runtime files (root-only directory). */
+  /**
+   * Control socket and other runtime files: a root-owned 0700 directory of our own, not heartbeat's
+   * /run/heartbeat (Debian makes that 0750 hacluster:haclient, so that account could plant links there).
+   */
   runDir: string
   /** heartbeat's pidfile. */
   pidFile: string
   /** mon.cf for the built-in real-server monitor. */
   monCf: string
 }
+
+/** Our run directory; see DaemonPaths.runDir. */
+export const DEFAULT_RUN_DIR = '/run/heartbeat-ts'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -22,7 +28,7 @@ export function daemonPaths(env: Env): DaemonPaths {
   return {
     haDir: env.HBTS_HA_DIR ?? '/etc/ha.d',
     stateDir: env.HBTS_STATE_DIR ?? '/var/lib/heartbeat',
-    runDir: env.HBTS_RUN_DIR ?? '/run/heartbeat',
+    runDir: env.HBTS_RUN_DIR ?? DEFAULT_RUN_DIR,
     pidFile: env.HBTS_PIDFILE ?? '/var/run/heartbeat.pid',
     monCf: env.HBTS_MON_CF ?? '/etc/mon/mon.cf',
   }

@@ -3,11 +3,14 @@
 // Root only: Node cannot read SO_PEERCRED, so the kernel's permission check does the work.
 // Connecting to a unix socket needs write permission on the socket file, so the socket
 // is chmod 0600 (owned by the daemon's user, root) inside a directory we create 0700.
+// The client checks the other way round: it talks only to a socket owned by root (or itself) in a
+// directory no one else can write, so no other account can delete the socket and answer in its place.
 
 import { createServer, connect } from 'node:net'
 import type { Server, Socket } from 'node:net'
-import { chmod, mkdir, unlink } from 'node:fs/promises'
+import { chmod, lstat, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { checkDir, effectiveUid, ensureDir } from './safe-files.js'
 import { encodeLine, parseControlRequest, parseControlResponse, MAX_REQUEST_BYTES } from '../control/protocol.js'
 import type { ControlRequest, ControlResponse } from '../control/protocol.js'
 
@@ -65,11 +68,11 @@ function serve(sock: Socket, handler: ControlHandler): void {
 }
 
 /**
- * Listen on `path`: creates the directory (0700) if missing, replaces a stale socket file
+ * Listen on `path`: creates the directory (0700) if missing and refuses one another account can change, replaces a stale socket file
  * (one nobody answers on), refuses if another daemon answers there, chmods the socket 0600.
  */
 export async function startControlServer(path: string, handler: ControlHandler): Promise<ControlServer> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await ensureDir(dirname(path), { private: true })
   if (await tryConnect(path)) throw new Error(`control socket ${path} is in use: is another heartbeat running?`)
   await unlink(path).catch(() => undefined)
   const server: Server = createServer((sock) => serve(sock, handler))
@@ -92,8 +95,30 @@ export async function startControlServer(path: string, handler: ControlHandler):
   }
 }
 
+/**
+ * Why the client must not talk to `path`: not a socket, owned by another account, or in a directory
+ * another account can change (it could have replaced the daemon's socket with its own). undefined = fine,
+ * including "no such file" (connecting then reports not-running).
+ */
+export async function whyUntrustedSocket(path: string): Promise<string | undefined> {
+  try {
+    await checkDir(dirname(path))
+    const st = await lstat(path)
+    if (!st.isSocket()) return `${path} is not a socket`
+    if (st.uid !== 0 && st.uid !== effectiveUid()) return `${path} is owned by uid ${st.uid}, not root: refusing to talk to it`
+    return undefined
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    // Missing: connecting says "not running". Not ours to look at (a user, not root): connecting says "root only".
+    if (e.code === 'ENOENT' || e.code === 'EACCES') return undefined
+    return `refusing ${path}: ${e.message}`
+  }
+}
+
 /** Client: one request, one response. Failures come back as ok:false values with a client-side code, never thrown. */
-export function controlRequest(path: string, req: ControlRequest, timeoutMs = 5000): Promise<ControlResponse> {
+export async function controlRequest(path: string, req: ControlRequest, timeoutMs = 5000): Promise<ControlResponse> {
+  const untrusted = await whyUntrustedSocket(path)
+  if (untrusted !== undefined) return { ok: false, code: 'permission', error: untrusted }
   return new Promise((resolve) => {
     let settled = false
     let buf = ''

@@ -1,11 +1,12 @@
 // Starting the daemon in the background: a detached `heartbeat -f` child, stderr kept in a file.
 
 import { execa } from 'execa'
-import { mkdir, open, readFile } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { probeDaemon } from './pidfile.js'
+import { ensureDir, replaceWithNewFile } from './safe-files.js'
 
 export interface StartResult {
   /** 0 = the child wrote the pidfile and is alive; else its exit code (1 if killed by a signal). */
@@ -20,9 +21,22 @@ export function daemonStderrPath(runDir: string): string {
   return join(runDir, 'daemon.stderr')
 }
 
-/** runDir holds the control socket: root only (mode 0700), see lib/io/control-socket.ts. */
+/**
+ * runDir holds the control socket and the files root writes at run time: created 0700, and refused
+ * (UnsafePathError, with the reason) when it or a directory above it is owned or writable by another
+ * account, or is a symlink. See lib/io/safe-files.ts.
+ */
 export async function ensureRunDir(runDir: string): Promise<void> {
-  await mkdir(runDir, { recursive: true, mode: 0o700 })
+  await ensureDir(runDir, { private: true })
+}
+
+/** How much of daemon.stderr `start` shows when the daemon failed. */
+const MAX_DETAIL_BYTES = 64 * 1024
+
+async function readBack(fh: FileHandle): Promise<string> {
+  const buf = Buffer.alloc(MAX_DETAIL_BYTES)
+  const r = await fh.read(buf, 0, buf.length, 0).catch(() => ({ bytesRead: 0 }))
+  return buf.subarray(0, r.bytesRead).toString('utf8')
 }
 
 function socketAnswers(path: string): Promise<boolean> {
@@ -59,7 +73,8 @@ export async function startDetached(opts: {
 }): Promise<StartResult> {
   await ensureRunDir(opts.runDir)
   const errPath = daemonStderrPath(opts.runDir)
-  const errFile = await open(errPath, 'w', 0o600)
+  // A name another account planted (a symlink to a root-owned file) is unlinked, never opened.
+  const errFile = await replaceWithNewFile(errPath, 0o600, { private: true })
   let exited: { code: number } | undefined
   let pid: number | undefined
   try {
@@ -83,7 +98,7 @@ export async function startDetached(opts: {
     const deadline = performance.now() + opts.timeoutMs
     for (;;) {
       if (exited) {
-        const detail = await readFile(errPath, 'utf8').catch(() => '')
+        const detail = await readBack(errFile)
         return { rc: exited.code === 0 ? 1 : exited.code, detail, pid }
       }
       const state = await probeDaemon(opts.pidFile)

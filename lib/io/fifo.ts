@@ -2,6 +2,7 @@
 
 import { open, constants } from 'node:fs'
 import { chmod, lstat, mkdir } from 'node:fs/promises'
+import { checkDir, effectiveUid } from './safe-files.js'
 import { dirname } from 'node:path'
 import { Socket } from 'node:net'
 import { execa } from 'execa'
@@ -24,6 +25,8 @@ export interface FifoReader {
 /** Make `path` a FIFO with mode 0600 (Node has no mkfifo: coreutils `mkfifo -m 600`). A non-FIFO there is an error. */
 export async function ensureFifo(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
+  // Only root may have put a FIFO there: another account's FIFO would let it read what scripts send us.
+  await checkDir(dirname(path))
   const st = await lstat(path).catch(() => undefined)
   if (st === undefined) {
     const r = await execa('mkfifo', ['-m', '600', path], { reject: false, timeout: 10_000 })
@@ -32,6 +35,7 @@ export async function ensureFifo(path: string): Promise<void> {
     return
   }
   if (!st.isFIFO()) throw new Error(`${path} exists and is not a FIFO; move it away so heartbeat can create its FIFO`)
+  if (st.uid !== effectiveUid()) throw new Error(`${path} is owned by uid ${st.uid}, not root; remove it so heartbeat can create its FIFO`)
   if ((st.mode & 0o777) !== 0o600) await chmod(path, 0o600)
 }
 
@@ -42,7 +46,7 @@ export async function ensureFifo(path: string): Promise<void> {
 export async function openFifoReader(path: string, handler: FifoHandler): Promise<FifoReader> {
   await ensureFifo(path)
   const fd = await new Promise<number>((resolve, reject) =>
-    open(path, constants.O_RDWR | constants.O_NONBLOCK, (err, fd) => (err ? reject(err) : resolve(fd))),
+    open(path, constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOFOLLOW, (err, fd) => (err ? reject(err) : resolve(fd))),
   )
   const framer = new FifoFramer()
   const sock = new Socket({ fd, readable: true, writable: false })

@@ -37,6 +37,42 @@ export interface LineOptions {
   entity?: string
 }
 
+/** A control byte in a logged string (C0, DEL, C1): written as an escape, never raw. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/**
+ * Text made safe for one log line: control bytes become `\n`, `\r`, `\t` or `\xHH`, so a node or
+ * resource name from the wire cannot start a new line (a forged record, or `<0>` read by
+ * `logger --prio-prefix` as an emergency), move the cursor or ring a terminal.
+ */
+export function escapeLogText(text: string): string {
+  return text.replace(CONTROL, (c) => NAMED_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+/** The longest message text (in UTF-8 bytes) a line carries; longer text is cut with a note. */
+export const MAX_TEXT_BYTES = 900
+
+/**
+ * `text` cut to at most maxBytes of UTF-8, on a character boundary, saying how many bytes were
+ * left out. util-linux `logger` splits a longer line into 1024-byte records and reads a `<N>` at
+ * the start of the next one as its priority, so a long wire string could forge one.
+ */
+export function boundLogText(text: string, maxBytes = MAX_TEXT_BYTES): string {
+  const total = Buffer.byteLength(text, 'utf8')
+  if (total <= maxBytes) return text
+  let bytes = 0
+  let end = 0
+  const budget = maxBytes - 40 // room for the note
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8')
+    if (bytes + n > budget) break
+    bytes += n
+    end += ch.length
+  }
+  return `${text.slice(0, end)}... [${total - bytes} more bytes cut]`
+}
+
 /**
  * One log line without the newline. syslogmsgfmt on (3.0.6's default, see any n1-ha-log.txt of
  * the captures): `Nov 25 17:17:19 titanic5.etri.re.kr heartbeat: [24966]: WARN: text`. cl_log
@@ -82,6 +118,11 @@ export interface LoggerConfig {
   rotationCheckMs?: number
 }
 
+/** Lines that wait while a rotation check runs; more are dropped and counted. */
+export const MAX_HELD_LINES = 10_000
+/** Bytes queued on one output (file, syslog pipe, echo) that has not caught up; more lines are dropped and counted. */
+export const MAX_QUEUED_BYTES = 1024 * 1024
+
 export interface Logger {
   log(level: LogLevel, text: string): void
   /** Close and reopen the files (SIGHUP, after logrotate moved them); re-check /dev/log. */
@@ -122,6 +163,8 @@ interface LogFile {
   /** Non-debug lines (the logfile, or the debugfile, which gets everything). */
   takesOthers: boolean
   stream: WriteStream | undefined
+  /** Lines not queued because the stream had MAX_QUEUED_BYTES waiting; reported once it catches up. */
+  dropped: number
   identity: { dev: number; ino: number } | undefined
   /** Settles once the stream's identity is known (or its open failed). */
   opened: Promise<void>
@@ -154,10 +197,10 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
   const files: LogFile[] = []
   if (logPath !== undefined) {
     // The same path for both: one stream that takes everything (cl_log would write non-debug lines twice).
-    files.push({ path: logPath, takesDebug: logPath === debugPath, takesOthers: true, stream: undefined, identity: undefined, opened: Promise.resolve() })
+    files.push({ path: logPath, takesDebug: logPath === debugPath, takesOthers: true, stream: undefined, dropped: 0, identity: undefined, opened: Promise.resolve() })
   }
   if (debugPath !== undefined && debugPath !== logPath) {
-    files.push({ path: debugPath, takesDebug: true, takesOthers: true, stream: undefined, identity: undefined, opened: Promise.resolve() })
+    files.push({ path: debugPath, takesDebug: true, takesOthers: true, stream: undefined, dropped: 0, identity: undefined, opened: Promise.resolve() })
   }
 
   function openFile(f: LogFile): void {
@@ -183,6 +226,7 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
   // File lines logged while a check runs wait here, so none lands in a file logrotate just moved
   // (and may be compressing); they follow in order once the check has reopened what moved.
   let held: { isDebug: boolean; line: string }[] | undefined
+  let droppedWhileHeld = 0
   const rotated = async (f: LogFile): Promise<boolean> => {
     const s = f.stream
     if (!s) return false
@@ -209,6 +253,11 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
       held = undefined
       for (const n of notes) write('info', n)
       for (const w of waiting) toFiles(w.isDebug, w.line)
+      if (droppedWhileHeld > 0) {
+        const n = droppedWhileHeld
+        droppedWhileHeld = 0
+        write('warn', `${n} log lines dropped while checking the log files for rotation (more than ${MAX_HELD_LINES} waiting)`)
+      }
     }
   }
   function maybeCheckRotation(): void {
@@ -271,21 +320,69 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
   }
 
   // ---- writing -----------------------------------------------------------------------
+  const fileLine = (level: LogLevel, text: string) =>
+    `${formatLogLine(level, text, new Date(), { syslogFormat: cfg.syslogFormat, host: cfg.host, pid })}\n`
+  const droppedNote = (n: number, what: string) => `${n} log lines dropped: ${what} did not keep up`
+
   function toFiles(isDebug: boolean, line: string): void {
     if (held) {
-      held.push({ isDebug, line })
+      if (held.length < MAX_HELD_LINES) held.push({ isDebug, line })
+      else droppedWhileHeld++
       return
     }
-    for (const f of files) if (isDebug ? f.takesDebug : f.takesOthers) f.stream?.write(line)
-  }
-  function write(level: LogLevel, text: string): void {
-    const line = `${formatLogLine(level, text, new Date(), { syslogFormat: cfg.syslogFormat, host: cfg.host, pid })}\n`
-    toFiles(level === 'debug', line)
-    cfg.echo?.write(line)
-    if (facility !== undefined && syslogUsable) {
-      if (!syslog) startSyslog()
-      syslog?.stdin.write(`${syslogRecord(level, text, facility, pid)}\n`)
+    for (const f of files) {
+      if (!(isDebug ? f.takesDebug : f.takesOthers) || !f.stream) continue
+      if (f.stream.writableLength > MAX_QUEUED_BYTES) {
+        f.dropped++
+        continue
+      }
+      if (f.dropped > 0) {
+        f.stream.write(fileLine('warn', droppedNote(f.dropped, f.path)))
+        f.dropped = 0
+      }
+      f.stream.write(line)
     }
+  }
+
+  // The echo (stderr in the foreground) and the syslog pipe are bounded the same way.
+  let echoDropped = 0
+  function toEcho(line: string): void {
+    const echo = cfg.echo as (NodeJS.WritableStream & { writableLength?: number }) | undefined
+    if (!echo) return
+    if ((echo.writableLength ?? 0) > MAX_QUEUED_BYTES) {
+      echoDropped++
+      return
+    }
+    if (echoDropped > 0) {
+      echo.write(fileLine('warn', droppedNote(echoDropped, 'standard error')))
+      echoDropped = 0
+    }
+    echo.write(line)
+  }
+  let syslogDropped = 0
+  function toSyslog(level: LogLevel, text: string): void {
+    if (facility === undefined || !syslogUsable) return
+    if (!syslog) startSyslog()
+    const stdin = syslog?.stdin
+    if (!stdin) return
+    if (stdin.writableLength > MAX_QUEUED_BYTES) {
+      syslogDropped++
+      return
+    }
+    if (syslogDropped > 0) {
+      stdin.write(`${syslogRecord('warn', droppedNote(syslogDropped, 'syslog'), facility, pid)}\n`)
+      syslogDropped = 0
+    }
+    stdin.write(`${syslogRecord(level, text, facility, pid)}\n`)
+  }
+
+  /** Every line goes out through here: escaped and bounded once, for every destination. */
+  function write(level: LogLevel, rawText: string): void {
+    const text = boundLogText(escapeLogText(rawText))
+    const line = fileLine(level, text)
+    toFiles(level === 'debug', line)
+    toEcho(line)
+    toSyslog(level, text)
   }
 
   for (const f of files) openFile(f)

@@ -1,9 +1,10 @@
 // heartbeat's state on disk: hb_generation, hb_uuid, /etc/ha.d/nodeinfo, and the node name they imply.
 
-import { open, readFile, rename, mkdir, unlink } from 'node:fs/promises'
+import { readFile, mkdir } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
+import { readFileNoFollow, writeFileAtomic } from './safe-files.js'
 
 export const GENERATION_FILE = 'hb_generation'
 export const UUID_FILE = 'hb_uuid'
@@ -22,30 +23,14 @@ export function parseGeneration(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined
 }
 
-/** Write a file so a crash leaves the old or the new content, never a torn one: temp, fsync, rename, fsync dir. */
+/**
+ * Write a file so a crash leaves the old or the new content, never a torn one: temp (created
+ * exclusively, no symlink followed), fsync, rename, fsync dir, in a directory only root can change
+ * (lib/io/safe-files.ts writeFileAtomic; UnsafePathError otherwise).
+ */
 export async function writeFileDurably(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp.${process.pid}`
-  const fh = await open(tmp, 'w', mode)
-  try {
-    await fh.writeFile(data)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  try {
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined)
-    throw err
-  }
-  // The rename itself must reach the disk too.
-  const dir = await open(dirname(path), 'r')
-  try {
-    await dir.sync()
-  } finally {
-    await dir.close()
-  }
+  await writeFileAtomic(path, data, { mode })
 }
 
 export interface GenerationResult {
@@ -66,7 +51,7 @@ export async function nextGeneration(stateDir: string, nowSec: number, method: '
   const path = join(stateDir, GENERATION_FILE)
   let previous: number | undefined
   try {
-    previous = parseGeneration(await readFile(path, 'latin1'))
+    previous = parseGeneration((await readFileNoFollow(path, 64)).bytes.toString('latin1'))
   } catch {
     previous = undefined
   }
@@ -84,7 +69,7 @@ export interface UuidResult {
 export async function loadOrCreateUuid(stateDir: string): Promise<UuidResult> {
   const path = join(stateDir, UUID_FILE)
   try {
-    const bytes = await readFile(path)
+    const { bytes } = await readFileNoFollow(path, 64)
     if (bytes.length === 16) return { uuid: bytes, created: false }
   } catch {
     // missing: create below

@@ -103,6 +103,11 @@ async function exists(p: string): Promise<boolean> {
   )
 }
 
+/** The pid on the pidfile's first line (the second holds the daemon's start time, lib/io/pid-check.ts). */
+function pidIn(text: string): number {
+  return Number(text.split('\n')[0])
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -115,14 +120,13 @@ function alive(pid: number): boolean {
 /** A process that stands in for a running daemon: notes SIGHUP, exits on SIGTERM. */
 async function sleeper(node: Node) {
   const marks = join(node.stateDir, 'sleeper-signals')
-  const child = execa(
-    process.execPath,
-    [
-      '-e',
-      `process.on('SIGHUP', () => require('fs').appendFileSync(${JSON.stringify(marks)}, 'HUP\\n')); setInterval(() => {}, 1000); require('fs').writeFileSync(${JSON.stringify(marks)}, 'READY\\n')`,
-    ],
-    { reject: false },
+  // Named heartbeat.js: the CLI signals only a process whose command line runs heartbeat (lib/io/pid-check.ts).
+  const script = join(node.dir, 'heartbeat.js')
+  await writeFile(
+    script,
+    `process.on('SIGHUP', () => require('fs').appendFileSync(${JSON.stringify(marks)}, 'HUP\\n')); setInterval(() => {}, 1000); require('fs').writeFileSync(${JSON.stringify(marks)}, 'READY\\n')\n`,
   )
+  const child = execa(process.execPath, [script], { reject: false })
   t.teardown(() => {
     child.kill('SIGKILL')
   })
@@ -200,7 +204,7 @@ t.test('running state: -k, restart, and standby through the FIFO', async (t) => 
   t.equal(r.exitCode, 0)
   t.match(r.stdout, /^Stopping High-Availability services: Done\.\nWaiting 0 s to allow resource takeover to complete: Done\.\nStarting High-Availability services: Done\.\n$/)
   t.notOk(alive(second.pid), 'the old daemon is gone')
-  const newPid = Number((await readFile(node.pidFile, 'utf8')).trim())
+  const newPid = pidIn(await readFile(node.pidFile, 'utf8'))
   t.not(newPid, second.pid)
   t.ok(alive(newPid), 'a new daemon runs')
   await stopFake(node)
@@ -232,7 +236,7 @@ t.test('stopped state', async (t) => {
   const start = await hb(node, '-d', '-d', 'start')
   t.equal(start.stdout, 'Starting High-Availability services: Done.\n')
   t.equal(start.exitCode, 0)
-  const pid = Number((await readFile(node.pidFile, 'utf8')).trim())
+  const pid = pidIn(await readFile(node.pidFile, 'utf8'))
   t.ok(alive(pid), 'the daemon runs in the background after start returned')
   t.match(await readFile(join(node.stateDir, 'signals'), 'utf8'), 'START debug=2 foreground=false', '-d counted, daemonized')
   const status = await hb(node, 'status')
@@ -271,9 +275,26 @@ t.test('stale pidfile state', async (t) => {
   t.match(sb.stdout, 'Heartbeat is not currently running.')
   const start = await hb(node, 'start')
   t.equal(start.exitCode, 0, 'start replaces a stale pidfile')
-  const pid = Number((await readFile(node.pidFile, 'utf8')).trim())
+  const pid = pidIn(await readFile(node.pidFile, 'utf8'))
   t.not(pid, gone)
   t.ok(alive(pid))
+})
+
+t.test('a pidfile naming a process that is not heartbeat (pid reused): stop and reload signal nothing', async (t) => {
+  const node = await makeNode(AFB_ON)
+  t.teardown(() => removeNode(node))
+  const other = execa('sleep', ['60'], { reject: false })
+  t.teardown(() => {
+    other.kill('SIGKILL')
+  })
+  const pid = other.pid ?? 0
+  while (!(await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => '')).startsWith('sleep')) await new Promise((r) => setTimeout(r, 20))
+  await writeFile(node.pidFile, `${pid}\n`)
+  t.equal((await hb(node, 'status')).exitCode, 1, 'status: dead with a pidfile, not running')
+  const k = await hb(node, '-k')
+  t.equal(k.exitCode, 0)
+  t.match(k.stderr + k.stdout, 'already stopped')
+  t.ok(alive(pid), 'the unrelated process was not sent SIGTERM')
 })
 
 t.test('start failure, not configured, usage', async (t) => {

@@ -247,7 +247,7 @@ export async function buildSeedCluster(opts: SeedClusterOptions): Promise<SeedCl
         const links = JSON.parse(r.stdout || '[]') as Array<{ ifname: string; addr_info?: Array<{ local: string; prefixlen: number }> }>
         for (const l of links) for (const a of l.addr_info ?? []) if (a.local === VIP) await d.host.exec(['ip', 'addr', 'del', `${VIP}/${a.prefixlen}`, 'dev', l.ifname])
         // /run is a tmpfs: the IPVS table (stand-in), IPaddr's and lvs's records do not survive a reboot.
-        for (const dir of ['ipvsadm-standin', 'heartbeat/IPaddr', 'heartbeat/lvs', 'heartbeat/hbctl.sock', 'heartbeat.pid', 'resource-agents']) {
+        for (const dir of ['ipvsadm-standin', 'heartbeat/IPaddr', 'heartbeat/lvs', 'heartbeat/hbctl.sock', 'heartbeat-ts', 'heartbeat.pid', 'resource-agents']) {
           await rm(join(d.host.root, 'run', dir), { recursive: true, force: true })
         }
         await mkdir(join(d.host.root, 'run', 'resource-agents'), { recursive: true })

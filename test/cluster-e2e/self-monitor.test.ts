@@ -23,7 +23,7 @@ t.test('titanic6 as active director monitors itself as real server 1', async (tt
       [...(await c.ipvsSave('titanic6')).matchAll(/-r (\S+):80 /g)].map((m) => m[1] as string).sort()
     const monState = async (): Promise<MonStateFile | undefined> => {
       try {
-        const p = parseMonState((await t6.host.readFile('run/heartbeat/mon-state.json')).toString('utf8'))
+        const p = parseMonState((await t6.host.readFile('run/heartbeat-ts/mon-state.json')).toString('utf8'))
         return p.ok ? p.state : undefined
       } catch {
         return undefined

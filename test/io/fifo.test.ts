@@ -1,7 +1,7 @@
 // The FIFO: framing, creation, and the stock hb_standby / hb_takeover writing into it.
 
 import t from 'tap'
-import { mkdtemp, rm, stat, writeFile, access } from 'node:fs/promises'
+import { chown, mkdtemp, readFile, rm, stat, writeFile, access } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
@@ -103,6 +103,19 @@ t.test('ensureFifo: mode 0600, fixes the mode, refuses a regular file', async (t
 const HB_STANDBY = '/usr/share/heartbeat/hb_standby'
 const HB_TAKEOVER = '/usr/share/heartbeat/hb_takeover'
 
+t.test('ensureFifo: a FIFO another account made is refused, not used', async (t) => {
+  if (process.geteuid?.() !== 0) {
+    t.plan(0, 'needs root to give the FIFO to nobody')
+    return
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'hbts-fifo-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const p = join(dir, 'fifo')
+  await ensureFifo(p)
+  await chown(p, 65534, 65534)
+  await t.rejects(ensureFifo(p), /owned by uid 65534, not root/)
+})
+
 t.test("Debian's hb_standby and hb_takeover write into our FIFO", async (t) => {
   const present = await access(HB_STANDBY).then(
     () => true,
@@ -158,7 +171,13 @@ t.test('`heartbeat standby` writes what hb_standby writes', async (t) => {
   const c = collector()
   const reader = await openFifoReader(join(node.stateDir, 'fifo'), c.handler)
   t.teardown(() => reader.close())
-  const sleeper = execa(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { reject: false })
+  // Named heartbeat.js: the CLI takes only a process running heartbeat for the daemon (lib/io/pid-check.ts).
+  const standIn = join(node.dir, 'heartbeat.js')
+  await writeFile(standIn, 'setInterval(() => {}, 1000)\n')
+  const sleeper = execa(process.execPath, [standIn], { reject: false })
+  for (let i = 0; i < 500 && !(await readFile(`/proc/${sleeper.pid}/cmdline`, 'latin1').catch(() => '')).includes(standIn); i++) {
+    await new Promise((r) => setTimeout(r, 10))
+  }
   t.teardown(() => {
     sleeper.kill('SIGKILL')
   })

@@ -7,7 +7,8 @@ import { createSocket } from 'node:dgram'
 import { mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { formatLogLine, openLogger, type LoggerConfig } from '../../lib/io/logger.js'
+import { Writable } from 'node:stream'
+import { formatLogLine, openLogger, MAX_HELD_LINES, MAX_QUEUED_BYTES, type LoggerConfig } from '../../lib/io/logger.js'
 
 const SYSLOG_LINE = /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d n1 heartbeat: \[77\]: /
 
@@ -238,4 +239,81 @@ t.test('an unwritable log does not throw, and a directory that appears later is 
   l2.log('info', 'found')
   await l2.close()
   t.same((await messages(join(later, 'ha-log'))).slice(-1), ['info: found'])
+})
+
+t.test('strings from the wire cannot start a line: control bytes are escaped in files, echo and syslog', async (t) => {
+  const d = await tmp(t)
+  const logfile = join(d, 'ha-log')
+  const got: string[] = []
+  const sock = createSocket('udp4')
+  sock.on('message', (m) => got.push(m.toString('latin1')))
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()))
+  t.teardown(() => sock.close())
+  const echoed: string[] = []
+  const echo = new Writable({ write(chunk: Buffer, _enc, cb) { echoed.push(chunk.toString('latin1')); cb() } })
+  const log = await openLogger(base({ logfile, echo, logfacility: 'local0', syslogTarget: { kind: 'udp', host: '127.0.0.1', port: sock.address().port } }))
+  const evil = 'n2\n<0>Nov 25 17:17:09 n1 heartbeat: [77]: CRIT: forged\r\x1b[2J\x07'
+  log.log('warn', `node ${evil}: is dead`)
+  // Longer than logger's 1024-byte record, with a priority where the second record would begin.
+  log.log('info', `resource ${'a'.repeat(1200)}<0>EMERG`)
+  await log.close()
+  const fileLines = (await readFile(logfile, 'latin1')).split('\n').filter(Boolean)
+  t.equal(fileLines.length, 2, 'two calls, two lines')
+  t.match(fileLines[0], /WARN: node n2\\n<0>Nov 25 17:17:09 n1 heartbeat: \[77\]: CRIT: forged\\r\\x1b\[2J\\x07: is dead$/)
+  t.match(fileLines[1], /aaa\.\.\. \[\d+ more bytes cut\]$/, 'an over-long text is cut, saying so')
+  t.equal(echoed.join('').split('\n').filter(Boolean).length, 2, 'the echo too')
+  const deadline = Date.now() + 5000
+  while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  await new Promise((r) => setTimeout(r, 200))
+  t.equal(got.length, 2, 'one syslog record per call (logger splits nothing)')
+  t.same(got.map((g) => /^<(\d+)>/.exec(g)?.[1]), ['132', '134'], 'each at its own priority, none at <0>')
+})
+
+t.test('bounded buffers: a stuck output drops lines past its limit and says how many when it catches up', async (t) => {
+  const pending: Array<() => void> = []
+  const seen: string[] = []
+  const echo = new Writable({
+    highWaterMark: 16,
+    write(chunk: Buffer, _enc, cb) {
+      seen.push(chunk.toString('latin1'))
+      pending.push(cb)
+    },
+  })
+  const log = await openLogger(base({ echo }))
+  const text = 'x'.repeat(200)
+  for (let i = 0; i < 20_000; i++) log.log('info', text)
+  t.ok(echo.writableLength <= MAX_QUEUED_BYTES + 400, `queue bounded (${echo.writableLength} bytes)`)
+  // Let the output catch up.
+  while (pending.length > 0) {
+    pending.splice(0).forEach((cb) => cb())
+    await new Promise((r) => setImmediate(r))
+  }
+  log.log('info', 'after')
+  while (pending.length > 0) {
+    pending.splice(0).forEach((cb) => cb())
+    await new Promise((r) => setImmediate(r))
+  }
+  await log.close()
+  const lines = seen.join('').split('\n').filter(Boolean)
+  const note = lines.find((l) => /log lines dropped: standard error did not keep up/.test(l))
+  t.ok(note, 'a note says lines were dropped')
+  const dropped = Number(/(\d+) log lines dropped/.exec(note ?? '')?.[1])
+  t.equal(lines.filter((l) => l.endsWith(text)).length + dropped, 20_000, 'every line is either written or counted')
+  t.match(lines.at(-1), /info: after$/)
+})
+
+t.test('lines waiting for a rotation check are bounded and counted', async (t) => {
+  const d = await tmp(t)
+  const logfile = join(d, 'ha-log')
+  const log = await openLogger(base({ logfile, rotationCheckMs: 0 }))
+  const total = MAX_HELD_LINES + 500
+  for (let i = 0; i < total; i++) log.log('info', `l${i}`) // all in one tick: the first starts a check, the rest wait
+  await log.flush()
+  await log.close()
+  const m = await messages(logfile)
+  const note = m.find((x) => /log lines dropped while checking the log files for rotation/.test(x))
+  t.ok(note, 'a note counts the lines dropped')
+  const dropped = Number(/(\d+) log lines dropped/.exec(note ?? '')?.[1])
+  t.equal(m.filter((x) => /^info: l\d+$/.test(x)).length + dropped, total, 'every line is either written or counted')
+  t.ok(dropped > 0)
 })

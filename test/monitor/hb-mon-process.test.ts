@@ -118,7 +118,7 @@ t.test('hb-mon runs mon.cf with external monitors and alerts', async (t) => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  await waitFor('pidfile', async () => ((await readText(pidFile))?.trim() === String(pid) ? true : undefined))
+  await waitFor('pidfile', async () => ((await readText(pidFile))?.split('\n')[0] === String(pid) ? true : undefined))
   t.pass('pidfile names the hb-mon process')
 
   // A hanging monitor: killed at 2 s, counted as a failure of every host of its watch, alert sent.
