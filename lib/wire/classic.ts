@@ -1,5 +1,6 @@
 // cluster-glue's classic text form (`>>>\n` name=value lines `<<<\n`): parser, encoder, signature text.
 import type { Field, FieldType, HaMessage } from './message.js'
+import { MAX_FIELDS } from './message.js'
 import { excerpt, failure } from './decode-error.js'
 import type { DecodeFailure } from './decode-error.js'
 import { nameProblem } from './netstring.js'
@@ -109,6 +110,7 @@ export function parseClassicText(data: Uint8Array): ParsedClassic | DecodeFailur
     }
     const problem = nameProblem(name)
     if (problem) return failure('bad-field', `line at byte ${sp} has ${problem}`)
+    if (fields.length >= MAX_FIELDS) return failure('oversize', `more than ${MAX_FIELDS} fields: more than a 3.0.6 peer puts in one datagram`)
     const typed = typedValue(type, name, raw, sp)
     if (!typed.ok) return typed
     fields.push(typed.field)

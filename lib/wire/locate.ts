@@ -4,14 +4,10 @@ import { excerpt, failure } from './decode-error.js'
 import type { DecodeFailure } from './decode-error.js'
 import { MAX_DIGEST_TOKEN } from './auth-value.js'
 import { NETSTRING_END, NETSTRING_START, isPrefixOf, peelNetstring } from './netstring.js'
-import { CLASSIC_END, CLASSIC_START, classicStartProblem } from './classic.js'
+import { CLASSIC_START, classicStartProblem } from './classic.js'
+import { MAX_FIELDS } from './message.js'
 
-/**
- * At most this many fields per message. 3.0.6 itself has no count limit (cl_msg.c grows its arrays 30
- * at a time), but it sends one message per datagram: 65507 bytes hold at most ~8,180 netstring fields
- * (`5:(0)a=,` is the smallest). Classic lines can be shorter (`a=\n`), so the cap bites there only.
- */
-export const MAX_FIELDS = 8192
+export { MAX_FIELDS } from './message.js'
 
 export interface LocatedNetstring {
   ok: true
@@ -27,7 +23,6 @@ export interface LocatedNetstring {
 export interface LocatedClassic {
   ok: true
   format: 'classic'
-  fieldCount: number
   /** What the `auth` field signs, taken from the lines as sent: every non-auth line plus `\n`, blank lines skipped. */
   signed: Uint8Array
   /** The value of the last `auth` line (DC3 read as newline), or undefined when there is none. */
@@ -40,7 +35,6 @@ export type Located = LocatedNetstring | LocatedClassic | DecodeFailure
 
 const LF = 0x0a
 const CR = 0x0d
-const EQUAL = 0x3d
 const DC3 = 0x13
 const COLON = 0x3a
 const COMMA = 0x2c
@@ -110,110 +104,107 @@ export function locateNetstring(buf: Buffer): LocatedNetstring | DecodeFailure {
 }
 
 /**
- * `>>>\n`, then line ends, `=` and CR positions only (the structure string2msg_ll rejects), the last
- * `auth` line, and the signed text cut from the lines as sent. Each byte is looked at once.
+ * At most this many blank-line runs and auth lines in a classic datagram. 3.0.6 skips any number of
+ * blank lines, but no heartbeat writes one; each costs a native search, so a forger gets a few, not thousands.
+ */
+export const MAX_CLASSIC_IRREGULAR = 32
+/** A blank-line run longer than this is refused (checked byte by byte, so it is kept short). */
+const MAX_BLANK_RUN = 64
+
+/**
+ * Every place the classic signed text is not the lines as they stand: a blank line, an `auth` or
+ * `(N)auth` line, the `<<<` line. One compiled regex over the text (a native scan) finds them all.
+ */
+const IRREGULAR = /\n(?:\n|auth=|\(\d\)auth=|<<<\n)/g
+
+/**
+ * `>>>\n`, then the places listed by IRREGULAR, found in one native scan, never by a walk over the
+ * lines: a forged datagram costs that scan and one HMAC. The signed text is cut from the lines as
+ * sent (what every sender signs); the lines are judged by parseClassicText once the signature verifies.
  */
 export function locateClassic(buf: Buffer): LocatedClassic | DecodeFailure {
   const n = buf.length
   const startProblem = classicStartProblem(buf)
   if (startProblem) return startProblem
-  // A C string ends at its first NUL (the reader appends one): the text is buf[0, end).
+  // A C string ends at its first NUL (the reader appends one).
   const nul = buf.indexOf(0, CLASSIC_START.length)
   const end = nul < 0 ? n : nul
-  // Signed runs [start, stop) of the datagram, plus whether a `\n` not in the datagram follows the run.
-  const runStart: number[] = []
-  const runStop: number[] = []
-  let signedBytes = 0
-  let extraNewline = false
-  let auth: { start: number; stop: number; isString: boolean } | undefined
-  let fieldCount = 0
-  let sawEnd = false
-  let sp = CLASSIC_START.length
-  for (;;) {
-    if (sp >= end) break
-    if (markerAt(buf, sp, end, CLASSIC_END)) {
-      sawEnd = true
-      break
-    }
-    while (sp < end && (buf[sp] === CR || buf[sp] === LF)) sp++
-    if (markerAt(buf, sp, end, CLASSIC_END)) {
-      sawEnd = true
-      break
-    }
-    if (sp >= end) {
-      // §14.1: a missing `<<<` is tolerated only when the data ends right after a value.
-      return failure(
-        sp >= n ? 'truncated' : 'bad-field',
-        sp >= n
-          ? 'truncated: the classic text ends with a newline but no "<<<" line (heartbeat 3.0.6 rejects this)'
-          : `a NUL byte at byte ${sp} starts a line (heartbeat 3.0.6 rejects this)`,
-      )
-    }
-    // One pass over the line in JS: a native indexOf per short line costs more than the bytes.
-    let lineEnd = sp
-    let eq = -1
-    let cr = -1
-    for (; lineEnd < end; lineEnd++) {
-      const c = buf[lineEnd] as number
-      if (c === LF) break
-      if (c === EQUAL) {
-        if (eq < 0) eq = lineEnd
-      } else if (c === CR && cr < 0) cr = lineEnd
-    }
-    if (eq < 0) return failure('bad-field', `line at byte ${sp} has no '=': ${excerpt(buf.subarray(sp, lineEnd))}`)
-    if (cr >= 0) {
-      const line = excerpt(buf.subarray(sp, lineEnd))
-      if (cr < eq) return failure('bad-field', `line at byte ${sp} has a CR in its name: ${line}`)
-      return failure('bad-value', `line at byte ${sp} has a CR in its value (heartbeat 3.0.6 would read the rest as another field): ${line}`)
-    }
-    if (++fieldCount > MAX_FIELDS) return tooMany()
-    const nameLen = eq - sp
-    const plainAuth = nameLen === 4 && markerAt(buf, sp, eq, AUTH)
-    // `(N)auth`: a typed field named auth; the signature skips it too, and it cannot be the signature.
-    const typedAuth = nameLen === 7 && buf[sp] === 0x28 && buf[sp + 2] === 0x29 && markerAt(buf, sp + 3, eq, AUTH)
-    if (plainAuth || typedAuth) {
-      auth = { start: eq + 1, stop: lineEnd, isString: plainAuth }
-    } else {
-      // The line and its `\n`: in the datagram when the line ended at a newline, added otherwise.
-      const hasNewline = lineEnd < end
-      const stop = hasNewline ? lineEnd + 1 : lineEnd
-      const last = runStop.length - 1
-      if (last >= 0 && runStop[last] === sp) runStop[last] = stop
-      else {
-        runStart.push(sp)
-        runStop.push(stop)
-      }
-      signedBytes += stop - sp
-      if (!hasNewline) extraNewline = true
-    }
-    sp = lineEnd
+  const cr = buf.indexOf(CR, CLASSIC_START.length)
+  if (cr >= 0 && cr < end) {
+    return failure('bad-field', `a CR at byte ${cr}: classic lines end with a bare newline (3.0.6 would read the text after a CR as another field)`)
   }
-  return { ok: true, format: 'classic', fieldCount, signed: gather(buf, runStart, runStop, signedBytes, extraNewline), auth: auth && authValue(buf, auth), sawEnd }
+  // From the newline of `>>>\n` (byte 3): it ends a virtual line before the first one.
+  const text = buf.toString('latin1', 3, end)
+  // Byte ranges of [3, textEnd) left out of the signed text: byte 3, surplus newlines, auth lines.
+  const cuts: Array<[number, number]> = [[3, 4]]
+  let irregular = 0
+  let auth: { start: number; stop: number; isString: boolean } | undefined
+  let textEnd = end
+  let sawEnd = false
+  const lineStop = (start: number): number => {
+    const lf = buf.indexOf(LF, start)
+    return lf < 0 || lf >= end ? end : lf
+  }
+  IRREGULAR.lastIndex = 0
+  for (let m = IRREGULAR.exec(text); m; m = IRREGULAR.exec(text)) {
+    const at = m.index + 3
+    const kind = buf[at + 1]
+    if (kind === 0x3c) {
+      sawEnd = true
+      textEnd = at + 1
+      break
+    }
+    if (++irregular > MAX_CLASSIC_IRREGULAR) {
+      return failure('bad-field', `more than ${MAX_CLASSIC_IRREGULAR} blank lines or auth lines: no heartbeat writes these, and each costs work before the signature is known`)
+    }
+    if (kind === LF) {
+      let runEnd = at + 1
+      while (runEnd < end && buf[runEnd] === LF) {
+        if (runEnd - at > MAX_BLANK_RUN) return failure('bad-field', `more than ${MAX_BLANK_RUN} blank lines in a row at byte ${at}`)
+        runEnd++
+      }
+      cuts.push([at + 1, runEnd])
+      // Resume at the run's last newline: the line after it may be an auth or `<<<` line.
+      IRREGULAR.lastIndex = runEnd - 1 - 3
+      continue
+    }
+    // An auth line: `auth=…` (the signature) or `(N)auth=…` (a typed field the signature skips too).
+    const stop = lineStop(at + 1)
+    cuts.push([at + 1, stop < end ? stop + 1 : stop])
+    auth = kind === 0x28 ? { start: at + 1 + '(0)auth='.length, stop, isString: false } : { start: at + 1 + 'auth='.length, stop, isString: true }
+  }
+  if (!sawEnd && textEnd > CLASSIC_START.length && buf[textEnd - 1] === LF) {
+    // §14.1: a missing `<<<` is tolerated only when the data ends right after a value.
+    return textEnd >= n
+      ? failure('truncated', 'truncated: the classic text ends with a newline but no "<<<" line (heartbeat 3.0.6 rejects this)')
+      : failure('bad-field', `a NUL byte at byte ${textEnd} starts a line (heartbeat 3.0.6 rejects this)`)
+  }
+  return { ok: true, format: 'classic', signed: signedText(buf, textEnd, cuts), auth: auth && authValue(buf, auth), sawEnd }
 }
 
-const AUTH = Buffer.from('auth', 'latin1')
+/** [3, textEnd) without the cut ranges, ending in a newline (the last line may stop without one). */
+function signedText(buf: Buffer, textEnd: number, cuts: Array<[number, number]>): Uint8Array {
+  cuts.sort((a, b) => a[0] - b[0])
+  const keep: Array<[number, number]> = []
+  let from = 3
+  for (const [s, e] of cuts) {
+    if (s > from) keep.push([from, s])
+    if (e > from) from = e
+  }
+  if (textEnd > from) keep.push([from, textEnd])
+  const lastKept = keep[keep.length - 1]
+  const needsNewline = lastKept !== undefined && buf[lastKept[1] - 1] !== LF
+  if (keep.length === 1 && !needsNewline && lastKept) return buf.subarray(lastKept[0], lastKept[1])
+  const parts = keep.map(([s, e]) => buf.subarray(s, e))
+  if (needsNewline) parts.push(NEWLINE)
+  return Buffer.concat(parts)
+}
+
+const NEWLINE = Buffer.from('\n', 'latin1')
 
 function authValue(buf: Buffer, at: { start: number; stop: number; isString: boolean }): { value: string; isString: boolean } {
   const raw = buf.subarray(at.start, at.stop)
   // §1.3: DC3 in a string value is a newline; "%d %s" reads that as a blank.
   const value = raw.includes(DC3) ? raw.toString('latin1').replaceAll('\x13', '\n') : raw.toString('latin1')
   return { value, isString: at.isString }
-}
-
-/** The signed text: one slice of the datagram when the lines are contiguous (what every sender writes), else a copy. */
-function gather(buf: Buffer, starts: number[], stops: number[], total: number, extraNewline: boolean): Uint8Array {
-  if (starts.length === 1 && !extraNewline) return buf.subarray(starts[0], stops[0])
-  if (starts.length === 0 && !extraNewline) return buf.subarray(0, 0)
-  const out = Buffer.allocUnsafe(total + (extraNewline ? 1 : 0))
-  let o = 0
-  for (let r = 0; r < starts.length; r++) {
-    const s = starts[r] as number
-    const e = stops[r] as number
-    // Short runs by hand: a native copy per 3-byte line would cost more than the bytes.
-    if (e - s < 32) for (let i = s; i < e; i++) out[o++] = buf[i] as number
-    else o += buf.copy(out, o, s, e)
-  }
-  // Only the last line can end without a newline (at the end of the text).
-  if (extraNewline) out[o++] = LF
-  return out.subarray(0, o)
 }

@@ -68,7 +68,7 @@ t.test('§14 observations, each as the 3.0.6 daemon judged it', async (t) => {
   if (!nl.ok) t.match(nl.reason, 'no "<<<" line')
 
   // 2. A line without '=' rejects the message.
-  t.equal(codeOf(decodePacket(Buffer.from(`${base}garbage\nauth=1 ${good}\n<<<\n`, 'latin1'), sha1Keys)), 'bad-field')
+  t.equal(codeOf(decodePacket(Buffer.from(`${base}garbage\nauth=1 ${asSent(`${base.slice(4)}garbage\n`)}\n<<<\n`, 'latin1'), sha1Keys)), 'bad-field')
 
   // 3. (0) in classic text is "wrong type".
   const zero = decodePacket(Buffer.from(`>>>\n(0)t=status\nauth=1 ${asSent('(0)t=status\n')}\n<<<\n`, 'latin1'), sha1Keys)

@@ -2,6 +2,7 @@
 // printed by `npm run bench forged`; here the order of the checks shows in what the refusal says.
 import t from 'tap'
 import { decodePacket, MAX_FIELDS, parseDatagram, verifyParsed } from '../../lib/wire/packet.js'
+import { MAX_CLASSIC_IRREGULAR } from '../../lib/wire/locate.js'
 import type { DecodeResult } from '../../lib/wire/packet.js'
 import { computeDigest } from '../../lib/wire/digest.js'
 import { forgedSet } from '../netns/forged-datagrams.js'
@@ -51,7 +52,7 @@ t.test('every forged worst case is refused as unsigned, before its fields are ta
     const r = decodePacket(f.bytes, sha1Keys)
     t.notOk(r.ok, `${f.name}: refused`)
     t.ok(f.bytes.length <= 65507, `${f.name}: ${f.bytes.length} bytes, one UDP datagram`)
-    if (f.name.startsWith('netstring') || f.name.startsWith('classic')) t.match(codeOf(r), /^(bad-signature|oversize)$/, `${f.name}: ${codeOf(r)}`)
+    if (f.name.startsWith('netstring') || f.name.startsWith('classic')) t.match(codeOf(r), /^(bad-signature|bad-field)$/, `${f.name}: ${codeOf(r)}`)
   }
 })
 
@@ -109,4 +110,16 @@ t.test('fuzz: the daemon path (check, then parse) accepts exactly what parse-the
   })
   t.same(r.failures, [], 'no disagreement, no exception')
   t.ok((r.codes.ok ?? 0) > 0, `some accepted (${JSON.stringify(r.codes)})`)
+})
+
+t.test('classic: a few blank lines are skipped as 3.0.6 skips them; thousands are refused unread', async (t) => {
+  const lines = 't=status\n'
+  const digest = computeDigest('sha1', B('HI!'), B(lines))
+  const withBlanks = (k: number): Buffer => B(`>>>\n${'\n'.repeat(k)}t=status\n${Array.from({ length: k }, () => '\n').join('')}auth=1 ${digest}\n<<<\n`)
+  t.equal(codeOf(decodePacket(withBlanks(1), sha1Keys)), 'ok', 'a blank line before and after')
+  const many = B(`>>>\n${'t=status\n\n'.repeat(MAX_CLASSIC_IRREGULAR)}auth=1 ${digest}\n<<<\n`)
+  const r = decodePacket(many, sha1Keys)
+  t.equal(codeOf(r), 'bad-field', `${MAX_CLASSIC_IRREGULAR} blank lines and an auth line: refused before the HMAC`)
+  if (!r.ok) t.match(r.reason, /more than 32 blank lines or auth lines/)
+  t.equal(codeOf(decodePacket(B(`>>>\nt=status\r\nauth=1 ${digest}\n<<<\n`), sha1Keys)), 'bad-field', 'a CR anywhere: refused unread')
 })
