@@ -17,17 +17,24 @@ const settings: Array<[string, FloodTimers]> = [
 ]
 
 for (const [label, timers] of settings) {
-  t.test(`heartbeat-ts pair under a forged flood, ${label}`, async (t) => {
-    // The kit copies the real package's /etc/ha.d (harc, IPaddr) into each node.
-    if (!gate(t, await realHeartbeatAvailability())) return
-    const r = await floodPair(t, { prefix: timers.keepalive === '200ms' ? 'hbiflfast' : 'hbiflseed', impl: 'ts', timers, floodMs: FLOOD_MS })
-    t.comment(describeFlood(r))
-    for (const l of r.sampleLines) t.comment(`  ${l}`)
-    t.ok(r.sentDatagrams > 0, `the flood host sent ${r.sentDatagrams} datagrams`)
-    t.same(r.deaths, [], 'no node was declared dead')
-    t.same(r.vipHolders, ['titanic5'], 'the VIP stayed on titanic5 the whole time')
-    for (const [node, perSec] of Object.entries(r.logLinesPerSec)) {
-      t.ok(perSec <= MAX_LOG_LINES_PER_SEC, `${node}: ${r.logLines[node]} log lines in ${Math.round(r.floodMs / 1000)} s (${perSec}/s)`)
-    }
-  })
+  for (const replays of [false, true]) {
+    // Replays of captured packets verify (the captures' key is the seed's) and reach the receive filter,
+    // which logs every one ("attempted replay attack", no rate limit) until issue 10's log and replay
+    // work lands outside lib/wire; then this todo goes.
+    const todo = replays ? 'replays are logged without a rate limit (receive filter / logger, not the codec)' : false
+    t.test(`heartbeat-ts pair under a forged flood ${replays ? 'with' : 'without'} replays, ${label}`, { todo }, async (t) => {
+      // The kit copies the real package's /etc/ha.d (harc, IPaddr) into each node.
+      if (!gate(t, await realHeartbeatAvailability())) return
+      const prefix = `hbifl${replays ? 'r' : 'f'}${timers.keepalive === '200ms' ? 'fast' : 'seed'}`
+      const r = await floodPair(t, { prefix, impl: 'ts', timers, floodMs: FLOOD_MS, replays })
+      t.comment(describeFlood(r))
+      for (const l of r.sampleLines) t.comment(`  ${l}`)
+      t.ok(r.sentDatagrams > 0, `the flood host sent ${r.sentDatagrams} datagrams`)
+      t.same(r.deaths, [], 'no node was declared dead')
+      t.same(r.vipHolders, ['titanic5'], 'the VIP stayed on titanic5 the whole time')
+      for (const [node, perSec] of Object.entries(r.logLinesPerSec)) {
+        t.ok(perSec <= MAX_LOG_LINES_PER_SEC, `${node}: ${r.logLines[node]} log lines in ${Math.round(r.floodMs / 1000)} s (${perSec}/s)`)
+      }
+    })
+  }
 }

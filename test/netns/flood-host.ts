@@ -1,6 +1,7 @@
 // A third host with no key: sends forged datagrams (the worst cases, garbage, replays of captured 3.0.6
 // packets) to the heartbeat port of each target as fast as one core allows, for a bounded time.
-// Run as `node dist/test/netns/flood-host.js <port> <seconds> <target>...` inside a kit host.
+// Run as `node dist/test/netns/flood-host.js <port> <seconds> all|forged <target>...` inside a kit host
+// (a target may be a broadcast address); `forged` leaves the replays out.
 // Prints `flood: <datagrams> datagrams, <bytes> bytes in <ms> ms` when done.
 
 import { createSocket } from 'node:dgram'
@@ -9,7 +10,7 @@ import { join } from 'node:path'
 import { repoRoot } from './kit.js'
 import { forgedSet, garbage } from './forged-datagrams.js'
 
-const [portText = '694', secondsText = '20', ...targets] = process.argv.slice(2)
+const [portText = '694', secondsText = '20', kinds = 'all', ...targets] = process.argv.slice(2)
 const port = Number(portText)
 const untilMs = Date.now() + Number(secondsText) * 1000
 
@@ -26,11 +27,11 @@ function replays(): Buffer[] {
 
 // One big forged datagram, then a few small ones: replays and short garbage keep the packet rate up.
 const big = forgedSet().map((f) => f.bytes)
-const small = [...replays(), garbage(4).subarray(0, 200), garbage(5, '###\n').subarray(0, 300), garbage(6, '>>>\n').subarray(0, 300)]
+const small = [...(kinds === 'all' ? replays() : []), garbage(4).subarray(0, 200), garbage(5, '###\n').subarray(0, 300), garbage(6, '>>>\n').subarray(0, 300)]
 const mix: Buffer[] = []
-for (let i = 0; i < small.length; i++) {
-  if (i % 8 === 0) mix.push(big[(i / 8) % big.length] as Buffer)
-  mix.push(small[i] as Buffer)
+for (let r = 0; r < Math.max(big.length, Math.ceil(small.length / 8)); r++) {
+  mix.push(big[r % big.length] as Buffer)
+  for (let j = 0; j < 8; j++) mix.push(small[(r * 8 + j) % small.length] as Buffer)
 }
 
 const sock = createSocket('udp4')
@@ -60,4 +61,7 @@ function pump(): void {
   }
 }
 
-sock.bind(0, () => pump())
+sock.bind(0, () => {
+  sock.setBroadcast(true)
+  pump()
+})
