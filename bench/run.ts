@@ -1,7 +1,7 @@
 // `npm run bench`: runs each benchmark module in turn and prints its figures. Nothing is asserted.
 // A module exports `run(): Promise<void>`; name one on the command line to run only it.
 
-const all = ['codec', 'membership', 'failover', 'daemon']
+const all = ['codec', 'forged', 'membership', 'failover', 'daemon', 'flood']
 
 async function main(argv: string[]): Promise<number> {
   const names = argv.length > 0 ? argv : all

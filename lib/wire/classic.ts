@@ -1,5 +1,6 @@
 // cluster-glue's classic text form (`>>>\n` name=value lines `<<<\n`): parser, encoder, signature text.
 import type { Field, FieldType, HaMessage } from './message.js'
+import { MAX_FIELDS } from './message.js'
 import { excerpt, failure } from './decode-error.js'
 import type { DecodeFailure } from './decode-error.js'
 import { nameProblem } from './netstring.js'
@@ -43,6 +44,18 @@ function typedValue(type: FieldType, name: string, raw: Buffer, at: number): { o
   return failure('bad-type', `field "${name}" at byte ${at} has type ${type}; struct and list fields in classic text are not supported (release 1 never sends them)`)
 }
 
+/** Why `buf` does not start as classic text, or undefined when it starts with `>>>\n`. */
+export function classicStartProblem(buf: Buffer): DecodeFailure | undefined {
+  if (startsWith(buf, 0, CLASSIC_START)) return undefined
+  const n = buf.length
+  if (n < CLASSIC_START.length && CLASSIC_START.subarray(0, n).equals(buf)) {
+    return failure('truncated', 'truncated: the data ends inside the ">>>\\n" start marker')
+  }
+  // §14.8: `>>>\r\n` is dropped, like anything else that is not `>>>\n`.
+  const crlf = buf.subarray(0, 5).toString('latin1') === '>>>\r\n' ? ' (CRLF line ends are not accepted)' : ''
+  return failure('bad-start', `classic message does not start with ">>>\\n"${crlf}: ${excerpt(buf)}`)
+}
+
 /**
  * Parse classic text (cl_msg.c string2msg_ll) without checking any signature: the FIFO and the
  * packet decoder share it. The end of the data counts as the NUL heartbeat's reader appends.
@@ -54,14 +67,8 @@ export function parseClassicText(data: Uint8Array): ParsedClassic | DecodeFailur
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
   const n = buf.length
   const at = (i: number): number => (i < n ? (buf[i] as number) : 0)
-  if (!startsWith(buf, 0, CLASSIC_START)) {
-    if (n < CLASSIC_START.length && CLASSIC_START.subarray(0, n).equals(buf)) {
-      return failure('truncated', 'truncated: the data ends inside the ">>>\\n" start marker')
-    }
-    // §14.8: `>>>\r\n` is dropped, like anything else that is not `>>>\n`.
-    const crlf = buf.subarray(0, 5).toString('latin1') === '>>>\r\n' ? ' (CRLF line ends are not accepted)' : ''
-    return failure('bad-start', `classic message does not start with ">>>\\n"${crlf}: ${excerpt(buf)}`)
-  }
+  const startProblem = classicStartProblem(buf)
+  if (startProblem) return startProblem
   const fields: Field[] = []
   let sp = CLASSIC_START.length
   for (;;) {
@@ -103,6 +110,7 @@ export function parseClassicText(data: Uint8Array): ParsedClassic | DecodeFailur
     }
     const problem = nameProblem(name)
     if (problem) return failure('bad-field', `line at byte ${sp} has ${problem}`)
+    if (fields.length >= MAX_FIELDS) return failure('oversize', `more than ${MAX_FIELDS} fields: more than a 3.0.6 peer puts in one datagram`)
     const typed = typedValue(type, name, raw, sp)
     if (!typed.ok) return typed
     fields.push(typed.field)

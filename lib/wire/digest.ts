@@ -1,5 +1,5 @@
 // The three authkeys(5) digests as heartbeat 3.0.6's HBauth plugins print them: crc, HMAC-MD5, HMAC-SHA1.
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 import type { AuthMethod } from './auth-keys.js'
 
 // crc.c: polynomial 0x04C11DB7, MSB first, no reflection, start 0 (POSIX cksum without the length).
@@ -41,4 +41,13 @@ export function computeDigest(method: AuthMethod, key: Uint8Array, data: Uint8Ar
     case 'sha1':
       return createHmac('sha1', keyObject(key)).update(data).digest('hex')
   }
+}
+
+/**
+ * `token` equals `expected`, compared without an early exit (issue 10: a forger must not learn how
+ * many leading digits were right). The length is no secret: it is fixed per method (crc excepted).
+ */
+export function digestMatches(expected: string, token: string): boolean {
+  if (expected.length !== token.length) return false
+  return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(token, 'latin1'))
 }

@@ -11,6 +11,13 @@ export interface Field {
   value: Buffer
 }
 
+/**
+ * At most this many fields per message (issue 10). 3.0.6 itself has no count limit (cl_msg.c grows
+ * its arrays 30 at a time), but it sends one message per datagram: 65507 bytes hold at most ~8,180
+ * netstring fields (`5:(0)a=,` is the smallest). Classic lines can be shorter (`a=` and a newline).
+ */
+export const MAX_FIELDS = 8192
+
 export interface HaMessage {
   fields: Field[]
 }

@@ -2,20 +2,16 @@
 import type { AuthKeys, AuthMethod } from './auth-keys.js'
 import type { Field, HaMessage } from './message.js'
 import { setField, stringField } from './message.js'
-import { computeDigest } from './digest.js'
-import { MAX_DIGEST_TOKEN, parseAuthValue } from './auth-value.js'
-import { excerpt, failure } from './decode-error.js'
+import { computeDigest, digestMatches } from './digest.js'
+import { parseAuthValue } from './auth-value.js'
+import { failure } from './decode-error.js'
 import type { DecodeErrorCode, DecodeFailure } from './decode-error.js'
-import {
-  NETSTRING_START,
-  encodeNetstring,
-  encodeNetstringMessage,
-  isPrefixOf,
-  nameProblem,
-  parseNetstringMessage,
-  peelNetstring,
-} from './netstring.js'
-import { CLASSIC_START, classicSignatureText, encodeClassicText, parseClassicText } from './classic.js'
+import { encodeNetstring, encodeNetstringMessage, nameProblem, parseNetstringMessage } from './netstring.js'
+import { classicSignatureText, encodeClassicText, parseClassicText } from './classic.js'
+import { locateClassic, locateNetstring } from './locate.js'
+import type { Located, LocatedClassic, LocatedNetstring } from './locate.js'
+
+export { MAX_FIELDS } from './locate.js'
 
 export type { DecodeErrorCode }
 
@@ -44,44 +40,42 @@ export type ParsedDatagram =
       body: Uint8Array
       /** The trailer payload (`N digest`), or undefined when the packet ends after `%%%\n`. */
       trailer: string | undefined
+      located: LocatedNetstring
     }
-  | { ok: true; format: 'classic'; msg: HaMessage; sawEnd: boolean }
+  | { ok: true; format: 'classic'; msg: HaMessage; sawEnd: boolean; located: LocatedClassic }
   | DecodeFailure
 
-/** Split a datagram into fields without checking signatures. Never throws. */
-export function parseDatagram(datagram: Uint8Array): ParsedDatagram {
+/**
+ * The framing only (issue 10): size, start marker, field lengths or line ends, the signature's place.
+ * Nothing per field is allocated, so a forged datagram costs a walk and one HMAC, never a parse.
+ */
+export function locateDatagram(datagram: Uint8Array): Located {
   const n = datagram.length
   if (n === 0) return failure('empty', 'empty datagram (0 bytes)')
   if (n > MAX_DATAGRAM_BYTES) return failure('oversize', `oversize datagram: ${n} bytes, more than the ${MAX_DATAGRAM_BYTES} a UDP/IPv4 payload can hold`)
   const buf = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength)
   // §1.8: the first four bytes pick the format; anything else is dropped.
-  if (buf[0] === 0x3e) {
+  if (buf[0] === 0x3e) return locateClassic(buf)
+  return locateNetstring(buf)
+}
+
+/** The fields of a located datagram (the full parse: only for authentic datagrams, or for `hbctl decode`). */
+function parseLocated(buf: Uint8Array, located: LocatedNetstring | LocatedClassic): ParsedDatagram {
+  if (located.format === 'classic') {
     const parsed = parseClassicText(buf)
     if (!parsed.ok) return parsed
-    return { ok: true, format: 'classic', msg: parsed.msg, sawEnd: parsed.sawEnd }
+    return { ok: true, format: 'classic', msg: parsed.msg, sawEnd: parsed.sawEnd, located }
   }
-  if (buf[0] !== 0x23 || (n >= 4 && !buf.subarray(0, 4).equals(NETSTRING_START))) {
-    if (isPrefixOf(buf, 0, n, NETSTRING_START) || isPrefixOf(buf, 0, n, CLASSIC_START)) {
-      return failure('truncated', `truncated: ${n} bytes, inside the start marker`)
-    }
-    return failure('bad-start', `not a heartbeat message: starts with neither ">>>\\n" nor "###\\n": ${excerpt(buf)}`)
-  }
-  const body = parseNetstringMessage(buf, 0, n)
+  const body = parseNetstringMessage(buf, 0, located.body.length)
   if (!body.ok) return body
-  const rest = buf.subarray(body.end)
-  // The read side appends a NUL (§1.1); a lone NUL after `%%%\n` is still "no trailer".
-  if (rest.length === 0 || (rest.length === 1 && rest[0] === 0)) {
-    return { ok: true, format: 'netstring', msg: { fields: body.fields }, body: buf.subarray(0, body.end), trailer: undefined }
-  }
-  const peeled = peelNetstring(buf, body.end, n, 'the authentication trailer')
-  if (!peeled.ok) return peeled
-  // cl_netstring.c copies the trailer into a MAXLINE buffer.
-  if (peeled.dataEnd - peeled.dataStart > MAX_DIGEST_TOKEN + 3) {
-    return failure('bad-auth', `the authentication trailer is ${peeled.dataEnd - peeled.dataStart} bytes long, more than heartbeat reads`)
-  }
-  const trailer = buf.subarray(peeled.dataStart, peeled.dataEnd).toString('latin1')
-  // Bytes after the trailer are ignored (§1.4).
-  return { ok: true, format: 'netstring', msg: { fields: body.fields }, body: buf.subarray(0, body.end), trailer }
+  return { ok: true, format: 'netstring', msg: { fields: body.fields }, body: located.body, trailer: located.trailer, located }
+}
+
+/** Split a datagram into fields without checking signatures. Never throws. */
+export function parseDatagram(datagram: Uint8Array): ParsedDatagram {
+  const located = locateDatagram(datagram)
+  if (!located.ok) return located
+  return parseLocated(datagram, located)
 }
 
 function describe(index: number, method: AuthMethod): string {
@@ -89,18 +83,17 @@ function describe(index: number, method: AuthMethod): string {
 }
 
 /**
- * Authenticate a parsed datagram with the receiver's key rule: a netstring trailer is checked
- * with the method of the index it names and the key of our active index (§1.6b quirk) or, an
- * extension over 3.0.6, the key of the index it names; a
- * classic `auth` field with the method and key of its index (§14.13), the last `auth` field
- * counting (§14.5). The inner `auth` field of a netstring packet is not checked, as in 3.0.6.
+ * Check the signature of a located datagram with the receiver's key rule: a netstring trailer is
+ * checked with the method of the index it names and the key of our active index (§1.6b quirk) or, an
+ * extension over 3.0.6, the key of the index it names; a classic `auth` field with the method and key
+ * of its index (§14.13), the last `auth` field counting (§14.5), over the lines as sent. The inner
+ * `auth` field of a netstring packet is not checked, as in 3.0.6. Costs at most two HMACs.
  */
-export function verifyParsed(parsed: ParsedDatagram, keys: AuthKeys): DecodeResult {
-  if (!parsed.ok) return parsed
-  if (parsed.format === 'netstring') {
-    if (parsed.trailer === undefined) return failure('no-auth', 'no authentication trailer after "%%%\\n": heartbeat drops unsigned netstring packets')
-    const av = parseAuthValue(parsed.trailer)
-    if (!av) return failure('bad-auth', `the authentication trailer ${JSON.stringify(parsed.trailer)} is not "<index> <digest>"`)
+export function authenticate(located: LocatedNetstring | LocatedClassic, keys: AuthKeys): { ok: true; auth: PacketAuth } | DecodeFailure {
+  if (located.format === 'netstring') {
+    if (located.trailer === undefined) return failure('no-auth', 'no authentication trailer after "%%%\\n": heartbeat drops unsigned netstring packets')
+    const av = parseAuthValue(located.trailer)
+    if (!av) return failure('bad-auth', `the authentication trailer ${JSON.stringify(located.trailer)} is not "<index> <digest>"`)
     const named = keys.keys.get(av.index)
     if (av.index < 0 || av.index > 15 || !named) {
       return failure('unknown-key-index', `the trailer is signed with key index ${av.index}, which authkeys does not configure`)
@@ -108,43 +101,74 @@ export function verifyParsed(parsed: ParsedDatagram, keys: AuthKeys): DecodeResu
     const ours = keys.keys.get(keys.active)
     // 3.0.6 checks with our active key only; we also accept the key the packet names, so a
     // key change (auth 1 -> auth 2 on each node in turn) has no window where both sides refuse.
-    const verifies = (key: Buffer): boolean => computeDigest(named.method, key, parsed.body) === av.token
+    const verifies = (key: Buffer): boolean => digestMatches(computeDigest(named.method, key, located.body), av.token)
     if (!verifies(ours?.key ?? Buffer.alloc(0)) && !(av.index !== keys.active && verifies(named.key))) {
       return failure(
         'bad-signature',
         `the trailer signature does not verify with ${describe(av.index, named.method)}, neither with that key nor with this node's key (auth ${keys.active}): the packet was altered or signed with another key`,
       )
     }
-    return { ok: true, msg: parsed.msg, format: 'netstring', auth: { index: av.index, method: named.method, via: 'trailer' } }
+    return { ok: true, auth: { index: av.index, method: named.method, via: 'trailer' } }
   }
-  const authFields = parsed.msg.fields.filter((f) => f.name === 'auth')
-  const last = authFields[authFields.length - 1]
-  const hint = parsed.sawEnd ? '' : ' (the text has no "<<<" end line: truncated?)'
+  const hint = located.sawEnd ? '' : ' (the text has no "<<<" end line: truncated?)'
+  const last = located.auth
   if (!last) return failure('no-auth', `classic message has no "auth" field${hint}`)
-  if (last.type !== 0) return failure('bad-auth', `the "auth" field is not a string field${hint}`)
-  const value = last.value.toString('latin1')
-  const av = parseAuthValue(value)
-  if (!av) return failure('bad-auth', `the "auth" field ${JSON.stringify(value)} is not "<index> <digest>"${hint}`)
+  if (!last.isString) return failure('bad-auth', `the "auth" field is not a string field${hint}`)
+  const av = parseAuthValue(last.value)
+  if (!av) return failure('bad-auth', `the "auth" field ${JSON.stringify(last.value)} is not "<index> <digest>"${hint}`)
   const named = keys.keys.get(av.index)
   if (av.index < 0 || av.index > 15 || !named) {
     return failure('unknown-key-index', `the "auth" field is signed with key index ${av.index}, which authkeys does not configure`)
   }
-  const text = classicSignatureText(parsed.msg)
-  if (!text) return failure('bad-type', 'classic message has fields with no classic rendering')
-  const digest = computeDigest(named.method, named.key, text)
-  if (digest !== av.token) {
+  if (!digestMatches(computeDigest(named.method, named.key, located.signed), av.token)) {
     return failure(
       'bad-signature',
       `the "auth" field signature does not verify with ${describe(av.index, named.method)}: the message was altered or signed with another key${hint}`,
     )
   }
-  return { ok: true, msg: parsed.msg, format: 'classic', auth: { index: av.index, method: named.method, via: 'field' } }
+  return { ok: true, auth: { index: av.index, method: named.method, via: 'field' } }
 }
 
-/** Decode one UDP payload and authenticate it. Never throws: every defect is a typed failure. */
+/**
+ * 3.0.6 checks a classic signature over its own re-rendering of the fields; we check it over the lines
+ * as sent. The two differ only for a non-canonical rendering (base64 with stray low bits), which no
+ * sender produces: refuse it rather than act on text 3.0.6 would have judged differently.
+ */
+function canonicalProblem(parsed: ParsedDatagram & { ok: true }): DecodeFailure | undefined {
+  if (parsed.format !== 'classic') return undefined
+  const text = classicSignatureText(parsed.msg)
+  if (!text) return failure('bad-type', 'classic message has fields with no classic rendering')
+  if (!text.equals(parsed.located.signed)) {
+    return failure('bad-signature', 'the "auth" field signs the lines as sent, but heartbeat 3.0.6 checks its re-rendering of them, which differs (non-canonical base64?)')
+  }
+  return undefined
+}
+
+/** Authenticate a parsed datagram (see `authenticate`); `hbctl decode` parses first to show the fields. */
+export function verifyParsed(parsed: ParsedDatagram, keys: AuthKeys): DecodeResult {
+  if (!parsed.ok) return parsed
+  const checked = authenticate(parsed.located, keys)
+  if (!checked.ok) return checked
+  const odd = canonicalProblem(parsed)
+  if (odd) return odd
+  return { ok: true, msg: parsed.msg, format: parsed.format, auth: checked.auth }
+}
+
+/**
+ * Decode one UDP payload and authenticate it, in that order of cost: framing, HMAC, then the fields
+ * (issue 10). Never throws: every defect is a typed failure.
+ */
 export function decodePacket(datagram: Uint8Array, keys: AuthKeys): DecodeResult {
   try {
-    return verifyParsed(parseDatagram(datagram), keys)
+    const located = locateDatagram(datagram)
+    if (!located.ok) return located
+    const checked = authenticate(located, keys)
+    if (!checked.ok) return checked
+    const parsed = parseLocated(datagram, located)
+    if (!parsed.ok) return parsed
+    const odd = canonicalProblem(parsed)
+    if (odd) return odd
+    return { ok: true, msg: parsed.msg, format: parsed.format, auth: checked.auth }
   } catch (err) {
     // Belt and braces for the daemon's read loop; the fuzz suite keeps this path unreached.
     return failure('bad-field', `internal decoder error: ${err instanceof Error ? err.message : String(err)}`)

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { encodeClassicText, parseClassicText } from '../../lib/wire/classic.js'
 import { decodePacket, encodeClassicPacket } from '../../lib/wire/packet.js'
-import { crcDigest } from '../../lib/wire/digest.js'
+import { computeDigest, crcDigest } from '../../lib/wire/digest.js'
 import { binaryField, stringField } from '../../lib/wire/message.js'
 import type { Field, HaMessage } from '../../lib/wire/message.js'
 import { classicDigest, keysOf, sha1Keys } from './wire-kit.js'
@@ -55,6 +55,8 @@ t.test('classic encoding refuses what it cannot carry', async (t) => {
 t.test('§14 observations, each as the 3.0.6 daemon judged it', async (t) => {
   const base = '>>>\nt=status\nsrc=alice\nts=6745a3c2\n'
   const good = classicDigest(`${base}<<<\n`, 'sha1', 'HI!')
+  // Signed over the lines as sent: the packet gets past the signature (checked first) to the check a case is about.
+  const asSent = (lines: string): string => computeDigest('sha1', Buffer.from('HI!', 'latin1'), Buffer.from(lines, 'latin1'))
 
   t.equal(codeOf(decodePacket(Buffer.from(`${base}auth=1 ${good}\n<<<\n`, 'latin1'), sha1Keys)), 'ok', 'well formed')
   t.equal(codeOf(decodePacket(Buffer.from(`${base}auth=1 ${good}\n<<<\n\0`, 'latin1'), sha1Keys)), 'ok', 'with the NUL of strlen+1')
@@ -66,10 +68,10 @@ t.test('§14 observations, each as the 3.0.6 daemon judged it', async (t) => {
   if (!nl.ok) t.match(nl.reason, 'no "<<<" line')
 
   // 2. A line without '=' rejects the message.
-  t.equal(codeOf(decodePacket(Buffer.from(`${base}garbage\nauth=1 ${good}\n<<<\n`, 'latin1'), sha1Keys)), 'bad-field')
+  t.equal(codeOf(decodePacket(Buffer.from(`${base}garbage\nauth=1 ${asSent(`${base.slice(4)}garbage\n`)}\n<<<\n`, 'latin1'), sha1Keys)), 'bad-field')
 
   // 3. (0) in classic text is "wrong type".
-  const zero = decodePacket(Buffer.from(`>>>\n(0)t=status\nauth=1 ${good}\n<<<\n`, 'latin1'), sha1Keys)
+  const zero = decodePacket(Buffer.from(`>>>\n(0)t=status\nauth=1 ${asSent('(0)t=status\n')}\n<<<\n`, 'latin1'), sha1Keys)
   t.equal(codeOf(zero), 'bad-type')
   if (!zero.ok) t.match(zero.reason, '(0)')
 
@@ -79,9 +81,10 @@ t.test('§14 observations, each as the 3.0.6 daemon judged it', async (t) => {
   const uuidDigest = classicDigest(`${withUuid}<<<\n`, 'sha1', 'HI!')
   t.equal(codeOf(decodePacket(Buffer.from(`${withUuid}auth=1 ${uuidDigest}\n<<<\n`, 'latin1'), sha1Keys)), 'ok', 'padded base64')
   const unpadded = `${base}(1)srcuuid=${uuid.toString('base64').replace(/=+$/, '')}\n`
-  t.equal(codeOf(decodePacket(Buffer.from(`${unpadded}auth=1 ${uuidDigest}\n<<<\n`, 'latin1'), sha1Keys)), 'bad-value', 'unpadded base64')
+  t.equal(codeOf(decodePacket(Buffer.from(`${unpadded}auth=1 ${uuidDigest}\n<<<\n`, 'latin1'), sha1Keys)), 'bad-signature', 'unpadded base64, signed as 3.0.6 would render it')
+  t.equal(codeOf(decodePacket(Buffer.from(`${unpadded}auth=1 ${asSent(unpadded.slice(4))}\n<<<\n`, 'latin1'), sha1Keys)), 'bad-value', 'unpadded base64, signed as sent: the field is judged')
   const urlsafe = `${base}(1)srcuuid=${Buffer.from([0xfb, 0xff, 0xfe]).toString('base64url')}\n`
-  t.equal(codeOf(decodePacket(Buffer.from(`${urlsafe}auth=1 ${good}\n<<<\n`, 'latin1'), sha1Keys)), 'bad-value', 'url-safe alphabet')
+  t.equal(codeOf(decodePacket(Buffer.from(`${urlsafe}auth=1 ${asSent(urlsafe.slice(4))}\n<<<\n`, 'latin1'), sha1Keys)), 'bad-value', 'url-safe alphabet')
 
   // 5. Several auth fields: the last one counts.
   t.equal(codeOf(decodePacket(Buffer.from(`${base}auth=1 0000\nauth=1 ${good}\n<<<\n`, 'latin1'), sha1Keys)), 'ok', 'bad first, good last')

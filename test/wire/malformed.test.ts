@@ -6,8 +6,12 @@ import { encodeNetstringMessage } from '../../lib/wire/netstring.js'
 import { stringField } from '../../lib/wire/message.js'
 import type { Field, HaMessage } from '../../lib/wire/message.js'
 import { keysOf, sha1Keys, signNetstring } from './wire-kit.js'
+import { computeDigest } from '../../lib/wire/digest.js'
 
 const sign = (body: string): Buffer => signNetstring(body, 1, 'sha1', 'HI!')
+/** Classic lines with an `auth` line signing them as sent: the signature is checked before the lines are read. */
+const signClassic = (lines: string): Buffer =>
+  Buffer.from(`>>>\n${lines}auth=1 ${computeDigest('sha1', Buffer.from('HI!', 'latin1'), Buffer.from(lines, 'latin1'))}\n<<<\n`, 'latin1')
 const B = (s: string): Buffer => Buffer.from(s, 'latin1')
 /** One netstring field with its length computed: `LEN:payload,`. */
 const nf = (payload: string): string => `${Buffer.byteLength(payload, 'latin1')}:${payload},`
@@ -58,11 +62,13 @@ const table: Array<[string, Buffer, DecodeErrorCode, RegExp]> = [
   ['structs nested too deep', sign(nested(12)), 'bad-value', /nests deeper than 10 levels/],
   ['trailer longer than heartbeat reads', B(`###\n%%%\n${nf(`1 ${'a'.repeat(6000)}`)}`), 'bad-auth', /more than heartbeat reads/],
   ['classic: CRLF start', B('>>>\r\nt=x\r\n<<<\r\n'), 'bad-start', /CRLF/],
-  ['classic: line without =', B('>>>\nt=x\nnonsense\n<<<\n'), 'bad-field', /no '='/],
-  ['classic: (0) prefix', B('>>>\n(0)t=x\n<<<\n'), 'bad-type', /\(0\)/],
-  ['classic: (9) prefix', B('>>>\n(9)t=x\n<<<\n'), 'bad-type', /type 9/],
-  ['classic: struct field', B('>>>\n(2)s=x\n<<<\n'), 'bad-type', /struct and list/],
-  ['classic: bad base64', B('>>>\n(1)u=abc\n<<<\n'), 'bad-value', /base64/],
+  ['classic: line without =', signClassic('t=x\nnonsense\n'), 'bad-field', /no '='/],
+  ['classic: CR in a line', B('>>>\nt=x\r\n<<<\n'), 'bad-field', /a CR at byte 7/],
+  ['classic: (0) prefix', signClassic('(0)t=x\n'), 'bad-type', /\(0\)/],
+  ['classic: (9) prefix', signClassic('(9)t=x\n'), 'bad-type', /type 9/],
+  ['classic: struct field', signClassic('(2)s=x\n'), 'bad-type', /struct and list/],
+  ['classic: bad base64', signClassic('(1)u=abc\n'), 'bad-value', /base64/],
+  ['classic: unsigned, with a bad type', B('>>>\n(9)t=x\n<<<\n'), 'no-auth', /no "auth" field/],
   ['classic: final newline, no <<<', B('>>>\nt=x\n'), 'truncated', /no "<<<" line/],
   ['classic: no auth field', B('>>>\nt=x\n<<<\n'), 'no-auth', /no "auth" field/],
 ]
