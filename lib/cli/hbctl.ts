@@ -10,6 +10,7 @@ const subcommands: Record<string, () => Promise<{ main(argv: string[]): Promise<
   takeover: () => import('./hbctl-takeover.js'),
   reload: () => import('./hbctl-reload.js'),
   cl_status: () => import('./cl-status.js'),
+  'export-pacemaker': () => import('./hbctl-export-pacemaker.js'),
 }
 
 function usage(): string {
