@@ -113,7 +113,7 @@ export function buildCib(haCf: HaCf, groups: readonly ResourceGroup[], notes: st
   const lines: string[] = []
   const nv = (owner: string, name: string, value: string, indent: string): string =>
     `${indent}<nvpair id="${ids.take(`${owner}-${name}`)}" name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`
-  lines.push('<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">')
+  lines.push('<cib validate-with="pacemaker-3.0" epoch="1" num_updates="0" admin_epoch="0">')
   lines.push(`  ${comment(`exported by hbctl export-pacemaker from ha.cf and haresources (cluster ${haCf.cluster})`)}`)
   lines.push('  <configuration>')
   lines.push('    <crm_config>')
