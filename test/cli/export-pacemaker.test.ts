@@ -28,7 +28,7 @@ const havePacemaker = (await execa('sh', ['-c', 'command -v crm_verify && comman
 function needPacemaker(t: Test): boolean {
   if (havePacemaker) return true
   if (process.env.CI === 'true') t.fail('crm_verify/crm_simulate missing (.ci/setup installs pacemaker-cli-utils)')
-  else t.skip('pacemaker-cli-utils not installed')
+  else t.comment('skipped: pacemaker-cli-utils not installed')
   return false
 }
 
