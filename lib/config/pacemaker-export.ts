@@ -1,6 +1,6 @@
 // haresources + ha.cf → a Pacemaker CIB and a corosync.conf, as strings (hbctl export-pacemaker writes them).
 
-import type { HaCf, Medium } from './ha-cf.js'
+import type { HaCf } from './ha-cf.js'
 import type { ResourceGroup, ResourceRef } from './haresources.js'
 import { parseIpaddrSpec } from './ipaddr-spec.js'
 
@@ -191,7 +191,7 @@ function linksFrom(haCf: HaCf, notes: string[]): Link[] {
     byIface.set(iface, e)
     return e
   }
-  for (const m of haCf.media as Medium[]) {
+  for (const m of haCf.media) {
     if (m.kind === 'bcast') for (const i of m.interfaces) touch(i, m.port, 'bcast')
     else if (m.kind === 'ucast') touch(m.interface, m.port, 'ucast').ucast.push(m.address)
     else if (m.kind === 'mcast') touch(m.interface, m.port, `mcast ${m.group}`)
