@@ -5,6 +5,7 @@ import t, { type Test } from 'tap'
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { randomBytes } from 'node:crypto'
 import { execa } from 'execa'
 import { main } from '../../lib/cli/hbctl-export-pacemaker.js'
 
@@ -187,4 +188,27 @@ t.test('a broken configuration writes nothing; --out is required', async (t) => 
   t.match(r.err, /node3/)
   t.throws(() => readdirSync(outDir), 'no output directory')
   t.equal((await run(['--ha-dir', dir])).code, 2)
+})
+
+t.test("corosync -t accepts the modern export on director1 (a namespace holding its ucast address)", async (t) => {
+  const haveCorosync = (await execa('sh', ['-c', 'command -v corosync'], { reject: false })).exitCode === 0
+  if (process.getuid?.() !== 0 || !haveCorosync) {
+    if (process.env.CI === 'true') t.fail('needs root and corosync (.ci/setup installs it)')
+    else t.comment('skipped: needs root and corosync')
+    return
+  }
+  const e = await exportTo(t, haDir(t, example('modern/ha.d')))
+  // corosync-keygen's job on a real node; any 256 bytes do for a configuration test
+  const key = join(testDir(t), 'authkey')
+  writeFileSync(key, randomBytes(256), { mode: 0o400 })
+  const conf = join(testDir(t), 'corosync-test.conf')
+  writeFileSync(conf, e.corosync.replace('crypto_hash: sha256', `crypto_hash: sha256\n    keyfile: ${key}`))
+  const ns = `cs${randomBytes(3).toString('hex')}`
+  t.teardown(async () => void (await execa('ip', ['netns', 'del', ns], { reject: false })))
+  for (const args of [['netns', 'add', ns], ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0'], ['-n', ns, 'addr', 'add', '10.0.0.5/24', 'dev', 'eth0'], ['-n', ns, 'link', 'set', 'eth0', 'up'], ['-n', ns, 'link', 'set', 'lo', 'up']]) {
+    await execa('ip', args, { timeout: 10_000 })
+  }
+  const r = await execa('ip', ['netns', 'exec', ns, 'corosync', '-t', '-c', conf], { reject: false, timeout: 60_000 })
+  t.equal(r.exitCode, 0, `corosync -t: ${r.stderr}`)
+  t.match(r.stderr, /exiting normally/)
 })
