@@ -16,6 +16,7 @@ const subcommands: Record<string, Subcommand> = {
   reload: { summary: 'reread the configuration, as SIGHUP, and say what changed', load: () => import('./hbctl-reload.js') },
   check: { summary: 'read /etc/ha.d and mon.cf as the daemon will; print path:line: problems', load: () => import('./hbctl-check.js') },
   decode: { summary: 'decode and verify a captured datagram or a pcap/pcapng capture', load: () => import('./hbctl-decode.js') },
+  'export-pacemaker': { summary: 'write a Pacemaker CIB and corosync.conf from ha.cf and haresources', load: () => import('./hbctl-export-pacemaker.js') },
   cl_status: { summary: "answer as heartbeat's cl_status does", load: () => import('./cl-status.js') },
 }
 

@@ -1,0 +1,77 @@
+// hbctl export-pacemaker: ha.cf + haresources (+ authkeys checked) → OUTDIR/cib.xml and OUTDIR/corosync.conf.
+
+import { constants } from 'node:fs'
+import { mkdir, open, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseCommand } from './cli-args.js'
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../config/diagnostics.js'
+import { parseAuthkeys } from '../config/authkeys.js'
+import { parseHaCf } from '../config/ha-cf.js'
+import { parseHaresources } from '../config/haresources.js'
+import { exportPacemaker } from '../config/pacemaker-export.js'
+import { daemonPaths } from '../daemon/paths.js'
+
+const USAGE = `usage: hbctl export-pacemaker [--ha-dir DIR] --out OUTDIR
+  Reads DIR/ha.cf, DIR/haresources and DIR/authkeys and writes OUTDIR/cib.xml (one group per
+  haresources line) and OUTDIR/corosync.conf (the same nodes and links) for Pacemaker + Corosync.
+  --ha-dir DIR   heartbeat's directory (default /etc/ha.d, or $HBTS_HA_DIR)
+  --out OUTDIR   where to write the two files (created if missing; existing files are replaced)
+Exit status: 0 written, 1 the configuration has errors (nothing written), 2 usage.
+`
+
+async function readText(path: string): Promise<{ ok: true; text: string } | { ok: false; diagnostic: Diagnostic }> {
+  try {
+    return { ok: true, text: await readFile(path, 'latin1') }
+  } catch (e) {
+    return { ok: false, diagnostic: { path, severity: 'error', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` } }
+  }
+}
+
+/** Replace OUTDIR/name, refusing to follow a link planted there. */
+async function writeOut(dir: string, name: string, text: string): Promise<void> {
+  const fh = await open(join(dir, name), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644)
+  try {
+    await fh.writeFile(text)
+  } finally {
+    await fh.close()
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseCommand('hbctl export-pacemaker', USAGE, argv, { 'ha-dir': { type: 'string' }, out: { type: 'string' } })
+  if (!args.ok) return args.exitCode
+  const values = args.values
+  if (values.out === undefined) {
+    process.stderr.write(`hbctl export-pacemaker: --out OUTDIR is required\n${USAGE}`)
+    return 2
+  }
+  const haDir = values['ha-dir'] ?? daemonPaths(process.env).haDir
+  const diagnostics: Diagnostic[] = []
+  const haCfPath = join(haDir, 'ha.cf')
+  const haCfText = await readText(haCfPath)
+  if (!haCfText.ok) diagnostics.push(haCfText.diagnostic)
+  const parsed = haCfText.ok ? parseHaCf(haCfText.text, haCfPath) : undefined
+  if (parsed !== undefined) diagnostics.push(...parsed.diagnostics)
+  // authkeys is not carried over (corosync has its own key), but keys that would not load are an error.
+  // Its mode is the node's business, not the export's (a copy on a workstation is often 644).
+  const akPath = join(haDir, 'authkeys')
+  const akText = await readText(akPath)
+  diagnostics.push(...(akText.ok ? parseAuthkeys(akText.text, akPath, 0o600).diagnostics : [akText.diagnostic]))
+  const hrPath = join(haDir, 'haresources')
+  const hrText = await readText(hrPath)
+  const groups = hrText.ok ? parseHaresources(hrText.text, hrPath, parsed?.config.nodes ?? []) : undefined
+  if (!hrText.ok) diagnostics.push(hrText.diagnostic)
+  if (groups !== undefined) diagnostics.push(...groups.diagnostics)
+  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`)
+  if (parsed === undefined || groups === undefined || hasErrors(diagnostics)) {
+    process.stderr.write('hbctl export-pacemaker: the configuration has errors; nothing written\n')
+    return 1
+  }
+  const exported = exportPacemaker(parsed.config, groups.groups)
+  await mkdir(values.out, { recursive: true })
+  await writeOut(values.out, 'cib.xml', exported.cibXml)
+  await writeOut(values.out, 'corosync.conf', exported.corosyncConf)
+  for (const note of exported.notes) process.stderr.write(`hbctl export-pacemaker: ${note}\n`)
+  process.stdout.write(`wrote ${join(values.out, 'cib.xml')} (${groups.groups.length} group${groups.groups.length === 1 ? '' : 's'}) and ${join(values.out, 'corosync.conf')} (${parsed.config.nodes.length} nodes)\n`)
+  return 0
+}
