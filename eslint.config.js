@@ -14,7 +14,13 @@ export default tseslint.config(
     rules: {
       // tap tracks every t.test() it is handed and waits for it: not a floating promise.
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafePromises: [{ from: 'package', package: '@tapjs/core', name: 'PromiseWithSubtest' }] }],
-      // tap callbacks are written async throughout, so adding an await never changes a test's shape.
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      // Test and bench callbacks (tap's, the kits' waitFor probes, scenario hooks) are written async
+      // throughout, so adding an await never changes their shape.
       '@typescript-eslint/require-await': 'off',
     },
   },

@@ -133,7 +133,7 @@ t.test('the daemon refuses to start without a program its resources need, and sa
   const node = await seedNode(t, ['ip', 'arping', 'mkfifo', 'logger'])
   const stderr: string[] = []
   const write = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write
+  process.stderr.write = ((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true))
   let code: number
   try {
     code = await runDaemon({

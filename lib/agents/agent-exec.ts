@@ -51,7 +51,7 @@ export async function run(file: string, args: readonly string[], options: ExecOp
     stripFinalNewline: false,
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
     // The agent's environment (HA_* variables, PATH) on top of ours, as a forked shell script would see it.
-    ...(options.env !== undefined ? { env: options.env as Record<string, string | undefined> } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
   })
   let ended: string | undefined
   let killTimer: NodeJS.Timeout | undefined
@@ -104,7 +104,7 @@ export function spawnDetached(file: string, args: readonly string[], env?: Reado
       cleanup: false,
       stdio: 'ignore',
       reject: false,
-      ...(env !== undefined ? { env: env as Record<string, string | undefined> } : {}),
+      ...(env !== undefined ? { env: env } : {}),
     })
     // The result promise settles when the child ends; nobody waits for it.
     child.catch(() => undefined)

@@ -144,7 +144,7 @@ export class StatusCopies {
    */
   statusArrived(node: NodeEntry, link: string, seq: number, now: number): boolean {
     let links = this.arrivals.get(node)
-    if (links === undefined) this.arrivals.set(node, (links = new Map()))
+    if (links === undefined) this.arrivals.set(node, (links = new Map<string, StatusArrivals>()))
     const a = links.get(link)
     if (a === undefined || seq < a.seq) {
       links.set(link, { seq, firstMs: now, count: 1, previous: 0, before: 0 })

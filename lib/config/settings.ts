@@ -286,7 +286,7 @@ export function parseSettings(text: string, path: string): { settings: Settings;
 function iniValue(line: string, key: string): string | undefined {
   let decoded: Record<string, unknown>
   try {
-    decoded = decode(line) as Record<string, unknown>
+    decoded = decode(line)
   } catch {
     return undefined
   }

@@ -347,7 +347,7 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
   // The echo (stderr in the foreground) and the syslog pipe are bounded the same way.
   let echoDropped = 0
   function toEcho(line: string): void {
-    const echo = cfg.echo as (NodeJS.WritableStream & { writableLength?: number }) | undefined
+    const echo: (NodeJS.WritableStream & { writableLength?: number }) | undefined = cfg.echo
     if (!echo) return
     if ((echo.writableLength ?? 0) > MAX_QUEUED_BYTES) {
       echoDropped++

@@ -86,7 +86,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
   const groups: GroupState[] = opts.groups.map((def) => ({
     def,
     local: same(def.node, me),
-    state: 'stopped' as GroupRunState,
+    state: 'stopped',
     held: false,
     last: null,
   }))

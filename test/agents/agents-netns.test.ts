@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     await ip('-n', ns, 'addr', 'add', `${addr}/26`, 'brd', '129.254.203.191', 'dev', 'eth0')
     await ip('-n', ns, 'link', 'set', 'eth0', 'up')
   }
-  const dirMac = JSON.parse(await ip('-n', dir, '-j', 'link', 'show', 'eth0'))[0].address as string
+  const dirMac = (JSON.parse(await ip('-n', dir, '-j', 'link', 'show', 'eth0')) as { address: string }[])[0]?.address ?? ''
 
   const env: Record<string, string | undefined> = {
     ...process.env,
@@ -118,8 +118,9 @@ async function main(): Promise<void> {
     t.equal(r.exitCode, 0, r.stderr)
     t.match(r.stdout, /Success/)
     t.same(await vipLabels(), ['eth0:0'], 'VIP now on eth0:0 only')
-    const addr = JSON.parse(await ip('-n', dir, '-j', '-4', 'addr', 'show', 'dev', 'eth0'))[0].addr_info.find((a: { local: string }) => a.local === VIP)
-    t.equal(`${addr.prefixlen} ${addr.broadcast}`, '26 129.254.203.191', 'netmask and broadcast from the route, as findif gives them')
+    const shown = JSON.parse(await ip('-n', dir, '-j', '-4', 'addr', 'show', 'dev', 'eth0')) as { addr_info: { local: string; prefixlen: number; broadcast?: string }[] }[]
+    const addr = shown[0]?.addr_info.find((a) => a.local === VIP)
+    t.equal(`${addr?.prefixlen} ${addr?.broadcast}`, '26 129.254.203.191', 'netmask and broadcast from the route, as findif gives them')
     t.comment(`IPaddr start returned in ${startMs.toFixed(0)} ms (ARP continues in the background)`)
     let learned = ''
     for (let i = 0; i < 60 && learned !== dirMac; i++) {

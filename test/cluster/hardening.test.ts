@@ -4,7 +4,7 @@ import { lone, logLines, transmitted } from './lone-core.js'
 import { SimCluster, typeOf } from './sim.js'
 import type { MembershipAction } from '../../lib/cluster/actions.js'
 import { ackMessage, repnodesMessage, rexmitRequestMessage, statusMessage } from '../../lib/cluster/protocol-messages.js'
-import { getString, messageOf, setString, type HaMessage } from '../../lib/wire/message.js'
+import { getString, messageOf, setString } from '../../lib/wire/message.js'
 
 const hexSeq = (n: number): string => n.toString(16)
 const rexmitsIn = (as: MembershipAction[]) => transmitted(as).filter((a) => typeOf(a.msg) === 'NS_rexmit')

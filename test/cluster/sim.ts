@@ -129,7 +129,10 @@ export class SimCluster {
   }
 
   partition(a: string, b: string, on: boolean): void {
-    for (const k of [`${a}>${b}`, `${b}>${a}`]) on ? this.cut.add(k) : this.cut.delete(k)
+    for (const k of [`${a}>${b}`, `${b}>${a}`]) {
+      if (on) this.cut.add(k)
+      else this.cut.delete(k)
+    }
   }
 
   /** Hand a message to one node as if it arrived on `link` now (replays, forgeries). */

@@ -21,7 +21,7 @@ function install(dir: string): string {
 async function quietly<T>(f: () => Promise<T>): Promise<{ value: T; out: string }> {
   let out = ''
   const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write
+  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true))
   try {
     return { value: await f(), out }
   } finally {

@@ -26,7 +26,7 @@ t.test('node listed twice (in any case): the daemon refuses to start with path:l
   t.same(r.diagnostics.map(formatDiagnostic), [`${haDir}/ha.cf:${dupLine}: ${message}`])
   let out = ''
   const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write
+  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true))
   let code: number
   try {
     code = await check(['--ha-dir', haDir, '--node', 'director1'])

@@ -39,7 +39,7 @@ t.test('-m wording', async (t) => {
   const m = (...args: string[]) => clStatusAnswer(args, running, PREFIX)
   t.equal(m('nodestatus', '-m', T5).stdout, `The cluster node ${T5} is dead\n`)
   t.equal(m('nodestatus', '-m', T5).exitCode, 1)
-  t.equal(m('-m' as string, 'x').exitCode, 11, 'an option is not a sub-command')
+  t.equal(m('-m', 'x').exitCode, 11, 'an option is not a sub-command')
   t.equal(m('nodetype', '-m', T6).stdout, `The node ${T6}'s type: normal\n`)
   t.equal(m('nodeweight', '-m', T6).stdout, `The weight of the cluster node ${T6} is 100\n`)
   t.equal(m('nodesite', '-m', T6).stdout, `The site of the cluster node ${T6} is \n`)

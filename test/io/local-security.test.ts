@@ -182,7 +182,7 @@ async function tests(): Promise<void> {
     await writeFile(pidFile, `${foreignPid}\n`)
     const s1 = await probeDaemon(pidFile)
     t.equal(s1.kind, 'stale', 'a process of another account is not our daemon')
-    t.match((await checkPid(foreignPid, HEARTBEAT_PROCESS)) as object, { ok: false, gone: false, reason: /runs as uid 65534/ })
+    t.match((await checkPid(foreignPid, HEARTBEAT_PROCESS)), { ok: false, gone: false, reason: /runs as uid 65534/ })
 
     // A root process with another command line (the pid was reused by something else).
     const other = execa('sleep', ['60'], { reject: false })

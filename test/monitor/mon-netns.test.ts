@@ -46,7 +46,7 @@ t.test('seed mon.cf drives the table: all in, one leaves when its HTTP stops, co
   for (let i = 0; i < reals.length; i++) await startHttp(i)
 
   const env = { IPVSADM_STANDIN_STATE: join(director.root, 'ipvs.json'), IPVSADM_STANDIN_LOCAL: '129.254.203.145' }
-  const ipvs = async (args: string[]) => director.exec([ipvsadm, ...args], { env: { ...process.env, ...env } as Record<string, string> })
+  const ipvs = async (args: string[]) => director.exec([ipvsadm, ...args], { env: { ...process.env, ...env } })
   // As the lvs agent leaves it, except that .147 is missing (removed before a monitor restart).
   for (const line of [`-A -t ${VIP} -s rr`, `-a -t ${VIP} -r ${REALS[0]} -g`, `-a -t ${VIP} -r ${REALS[2]} -g`]) {
     const r = await ipvs(line.split(' '))
@@ -60,7 +60,7 @@ t.test('seed mon.cf drives the table: all in, one leaves when its HTTP stops, co
   const logFile = join(director.root, 'var', 'log', 'hb-mon.log')
   const stateFile = join(director.root, 'mon-state.json')
   const mon = director.spawn([process.execPath, hbMon, '-c', seedCf, '-P', join(director.root, 'mon.pid'), '--state', stateFile, '--log', logFile], {
-    env: { ...process.env, ...env, HBTS_IPVSADM: ipvsadm } as Record<string, string>,
+    env: { ...process.env, ...env, HBTS_IPVSADM: ipvsadm },
   })
   t.teardown(() => mon.kill('SIGKILL'))
 

@@ -1,7 +1,7 @@
 // The standby protocol's named phases (going_standby: not → me/other → done → not), one node at a
 // time with the peer played by hand: what each message does, what is refused, and when a run gives up.
 import t from 'tap'
-import { LoneRm, T5, T6, VIP } from './lone-rm.js'
+import { LoneRm, T6, VIP } from './lone-rm.js'
 
 const ask = (set: string, info: string): Array<[string, string]> => [
   ['t', 'ask_resources'],
