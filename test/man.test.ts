@@ -7,7 +7,7 @@ import { execa } from 'execa'
 import { REPO } from './cli/heartbeat-kit.js'
 
 const MAN = join(REPO, 'man')
-const OURS = ['heartbeat.8', 'hbctl.8', 'cl_status.1', 'ha.cf.5', 'haresources.5', 'authkeys.5', 'mon.cf.5']
+const OURS = ['heartbeat.8', 'hbctl.8', 'cl_status.1', 'ha.cf.5', 'haresources.5', 'authkeys.5', 'mon.cf.5', 'heartbeat-ts.conf.5']
 
 async function have(cmd: string): Promise<boolean> {
   return (await execa('sh', ['-c', `command -v ${cmd}`], { reject: false })).exitCode === 0
