@@ -69,7 +69,12 @@ export interface RealServerStatus {
 /** cl_status rscstatus: which resources this node holds; `transition` while that is changing. */
 export type RscStatus = 'none' | 'local' | 'foreign' | 'all' | 'transition'
 
+/** The JSON form's version (hbctl status --json): bump when a field changes meaning or goes away. */
+export const CLUSTER_STATUS_SCHEMA_VERSION = 1
+
 export interface ClusterStatus {
+  /** CLUSTER_STATUS_SCHEMA_VERSION of the daemon that answered. */
+  schemaVersion: number
   /** Wall-clock time of the snapshot, ms since the epoch (relative times below are taken at this instant). */
   generatedAtMs: number
   /** cl_status hbparameter -p hbversion (hbVersionString()). */

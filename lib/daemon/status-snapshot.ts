@@ -4,7 +4,7 @@ import type { HaCf } from '../config/ha-cf.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import type { MembershipSnapshot, NodeSnapshot } from '../cluster/membership.js'
 import type { RmSnapshot, GroupSnapshot } from '../resources/rm-types.js'
-import type { ClusterStatus, GroupStatus, NodeStatus, NodeStatusWord, RealServerStatus } from '../control/cluster-status.js'
+import { CLUSTER_STATUS_SCHEMA_VERSION, type ClusterStatus, type GroupStatus, type NodeStatus, type NodeStatusWord, type RealServerStatus } from '../control/cluster-status.js'
 import type { MonStateFile } from '../monitor/mon-state.js'
 import { hbVersionString } from '../control/version.js'
 
@@ -106,6 +106,7 @@ export function buildClusterStatus(i: StatusInputs): ClusterStatus {
     ? r.groups.map((g) => groupStatus(g, r.mode, m, me, i.nowMs, i.wallMs))
     : i.groups.map((g) => ({ key: g.key, preferredNode: g.node, resources: g.resources.map((x) => x.text), holder: null, state: 'stopped', lastTransition: null }))
   return {
+    schemaVersion: CLUSTER_STATUS_SCHEMA_VERSION,
     generatedAtMs: i.wallMs,
     version: hbVersionString(),
     localNode: me,

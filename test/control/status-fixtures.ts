@@ -1,6 +1,6 @@
 // ClusterStatus snapshots of the situations the cl_status transcripts were captured in (test/fixtures/vectors/cl_status).
 
-import type { ClusterStatus, NodeStatus } from '../../lib/control/cluster-status.js'
+import { CLUSTER_STATUS_SCHEMA_VERSION, type ClusterStatus, type NodeStatus } from '../../lib/control/cluster-status.js'
 import { hbVersionString } from '../../lib/control/version.js'
 
 export const T5 = 'titanic5.etri.re.kr'
@@ -47,6 +47,7 @@ export function statusFor(sc: Scenario): ClusterStatus {
   const dt = sc.fast ? 1000 : 5000
   const t5Holds = sc.t5 === 'active'
   return {
+    schemaVersion: CLUSTER_STATUS_SCHEMA_VERSION,
     generatedAtMs: now,
     version: hbVersionString(),
     localNode: sc.local,
