@@ -5,11 +5,11 @@ import { readFile, writeFile, access } from 'node:fs/promises'
 import { execa } from 'execa'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { parsePidText } from '../../lib/io/daemon-state.js'
 import {
   haParameter,
   haTimeMs,
   isInitVerb,
-  parsePidText,
   reloadAnswer,
   restartWaitMs,
   standbyCheck,
