@@ -97,7 +97,8 @@ t.test('wrapper stop leaves no hb-mon of this node behind, and spares one of ano
     leftover.kill('SIGKILL')
     neighbour.kill('SIGKILL')
   })
-  const pidOf = async (n: typeof node): Promise<number | undefined> => Number((await readFile(join(n.runDir, 'mon.pid'), 'utf8').catch(() => '')).trim()) || undefined
+  // The pidfile holds the pid on its first line (a second line carries the start time).
+  const pidOf = async (n: typeof node): Promise<number | undefined> => Number((await readFile(join(n.runDir, 'mon.pid'), 'utf8').catch(() => '')).split('\n')[0]?.trim()) || undefined
   for (let i = 0; i < 200 && ((await pidOf(node)) === undefined || (await pidOf(other)) === undefined); i++) await new Promise((r) => setTimeout(r, 50))
   t.equal(await pidOf(node), leftover.pid, 'the leftover hb-mon runs')
 

@@ -1,7 +1,7 @@
 // What every hbctl sub-command that talks to the daemon shares: where the socket is, how failures read and exit.
 
 import { controlRequest } from '../io/control-socket.js'
-import { controlSocketPath, daemonPaths } from '../daemon/paths.js'
+import { controlSocketPath, daemonPaths } from '../config/paths.js'
 import type { ControlRequest, ControlResponse } from '../control/protocol.js'
 
 type Env = Readonly<Record<string, string | undefined>>

@@ -7,6 +7,7 @@ import { networkInterfaces, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa, type ResultPromise } from 'execa'
+import type { SeedCluster } from '../demo/seed-cluster.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 /** dist/lib/cli → the package root. */
@@ -55,24 +56,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 // ---------------------------------------------------------------- as root: namespaces
 
-interface SeedClusterModule {
-  buildSeedCluster(opts: { prefix: string; realServers?: boolean; note?: (t: string) => void }): Promise<NsCluster>
-}
-/** The parts of test/cluster-e2e/seed-cluster.ts the demo uses. */
-interface NsCluster {
-  directors: Record<'titanic5' | 'titanic6', { host: { exec(argv: readonly string[], o?: { env?: Record<string, string>; timeoutMs?: number }): Promise<{ stdout: string; stderr: string; exitCode: number }> }; mac: string }>
-  envFor(seed: 'titanic5' | 'titanic6'): Record<string, string>
-  start(seed: 'titanic5' | 'titanic6'): Promise<void>
-  crash(seed: 'titanic5' | 'titanic6'): Promise<number>
-  reboot(seed: 'titanic5' | 'titanic6'): Promise<void>
-  vipLabels(seed: 'titanic5' | 'titanic6'): Promise<string[]>
-  owners(): Promise<Array<'titanic5' | 'titanic6'>>
-  httpGet(timeoutMs?: number): Promise<string | undefined>
-  startProber(intervalMs?: number, timeoutMs?: number): Promise<{ lines: Array<{ text: string }>; kill(sig?: NodeJS.Signals): void }>
-  clientNeighMac(): Promise<string | undefined>
-  ipvsSave(seed: 'titanic5' | 'titanic6'): Promise<string>
-  destroy(): Promise<void>
-}
+type NsCluster = SeedCluster
 
 async function hbctlStatus(c: NsCluster, seed: 'titanic5' | 'titanic6'): Promise<void> {
   const r = await c.directors[seed].host.exec([process.execPath, join(dist, 'lib', 'cli', 'hbctl.js'), 'status'], { env: c.envFor(seed), timeoutMs: 20_000 })
@@ -102,7 +86,8 @@ function firstAnswerFrom(lines: Array<{ text: string }>, node: string, fromMs: n
 }
 
 async function namespaceDemo(): Promise<void> {
-  const mod = (await import(new URL('../../test/cluster-e2e/seed-cluster.js', import.meta.url).href)) as SeedClusterModule
+  // Loaded only for the namespace demo (it needs root and ip netns); it ships in lib/demo/.
+  const mod = await import('../demo/seed-cluster.js')
   heading('Building the seed cluster in network namespaces (an isolated bridge, nothing touches this host’s interfaces)')
   const c = await mod.buildSeedCluster({ prefix: 'hbdemo', note: (t) => say(`  ${t}`) })
   undo.push(async () => {

@@ -16,7 +16,7 @@ import { readBounded, tooLarge } from '../daemon/load-config.js'
 import { findAgent } from '../io/agent-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
 import type { ResourceGroup } from '../config/haresources.js'
-import { daemonPaths } from '../daemon/paths.js'
+import { daemonPaths } from '../config/paths.js'
 import { parseCommand } from './cli-args.js'
 
 const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME] [--json]

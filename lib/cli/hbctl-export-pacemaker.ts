@@ -9,7 +9,7 @@ import { parseAuthkeys } from '../config/authkeys.js'
 import { parseHaCf } from '../config/ha-cf.js'
 import { parseHaresources } from '../config/haresources.js'
 import { exportPacemaker } from '../config/pacemaker-export.js'
-import { daemonPaths } from '../daemon/paths.js'
+import { daemonPaths } from '../config/paths.js'
 
 const USAGE = `usage: hbctl export-pacemaker [--ha-dir DIR] --out OUTDIR
   Reads DIR/ha.cf, DIR/haresources and DIR/authkeys and writes OUTDIR/cib.xml (one group per

@@ -5,11 +5,11 @@ import { parseArgs } from 'node:util'
 import { hostname } from 'node:os'
 import { access, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
-import { daemonPaths, fifoPath, controlSocketPath } from '../daemon/paths.js'
-import type { DaemonPaths } from '../daemon/paths.js'
+import { daemonPaths, fifoPath, controlSocketPath } from '../config/paths.js'
+import type { DaemonPaths } from '../config/paths.js'
 import { probeDaemon, processAlive, writePidFile, removePidFileSync } from '../io/pidfile.js'
 import { startDetached } from '../io/daemonize.js'
 import { writeFifoMessage } from '../io/fifo-write.js'
@@ -32,9 +32,22 @@ import type { Answer, InitVerb } from './init-verbs.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
-/** What lib/daemon/run.ts exports; loaded lazily so `-s`/`-k` work without the daemon's modules. */
-interface DaemonModule {
+/** What lib/daemon/run.ts exports. */
+export interface DaemonModule {
   runDaemon(opts: { paths: DaemonPaths; nodeName?: string; foreground: boolean; debugLevel: number }): Promise<unknown>
+}
+
+/** What main() runs besides itself; tests inject a stand-in loop (production never loads code named at run time). */
+export interface HeartbeatDeps {
+  /** The daemon loop; loaded lazily so `-s`/`-k` work without the daemon's modules. */
+  loadDaemon: () => Promise<DaemonModule>
+  /** The script the detached daemon runs with `-f` (this file; a test entry re-runs itself). */
+  script: string
+}
+
+const PRODUCTION_DEPS: HeartbeatDeps = {
+  loadDaemon: () => import('../daemon/run.js'),
+  script: fileURLToPath(import.meta.url),
 }
 
 const USAGE = 'Usage: heartbeat [-dfkrsVl] [start|stop|status|restart|reload|force-reload|standby]\n'
@@ -50,12 +63,8 @@ function hostNames(env: Env): { uname: string; nodeName: string } {
   return { uname, nodeName: env.HBTS_NODE_NAME ?? uname }
 }
 
-function ownScript(): string {
-  return fileURLToPath(import.meta.url)
-}
-
 /** The foreground daemon: take the pidfile, run the loop, give the pidfile back on exit. */
-async function foreground(paths: DaemonPaths, env: Env, debugLevel: number): Promise<number> {
+async function foreground(paths: DaemonPaths, env: Env, debugLevel: number, deps: HeartbeatDeps): Promise<number> {
   const state = await probeDaemon(paths.pidFile)
   if (state.kind === 'running' && state.pid !== process.pid) {
     process.stderr.write(`ERROR: Heartbeat already running [pid ${state.pid}].\n`)
@@ -63,9 +72,7 @@ async function foreground(paths: DaemonPaths, env: Env, debugLevel: number): Pro
   }
   let mod: DaemonModule
   try {
-    // HBTS_DAEMON_MODULE (absolute path) swaps the loop for a stand-in: the CLI's tests use it.
-    const spec = env.HBTS_DAEMON_MODULE !== undefined ? pathToFileURL(env.HBTS_DAEMON_MODULE).href : '../daemon/run.js'
-    mod = (await import(spec)) as DaemonModule
+    mod = await deps.loadDaemon()
   } catch (err) {
     process.stderr.write(`ERROR: cannot load the daemon loop (lib/daemon/run.js): ${(err as Error).message}\n`)
     return LSB.failure
@@ -83,14 +90,14 @@ async function foreground(paths: DaemonPaths, env: Env, debugLevel: number): Pro
 }
 
 /** No flags: start in the background unless already running (then say so and succeed, like 3.0.6). */
-async function daemonize(paths: DaemonPaths, env: Env, debugLevel: number): Promise<{ rc: number; detail: string }> {
+async function daemonize(paths: DaemonPaths, env: Env, debugLevel: number, deps: HeartbeatDeps): Promise<{ rc: number; detail: string }> {
   const state = await probeDaemon(paths.pidFile)
   if (state.kind === 'running') {
     return { rc: 0, detail: `heartbeat: already running [pid ${state.pid}].\n` }
   }
   const timeoutMs = Number(env.HBTS_START_TIMEOUT_MS ?? 30_000)
   const r = await startDetached({
-    script: ownScript(),
+    script: deps.script,
     args: ['-f', ...Array.from({ length: debugLevel }, () => '-d')],
     runDir: paths.runDir,
     pidFile: paths.pidFile,
@@ -117,9 +124,9 @@ async function kill(paths: DaemonPaths): Promise<{ rc: number; detail: string }>
 }
 
 /** -r: SIGHUP makes the daemon reread its configuration; not running → start it. */
-async function reload(paths: DaemonPaths, env: Env, debugLevel: number): Promise<{ rc: number; detail: string }> {
+async function reload(paths: DaemonPaths, env: Env, debugLevel: number, deps: HeartbeatDeps): Promise<{ rc: number; detail: string }> {
   const state = await probeDaemon(paths.pidFile)
-  if (state.kind !== 'running') return daemonize(paths, env, debugLevel)
+  if (state.kind !== 'running') return daemonize(paths, env, debugLevel, deps)
   try {
     process.kill(state.pid, 'SIGHUP')
     return { rc: 0, detail: '' }
@@ -142,7 +149,7 @@ async function runStartStop(paths: DaemonPaths, args: string[]): Promise<void> {
   await execa(hook, args, { stdio: 'inherit', reject: false, timeout: 300_000 })
 }
 
-async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel: number): Promise<number> {
+async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel: number, deps: HeartbeatDeps): Promise<number> {
   const haCf = join(paths.haDir, 'ha.cf')
   const haCfText = await readFile(haCf, 'latin1').catch(() => undefined)
   if (verb === 'status') return print(statusAnswer(await probeDaemon(paths.pidFile), hostNames(env)))
@@ -150,7 +157,7 @@ async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel
   switch (verb) {
     case 'start': {
       await runStartStop(paths, ['pre-start'])
-      const r = await daemonize(paths, env, debugLevel)
+      const r = await daemonize(paths, env, debugLevel, deps)
       const rc = print(startAnswer(r.rc, r.rc === 0 ? '' : r.detail))
       await runStartStop(paths, ['post-start', String(rc)])
       return rc
@@ -175,12 +182,12 @@ async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel
         await sleep(waitMs)
         process.stdout.write('Done.\n')
       }
-      const r = await daemonize(paths, env, debugLevel)
+      const r = await daemonize(paths, env, debugLevel, deps)
       return print(startAnswer(r.rc, r.rc === 0 ? '' : r.detail))
     }
     case 'reload':
     case 'force-reload': {
-      const r = await reload(paths, env, debugLevel)
+      const r = await reload(paths, env, debugLevel, deps)
       return print(reloadAnswer(r.rc, r.rc === 0 ? '' : r.detail))
     }
     case 'standby': {
@@ -201,7 +208,7 @@ async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel
   }
 }
 
-export async function main(argv: string[], env: Env = process.env): Promise<number> {
+export async function main(argv: string[], env: Env = process.env, deps: HeartbeatDeps = PRODUCTION_DEPS): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({
@@ -235,7 +242,7 @@ export async function main(argv: string[], env: Env = process.env): Promise<numb
   if (positionals.length > 0) {
     const [verb, ...extra] = positionals
     if (verb === undefined || !isInitVerb(verb) || extra.length > 0 || actions > 0) return print(usageAnswer('heartbeat'))
-    return initVerb(verb, paths, env, debugLevel)
+    return initVerb(verb, paths, env, debugLevel, deps)
   }
   if (actions > 1) {
     process.stderr.write(`heartbeat: -f, -k, -s, -r and -V exclude each other\n${USAGE}`)
@@ -246,8 +253,8 @@ export async function main(argv: string[], env: Env = process.env): Promise<numb
     return 0
   }
   if (o.status) return print(statusAnswer(await probeDaemon(paths.pidFile), hostNames(env)))
-  if (o.foreground) return foreground(paths, env, debugLevel)
-  const r = o.kill ? await kill(paths) : o.reload ? await reload(paths, env, debugLevel) : await daemonize(paths, env, debugLevel)
+  if (o.foreground) return foreground(paths, env, debugLevel, deps)
+  const r = o.kill ? await kill(paths) : o.reload ? await reload(paths, env, debugLevel, deps) : await daemonize(paths, env, debugLevel, deps)
   if (r.detail) process.stderr.write(r.detail)
   return r.rc
 }

@@ -1,12 +1,7 @@
 // Init verbs of the heartbeat command (start, stop, status, ...): pidfile state → words and LSB exit code.
 // Pure: the caller probes the pidfile, runs the daemon, and prints what these functions return.
 
-/** What the pidfile says about the daemon (heartbeat -s distinguishes exactly these three). */
-export type DaemonState =
-  | { kind: 'running'; pid: number }
-  | { kind: 'stopped' }
-  /** The pidfile exists but names no live process (or holds no pid at all). */
-  | { kind: 'stale'; pid: number | undefined; reason?: string }
+import type { DaemonState } from '../io/daemon-state.js'
 
 export interface Answer {
   stdout: string
@@ -32,14 +27,6 @@ export const LSB = {
   permission: 4,
   notConfigured: 6,
 } as const
-
-/** A pidfile holds a decimal pid, maybe followed by a newline; anything else is not a pid. */
-export function parsePidText(text: string): number | undefined {
-  const m = /^\s*(\d{1,10})\s*$/.exec(text)
-  if (!m) return undefined
-  const pid = Number(m[1])
-  return pid > 0 && pid < 2 ** 31 ? pid : undefined
-}
 
 export interface HostNames {
   /** uname -n, lower-cased as heartbeat does for its local node name. */

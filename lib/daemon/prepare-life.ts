@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import type { DaemonPaths } from './paths.js'
+import type { DaemonPaths } from '../config/paths.js'
 import { loadConfig, type LoadedConfig } from './load-config.js'
 import { missingRequiredTools, requiredTools } from './required-tools.js'
 import type { Clock } from './core-loop.js'

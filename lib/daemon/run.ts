@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { setPriority } from 'node:os'
 import { join } from 'node:path'
-import type { DaemonPaths } from './paths.js'
+import type { DaemonPaths } from '../config/paths.js'
 import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
 import { CoreLoop, systemClock, type Clock } from './core-loop.js'
 import { debugLines, executeAgentAction, type AgentRunnerOptions } from '../io/agent-runner.js'

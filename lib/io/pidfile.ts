@@ -4,7 +4,7 @@
 import { mkdir, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { unlinkSync, readFileSync } from 'node:fs'
-import type { DaemonState } from '../cli/init-verbs.js'
+import type { DaemonState } from './daemon-state.js'
 import { checkPidFile, parsePidRecord, readPidFileRecord, runsProgram, writePidRecord } from './pid-check.js'
 import type { PidExpectation } from './pid-check.js'
 

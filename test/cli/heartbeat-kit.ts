@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 
 export const REPO = resolve(import.meta.dirname, '..', '..')
-export const HEARTBEAT_JS = join(REPO, 'dist', 'lib', 'cli', 'heartbeat.js')
+/** The heartbeat command with a stand-in daemon loop injected (test/cli/stand-in/heartbeat.ts, built). */
+export const HEARTBEAT_JS = join(REPO, 'dist', 'test', 'cli', 'stand-in', 'heartbeat.js')
 
 export function requireBuilt(file: string): void {
   if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first (npm test does)`)
@@ -62,7 +63,7 @@ export async function makeNode(haCf: string | undefined): Promise<Node> {
       HBTS_STATE_DIR: stateDir,
       HBTS_RUN_DIR: runDir,
       HBTS_PIDFILE: pidFile,
-      HBTS_DAEMON_MODULE: fake,
+      HBTS_TEST_DAEMON_MODULE: fake,
       HBTS_START_TIMEOUT_MS: '20000',
       HBTS_RESTART_WAIT_MS: '0',
       HBTS_NODE_NAME: 'titanic5.etri.re.kr',

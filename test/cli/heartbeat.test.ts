@@ -5,11 +5,11 @@ import { readFile, writeFile, access } from 'node:fs/promises'
 import { execa } from 'execa'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { parsePidText } from '../../lib/io/daemon-state.js'
 import {
   haParameter,
   haTimeMs,
   isInitVerb,
-  parsePidText,
   reloadAnswer,
   restartWaitMs,
   standbyCheck,
@@ -300,7 +300,7 @@ t.test('a pidfile naming a process that is not heartbeat (pid reused): stop and 
 t.test('start failure, not configured, usage', async (t) => {
   const node = await makeNode(AFB_ON)
   t.teardown(() => removeNode(node))
-  await writeFile(node.env.HBTS_DAEMON_MODULE ?? '', 'export async function runDaemon() { console.error("ha.cf:1: no nodes"); return 6 }\n')
+  await writeFile(node.env.HBTS_TEST_DAEMON_MODULE ?? '', 'export async function runDaemon() { console.error("ha.cf:1: no nodes"); return 6 }\n')
   const start = await hb(node, 'start')
   t.equal(start.exitCode, 6, 'the daemon\'s exit code is start\'s')
   t.equal(start.stdout, 'Starting High-Availability services: Heartbeat failure [rc=6]. Failed.\n\nha.cf:1: no nodes\n')

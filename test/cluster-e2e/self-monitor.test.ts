@@ -16,7 +16,7 @@ const availability = await netnsAvailability()
 
 t.test('titanic6 as active director monitors itself as real server 1', async (tt) => {
   if (!gate(tt, availability)) return
-  const httpServer = await distFile('test/cluster-e2e/http-name-server.js')
+  const httpServer = await distFile('lib/demo/http-name-server.js')
   await withCluster(tt, { prefix: 'sceself', titanic6RealServer: true, realServers: true }, async (c) => {
     const t6 = c.directors.titanic6
     const realsInTable = async (): Promise<string[]> =>

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { runDaemon } from '../../lib/daemon/run.js'
-import { controlSocketPath, type DaemonPaths } from '../../lib/daemon/paths.js'
+import { controlSocketPath, type DaemonPaths } from '../../lib/config/paths.js'
 import { controlRequest } from '../../lib/io/control-socket.js'
 
 const ME = 'alpha'

@@ -12,7 +12,7 @@ import { nextGeneration, loadOrCreateUuid } from '../../lib/io/state-files.js'
 import { probeDaemon, writePidFile, HEARTBEAT_PROCESS } from '../../lib/io/pidfile.js'
 import { checkPid, checkPidFile, parsePidRecord, formatPidRecord, processIdentity, runsProgram } from '../../lib/io/pid-check.js'
 import { controlRequest } from '../../lib/io/control-socket.js'
-import { daemonPaths } from '../../lib/daemon/paths.js'
+import { daemonPaths } from '../../lib/config/paths.js'
 
 const NOBODY = { uid: 65534, gid: 65534 }
 const isRoot = process.geteuid?.() === 0

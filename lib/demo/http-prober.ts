@@ -1,6 +1,6 @@
 // Asks http://<ip>:<port>/ again and again and prints one line per attempt: `<wall ms> <answer>` or
 // `<wall ms> ERR <reason>`. Run inside the client host; the test reads when the answer changed.
-// usage: node dist/test/cluster-e2e/http-prober.js <ip> [port] [intervalMs] [timeoutMs]
+// usage: node dist/lib/demo/http-prober.js <ip> [port] [intervalMs] [timeoutMs]
 
 import { request } from 'node:http'
 

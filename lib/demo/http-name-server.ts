@@ -1,5 +1,5 @@
 // A tiny web server that answers every request with its node name (the seed's httpd stand-in).
-// Run as `node dist/test/cluster-e2e/http-name-server.js <name> [port]` inside a host; prints "listening".
+// Run as `node dist/lib/demo/http-name-server.js <name> [port]` inside a host; prints "listening".
 
 import { createServer } from 'node:http'
 

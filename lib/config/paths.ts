@@ -1,6 +1,5 @@
 // Where the daemon keeps its files: heartbeat's paths by default, each movable for tests.
-
-import { join } from 'node:path'
+// Pure: the environment is an argument, read once by the caller at the edge.
 
 export interface DaemonPaths {
   /** ha.cf, haresources, authkeys, nodeinfo, resource.d, rc.d. */
@@ -35,9 +34,14 @@ export function daemonPaths(env: Env): DaemonPaths {
 }
 
 export function fifoPath(paths: DaemonPaths): string {
-  return join(paths.stateDir, 'fifo')
+  return joinPath(paths.stateDir, 'fifo')
 }
 
 export function controlSocketPath(paths: DaemonPaths): string {
-  return join(paths.runDir, 'hbctl.sock')
+  return joinPath(paths.runDir, 'hbctl.sock')
+}
+
+/** `dir` + '/' + `name` without node:path (this module is pure); a trailing slash on dir is not doubled. */
+function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`
 }
