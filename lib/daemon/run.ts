@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { DaemonPaths } from './paths.js'
 import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
 import { CoreLoop, systemClock, type Clock } from './core-loop.js'
-import { debugLines, executeAgentAction, type AgentRunnerOptions } from '../io/agent-runner.js'
+import { debugLines, executeAgentAction, haEnvironment, type AgentEnv, type AgentRunnerOptions } from '../io/agent-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
 import type { Settings } from '../config/settings.js'
 import { formatDiagnostic } from '../config/diagnostics.js'
@@ -52,24 +52,23 @@ const LOADAVG_READ_MS = 5000
 const COUNTER_LOG_EVERY_LOADAVG_READS = 6
 
 
-/** The environment heartbeat gives resource scripts (§9.3). */
-function scriptEnv(cf: HaCf, paths: DaemonPaths, me: string, debugLevel: number, base: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
-  Object.assign(env, {
-    HA_CURHOST: me,
-    HA_DIR: paths.haDir,
-    HA_FUNCS: join(paths.haDir, 'shellfuncs'),
-    HA_DATEFMT: '%Y/%m/%d_%T\t',
-    HA_LOGD: cf.useLogd ? 'yes' : 'no',
-    OCF_ROOT: env.OCF_ROOT ?? '/usr/lib/ocf',
+/** The environment heartbeat gives resource scripts (§9.3), from ha.cf and the daemon's own environment. */
+function scriptEnv(cf: HaCf, paths: DaemonPaths, me: string, debugLevel: number, base: Readonly<Record<string, string | undefined>>): AgentEnv {
+  const defined: AgentEnv = {}
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) defined[k] = v
+  return haEnvironment({
+    curHost: me,
+    haDir: paths.haDir,
+    useLogd: cf.useLogd,
+    // an OCF_ROOT the daemon was started with is kept
+    ...(base.OCF_ROOT !== undefined ? { ocfRoot: base.OCF_ROOT } : {}),
+    ...(cf.logfile !== undefined ? { logFile: cf.logfile } : {}),
+    ...(cf.debugfile !== undefined ? { debugLog: cf.debugfile } : {}),
+    ...(cf.logfacility !== undefined ? { logFacility: cf.logfacility } : {}),
+    debugLevel,
+    envDirectives: Object.fromEntries(cf.env.map((e) => [e.name, e.value])),
+    base: defined,
   })
-  if (cf.logfile !== undefined) env.HA_LOGFILE = cf.logfile
-  if (cf.debugfile !== undefined) env.HA_DEBUGLOG = cf.debugfile
-  if (cf.logfacility !== undefined) env.HA_LOGFACILITY = cf.logfacility
-  if (debugLevel > 0) env.HA_debug = String(debugLevel)
-  for (const e of cf.env) env[`HA_${e.name}`] = e.value
-  return env
 }
 
 
