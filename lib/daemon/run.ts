@@ -17,6 +17,7 @@ import { decodePacket, encodePacket } from '../wire/packet.js'
 import { getString, type HaMessage } from '../wire/message.js'
 import type { AuthKeys } from '../wire/auth-keys.js'
 import { ResourceManager } from '../resources/resource-manager.js'
+import { ComplaintLimiter } from '../cluster/complaint-limiter.js'
 import type { RscWord } from '../resources/resource-sets.js'
 import type { Datagram } from '../io/udp-media.js'
 import type { LogLevel } from '../io/logger.js'
@@ -50,6 +51,10 @@ export interface RunDaemonOptions {
 /** /proc/loadavg is read this often; the counters line is considered every this many reads (30 s). */
 const LOADAVG_READ_MS = 5000
 const COUNTER_LOG_EVERY_LOADAVG_READS = 6
+/** ha.cf realtime: Node cannot run SCHED_FIFO, so it asks for this nice level instead. */
+const REALTIME_NICE = -10
+/** Socket errors (a pulled cable) are logged at most once in this long, with the count so far. */
+const SEND_ERROR_LOG_EVERY_MS = 10_000
 
 
 /** The environment heartbeat gives resource scripts (§9.3), from ha.cf and the daemon's own environment. */
@@ -144,7 +149,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   // ha.cf realtime: heartbeat runs SCHED_FIFO; Node cannot, so ask for a better nice level instead.
   if (cf.realtime) {
     try {
-      setPriority(0, -10)
+      setPriority(0, REALTIME_NICE)
     } catch {
       say('debug', 'could not raise scheduling priority (not root?)')
     }
@@ -153,7 +158,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
 
   // Counters for the things a peer can throw at us (architecture: garbage is a value, counted).
   const badPackets = new Map<string, number>()
-  let badLoggedAt = -Infinity
+  // Datagrams that fail to decode or verify: complaints about wire input, through the one rate limiter
+  const badPacketComplaints = new ComplaintLimiter()
   let sendErrors = 0
   let sendErrorLoggedAt = -Infinity
 
@@ -262,9 +268,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
       const reason = r.code
       badPackets.set(reason, (badPackets.get(reason) ?? 0) + 1)
       const now = loop.now()
-      if (cf.logBadpack && now - badLoggedAt > 10_000) {
-        badLoggedAt = now
-        say('error', `bad packet on ${d.link} from ${d.from}: ${r.reason} (${[...badPackets].map(([k, v]) => `${k} ${v}`).join(', ')} so far)`)
+      if (cf.logBadpack) {
+        const text = `bad packet on ${d.link} from ${d.from}: ${r.reason} (${[...badPackets].map(([k, v]) => `${k} ${v}`).join(', ')} so far)`
+        for (const l of badPacketComplaints.complain('bad packet', 'error', text, now)) say(l.level, l.text)
       }
       return
     }
@@ -273,7 +279,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   life.sink.onError = (link, err): void => {
     sendErrors++
     const now = loop.now()
-    if (now - sendErrorLoggedAt > 10_000) {
+    if (now - sendErrorLoggedAt > SEND_ERROR_LOG_EVERY_MS) {
       sendErrorLoggedAt = now
       say('error', `${link}: ${err.message} (${sendErrors} errors so far)`)
     }
