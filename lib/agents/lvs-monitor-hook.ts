@@ -5,8 +5,9 @@ import { readFile, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { daemonPaths } from '../config/paths.js'
-import { makeDirs, writeFileAtomic } from '../io/bounded-io.js'
-import { processIdentity, verifyProcess } from '../io/process-tree.js'
+import { makeDirs } from '../io/bounded-io.js'
+import { writeFileAtomic } from '../io/safe-files.js'
+import { checkPid, liveProcessIdentity, type PidExpectation } from '../io/pid-check.js'
 import { spawnDetached } from './agent-exec.js'
 import type { LvsTable } from './lvs-table.js'
 
@@ -89,7 +90,7 @@ export function processMonitorHook(): MonitorHook {
       const env = { ...req.env, [MON_OWNER_ENV]: owner === '' ? undefined : owner }
       const s = spawnDetached(cmd.file, cmd.args, env)
       if (!s.ok) return { ok: false, message: s.message }
-      const started = await processIdentity(s.pid)
+      const started = await liveProcessIdentity(s.pid)
       await makeDirs(resolve(dirname(pidFile)), 0o700)
       await writeFileAtomic(pidFile, `${s.pid}\n${started?.startTicks ?? ''}\n${owner}\n`)
       return { ok: true, detail: [...notes, `monitor started: ${[cmd.file, ...cmd.args].join(' ')} (pid ${s.pid})`].join('; ') }
@@ -122,6 +123,10 @@ function isMonitorArgv(argv: readonly string[], cmd: { file: string } | undefine
   return argv.some((a) => (cmd !== undefined && a === cmd.file) || basename(a) === 'hb-mon.js' || basename(a) === 'hb-mon')
 }
 
+function monitorExpectation(cmd: { file: string } | undefined): PidExpectation {
+  return { argv: (argv) => isMonitorArgv(argv, cmd), what: 'the LVS monitor' }
+}
+
 /** The monitor monitor.pid names, if it is still that process (start time and command line) or its group lives on. */
 async function recordedMonitor(pidFile: string, cmd: { file: string } | undefined): Promise<FoundMonitor | undefined> {
   let text: string
@@ -133,10 +138,10 @@ async function recordedMonitor(pidFile: string, cmd: { file: string } | undefine
   const [pidLine = '', ticks = '', owner = ''] = text.split('\n')
   const pid = Number(pidLine.trim())
   if (!Number.isInteger(pid) || pid <= 1) return undefined
-  const id = await verifyProcess(pid, { ...(ticks.trim() !== '' ? { startTicks: ticks.trim() } : {}), looksRight: (argv) => isMonitorArgv(argv, cmd) })
-  if (id !== undefined) return { pid, owner: owner.trim(), leaderAlive: true }
+  const verdict = await checkPid(pid, monitorExpectation(cmd), ticks.trim() !== '' ? { startTicks: Number(ticks.trim()) } : {})
+  if (verdict.ok) return { pid, owner: owner.trim(), leaderAlive: true }
   // A leader that exited may leave monitors in its group; a group id stays unique while the group exists.
-  if ((await processIdentity(pid)) === undefined && groupAlive(pid)) return { pid, owner: owner.trim(), leaderAlive: false }
+  if ((await liveProcessIdentity(pid)) === undefined && groupAlive(pid)) return { pid, owner: owner.trim(), leaderAlive: false }
   return undefined
 }
 
@@ -151,14 +156,14 @@ async function leftovers(env: Env, monitorPidFile: string, cmd: { file: string }
   }
   const pid = Number(text.split('\n')[0]?.trim())
   if (!Number.isInteger(pid) || pid <= 1 || pid === recorded?.pid || pid === process.pid) return []
-  const id = await verifyProcess(pid, { looksRight: (argv) => isMonitorArgv(argv, cmd) })
-  return id === undefined ? [] : [{ pid, owner: '', leaderAlive: true }]
+  const verdict = await checkPid(pid, monitorExpectation(cmd))
+  return verdict.ok ? [{ pid, owner: '', leaderAlive: true }] : []
 }
 
 /** SIGTERM to the monitor's group (to the process alone when it leads no group), SIGKILL after the grace or at cancellation. */
 async function stopMonitor(m: FoundMonitor, env: Env, signal: AbortSignal | undefined, what: string): Promise<string> {
   const limitMs = Number(env.HBTS_LVS_MONITOR_STOP_MS ?? '5000') || 5000
-  const id = m.leaderAlive ? await processIdentity(m.pid) : undefined
+  const id = m.leaderAlive ? await liveProcessIdentity(m.pid) : undefined
   const asGroup = !m.leaderAlive || id?.pgrp === m.pid
   const send = (sig: NodeJS.Signals): void => {
     try {
@@ -190,7 +195,7 @@ async function nodeOwner(env: Env): Promise<string> {
     return ''
   }
   const pid = Number(text.trim())
-  const id = await processIdentity(pid)
+  const id = await liveProcessIdentity(pid)
   return id === undefined ? '' : `${id.pid}:${id.startTicks}`
 }
 

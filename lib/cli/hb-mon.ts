@@ -42,7 +42,8 @@ import { startMonDaemon } from '../daemon/mon-daemon.js'
 import type { MonDaemon, MonDaemonOptions } from '../daemon/mon-daemon.js'
 import { formatLogLine } from '../io/logger.js'
 import { makeDirs, withTimeout } from '../io/bounded-io.js'
-import { descendants, descendantsSync, processIdentity } from '../io/process-tree.js'
+import { descendants, descendantsSync } from '../io/process-tree.js'
+import { liveProcessIdentity } from '../io/pid-check.js'
 import type { LogLevel } from '../io/logger.js'
 import { removePidFile, removePidFileSync, writePidFile } from '../io/pidfile.js'
 import type { MonLogLevel } from '../monitor/mon-scheduler.js'
@@ -253,7 +254,7 @@ export async function main(argv: string[]): Promise<number> {
       void (async () => {
         const dirNow = await stat(runDir).then((st) => `${st.dev}:${st.ino}`, () => undefined)
         if (dirNow !== runDirId) return shutdown(`${runDir} ${dirNow === undefined ? 'is gone' : 'was replaced'}: nobody can stop this monitor any more`)
-        if (owner !== undefined && (await processIdentity(owner.pid))?.startTicks !== owner.startTicks) return shutdown(`the node that started this monitor (pid ${owner.pid}) is gone`)
+        if (owner !== undefined && String((await liveProcessIdentity(owner.pid))?.startTicks) !== owner.startTicks) return shutdown(`the node that started this monitor (pid ${owner.pid}) is gone`)
         return undefined
       })().finally(() => {
         checking = false

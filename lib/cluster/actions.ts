@@ -1,8 +1,8 @@
 // What the membership core asks the outside world to do: its output vocabulary, as data.
 import type { HaMessage } from '../wire/message.js'
 
-/** Severity as heartbeat prints it: debug, info, WARN, ERROR, CRIT. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit'
+import type { LogLevel } from '../config/log-level.js'
+export type { LogLevel }
 
 /** Wall-clock facts the core cannot read itself: `ts` (time(2), seconds) and `ld` (/proc/loadavg). */
 export interface MembershipEnv {

@@ -1,4 +1,4 @@
-// Complaints about wire input, rate-limited per kind: a flood of bad packets costs a few log lines and one "N more suppressed" summary.
+// The one rate limiter for complaints about wire input, per kind (pure: `now` is passed in): a flood of bad packets costs a few log lines and one "N more suppressed" summary.
 import type { LogLevel } from './actions.js'
 
 /** What the membership complains about when a packet is refused or odd; each kind has its own budget. */

@@ -1,5 +1,5 @@
 // Reliable delivery's retransmission (hb_rexmit.c, process_rexmit): asking peers for what we missed, answering what they missed, both bounded per peer.
-import { atoi } from './c-numbers.js'
+import { atoi } from '../config/atoi.js'
 import { firstRexmitDelayMs, PerPeerBudget, RexmitSchedule } from './rexmit-schedule.js'
 import { MAX_REXMIT_BATCH, type RexmitStep, type SendHistory } from './send-history.js'
 

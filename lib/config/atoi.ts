@@ -1,4 +1,4 @@
-// C atoi() as heartbeat's config readers use it: the one decimal-prefix reader of the config folder.
+// C atoi() as heartbeat uses it (config readers, NS_rexmit's firstseq/lastseq): the one decimal-prefix reader.
 
 export interface AtoiResult {
   /** What atoi returns: the decimal prefix, 0 when there is none. */
@@ -19,6 +19,7 @@ export function scanAtoi(text: string): AtoiResult {
   return { value, digits: digits !== '', clean: digits !== '' && (m?.[0].length ?? 0) === text.length }
 }
 
-export function atoi(text: string): number {
-  return scanAtoi(text).value
+/** atoi(): the decimal prefix, 0 when there is none (or no text at all). */
+export function atoi(text: string | undefined): number {
+  return text === undefined ? 0 : scanAtoi(text).value
 }

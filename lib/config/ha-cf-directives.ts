@@ -77,6 +77,11 @@ function checkedOnly(name: string, default306: string | undefined, check: (s: Re
   return { name, arity: 'value', field: undefined, initial: undefined, default306, recorded: true, help, apply: check }
 }
 
+/** An option directive checked like heartbeat checks it but read by nothing (no HaCf field): logd, compression, core dumps, … */
+function checkedValue<T>(name: string, default306: string | undefined, parse: Parse<T>, help: string): HaCfDirective {
+  return checkedOnly(name, default306, (s, value) => parse(s, name, value) !== undefined, help)
+}
+
 function custom(name: string, field: keyof Draft | undefined, initial: unknown, default306: string | undefined, apply: (s: ReadState, value: string) => boolean, help: string, recorded = true): HaCfDirective {
   return { name, arity: 'value', field, initial, default306, recorded, help, apply }
 }
@@ -349,7 +354,7 @@ function apiauth(s: ReadState, rest: string): void {
   s.draft.apiauth.push({ client, uids, gids, line: s.line })
 }
 
-const uuidfrom: Parse<Draft['uuidfrom']> = (s, name, value) => {
+const uuidfrom: Parse<'file' | 'nodename'> = (s, name, value) => {
   const v = oneOf(['file', 'nodename'] as const)(s, name, value)
   if (v === 'nodename') warn(s, `uuidfrom nodename: heartbeat derives the uuid with the C library's rand(); heartbeat-ts cannot reproduce it and uses the uuid file`)
   return v
@@ -373,34 +378,34 @@ export const DIRECTIVE_TABLE: readonly HaCfDirective[] = [
   option('debugfile', 'debugfile', undefined, undefined, text, 'file for debug messages'),
   custom('nice_failback', undefined, undefined, undefined, niceFailback, 'obsolete form of auto_failback', false),
   option('auto_failback', 'autoFailback', 'legacy', 'legacy', autoFailback, 'whether resources return to their home node: on, off or legacy'),
-  option('rtprio', 'rtprio', Math.floor((RT_MIN + RT_MAX) / 2), undefined, rtprio, 'SCHED_FIFO priority (1-99)'),
+  checkedValue('rtprio', undefined, rtprio, 'SCHED_FIFO priority (1-99)'),
   option('hbgenmethod', 'hbgenmethod', 'file', 'file', oneOf(['file', 'time'] as const), 'how the generation number is kept: file or time'),
   option('realtime', 'realtime', true, 'true', bool, 'run with real-time priority and locked memory'),
   option('debug', 'debugLevel', 0, undefined, byte, 'debug level (0-255)'),
   option('msgfmt', 'msgfmt', 'classic', 'classic', oneOf(['classic', 'netstring'] as const), 'wire format: classic or netstring'),
   option('use_logd', 'useLogd', undefined, undefined, bool, 'log through ha_logd'),
-  option('conn_logd_time', 'connLogdTimeMs', 60000, '60', positiveMs, 'time between attempts to reach ha_logd'),
-  option('use_apphbd', 'useApphbd', false, undefined, bool, 'register with apphbd'),
+  checkedValue('conn_logd_time', '60', positiveMs, 'time between attempts to reach ha_logd'),
+  checkedValue('use_apphbd', undefined, bool, 'register with apphbd'),
   option('log_badpack', 'logBadpack', true, 'true', bool, 'log packets that fail to authenticate'),
   option('syslogmsgfmt', 'syslogmsgfmt', true, 'true', bool, 'syslog message format'),
-  option('coredumps', 'coredumps', true, 'true', bool, 'allow core dumps'),
-  option('coreroot', 'coreroot', undefined, undefined, text, 'directory for core dumps'),
+  checkedValue('coredumps', 'true', bool, 'allow core dumps'),
+  checkedValue('coreroot', undefined, text, 'directory for core dumps'),
   checkedOnly('crm_daemon_dir', undefined, beforePacemaker(false), 'Pacemaker daemon directory (before the pacemaker line)'),
   checkedOnly('crmd_spawns_pengine', undefined, beforePacemaker(true), 'Pacemaker setting (before the pacemaker line)'),
   custom('crm', 'pacemaker', 'off', undefined, pacemaker('crm'), 'old name of pacemaker', false),
   custom('pacemaker', 'pacemaker', 'off', 'false', pacemaker('pacemaker'), 'Pacemaker resource management (heartbeat-ts: off only)'),
   option('autojoin', 'autojoin', 'none', 'none', oneOf(['none', 'other', 'any'] as const, true), 'which unlisted nodes may join: none, other or any'),
-  option('uuidfrom', 'uuidfrom', 'file', 'file', uuidfrom, 'where node uuids come from: file or nodename'),
-  option('compression', 'compression', 'zlib', 'zlib', oneOf(['zlib', 'bz2'] as const), 'compression of large messages: zlib or bz2'),
-  option('compression_threshold', 'compressionThresholdKb', 2, '2', positive, 'message size (KB) above which messages are compressed'),
-  option('traditional_compression', 'traditionalCompression', false, 'no', bool, 'compress the whole message rather than fields'),
+  checkedValue('uuidfrom', 'file', uuidfrom, 'where node uuids come from: file or nodename'),
+  checkedValue('compression', 'zlib', oneOf(['zlib', 'bz2'] as const), 'compression of large messages: zlib or bz2'),
+  checkedValue('compression_threshold', '2', positive, 'message size (KB) above which messages are compressed'),
+  checkedValue('traditional_compression', 'no', bool, 'compress the whole message rather than fields'),
   { name: 'env', arity: 'values', field: 'env', initial: [], default306: undefined, recorded: false, help: 'NAME=value exported to children as HA_NAME', apply: addEnv },
   option('max_rexmit_delay', 'maxRexmitDelayMs', 250, '250', positive, 'ms to wait before answering a retransmission request'),
   checkedOnly('record_config_changes', 'on', (s, v) => boolean(s, 'record_config_changes', v) !== undefined, 'Pacemaker setting'),
   checkedOnly('record_pengine_inputs', 'on', (s, v) => boolean(s, 'record_pengine_inputs', v) !== undefined, 'Pacemaker setting'),
   checkedOnly('enable_config_writes', 'on', (s, v) => boolean(s, 'enable_config_writes', v) !== undefined, 'Pacemaker setting'),
-  option('memreserve', 'memreserveKb', 6500, '6500', positive, 'KB of memory locked in advance'),
-  option('quorum_server', 'quorumServer', undefined, undefined, text, 'quorum server host'),
+  checkedValue('memreserve', '6500', positive, 'KB of memory locked in advance'),
+  checkedValue('quorum_server', undefined, text, 'quorum server host'),
   media('bcast', 'media', applyBcast, 'UDP broadcast on the interfaces named'),
   media('ping', 'pingNodes', (s, values) => applyPing(s, 'ping', values), 'IPv4 ping nodes'),
   media('ping6', 'pingNodes', (s, values) => applyPing(s, 'ping6', values), 'IPv6 ping nodes'),

@@ -65,18 +65,12 @@ export interface HaCf {
   debugfile: string | undefined
   logfacility: string | undefined
   useLogd: boolean
-  connLogdTimeMs: number
   debugLevel: number
   msgfmt: 'classic' | 'netstring'
   maxRexmitDelayMs: number
   realtime: boolean
-  rtprio: number
   hbgenmethod: 'file' | 'time'
-  compression: 'zlib' | 'bz2'
-  compressionThresholdKb: number
-  traditionalCompression: boolean
   autojoin: 'none' | 'other' | 'any'
-  uuidfrom: 'file' | 'nodename'
   watchdog: string | undefined
   baud: number
   stonith: StonithDirective[]
@@ -86,15 +80,10 @@ export interface HaCf {
   /** Release-1 resource management (haresources): on unless `pacemaker` turns it off. */
   manageResources: boolean
   cluster: string
-  quorumServer: string | undefined
-  coredumps: boolean
-  coreroot: string | undefined
   logBadpack: boolean
   syslogmsgfmt: boolean
-  useApphbd: boolean
   /** `env NAME=value`: exported to children as HA_NAME. */
   env: Array<{ name: string; value: string; line: number }>
-  memreserveKb: number
   /** Directive → the line of its last accepted value (for cross-checks and messages). */
   lines: ReadonlyMap<string, number>
   /** Directive → its last accepted value as written, like heartbeat's parameter table. */

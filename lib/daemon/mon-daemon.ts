@@ -11,7 +11,8 @@ import { run } from '../agents/agent-exec.js'
 import { runHttpMonitor } from '../agents/http-monitor.js'
 import { LvsAlertMemo, runLvsAlert } from '../agents/lvs-alert.js'
 import type { LvsAlertSettings } from '../agents/lvs-alert.js'
-import { withTimeout, writeFileAtomic } from '../io/bounded-io.js'
+import { withTimeout } from '../io/bounded-io.js'
+import { writeFileAtomic } from '../io/safe-files.js'
 import { runExternalAlert, startExternalMonitor } from '../io/mon-exec.js'
 import { MonScheduler } from '../monitor/mon-scheduler.js'
 import type { MonAction, MonLogLevel, MonitorResult } from '../monitor/mon-scheduler.js'
@@ -90,6 +91,10 @@ function searchPath(configured: string[] | undefined, override: string[] | undef
 
 /** Bound on the final state write of a stop: a stop path never waits on a file system without end. */
 export const STOP_WRITE_TIMEOUT_MS = 2000
+/** A stop waits this long for killed monitors to be reaped before it goes on. */
+export const STOP_MONITORS_WAIT_MS = 3000
+/** The timer wakes at least this often: periods follow the wall clock, which may step. */
+const MAX_TIMER_MS = 60_000
 
 /** Read mon.cf and start monitoring. Configuration errors refuse to start (like mon's fatal `cf error`). */
 export async function startMonDaemon(o: MonDaemonOptions): Promise<StartResult> {
@@ -172,7 +177,7 @@ export async function startMonDaemon(o: MonDaemonOptions): Promise<StartResult> 
     const d = sched.nextDeadline()
     if (d === undefined) return
     // Re-check at least once a minute: periods follow the wall clock.
-    timer = setTimeout(onTimer, Math.min(60_000, Math.max(0, Math.ceil(d - now()))))
+    timer = setTimeout(onTimer, Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(d - now()))))
   }
 
   const onTimer = (): void => {
@@ -266,7 +271,7 @@ export async function startMonDaemon(o: MonDaemonOptions): Promise<StartResult> 
       if (timer) clearTimeout(timer)
       for (const r of running.values()) r.kill()
       const results = [...running.values()].map((r) => r.result)
-      await Promise.race([Promise.allSettled(results), new Promise((res) => setTimeout(res, 3000).unref())])
+      await Promise.race([Promise.allSettled(results), new Promise((res) => setTimeout(res, STOP_MONITORS_WAIT_MS).unref())])
       await Promise.race([Promise.allSettled([...alertsInFlight]), new Promise((res) => setTimeout(res, o.alertTimeoutMs).unref())])
       await withTimeout(writeState(true), STOP_WRITE_TIMEOUT_MS, undefined)
     },

@@ -7,8 +7,9 @@ import type { ResourceManager } from '../resources/resource-manager.js'
 import type { RscWord, StandbyArg } from '../resources/resource-sets.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import type { HaMessage } from '../wire/message.js'
+import type { LogLevel } from '../config/log-level.js'
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit'
+export type { LogLevel }
 
 /** §5.5 step 4: one more status 1 s after `shutdone`, then 1 s later the I/O stops. */
 export const FINAL_PHASE_STEP_MS = 1000

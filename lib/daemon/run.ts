@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { DaemonPaths } from '../config/paths.js'
 import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
 import { CoreLoop, systemClock, type Clock } from './core-loop.js'
-import { debugLines, executeAgentAction, type AgentRunnerOptions } from '../io/agent-runner.js'
+import { debugLines, executeAgentAction, haEnvironment, type AgentEnv, type AgentRunnerOptions } from '../io/agent-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
 import type { Settings } from '../config/settings.js'
 import { formatDiagnostic } from '../config/diagnostics.js'
@@ -17,6 +17,7 @@ import { decodePacket, encodePacket } from '../wire/packet.js'
 import { getString, type HaMessage } from '../wire/message.js'
 import type { AuthKeys } from '../wire/auth-keys.js'
 import { ResourceManager } from '../resources/resource-manager.js'
+import { ComplaintLimiter } from '../cluster/complaint-limiter.js'
 import type { RscWord } from '../resources/resource-sets.js'
 import type { Datagram } from '../io/udp-media.js'
 import type { LogLevel } from '../io/logger.js'
@@ -50,26 +51,29 @@ export interface RunDaemonOptions {
 /** /proc/loadavg is read this often; the counters line is considered every this many reads (30 s). */
 const LOADAVG_READ_MS = 5000
 const COUNTER_LOG_EVERY_LOADAVG_READS = 6
+/** ha.cf realtime: Node cannot run SCHED_FIFO, so it asks for this nice level instead. */
+const REALTIME_NICE = -10
+/** Socket errors (a pulled cable) are logged at most once in this long, with the count so far. */
+const SEND_ERROR_LOG_EVERY_MS = 10_000
 
 
-/** The environment heartbeat gives resource scripts (§9.3). */
-function scriptEnv(cf: HaCf, paths: DaemonPaths, me: string, debugLevel: number, base: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
-  Object.assign(env, {
-    HA_CURHOST: me,
-    HA_DIR: paths.haDir,
-    HA_FUNCS: join(paths.haDir, 'shellfuncs'),
-    HA_DATEFMT: '%Y/%m/%d_%T\t',
-    HA_LOGD: cf.useLogd ? 'yes' : 'no',
-    OCF_ROOT: env.OCF_ROOT ?? '/usr/lib/ocf',
+/** The environment heartbeat gives resource scripts (§9.3), from ha.cf and the daemon's own environment. */
+function scriptEnv(cf: HaCf, paths: DaemonPaths, me: string, debugLevel: number, base: Readonly<Record<string, string | undefined>>): AgentEnv {
+  const defined: AgentEnv = {}
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) defined[k] = v
+  return haEnvironment({
+    curHost: me,
+    haDir: paths.haDir,
+    useLogd: cf.useLogd,
+    // an OCF_ROOT the daemon was started with is kept
+    ...(base.OCF_ROOT !== undefined ? { ocfRoot: base.OCF_ROOT } : {}),
+    ...(cf.logfile !== undefined ? { logFile: cf.logfile } : {}),
+    ...(cf.debugfile !== undefined ? { debugLog: cf.debugfile } : {}),
+    ...(cf.logfacility !== undefined ? { logFacility: cf.logfacility } : {}),
+    debugLevel,
+    envDirectives: Object.fromEntries(cf.env.map((e) => [e.name, e.value])),
+    base: defined,
   })
-  if (cf.logfile !== undefined) env.HA_LOGFILE = cf.logfile
-  if (cf.debugfile !== undefined) env.HA_DEBUGLOG = cf.debugfile
-  if (cf.logfacility !== undefined) env.HA_LOGFACILITY = cf.logfacility
-  if (debugLevel > 0) env.HA_debug = String(debugLevel)
-  for (const e of cf.env) env[`HA_${e.name}`] = e.value
-  return env
 }
 
 
@@ -145,7 +149,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   // ha.cf realtime: heartbeat runs SCHED_FIFO; Node cannot, so ask for a better nice level instead.
   if (cf.realtime) {
     try {
-      setPriority(0, -10)
+      setPriority(0, REALTIME_NICE)
     } catch {
       say('debug', 'could not raise scheduling priority (not root?)')
     }
@@ -154,7 +158,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
 
   // Counters for the things a peer can throw at us (architecture: garbage is a value, counted).
   const badPackets = new Map<string, number>()
-  let badLoggedAt = -Infinity
+  // Datagrams that fail to decode or verify: complaints about wire input, through the one rate limiter
+  const badPacketComplaints = new ComplaintLimiter()
   let sendErrors = 0
   let sendErrorLoggedAt = -Infinity
 
@@ -263,9 +268,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
       const reason = r.code
       badPackets.set(reason, (badPackets.get(reason) ?? 0) + 1)
       const now = loop.now()
-      if (cf.logBadpack && now - badLoggedAt > 10_000) {
-        badLoggedAt = now
-        say('error', `bad packet on ${d.link} from ${d.from}: ${r.reason} (${[...badPackets].map(([k, v]) => `${k} ${v}`).join(', ')} so far)`)
+      if (cf.logBadpack) {
+        const text = `bad packet on ${d.link} from ${d.from}: ${r.reason} (${[...badPackets].map(([k, v]) => `${k} ${v}`).join(', ')} so far)`
+        for (const l of badPacketComplaints.complain('bad packet', 'error', text, now)) say(l.level, l.text)
       }
       return
     }
@@ -274,7 +279,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   life.sink.onError = (link, err): void => {
     sendErrors++
     const now = loop.now()
-    if (now - sendErrorLoggedAt > 10_000) {
+    if (now - sendErrorLoggedAt > SEND_ERROR_LOG_EVERY_MS) {
       sendErrorLoggedAt = now
       say('error', `${link}: ${err.message} (${sendErrors} errors so far)`)
     }

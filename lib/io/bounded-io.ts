@@ -1,7 +1,7 @@
 // File operations that cannot loop and awaits that cannot hang a stop path (issue 11: a leftover hb-mon spun for 40 minutes).
 
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises'
-import { dirname, isAbsolute, sep } from 'node:path'
+import { mkdir, stat } from 'node:fs/promises'
+import { isAbsolute, sep } from 'node:path'
 
 /**
  * mkdir -p without Node's recursive mkdir: that one retries forever when a component cannot be made
@@ -20,42 +20,6 @@ export async function makeDirs(path: string, mode = 0o755): Promise<void> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       if (!(await stat(at)).isDirectory()) throw new Error(`${at}: exists and is not a directory`)
     }
-  }
-}
-
-/**
- * Replace `path` so a crash leaves the old or the new content: a fresh temp file (O_EXCL: never
- * through a link left there), fsync, rename, fsync of the directory. The directory must exist:
- * nothing is created, a vanished one is an error for the caller to act on.
- */
-export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`
-  let fh
-  try {
-    fh = await open(tmp, 'wx', mode)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    // Our own leftover from a write cut short: remove it and try once more, no further.
-    await unlink(tmp)
-    fh = await open(tmp, 'wx', mode)
-  }
-  try {
-    await fh.writeFile(data)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  try {
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined)
-    throw err
-  }
-  const dir = await open(dirname(path), 'r')
-  try {
-    await dir.sync()
-  } finally {
-    await dir.close()
   }
 }
 

@@ -4,7 +4,8 @@ import { createWriteStream, fstat, type WriteStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { execa, type ResultPromise } from 'execa'
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit'
+import type { LogLevel } from '../config/log-level.js'
+export type { LogLevel }
 
 /** The words heartbeat prints (cl_log prio names): "info:", "WARN:", "ERROR:", "CRIT:", "debug:". */
 export const LEVEL_WORD: Record<LogLevel, string> = {

@@ -9,31 +9,43 @@ import { readFile, stat } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { checkDir, effectiveUid, readFileNoFollow, writeFileAtomic } from './safe-files.js'
 
-/** What /proc says about a live process. */
+/** What /proc says about a process: the one identity every pid check uses (pidfiles, monitor.pid, hb-mon's owner). */
 export interface ProcessIdentity {
   pid: number
   /** Owner of /proc/PID: the process's real uid. */
   uid: number
   /** /proc/PID/cmdline split at NULs (empty for kernel threads and zombies). */
   argv: string[]
-  /** Start time in clock ticks since boot (/proc/PID/stat field 22). */
+  /** Start time in clock ticks since boot (/proc/PID/stat field 22): a reused pid has a different one. */
   startTicks: number
+  /** Process group (field 5): the LVS monitor is stopped as a group when it leads one. */
+  pgrp: number
+  /** Exited, not yet reaped (state Z). */
+  zombie: boolean
 }
 
 /** USER_HZ: the unit of /proc start times, 100 on every Linux architecture Node runs on. */
 export const CLOCK_TICKS_PER_SEC = 100
 
-/** Field 22 of a /proc/PID/stat line; the command name (field 2) may hold spaces and ')'. */
-export function parseStartTicks(statLine: string): number | undefined {
+/** The fields we use of a /proc/PID/stat line; the command name (field 2) may hold spaces and ')'. */
+export function parseStatLine(statLine: string): { state: string; ppid: number; pgrp: number; startTicks: number } | undefined {
   const close = statLine.lastIndexOf(')')
   if (close < 0) return undefined
+  // rest[0] is field 3 (state), so field N is rest[N - 3].
   const rest = statLine.slice(close + 2).split(' ')
-  // rest[0] is field 3 (state), so field 22 is rest[19].
-  const v = Number(rest[19])
-  return Number.isSafeInteger(v) && v >= 0 ? v : undefined
+  const ppid = Number(rest[1])
+  const pgrp = Number(rest[2])
+  const startTicks = Number(rest[19])
+  if (!Number.isSafeInteger(ppid) || !Number.isSafeInteger(pgrp) || !/^\d+$/.test(rest[19] ?? '') || !Number.isSafeInteger(startTicks)) return undefined
+  return { state: rest[0] ?? '', ppid, pgrp, startTicks }
 }
 
-/** The identity of process `pid`, or undefined when there is none (or /proc cannot tell). */
+/** Field 22 of a /proc/PID/stat line (the start time in clock ticks). */
+export function parseStartTicks(statLine: string): number | undefined {
+  return parseStatLine(statLine)?.startTicks
+}
+
+/** The identity of process `pid` (zombies included, marked), or undefined when there is none (or /proc cannot tell). */
 export async function processIdentity(pid: number): Promise<ProcessIdentity | undefined> {
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined
   try {
@@ -42,13 +54,19 @@ export async function processIdentity(pid: number): Promise<ProcessIdentity | un
       readFile(`/proc/${pid}/cmdline`),
       stat(`/proc/${pid}`),
     ])
-    const startTicks = parseStartTicks(statLine)
-    if (startTicks === undefined) return undefined
+    const f = parseStatLine(statLine)
+    if (f === undefined) return undefined
     const argv = cmdline.length === 0 ? [] : cmdline.toString('utf8').replace(/\0$/, '').split('\0')
-    return { pid, uid: st.uid, argv, startTicks }
+    return { pid, uid: st.uid, argv, startTicks: f.startTicks, pgrp: f.pgrp, zombie: f.state === 'Z' }
   } catch {
     return undefined
   }
+}
+
+/** Like processIdentity, but a zombie (exited, not reaped) counts as gone. */
+export async function liveProcessIdentity(pid: number): Promise<ProcessIdentity | undefined> {
+  const id = await processIdentity(pid)
+  return id === undefined || id.zombie ? undefined : id
 }
 
 /** What a pidfile of ours holds: the pid (first line, all that 3.0.6, systemd and LSB tools read), and our start time. */

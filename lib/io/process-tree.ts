@@ -2,6 +2,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
+import { parseStatLine } from './pid-check.js'
 
 /** pid → ppid for every process visible in /proc (Linux). */
 async function parentMap(): Promise<Map<number, number>> {
@@ -15,10 +16,8 @@ async function parentMap(): Promise<Map<number, number>> {
   await Promise.all(
     names.filter((n) => /^\d+$/.test(n)).map(async (n) => {
       try {
-        const stat = await readFile(`/proc/${n}/stat`, 'latin1')
-        // The command name may contain blanks and parentheses: ppid is the 2nd field after the last ')'.
-        const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-        map.set(Number(n), Number(rest[1]))
+        const f = parseStatLine(await readFile(`/proc/${n}/stat`, 'latin1'))
+        if (f !== undefined) map.set(Number(n), f.ppid)
       } catch {
         // exited meanwhile
       }
@@ -69,7 +68,8 @@ export function descendantsSync(pid: number): number[] {
   }
   for (const n of names) {
     if (!/^\d+$/.test(n)) continue
-    const ppid = statFields(readProcSync(`/proc/${n}/stat`))?.ppid
+    const text = readProcSync(`/proc/${n}/stat`)
+    const ppid = text === undefined ? undefined : parseStatLine(text)?.ppid
     if (ppid === undefined) continue
     const list = children.get(ppid) ?? []
     list.push(Number(n))
@@ -91,50 +91,4 @@ function readProcSync(path: string): string | undefined {
   } catch {
     return undefined
   }
-}
-
-/** ppid, process group and start time (clock ticks after boot) from /proc/PID/stat text. */
-function statFields(text: string | undefined): { ppid: number; pgrp: number; startTicks: string; zombie: boolean } | undefined {
-  if (text === undefined) return undefined
-  // The command name may contain blanks and parentheses: the fields after it start past the last ')'.
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  const ppid = Number(rest[1])
-  const pgrp = Number(rest[2])
-  const startTicks = rest[19]
-  if (!Number.isInteger(ppid) || !Number.isInteger(pgrp) || startTicks === undefined || !/^\d+$/.test(startTicks)) return undefined
-  return { ppid, pgrp, startTicks, zombie: rest[0] === 'Z' }
-}
-
-/** What identifies a process beyond its (reusable) pid: its start time and command line. */
-export interface ProcessIdentity {
-  pid: number
-  /** /proc/PID/stat starttime: a reused pid has a different one. */
-  startTicks: string
-  pgrp: number
-  argv: string[]
-}
-
-/** The live (not zombie) process `pid`, or undefined. */
-export async function processIdentity(pid: number): Promise<ProcessIdentity | undefined> {
-  if (!Number.isInteger(pid) || pid <= 1) return undefined
-  try {
-    const f = statFields(await readFile(`/proc/${pid}/stat`, 'latin1'))
-    if (f === undefined || f.zombie) return undefined
-    const argv = (await readFile(`/proc/${pid}/cmdline`, 'latin1')).split('\0').filter((a) => a !== '')
-    return { pid, startTicks: f.startTicks, pgrp: f.pgrp, argv }
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * The pid-check a pidfile needs before anyone signals it (pids are reused): `pid` is alive, started at
- * `startTicks` when that was recorded, and its command line passes `looksRight`.
- * (The run-directory work may export the same check from lib/io/pidfile.ts; this one serves hb-mon.)
- */
-export async function verifyProcess(pid: number, expect: { startTicks?: string; looksRight: (argv: readonly string[]) => boolean }): Promise<ProcessIdentity | undefined> {
-  const id = await processIdentity(pid)
-  if (id === undefined) return undefined
-  if (expect.startTicks !== undefined && expect.startTicks !== id.startTicks) return undefined
-  return expect.looksRight(id.argv) ? id : undefined
 }

@@ -23,14 +23,10 @@ export function parseGeneration(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined
 }
 
-/**
- * Write a file so a crash leaves the old or the new content, never a torn one: temp (created
- * exclusively, no symlink followed), fsync, rename, fsync dir, in a directory only root can change
- * (lib/io/safe-files.ts writeFileAtomic; UnsafePathError otherwise).
- */
-export async function writeFileDurably(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+/** Make the state directory if needed, then write `path` atomically (safe-files writeFileAtomic: never torn, never through a link). */
+async function saveStateFile(path: string, data: string | Buffer): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
-  await writeFileAtomic(path, data, { mode })
+  await writeFileAtomic(path, data, { mode: 0o644 })
 }
 
 export interface GenerationResult {
@@ -56,7 +52,7 @@ export async function nextGeneration(stateDir: string, nowSec: number, method: '
     previous = undefined
   }
   const generation = previous === undefined ? wall + 1 : previous + 1
-  await writeFileDurably(path, formatGeneration(generation), 0o644)
+  await saveStateFile(path, formatGeneration(generation))
   return { generation, previous }
 }
 
@@ -75,7 +71,7 @@ export async function loadOrCreateUuid(stateDir: string): Promise<UuidResult> {
     // missing: create below
   }
   const uuid = Buffer.from(randomUUID().replaceAll('-', ''), 'hex')
-  await writeFileDurably(path, uuid, 0o644)
+  await saveStateFile(path, uuid)
   return { uuid, created: true }
 }
 

@@ -35,6 +35,21 @@ export interface Media {
   close(): Promise<void>
 }
 
+/**
+ * Receive buffer asked for on each heartbeat socket: a flood of forged datagrams must not overflow the
+ * kernel queue (the default ~200 KB holds well under a second of it) and drop the peer's real heartbeats.
+ * The kernel caps it at net.core.rmem_max; a smaller buffer is used silently.
+ */
+export const RECV_BUFFER_BYTES = 4 * 1024 * 1024
+
+function enlargeRecvBuffer(sock: Socket): void {
+  try {
+    sock.setRecvBufferSize(RECV_BUFFER_BYTES)
+  } catch {
+    // refused outright (not merely capped): the default buffer still works
+  }
+}
+
 interface Sender {
   link: string
   socket: Socket
@@ -90,6 +105,7 @@ export async function openMedia(specs: readonly MediumSpec[], events: MediaEvent
     sock.on('error', (err) => events.onError(link, err))
     sock.on('message', (data, rinfo) => events.onDatagram({ link, data, from: rinfo.address, fromPort: rinfo.port }))
     await bindSocket(sock, port, address)
+    enlargeRecvBuffer(sock)
     setup?.(sock)
     receivers.set(key, sock)
   }

@@ -39,10 +39,6 @@ export function updateBits(full: boolean, current: RscBits, update: RscBits): Rs
 /** The argument of hb_standby / hb_takeover / hbctl standby|takeover. */
 export type StandbyArg = 'all' | 'local' | 'foreign' | 'failback'
 
-export function isStandbyArg(s: string): s is StandbyArg {
-  return s === 'all' || s === 'local' || s === 'foreign' || s === 'failback'
-}
-
 /** hb_standby(1): no argument = all; failback means "give back what is not mine" = foreign. */
 export function standbySet(arg: StandbyArg | undefined): RscBits {
   switch (arg) {

@@ -2,7 +2,8 @@
 import type { ResourceGroup } from '../config/haresources.js'
 import type { RscWord } from './resource-sets.js'
 
-export type AutoFailback = 'legacy' | 'on' | 'off'
+import type { AutoFailback } from '../config/ha-cf.js'
+export type { AutoFailback }
 
 export interface ResourceTimers {
   /** RQSTDELAY: take our local groups anyway this long after the first `resource` message. */

@@ -2,6 +2,7 @@
 import type { HaMessage } from '../wire/message.js'
 import type { ResourceRef } from '../config/haresources.js'
 import type { RscWord, StandbyArg } from './resource-sets.js'
+import type { LogLevel } from '../config/log-level.js'
 
 export type AgentOp = 'start' | 'stop' | 'status'
 
@@ -29,7 +30,7 @@ export type RmEvent =
   /** Graceful shutdown (SIGTERM, `heartbeat -k`): release everything, then send `shutdone`. */
   | { type: 'shutdown' }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit'
+export type { LogLevel }
 
 export type RmAction =
   /** Message fields only; membership appends src, srcuuid, seq, hg, ts, ld, ttl, auth. */

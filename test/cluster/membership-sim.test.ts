@@ -304,7 +304,8 @@ t.test('the core is pure: no I/O, no clocks, no timers in lib/cluster', async (t
 })
 
 t.test('edge cases: C number parsing, a gap beyond 250 resets tracking, bad config is a thrown programmer error', async (t) => {
-  const { scanHex, atoi } = await import('../../lib/cluster/c-numbers.js')
+  const { scanHex } = await import('../../lib/cluster/c-numbers.js')
+  const { atoi } = await import('../../lib/config/atoi.js')
   t.same([scanHex('1b58'), scanHex(' 0x1F'), scanHex('12zz'), scanHex('zz'), scanHex(undefined)], [7000, 31, 18, undefined, undefined], 'sscanf %lx')
   t.same([atoi('41'), atoi(' 7abc'), atoi('x'), atoi(undefined)], [41, 7, 0, 0], 'atoi')
 

@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseMonState } from '../../lib/monitor/mon-state.js'
 import type { LvsTable } from '../../lib/agents/lvs-table.js'
-import { descendants, processIdentity } from '../../lib/io/process-tree.js'
+import { descendants } from '../../lib/io/process-tree.js'
+import { processIdentity } from '../../lib/io/pid-check.js'
 
 const hbMon = fileURLToPath(new URL('../../dist/lib/cli/hb-mon.js', import.meta.url))
 
@@ -265,7 +266,7 @@ t.test('an hb-mon whose run directory (and working directory) vanishes exits ins
   // Relative paths under a working directory that is then deleted: the case that looped for 40 minutes.
   const child = startHbMon(['-c', cf, '-s', join(dir, 'mon.d'), '-a', join(dir, 'alert.d'), '-P', 'mon.pid', '--state', 'mon-state.json', '--log', 'mon.log'], { HBTS_MON_WATCH_MS: '500' }, run)
   t.teardown(() => killGroup(child.pid))
-  await waitFor('pidfile', async () => ((await readText(join(run, 'mon.pid')))?.trim() === String(child.pid) ? true : undefined))
+  await waitFor('pidfile', async () => ((await readText(join(run, 'mon.pid')))?.split('\n')[0] === String(child.pid) ? true : undefined))
   await waitFor('a first check in the state file', async () => {
     const p = parseMonState((await readText(join(run, 'mon-state.json'))) ?? '')
     return p.ok && p.state.services.every((s) => s.lastCheck !== undefined) ? true : undefined
@@ -294,7 +295,7 @@ t.test('a deleted working directory does not fail the monitors', async (t) => {
   const state = join(dir, 'mon-state.json')
   const child = startHbMon(['-c', cf, '-s', join(dir, 'mon.d'), '-a', join(dir, 'alert.d'), '-P', join(dir, 'mon.pid'), '--state', state, '--log', join(dir, 'mon.log')], {}, cwd)
   t.teardown(() => killGroup(child.pid))
-  await waitFor('pidfile', async () => ((await readText(join(dir, 'mon.pid')))?.trim() === String(child.pid) ? true : undefined))
+  await waitFor('pidfile', async () => ((await readText(join(dir, 'mon.pid')))?.split('\n')[0] === String(child.pid) ? true : undefined))
   await rm(cwd, { recursive: true, force: true })
   const removedAt = Date.now()
   // A check that started after the directory went: it must still see the host up.
@@ -350,7 +351,7 @@ t.test('hb-mon exits when the node that started it is gone', async (t) => {
     HBTS_MON_WATCH_MS: '500',
   })
   t.teardown(() => killGroup(child.pid))
-  await waitFor('pidfile', async () => ((await readText(join(dir, 'mon.pid')))?.trim() === String(child.pid) ? true : undefined))
+  await waitFor('pidfile', async () => ((await readText(join(dir, 'mon.pid')))?.split('\n')[0] === String(child.pid) ? true : undefined))
   t.notOk(gone(child.pid as number), 'runs while its node runs')
   node.kill('SIGKILL')
   await node
@@ -384,7 +385,7 @@ t.test("a node's lvs start stops its leftover hb-mon first, and never a process 
   // A leftover from a node before us: started without the hook, named by monitor.pid (old format: the pid alone).
   const leftover = startHbMon(['-c', cf, '-s', join(dir, 'mon.d'), '-a', join(dir, 'alert.d')], { HBTS_RUN_DIR: runDir })
   t.teardown(() => killGroup(leftover.pid))
-  await waitFor('the leftover to run', async () => ((await readText(join(runDir, 'mon.pid')))?.trim() === String(leftover.pid) ? true : undefined))
+  await waitFor('the leftover to run', async () => ((await readText(join(runDir, 'mon.pid')))?.split('\n')[0] === String(leftover.pid) ? true : undefined))
   await writeFile(join(runDir, 'lvs', 'monitor.pid'), `${leftover.pid}\n`)
 
   const started = await hook.start({ monCf: cf, table, runDir: join(runDir, 'lvs'), env })
