@@ -8,14 +8,14 @@ import { parseMonCf } from '../config/mon-cf.js'
 import { daemonPaths } from '../config/paths.js'
 import { describeFailure, run } from './agent-exec.js'
 import { isDryRun, type AgentResult } from './ipaddr.js'
-import { processMonitorHook, type MonitorHook } from './lvs-monitor-hook.js'
+import type { MonitorHook } from './lvs-monitor-types.js'
 import { describeService, parseLvsArgs, parseRules, planApply, planRemove, tableFromMonCf, tablePresent, type LvsTable } from './lvs-table.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
 export interface LvsDeps {
-  /** Replaces the process-based monitor hook (the daemon may run the monitor in-process). */
-  monitor?: MonitorHook
+  /** Starts and stops the real-server monitor (lib/io/lvs-monitor-hook.ts runs hb-mon as a process). */
+  monitor: MonitorHook
   /** The runner's cancellation at the agent's timeout: ipvsadm and the monitor hook are ended, no further step runs. */
   signal?: AbortSignal
 }
@@ -88,7 +88,7 @@ async function readLiveTable(paths: LvsPaths, env: Env, signal: AbortSignal | un
   return { ok: true, table }
 }
 
-export async function runLvs(args: string[], op: string, env: Record<string, string | undefined>, deps: LvsDeps = {}): Promise<AgentResult> {
+export async function runLvs(args: string[], op: string, env: Record<string, string | undefined>, deps: LvsDeps): Promise<AgentResult> {
   const out: string[] = []
   const err: string[] = []
   const done = (exitCode: number): AgentResult => ({
@@ -112,7 +112,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     }
     if (op === 'stop') {
       // Nothing to delete without a table, but a monitor and the forwarding switch may still be ours.
-      const m = await (deps.monitor ?? processMonitorHook()).stop({ runDir: paths.runDir, env, ...sig(deps.signal) })
+      const m = await deps.monitor.stop({ runDir: paths.runDir, env, ...sig(deps.signal) })
       err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
       const fwd = await restoreForwarding(paths)
       if (fwd !== undefined) err.push(`lvs: ${fwd}`)
@@ -144,7 +144,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     out.push('lvs is stopped')
     return done(3)
   }
-  const monitor = deps.monitor ?? processMonitorHook()
+  const monitor = deps.monitor
   if (op === 'start') {
     const fwd = await enableForwarding(paths)
     if (fwd !== undefined) err.push(`lvs: ${fwd}`)

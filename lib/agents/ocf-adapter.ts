@@ -4,6 +4,7 @@ import { parseIpaddrSpec } from '../config/ipaddr-spec.js'
 import { runIpaddr, type AgentResult } from './ipaddr.js'
 import { loadDesiredTable, lvsPaths, runLvs } from './lvs.js'
 import { parseLvsArgs } from './lvs-table.js'
+import type { MonitorHook } from './lvs-monitor-types.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -175,7 +176,7 @@ function lvsEnv(env: Env): Record<string, string | undefined> {
   return out
 }
 
-export async function runOcfLvs(action: string, env: Env): Promise<AgentResult> {
+export async function runOcfLvs(action: string, env: Env, monitor: MonitorHook): Promise<AgentResult> {
   const early = common(action, LVS_METADATA)
   if (early !== undefined) return early
   const args = lvsArgsFromOcf(env)
@@ -190,6 +191,6 @@ export async function runOcfLvs(action: string, env: Env): Promise<AgentResult> 
     const table = await loadDesiredTable(args.args, lvsPaths(agentEnv))
     return table.ok ? reply(OCF.SUCCESS) : reply(OCF.ERR_CONFIGURED, '', `ERROR: lvs: ${table.message}\n`)
   }
-  const r = await runLvs(args.args, action === 'monitor' ? 'status' : action, agentEnv)
+  const r = await runLvs(args.args, action === 'monitor' ? 'status' : action, agentEnv, { monitor })
   return { ...r, exitCode: mapExit(action, r.exitCode) }
 }

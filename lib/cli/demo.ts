@@ -44,10 +44,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
-    const v = await probe().catch(() => undefined)
+    const v = await Promise.resolve().then(probe).catch(() => undefined)
     if (v !== undefined) return v
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await sleep(everyMs)
@@ -115,7 +115,7 @@ async function namespaceDemo(): Promise<void> {
   heading('Crashing titanic5 (SIGKILL to all its processes, cable pulled)')
   const prober = await c.startProber(20, 200)
   const crashAt = await c.crash('titanic5')
-  const answeredAt = await until('titanic6 to answer on the VIP', async () => firstAnswerFrom(prober.lines, 'titanic6', crashAt), 60_000, 20)
+  const answeredAt = await until('titanic6 to answer on the VIP', () => firstAnswerFrom(prober.lines, 'titanic6', crashAt), 60_000, 20)
   prober.kill('SIGTERM')
   say(`takeover: the client got its first answer from titanic6 ${answeredAt - crashAt} ms after the crash (deadtime 5000 ms)`)
   await settledOn(c, 'titanic6')
@@ -241,7 +241,7 @@ async function loopbackDemo(why: string): Promise<void> {
   heading('Starting both daemons')
   start(t5)
   start(t6)
-  await until('titanic5 to take the group', async () => (holds(t5) && !holds(t6) ? true : undefined), 60_000)
+  await until('titanic5 to take the group', () => (holds(t5) && !holds(t6) ? true : undefined), 60_000)
   // A node advertises deadtime + 2 s for its first 5 s (3.0.6); crash it after that, as in real life.
   await sleep(STARTUP_WINDOW_MS)
 
@@ -249,9 +249,9 @@ async function loopbackDemo(why: string): Promise<void> {
   const crashAt = Date.now()
   t5.sub?.kill('SIGKILL')
   await t5.sub?.catch(() => undefined)
-  await until('titanic6 to take over', async () => (holds(t6) ? true : undefined), 60_000, 20)
+  await until('titanic6 to take over', () => (holds(t6) ? true : undefined), 60_000, 20)
   say(`takeover: titanic6 ran its (printed) IPaddr start ${Date.now() - crashAt} ms after the crash (deadtime 5000 ms)`)
-  await until('titanic6 to finish the takeover', async () => (t6.lines.some((l) => /takeover complete/.test(l)) ? true : undefined), 60_000)
+  await until('titanic6 to finish the takeover', () => (t6.lines.some((l) => /takeover complete/.test(l)) ? true : undefined), 60_000)
   await sleep(2000)
 
   heading('titanic5 comes back')
@@ -259,7 +259,7 @@ async function loopbackDemo(why: string): Promise<void> {
   await rm(join(t5.dir, 'run'), { recursive: true, force: true })
   await mkdir(join(t5.dir, 'run'), { recursive: true, mode: 0o700 })
   start(t5)
-  await until('the VIP to fail back to titanic5', async () => (holds(t5) && !holds(t6) ? true : undefined), 60_000)
+  await until('the VIP to fail back to titanic5', () => (holds(t5) && !holds(t6) ? true : undefined), 60_000)
   say('auto_failback legacy (the seed\'s): titanic6 released the group and titanic5 took it back')
 
   heading('Stopping both daemons (SIGTERM: resources released, as at shutdown)')

@@ -36,7 +36,7 @@ import { parseSettings } from '../config/settings.js'
 import { spawnDetached } from '../agents/agent-exec.js'
 import { lvsAlertSettingsFromEnv } from '../agents/lvs-alert.js'
 import type { LvsAlertSettings } from '../agents/lvs-alert.js'
-import { hbMonPaths, MON_OWNER_ENV, processMonitorHook } from '../agents/lvs-monitor-hook.js'
+import { hbMonPaths, MON_OWNER_ENV, processMonitorHook } from '../io/lvs-monitor-hook.js'
 import { daemonPaths } from '../config/paths.js'
 import { startMonDaemon } from '../daemon/mon-daemon.js'
 import type { MonDaemon, MonDaemonOptions } from '../daemon/mon-daemon.js'
@@ -51,7 +51,7 @@ import type { MonLogLevel } from '../monitor/mon-scheduler.js'
 type Env = Readonly<Record<string, string | undefined>>
 
 export { hbMonPaths }
-export type { HbMonPaths } from '../agents/lvs-monitor-hook.js'
+export type { HbMonPaths } from '../io/lvs-monitor-hook.js'
 
 const usage = 'usage: hb-mon -c mon.cf [-s mondir] [-a alertdir] [-b basedir] [-P pidfile] [--state file] [--log file] [-f]\n       hb-mon --stop   (stop this node\'s monitor: the SysV script\'s stop)\n'
 
@@ -207,10 +207,11 @@ export async function main(argv: string[]): Promise<number> {
   // Each step of a stop is bounded: a stop never hangs on a file system, an alert or a child.
   const stopBoundMs = 3000 + options.alertTimeoutMs + 2000 + 1000
   return new Promise<number>((resolveExitRaw) => {
-    let watch: NodeJS.Timeout | undefined
+    // Armed below, once the handlers exist; cleared on every way out.
+    const timers: { watch?: NodeJS.Timeout } = {}
     const resolveExit = (code: number): void => {
       clearInterval(keepAlive)
-      clearInterval(watch)
+      clearInterval(timers.watch)
       resolveExitRaw(code)
     }
     let stopping = false
@@ -248,7 +249,7 @@ export async function main(argv: string[]): Promise<number> {
 
     const watchMs = Number(env.HBTS_MON_WATCH_MS) > 0 ? Number(env.HBTS_MON_WATCH_MS) : 2000
     let checking = false
-    watch = setInterval(() => {
+    timers.watch = setInterval(() => {
       if (stopping || checking) return
       checking = true
       void (async () => {

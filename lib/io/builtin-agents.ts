@@ -2,7 +2,7 @@
 
 import type { AgentRegistry } from './agent-runner.js'
 import { runIpaddr } from '../agents/ipaddr.js'
-import { runLvs } from '../agents/lvs.js'
+import { runLvsAgent } from './lvs-monitor-hook.js'
 
 /**
  * issue 4: "run the built-in agents in-process and keep the resource.d executables for manual and
@@ -12,6 +12,6 @@ import { runLvs } from '../agents/lvs.js'
 export function builtinAgents(): AgentRegistry {
   return new Map([
     ['IPaddr', (args, op, env, signal) => runIpaddr(args, op, env, signal)],
-    ['lvs', (args, op, env, signal) => runLvs(args, op, env, { signal })],
+    ['lvs', (args, op, env, signal) => runLvsAgent(args, op, env, signal)],
   ])
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { parseMonCf } from '../../lib/config/mon-cf.js'
 import { parseLvsArgs, parseRules, planApply, planRemove, tableFromMonCf, tablePresent, type LvsTable } from '../../lib/agents/lvs-table.js'
-import { runLvs } from '../../lib/agents/lvs.js'
+import { runLvsAgent as runLvs } from '../../lib/io/lvs-monitor-hook.js'
 import { emptyState, runIpvsadm, type StandinState } from '../support/ipvsadm-standin.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))

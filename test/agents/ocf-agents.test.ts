@@ -7,7 +7,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { execa } from 'execa'
-import { ipaddrSpecFromOcf, lvsArgsFromOcf, OCF, runOcfIpaddr, runOcfLvs } from '../../lib/agents/ocf-adapter.js'
+import { ipaddrSpecFromOcf, lvsArgsFromOcf, OCF, runOcfIpaddr, runOcfLvs as runOcfLvsWith } from '../../lib/agents/ocf-adapter.js'
+import { processMonitorHook } from '../../lib/io/lvs-monitor-hook.js'
+
+const runOcfLvs = (action: string, env: Record<string, string | undefined>) => runOcfLvsWith(action, env, processMonitorHook())
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const IPADDR = join(repo, 'resource.d/ocf/IPaddr')

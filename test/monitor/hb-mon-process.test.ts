@@ -378,7 +378,7 @@ t.test("a node's lvs start stops its leftover hb-mon first, and never a process 
   const env = { ...process.env, HBTS_RUN_DIR: runDir, HBTS_PIDFILE: join(dir, 'heartbeat.pid'), HBTS_LVS_MONITOR_CMD: cmd, HBTS_MON_WATCH_MS: '500' } as Record<string, string>
   // This test process plays the node: its pidfile names us.
   await writeFile(join(dir, 'heartbeat.pid'), `${process.pid}\n`)
-  const { processMonitorHook } = await import('../../lib/agents/lvs-monitor-hook.js')
+  const { processMonitorHook } = await import('../../lib/io/lvs-monitor-hook.js')
   const hook = processMonitorHook()
   const table: LvsTable = { source: 'arguments', services: [] }
 

@@ -1,19 +1,22 @@
-// The contract between the lvs agent and the real-server monitor (issue 5): start it with the table, stop it with no orphans.
+// The process-based real-server monitor hook for the lvs agent (issue 5): hb-mon started in its own
+// process group with the table, stopped with no orphans; and the lvs agent run with it.
 
 import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { daemonPaths } from '../config/paths.js'
-import { makeDirs } from '../io/bounded-io.js'
-import { writeFileAtomic } from '../io/safe-files.js'
-import { checkPid, liveProcessIdentity, type PidExpectation } from '../io/pid-check.js'
-import { spawnDetached } from './agent-exec.js'
-import type { LvsTable } from './lvs-table.js'
+import { makeDirs } from './bounded-io.js'
+import { writeFileAtomic } from './safe-files.js'
+import { checkPid, liveProcessIdentity, type PidExpectation } from './pid-check.js'
+import { spawnDetached } from '../agents/agent-exec.js'
+import { runLvs } from '../agents/lvs.js'
+import type { AgentResult } from '../agents/ipaddr.js'
+import type { MonitorHook } from '../agents/lvs-monitor-types.js'
+
+export type { HookResult, MonitorHook, MonitorStartRequest, MonitorStopRequest } from '../agents/lvs-monitor-types.js'
 
 type Env = Readonly<Record<string, string | undefined>>
-
-export type HookResult = { ok: true; detail: string } | { ok: false; message: string }
 
 /** Where hb-mon keeps its files (flags win over environment, environment over defaults): shared by hb-mon and the hook that stops it. */
 export interface HbMonPaths {
@@ -33,34 +36,6 @@ export function hbMonPaths(env: Env, flags: { pidfile?: string; state?: string; 
 
 /** hb-mon's environment variable naming the node that started it (`PID:STARTTICKS`); hb-mon exits when that process is gone. */
 export const MON_OWNER_ENV = 'HBTS_MON_OWNER'
-
-export interface MonitorStartRequest {
-  /** mon.cf to run (HBTS_MON_CF, default /etc/mon/mon.cf); it exists when start is called. */
-  monCf: string
-  /** The table lvs has just installed, for a monitor that wants to re-assert it. */
-  table: LvsTable
-  /** Where lvs keeps its runtime files; the hook may keep its pidfile there. */
-  runDir: string
-  env: Env
-  /** The agent's cancellation: nothing is started once it fired. */
-  signal?: AbortSignal
-}
-
-export interface MonitorStopRequest {
-  runDir: string
-  env: Env
-  /** The agent's cancellation: the monitor gets SIGKILL at once instead of its grace. */
-  signal?: AbortSignal
-}
-
-/**
- * What lvs calls. Both must be idempotent: start while running keeps the one monitor, stop while
- * stopped succeeds. Stop must not return before the monitor and its child monitors are gone.
- */
-export interface MonitorHook {
-  start(req: MonitorStartRequest): Promise<HookResult>
-  stop(req: MonitorStopRequest): Promise<HookResult>
-}
 
 /**
  * The default hook runs a monitor program in its own process group:
@@ -227,4 +202,9 @@ function groupAlive(pid: number): boolean {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** The lvs agent with the process-based monitor (what resource.d/lvs and the daemon's built-in run). */
+export function runLvsAgent(args: string[], op: string, env: Env, signal?: AbortSignal): Promise<AgentResult> {
+  return runLvs(args, op, env, { monitor: processMonitorHook(), ...(signal !== undefined ? { signal } : {}) })
 }
