@@ -43,6 +43,8 @@ export interface SoakResult {
   violations: string[]
   /** Daemon log lines that are not in the log format, or stack traces. */
   badLogLines: string[]
+  /** The directors' last log lines when something was violated. */
+  logTails: string[]
 }
 
 const KEEPALIVE = '500ms'
@@ -54,6 +56,10 @@ const SAMPLE_EVERY_MS = 100
 const ARP_LIMIT_MS = 1000
 /** Wall-clock bound on one action's own steps (stop, start, reload). */
 const STEP_TIMEOUT_MS = 40_000
+/** mon.cf: interval 5s; a refused connection fails at once, so interval + a 10 s margin for the alert. */
+const MON_LIMIT_MS = 15_000
+/** mon.cf's randstart 30s: a holder's first checks may come that late, so the LVS check wants a holder this old. */
+const LVS_STABLE_HOLDER_MS = 35_000
 
 const other = (s: SeedNode): SeedNode => (s === 'titanic5' ? 'titanic6' : 'titanic5')
 
@@ -93,8 +99,14 @@ function clusterProcs(ps: NsProc[]): NsProc[] {
   return ps.filter((p) => !/node-holder|http-name-server/.test(p.cmdline) && /heartbeat|hb-mon|ipvsadm|IPaddr|resource\.d|harc|ResourceManager/.test(p.cmdline))
 }
 
-/** The heartbeat log format both implementations write to ha-log: `name[pid]: YYYY/MM/DD_HH:MM:SS level: text`. */
-const LOG_LINE = /^[\w.-]+(\[\d+\])?: \d{4}\/\d\d\/\d\d_\d\d:\d\d:\d\d (debug|info|notice|WARN|warn|ERROR|error|CRIT|crit|EMERG|emerg|ALERT|alert): /
+/**
+ * heartbeat's ha-log line, in either of 3.0.6's forms: `name[pid]: YYYY/MM/DD_HH:MM:SS level: text`, or with a
+ * logfacility set (the seed's) `Mon DD HH:MM:SS host name: [pid]: level: text`.
+ */
+const LEVEL = '(debug|info|notice|WARN|warn|ERROR|error|CRIT|crit|EMERG|emerg|ALERT|alert)'
+const LOG_LINE = new RegExp(
+  `^(?:[\\w.()-]+\\[\\d+\\]: \\d{4}/\\d\\d/\\d\\d_\\d\\d:\\d\\d:\\d\\d ${LEVEL}: |\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\S+ [\\w.()-]+: \\[\\d+\\]: ${LEVEL}: )`,
+)
 const STACK = /^\s+at .+\(.*:\d+:\d+\)$|^\s+at [\w./-]+:\d+:\d+$|Uncaught|TypeError|ReferenceError|RangeError/
 
 interface Sample {
@@ -115,6 +127,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const violations: string[] = []
   const actions: ActionRecord[] = []
   const badLogLines: string[] = []
+  const logTails: string[] = []
   const violate = (text: string): void => {
     const line = `[seed ${opts.seed} ${opts.pair}] ${text}`
     violations.push(line)
@@ -177,12 +190,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     let noneSinceMs: number | undefined
     let reportedDual = false
     let reportedNone = false
-    let arpDue: { survivor: SeedNode; byMs: number; fromMs: number } | undefined
+    let arpDue: { survivor: SeedNode; byMs: number; fromMs: number; late?: boolean } | undefined
+    let holder: { seed: SeedNode; sinceMs: number } | undefined
     const sampleOnce = async (): Promise<void> => {
       const now = Date.now()
       const owners = await c.owners()
       const neighMac = await c.clientNeighMac()
       samples.push({ atMs: now, owners, neighMac })
+      if (owners.length === 1) {
+        if (holder?.seed !== owners[0]) holder = { seed: owners[0] as SeedNode, sinceMs: now }
+      } else holder = undefined
       if (samples.length > 20_000) samples.splice(0, samples.length - 20_000)
       const inNetFault = now < netFaultUntilMs
       // Two holders.
@@ -219,11 +236,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       // The client's ARP entry follows the survivor of a dual hold.
       if (arpDue !== undefined) {
         const mac = c.directors[arpDue.survivor].mac
-        if (neighMac === mac) arpDue = undefined
-        else if (owners.length !== 1 || owners[0] !== arpDue.survivor) arpDue = undefined
-        else if (now > arpDue.byMs) {
-          violate(`two holders resolved to ${arpDue.survivor} at ${new Date(arpDue.fromMs).toISOString()} but the client's ARP entry still names ${neighMac ?? 'nothing'} after ${now - arpDue.fromMs} ms (${arpDue.survivor} is ${mac})`)
+        if (neighMac === mac) {
+          if (arpDue.late === true) note(`  the client's ARP entry named ${arpDue.survivor} ${now - arpDue.fromMs} ms after the dual hold ended`)
           arpDue = undefined
+        } else if (owners.length !== 1 || owners[0] !== arpDue.survivor) arpDue = undefined
+        else if (now > arpDue.byMs && arpDue.late !== true) {
+          const other = DIRECTORS.find((s) => c.directors[s].mac === neighMac)
+          violate(`two holders resolved to ${arpDue.survivor} at ${new Date(arpDue.fromMs).toISOString()} but the client's ARP entry still names ${other ?? neighMac ?? 'nothing'} after ${now - arpDue.fromMs} ms`)
+          arpDue.late = true
         }
       }
     }
@@ -357,6 +377,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             run: async () => {
               for (const p of await nsProcs(h)) if (/http-name-server/.test(p.cmdline)) process.kill(p.pid, 'SIGKILL')
               realServerDown = h
+              await checkLvs(h, false)
             },
           })
         }
@@ -368,10 +389,28 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             const p = h.spawn([process.execPath, httpServer, h.hostname.split('.')[0] ?? h.name, '80'])
             await p.waitForLine(/^listening$/, 15_000)
             realServerDown = undefined
+            await checkLvs(h, true)
           },
         })
       }
       return acts
+    }
+
+    /** The LVS table follows a real server's failure or return within mon's interval + timeout (on a settled holder). */
+    const checkLvs = async (h: Host, shouldBeIn: boolean): Promise<void> => {
+      const held = holder
+      if (held === undefined || Date.now() - held.sinceMs < LVS_STABLE_HOLDER_MS || Date.now() < netFaultUntilMs) {
+        note(`  (LVS table check skipped: no settled holder)`)
+        return
+      }
+      const dests = async (): Promise<boolean> => {
+        const table = await c.ipvsSave(held.seed).catch(() => '')
+        return new RegExp(`-r ${h.ip.replaceAll('.', '\\.')}:80\\b`).test(table)
+      }
+      const ok = await waitFor('LVS table', async () => ((await dests()) === shouldBeIn ? true : undefined), MON_LIMIT_MS, 250).then(() => true, () => false)
+      if (!ok && holder?.seed === held.seed) {
+        violate(`${h.hostname} ${shouldBeIn ? 'returned' : 'failed'} but ${held.seed}'s LVS table ${shouldBeIn ? 'lacks' : 'still has'} it after ${MON_LIMIT_MS} ms`)
+      }
     }
 
     const endAt = Date.now() + opts.durationMs
@@ -426,9 +465,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     for (const seed of DIRECTORS) {
       const d = c.directors[seed]
       const log = await c.haLog(seed)
+      if (violations.length > 0) logTails.push(`--- ${seed} (${d.impl}) ha-log, last 60 lines ---`, ...log.split('\n').slice(-61))
+      // 3.0.6's own lines (its agents write free text) are not the product under test: only stack traces count there.
       for (const line of log.split('\n')) {
         if (line.trim() === '') continue
-        if (!LOG_LINE.test(line) || STACK.test(line)) badLogLines.push(`${seed} ha-log: ${line}`)
+        if ((d.impl === 'ts' && !LOG_LINE.test(line)) || STACK.test(line)) badLogLines.push(`${seed} ha-log: ${line}`)
       }
       if (d.impl === 'ts') {
         for (const l of d.daemon?.lines ?? []) if (STACK.test(l.text)) badLogLines.push(`${seed} stderr: ${l.text}`)
@@ -448,13 +489,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const ps = await execa('ps', ['-eo', 'pid=,args='], { reject: false, timeout: 10_000 })
   const leftPs = String(ps.stdout).split('\n').filter((l) => l.includes(join(tmpdir(), `${opts.prefix}-`)))
   if (leftPs.length > 0) violate(`processes left after the run: ${leftPs.join('; ')}`)
-  return { pair: opts.pair, seed: opts.seed, impl, actions, violations, badLogLines }
+  return { pair: opts.pair, seed: opts.seed, impl, actions, violations, badLogLines, logTails }
 }
 
 export function formatReport(r: SoakResult): string {
   const lines = [`== soak ${r.pair} pair (titanic5 ${r.impl.titanic5}, titanic6 ${r.impl.titanic6}), seed ${r.seed}: ${r.actions.length} actions, ${r.violations.length} violations`]
   for (const a of r.actions) lines.push(`  #${a.index} ${a.name}: client outage ${a.outageMs} ms`)
   for (const v of r.violations) lines.push(`  VIOLATION ${v}`)
+  if (r.violations.length > 0) lines.push(...r.logTails.map((l) => `  | ${l}`))
   if (r.violations.length > 0) lines.push(`  reproduce: npm run soak -- --pair ${r.pair} --seed ${r.seed}`)
   return lines.join('\n')
 }
