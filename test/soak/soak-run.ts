@@ -47,11 +47,15 @@ export interface SoakResult {
   logTails: string[]
 }
 
-const KEEPALIVE = '500ms'
-export const DEADTIME_MS = 2000
-const INITDEAD_S = 4
-/** After a start from nobody up, the first holder may take initdead + the start-up arbitration. */
-const COLD_START_LIMIT_MS = INITDEAD_S * 1000 + DEADTIME_MS + 8000
+/**
+ * Timers per pair. The mixed pair gets a longer deadtime: 3.0.6 takes a group over through ResourceManager and
+ * the shell IPaddr (1-3 s on this shared machine), which a 2 s deadtime + 1 s bound would charge to us.
+ */
+const TIMERS: Record<PairKind, { keepalive: string; deadtimeMs: number }> = {
+  ts: { keepalive: '500ms', deadtimeMs: 2000 },
+  mixed: { keepalive: '1', deadtimeMs: 3000 },
+}
+const INITDEAD_S = 6
 const SAMPLE_EVERY_MS = 100
 const ARP_LIMIT_MS = 1000
 /** Wall-clock bound on one action's own steps (stop, start, reload). */
@@ -63,9 +67,10 @@ const LVS_STABLE_HOLDER_MS = 35_000
 
 const other = (s: SeedNode): SeedNode => (s === 'titanic5' ? 'titanic6' : 'titanic5')
 
-function haCfFor(seedText: string): string {
+function haCfFor(seedText: string, pair: PairKind): string {
+  const { keepalive, deadtimeMs } = TIMERS[pair]
   return (
-    seedText.replace(/^keepalive\s+\S+/m, `keepalive ${KEEPALIVE}`).replace(/^deadtime\s+\S+/m, `deadtime ${DEADTIME_MS / 1000}`) +
+    seedText.replace(/^keepalive\s+\S+/m, `keepalive ${keepalive}`).replace(/^deadtime\s+\S+/m, `deadtime ${deadtimeMs / 1000}`) +
     `initdead ${INITDEAD_S}\nauto_failback on\n`
   )
 }
@@ -117,6 +122,9 @@ interface Sample {
 
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const note = opts.note ?? (() => undefined)
+  const { keepalive: KEEPALIVE, deadtimeMs: DEADTIME_MS } = TIMERS[opts.pair]
+  /** After a start from nobody up, the first holder may take initdead + the start-up arbitration. */
+  const COLD_START_LIMIT_MS = INITDEAD_S * 1000 + DEADTIME_MS + 8000
   const rnd = seededRandom(opts.seed)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T
   const between = (lo: number, hi: number): number => Math.round(lo + rnd() * (hi - lo))
@@ -137,7 +145,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const c: SeedCluster = await buildSeedCluster({
     prefix: opts.prefix,
     impl,
-    haCf: (_n, text) => haCfFor(text),
+    haCf: (_n, text) => haCfFor(text, opts.pair),
     env: { OCF_RESKEY_lvs_support: 'true' },
   })
   const validHaCf: Record<SeedNode, string> = {
@@ -212,6 +220,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
           violate(`two holders of ${VIP} for ${now - from} ms (limit ${limit} ms) since ${new Date(from).toISOString()}`)
         }
       } else {
+        if (dualSinceMs !== undefined && reportedDual) note(`  the dual hold ended after ${now - dualSinceMs} ms (owners now: ${owners.join(', ') || 'none'})`)
         if (dualSinceMs !== undefined && owners.length === 1) {
           const survivor = owners[0] as SeedNode
           arpDue = { survivor, fromMs: now, byMs: now + ARP_LIMIT_MS + SAMPLE_EVERY_MS }
@@ -328,7 +337,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             })
           }
         }
-        const burstMs = between(500, 4000)
+        const burstMs = between(DEADTIME_MS / 4, DEADTIME_MS * 2)
         const pct = pick([20, 50, 80])
         acts.push({
           name: `loss burst ${pct}% from ${seed} for ${burstMs} ms`,
@@ -341,7 +350,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             healedAtMs = Date.now()
           },
         })
-        const oneWayMs = between(1000, 6000)
+        const oneWayMs = between(DEADTIME_MS / 2, DEADTIME_MS * 3)
         acts.push({
           name: `one-way loss: nothing from ${seed} for ${oneWayMs} ms`,
           run: async () => {
@@ -355,7 +364,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         })
       }
       if (bothUp) {
-        const partMs = between(1000, 6000)
+        const partMs = between(DEADTIME_MS / 2, DEADTIME_MS * 3)
         acts.push({
           name: `partition for ${partMs} ms, then healed`,
           run: async () => {
