@@ -3,11 +3,11 @@
 // real servers failing, on the seed cluster in namespaces; after every action an invariant checker fed by what
 // the hosts show (VIP addresses per namespace, the client's ARP entry and HTTP answers). Same seed, same actions.
 
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { distFile, REAL_HEARTBEAT, waitFor, type Host, type Proc } from '../netns/kit.js'
+import { distFile, REAL_HEARTBEAT, repoRoot, waitFor, type Host, type Proc } from '../netns/kit.js'
 import type { SeedNode } from '../netns/seed-node.js'
 import { buildSeedCluster, DIRECTORS, VIP, type Impl, type SeedCluster } from '../cluster-e2e/seed-cluster.js'
 import { hbctl } from '../cluster-e2e/scenario-helpers.js'
@@ -56,6 +56,8 @@ const TIMERS: Record<PairKind, { keepalive: string; deadtimeMs: number }> = {
   mixed: { keepalive: '1', deadtimeMs: 3000 },
 }
 const INITDEAD_S = 6
+const AGENT_TIMEOUT_MS = 5000
+const HANG_FLAG = 'run/soak-ipvsadm-hang'
 const SAMPLE_EVERY_MS = 100
 const ARP_LIMIT_MS = 1000
 /** Wall-clock bound on one action's own steps (stop, start, reload). */
@@ -146,7 +148,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     prefix: opts.prefix,
     impl,
     haCf: (_n, text) => haCfFor(text, opts.pair),
-    env: { OCF_RESKEY_lvs_support: 'true' },
+    env: {
+      OCF_RESKEY_lvs_support: 'true',
+      // The soak's ipvsadm: the stand-in, hanging while the node's /run/soak-ipvsadm-hang exists.
+      HBTS_IPVSADM: join(repoRoot, 'test', 'soak', 'bin', 'ipvsadm'),
+      PATH: `${join(repoRoot, 'test', 'soak', 'bin')}:${join(repoRoot, 'test', 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+    },
+    // A hung agent is cut off after 5 s instead of 60 s (heartbeat-ts.conf [agents] timeout_ms).
+    settings: `[agents]\ntimeout_ms = ${AGENT_TIMEOUT_MS}\n`,
   })
   const validHaCf: Record<SeedNode, string> = {
     titanic5: (await c.directors.titanic5.host.readFile('etc/ha.d/ha.cf')).toString('latin1'),
@@ -336,6 +345,26 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
               },
             })
           }
+        }
+        if (d.impl === 'ts') {
+          const hangMs = between(AGENT_TIMEOUT_MS + 1000, AGENT_TIMEOUT_MS + 4000)
+          acts.push({
+            name: `agent hangs: ipvsadm on ${seed} sleeps for ${hangMs} ms, then hbctl standby on ${seed}`,
+            run: async () => {
+              await settled()
+              await d.host.writeFile(HANG_FLAG, '')
+              try {
+                note(`  ${(await hbctl(c, seed, 'standby')).out}`)
+                await new Promise((r) => setTimeout(r, hangMs))
+              } finally {
+                await rm(join(d.host.root, HANG_FLAG), { force: true })
+              }
+              // A timed-out agent is cancelled, not left running to change the table later.
+              await new Promise((r) => setTimeout(r, 1000))
+              const left = (await nsProcs(d.host)).filter((p) => /soak\/bin\/ipvsadm/.test(p.cmdline))
+              if (left.length > 0) violate(`${seed}: ${left.length} ipvsadm still running ${hangMs + 1000} ms after it hung (agent timeout ${AGENT_TIMEOUT_MS} ms): ${left.map((p) => p.pid).join(', ')}`)
+            },
+          })
         }
         const burstMs = between(DEADTIME_MS / 4, DEADTIME_MS * 2)
         const pct = pick([20, 50, 80])
