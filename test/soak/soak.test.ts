@@ -5,6 +5,9 @@ import t from 'tap'
 import { gate, netnsAvailability, realHeartbeatAvailability } from '../netns/kit.js'
 import { formatReport, runSoak, type PairKind } from './soak-run.js'
 
+// Two runs of a few minutes each plus two cluster set-ups: more than .taprc's 10 min ceiling allows on a loaded machine.
+t.setTimeout(900_000)
+
 const SEED = 20261202
 const runs: Array<{ pair: PairKind; durationMs: number; availability: Awaited<ReturnType<typeof netnsAvailability>> }> = [
   { pair: 'ts', durationMs: 150_000, availability: await netnsAvailability() },
