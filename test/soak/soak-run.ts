@@ -168,6 +168,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   try {
     // What we made happen: a node is "up" when its daemon should be running and its cable is in.
     const up: Record<SeedNode, boolean> = { titanic5: false, titanic6: false }
+    // A crashed node's namespace keeps its addresses, but with its cable out nobody can reach them: not a holder.
+    const crashed: Record<SeedNode, boolean> = { titanic5: false, titanic6: false }
     // Exemptions: network faults (both may hold), and the window after a start from nobody up.
     let netFaultUntilMs = 0
     let healedAtMs = 0
@@ -211,7 +213,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     let holder: { seed: SeedNode; sinceMs: number } | undefined
     const sampleOnce = async (): Promise<void> => {
       const now = Date.now()
-      const owners = await c.owners()
+      const owners = (await c.owners()).filter((s) => !crashed[s])
       const neighMac = await c.clientNeighMac()
       samples.push({ atMs: now, owners, neighMac })
       if (owners.length === 1) {
@@ -315,11 +317,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       for (const seed of DIRECTORS) {
         const d = c.directors[seed]
         if (!up[seed]) {
-          acts.push({ name: `reboot+start ${seed}`, run: async () => { await c.reboot(seed); await startNode(seed) } }, { name: `start ${seed}`, run: () => startNode(seed) })
+          acts.push({ name: `reboot+start ${seed}`, run: async () => { await c.reboot(seed); crashed[seed] = false; await startNode(seed) } })
+          // A crashed node comes back only through a reboot (its cable, /run and addresses).
+          if (!crashed[seed]) acts.push({ name: `start ${seed}`, run: () => startNode(seed) })
           continue
         }
         if (!bothUp) continue
-        acts.push({ name: `crash ${seed} (SIGKILL + cable pulled)`, run: async () => { up[seed] = false; await c.crash(seed) } })
+        acts.push({ name: `crash ${seed} (SIGKILL + cable pulled)`, run: async () => { up[seed] = false; crashed[seed] = true; await c.crash(seed) } })
         acts.push({ name: `graceful stop ${seed}`, run: () => stopNode(seed) })
         if (d.impl === 'ts') {
           acts.push({ name: `hbctl standby on ${seed}`, run: async () => { await settled(); note(`  ${(await hbctl(c, seed, 'standby')).out}`) } })
