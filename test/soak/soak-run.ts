@@ -440,8 +440,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
 
     /** The LVS table follows a real server's failure or return within mon's interval + timeout (on a settled holder). */
     const checkLvs = async (h: Host, shouldBeIn: boolean): Promise<void> => {
-      const held = holder
-      if (held === undefined || Date.now() - held.sinceMs < LVS_STABLE_HOLDER_MS || Date.now() < netFaultUntilMs) {
+      // Nothing else happens meanwhile: wait (bounded) for a holder whose hb-mon is past mon.cf's randstart.
+      const held = await waitFor('a settled holder', async () => (holder !== undefined && Date.now() - holder.sinceMs >= LVS_STABLE_HOLDER_MS ? holder : undefined), LVS_STABLE_HOLDER_MS + 5000, 250).catch(() => undefined)
+      if (held === undefined) {
         note(`  (LVS table check skipped: no settled holder)`)
         return
       }
