@@ -350,7 +350,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             })
           }
         }
-        if (d.impl === 'ts') {
+        // On the holder, so the standby has a group to release through the hung ipvsadm.
+        if (d.impl === 'ts' && holder?.seed === seed) {
           const hangMs = between(AGENT_TIMEOUT_MS + 1000, AGENT_TIMEOUT_MS + 4000)
           acts.push({
             name: `agent hangs: ipvsadm on ${seed} sleeps for ${hangMs} ms, then hbctl standby on ${seed}`,
