@@ -24,6 +24,8 @@ import { resolveNodeName } from '../io/state-files.js'
 import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
 import { OwnEcho } from './own-echo.js'
+import { EventJournal, JOURNAL_NAME } from '../io/event-journal.js'
+import { formatMetrics } from '../control/metrics-format.js'
 import { discard, EXIT_FAILURE, groupsKey, prepareLife, type PreparedLife } from './prepare-life.js'
 
 export { EXIT_FAILURE, EXIT_NOT_CONFIGURED, EXIT_OK } from './prepare-life.js'
@@ -197,6 +199,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     media.send(bytes)
   }
 
+  // The event history for hbctl events: appended in the background, bounded by rotation.
+  const journal = new EventJournal({ path: join(paths.stateDir, JOURNAL_NAME), onError: (err) => say('warn', `event journal: ${err.message}`) })
+
   const builtins = builtinAgents()
   const agentOpts = (): AgentRunnerOptions => ({
     // Built-ins (IPaddr, lvs) in-process; other names from resource.d, then the init dirs.
@@ -238,6 +243,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         case 'set-debug':
           debugLevel = a.level
           log.setDebugLevel(debugLevel)
+          break
+        case 'event':
+          journal.append({ time: new Date().toISOString(), node: me, ...a.event })
           break
         case 'end':
           ended = true
@@ -305,6 +313,21 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     }
   }, LOADAVG_READ_MS)
   loadTimer.unref()
+
+  const metricsText = (): string => {
+    const m = membership.snapshot()
+    const peers = m.nodes.filter((n) => !n.isSelf)
+    return formatMetrics({
+      node: me,
+      membership: m.counters,
+      badPackets,
+      sendErrors,
+      core: core.coreCounters(),
+      nodesUp: peers.filter((n) => n.status !== 'dead').length,
+      linksUp: peers.reduce((sum, n) => sum + n.links.filter((l) => l.status === 'up').length, 0),
+      journalDropped: journal.dropped,
+    })
+  }
 
   // SIGHUP and `hbctl reload`: everything the new configuration needs is prepared and checked here,
   // before the running life changes anything (issue 11); the core then restarts into it.
@@ -389,6 +412,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         feed({ type: 'reload', replyTo: id })
       }),
     fifoMessage: (msg) => feed({ type: 'fifo', msg }),
+    metrics: () => metricsText(),
     log: say,
   })
 
@@ -413,6 +437,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     say('info', 'haresources changed: the new resource groups take effect now, with this restart.')
   }
   if (end.kind === 'exit') say('info', 'Heartbeat shutdown complete.')
+  await journal.flush()
   await log.close()
   return { end, next, cfg, debugLevel }
 }
