@@ -50,6 +50,8 @@ export interface NodeSnapshot {
   phase: Phase['kind']
   runningAgents: number
   debugLevel: number
+  /** Why each group last changed state here (its last group event's cause, in words). */
+  groupCauses: Record<string, string>
 }
 
 function withoutForeign(w: RscWord): RscWord {
@@ -132,6 +134,7 @@ export class NodeCore {
       phase: this.phase.kind,
       runningAgents: this.agents.size,
       debugLevel: this.debugLevel,
+      groupCauses: Object.fromEntries([...this.groupCauses].map(([k, c]) => [k, c.text])),
     }
   }
 

@@ -435,6 +435,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         resources: s.resources,
         debugLevel,
         realServers: await readRealServers(monStatePath(paths, env)),
+        groupCauses: s.groupCauses,
       })
     },
     resourceMode: () => {

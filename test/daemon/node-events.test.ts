@@ -3,6 +3,8 @@
 import t from 'tap'
 import { ClusterRm, T5, T6, VIP } from '../resources/cluster-rm-kit.js'
 import type { HistoryEvent } from '../../lib/daemon/node-core.js'
+import { formatStatus } from '../../lib/control/status-format.js'
+import { statusFor, SCENARIOS } from '../control/status-fixtures.js'
 
 const of = <K extends HistoryEvent['kind']>(c: ClusterRm, node: string, kind: K, since = 0): Array<Extract<HistoryEvent, { kind: K }>> =>
   c
@@ -37,6 +39,7 @@ t.test('crash, takeover, failback, standby: each group change says why', async (
   t.match(takeover[0], { group: VIP, from: 'stopped', to: 'starting', cause: 'peer-dead' }, 'the takeover says the peer died')
   t.match(takeover[0]?.text, new RegExp(`${T5.replace(/\./g, '\\.')} dead`))
   t.match(takeover[1], { to: 'running', cause: 'peer-dead' }, 'its completion keeps the cause')
+  t.match(c.snapshot(T6).groupCauses[VIP], /titanic5\.etri\.re\.kr dead/, 'hbctl status can show the cause')
   const starts = of(c, T6, 'agent', crashAt).filter((a) => a.op === 'start')
   t.ok(starts.length > 0 && starts.every((a) => a.ok && a.durationMs === 100 && a.exitCode === 0), 'agent runs with op, exit and duration')
 
@@ -77,4 +80,14 @@ t.test('crash, takeover, failback, standby: each group change says why', async (
   const counters = c.node(T6).core.coreCounters()
   t.equal(counters.nodeDeaths, 1)
   t.ok(counters.takeovers >= 2 && counters.releases >= 2, 'takeovers and releases counted')
+})
+
+t.test('hbctl status shows each group\'s cause under its row', async (t) => {
+  const sc = SCENARIOS['afb-on-titanic5.txt']
+  if (sc === undefined) throw new Error('fixture missing')
+  const st = statusFor(sc)
+  const g = st.groups[0]
+  if (g === undefined || g.lastTransition === null) throw new Error('fixture without a transition')
+  g.cause = 'titanic6.etri.re.kr dead'
+  t.match(formatStatus(st, { color: false, width: 120, timeZone: 'UTC' }), /cause: titanic6\.etri\.re\.kr dead/)
 })
