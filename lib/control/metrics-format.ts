@@ -3,7 +3,19 @@
 // daemon's current life began, except the gauges marked so.
 
 import type { MembershipCounters } from '../cluster/membership-snapshot.js'
-import type { CoreCounters } from '../daemon/node-core-types.js'
+
+/** What the node core counts (NodeCore.coreCounters() gives this shape). */
+export interface CoreCounters {
+  nodeDeaths: number
+  linkDown: number
+  linkUp: number
+  takeovers: number
+  releases: number
+  /** By `op ok|failed`. */
+  agentRuns: Record<string, number>
+  /** ms by op. */
+  agentDurationMs: Record<string, number>
+}
 
 export interface MetricsInput {
   node: string
