@@ -25,7 +25,10 @@ function ms(v: unknown): string {
 /** One event as a line an admin reads. */
 export function formatEvent(r: JournalRecord): string {
   const when = r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
-  const s = (k: string): string => String(r[k] ?? '?')
+  const s = (k: string): string => {
+    const v = r[k]
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '?'
+  }
   let what: string
   switch (r.kind) {
     case 'node-dead': {
@@ -43,7 +46,7 @@ export function formatEvent(r: JournalRecord): string {
       what = `group ${s('group')} ${s('from')} -> ${s('to')}: ${s('cause')} (${s('text')})`
       break
     case 'agent':
-      what = `agent ${s('op')} ${s('resource')} ${r.ok === true ? 'ok' : 'FAILED'} exit ${r.exitCode ?? '?'} in ${ms(r.durationMs)}${typeof r.detail === 'string' && r.detail !== '' ? `: ${r.detail.split('\n').join(' | ')}` : ''}`
+      what = `agent ${s('op')} ${s('resource')} ${r.ok === true ? 'ok' : 'FAILED'} exit ${s('exitCode')} in ${ms(r.durationMs)}${typeof r.detail === 'string' && r.detail !== '' ? `: ${r.detail.split('\n').join(' | ')}` : ''}`
       break
     case 'request':
       what = `${s('request')} requested by ${s('by')}`
@@ -57,7 +60,7 @@ export function formatEvent(r: JournalRecord): string {
     default:
       what = `${r.kind} ${JSON.stringify(r)}`
   }
-  return `${when} ${r.node} ${what}`
+  return `${when} ${r.host} ${what}`
 }
 
 export async function main(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {

@@ -259,7 +259,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
           log.setDebugLevel(debugLevel)
           break
         case 'event': {
-          const record = { time: new Date().toISOString(), node: me, ...a.event }
+          const record = { time: new Date().toISOString(), host: me, ...a.event }
           journal.append(record)
           notifier.notify(record)
           break

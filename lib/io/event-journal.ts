@@ -13,10 +13,10 @@ export const JOURNAL_MAX_PENDING = 1000
 
 export const JOURNAL_NAME = 'hbts-events.jsonl'
 
-/** One journal line: when (wall ms, ISO), which node wrote it, and the event's own fields. */
+/** One journal line: when (ISO, UTC), which node wrote it (`host`), and the event's own fields. */
 export interface JournalRecord {
   time: string
-  node: string
+  host: string
   kind: string
   [field: string]: unknown
 }

@@ -17,7 +17,7 @@ t.test('rotation keeps the journal bounded and the newest events readable', asyn
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const path = join(dir, JOURNAL_NAME)
   const j = new EventJournal({ path, maxBytes: 2000 })
-  for (let i = 0; i < 100; i++) j.append({ time: at(i), node: 'titanic6', kind: 'request', request: 'standby', by: `n${i}` })
+  for (let i = 0; i < 100; i++) j.append({ time: at(i), host: 'titanic6', kind: 'request', request: 'standby', by: `n${i}` })
   await j.flush()
   t.ok((await stat(path)).size <= 2000, 'current file within its bound')
   t.ok((await stat(`${path}.1`)).size <= 2000, 'one old file within its bound')
@@ -39,7 +39,7 @@ t.test('append never waits and a full queue drops and counts', async (t) => {
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const j = new EventJournal({ path: join(dir, JOURNAL_NAME), maxPending: 3 })
   // the first line starts the write; the queue then holds 3 more
-  for (let i = 0; i < 10; i++) j.append({ time: at(i), node: 'a', kind: 'shutdown', text: String(i) })
+  for (let i = 0; i < 10; i++) j.append({ time: at(i), host: 'a', kind: 'shutdown', text: String(i) })
   t.equal(j.dropped, 6, 'six dropped and counted')
   await j.flush()
   t.equal((await readJournal(join(dir, JOURNAL_NAME))).length, 4)
@@ -52,7 +52,7 @@ t.test('a link planted as the journal is not written through', async (t) => {
   await symlink(join(dir, 'victim'), join(dir, JOURNAL_NAME))
   const errors: string[] = []
   const j = new EventJournal({ path: join(dir, JOURNAL_NAME), onError: (e) => errors.push(e.message) })
-  j.append({ time: at(0), node: 'a', kind: 'shutdown', text: 'x' })
+  j.append({ time: at(0), host: 'a', kind: 'shutdown', text: 'x' })
   await j.flush()
   t.equal(await readFile(join(dir, 'victim'), 'utf8'), 'keep\n', 'the target is untouched')
   t.equal(errors.length, 1, 'the failure is reported')
@@ -68,11 +68,11 @@ t.test('--since: durations and times', async (t) => {
 
 t.test('formatEvent says why', async (t) => {
   t.equal(
-    formatEvent({ time: at(0), node: 'titanic6', kind: 'node-dead', node2: '', silentMs: 5003, deadtimeMs: 5000, links: [{ link: 'eth0', silentMs: 5003 }] } as never),
-    '2026-12-02 05:00:00Z titanic6 node titanic6 dead: no status for 5.0 s (deadtime 5.0 s); eth0 silent 5.0 s',
+    formatEvent({ time: at(0), host: 'titanic6', kind: 'node-dead', node: 'titanic5', silentMs: 5003, deadtimeMs: 5000, links: [{ link: 'eth0', silentMs: 5003 }] }),
+    '2026-12-02 05:00:00Z titanic6 node titanic5 dead: no status for 5.0 s (deadtime 5.0 s); eth0 silent 5.0 s',
   )
   t.equal(
-    formatEvent({ time: at(1), node: 'titanic6', kind: 'group', group: '10.0.0.1', from: 'stopped', to: 'starting', cause: 'peer-dead', text: 'titanic5 dead' }),
+    formatEvent({ time: at(1), host: 'titanic6', kind: 'group', group: '10.0.0.1', from: 'stopped', to: 'starting', cause: 'peer-dead', text: 'titanic5 dead' }),
     '2026-12-02 05:00:01Z titanic6 group 10.0.0.1 stopped -> starting: peer-dead (titanic5 dead)',
   )
 })
@@ -83,8 +83,8 @@ t.test('hbctl events: text, --json, --since, usage errors', async (t) => {
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const now = Date.now()
   const lines = [
-    { time: new Date(now - 3_600_000).toISOString(), node: 't6', kind: 'request', request: 'standby', by: 't5' },
-    { time: new Date(now - 60_000).toISOString(), node: 't6', kind: 'group', group: 'vip', from: 'stopped', to: 'starting', cause: 'peer-dead', text: 't5 dead' },
+    { time: new Date(now - 3_600_000).toISOString(), host: 't6', kind: 'request', request: 'standby', by: 't5' },
+    { time: new Date(now - 60_000).toISOString(), host: 't6', kind: 'group', group: 'vip', from: 'stopped', to: 'starting', cause: 'peer-dead', text: 't5 dead' },
   ]
   await writeFile(join(dir, JOURNAL_NAME), lines.map((l) => JSON.stringify(l)).join('\n') + '\nnot json\n')
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HBTS_STATE_DIR: dir }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NotifyRunner, type NotifyResult } from '../../lib/io/notify-runner.js'
 
-const groupEvent = { time: '2026-12-02T05:00:00.000Z', node: 'titanic6', kind: 'group', group: '10.0.0.1', from: 'stopped', to: 'starting', cause: 'peer-dead', text: 'titanic5 dead' }
+const groupEvent = { time: '2026-12-02T05:00:00.000Z', host: 'titanic6', kind: 'group', group: '10.0.0.1', from: 'stopped', to: 'starting', cause: 'peer-dead', text: 'titanic5 dead' }
 
 t.test('the hook gets the event as arguments and environment', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'hbts-notify-'))
@@ -25,7 +25,7 @@ t.test('the hook gets the event as arguments and environment', async (t) => {
   t.match(await done, { outcome: 'ok', exitCode: 0 })
   t.equal(
     await readFile(out, 'utf8'),
-    'time=2026-12-02T05:00:00.000Z node=titanic6 group group=10.0.0.1 from=stopped to=starting cause=peer-dead text=titanic5 dead\ngroup peer-dead 10.0.0.1\n',
+    'time=2026-12-02T05:00:00.000Z host=titanic6 group group=10.0.0.1 from=stopped to=starting cause=peer-dead text=titanic5 dead\ngroup peer-dead 10.0.0.1\n',
   )
 })
 
