@@ -50,6 +50,19 @@ import { closest, didYouMean } from './did-you-mean.js'
  *   timeout_ms = 60000       (1000-3600000) Default time a resource agent call (start, stop, status)
  *                            may take before it is killed and counted as failed. The upper bound is
  *                            3.0.6's 60-minute emergency limit for releasing resources.
+ * [notify]
+ *   command = /usr/local/sbin/hb-notify --to ops
+ *                            (absolute path, then arguments split on blanks; default none) Run on
+ *                            every state change of a node or a resource group, with the event's
+ *                            kind and fields appended as arguments and in HBTS_EVENT_* variables.
+ *   timeout_ms = 10000       (100-600000) A hook still running after this is killed.
+ *   max_running = 4          (1-64) Hooks running at once; past that an event's hook is skipped
+ *                            (logged and counted in heartbeat_notify_skipped_total).
+ * [metrics]
+ *   textfile = /var/lib/node_exporter/textfile/heartbeat.prom
+ *                            (absolute path; default none) Where the counters of hbctl metrics are
+ *                            written, replaced atomically, for node_exporter's textfile collector.
+ *   interval_ms = 15000      (1000-3600000) How often the textfile is written.
  */
 
 export const DEFAULT_SETTINGS_PATH = '/etc/ha.d/heartbeat-ts.conf'
@@ -61,6 +74,10 @@ export interface Settings {
   ipaddr: { arpCount: number; arpIntervalMs: number }
   lvs: { downAction: LvsDownAction; rulesFile: string }
   agents: { timeoutMs: number }
+  /** `command`: argv of the hook, empty when none is set. */
+  notify: { command: string[]; timeoutMs: number; maxRunning: number }
+  /** `textfile`: empty when not written. */
+  metrics: { textfile: string; intervalMs: number }
 }
 
 export type SettingsSection = keyof Settings
@@ -72,6 +89,8 @@ export function defaultSettings(): Settings {
     ipaddr: { arpCount: 10, arpIntervalMs: 500 },
     lvs: { downAction: 'remove', rulesFile: '/etc/ha.d/ipvsadm.rules' },
     agents: { timeoutMs: 60000 },
+    notify: { command: [], timeoutMs: 10000, maxRunning: 4 },
+    metrics: { textfile: '', intervalMs: 15000 },
   }
 }
 
@@ -187,9 +206,62 @@ export const SETTING_KEYS: readonly SettingKey[] = [
       s.agents.timeoutMs = n
     },
   ),
+  {
+    section: 'notify',
+    key: 'command',
+    defaultText: '',
+    accepts: 'an absolute path, then arguments',
+    apply: (s, value) => {
+      const argv = value.trim().split(/\s+/)
+      const path = argv[0] ?? ''
+      if (!path.startsWith('/')) return `${quote(path)} is not an absolute path`
+      if (/[\x00-\x1f\x7f]/.test(value)) return `${quote(value)} contains control characters`
+      s.notify.command = argv
+      return undefined
+    },
+  },
+  numberKey(
+    'notify',
+    'timeout_ms',
+    { min: 100, max: 600000, unit: 'milliseconds' },
+    (s) => s.notify.timeoutMs,
+    (s, n) => {
+      s.notify.timeoutMs = n
+    },
+  ),
+  numberKey(
+    'notify',
+    'max_running',
+    { min: 1, max: 64, unit: 'hooks' },
+    (s) => s.notify.maxRunning,
+    (s, n) => {
+      s.notify.maxRunning = n
+    },
+  ),
+  {
+    section: 'metrics',
+    key: 'textfile',
+    defaultText: '',
+    accepts: 'an absolute path',
+    apply: (s, value) => {
+      if (!value.startsWith('/')) return `${quote(value)} is not an absolute path`
+      if (/[\x00-\x1f\x7f]/.test(value)) return `${quote(value)} contains control characters`
+      s.metrics.textfile = value
+      return undefined
+    },
+  },
+  numberKey(
+    'metrics',
+    'interval_ms',
+    { min: 1000, max: 3600000, unit: 'milliseconds' },
+    (s) => s.metrics.intervalMs,
+    (s, n) => {
+      s.metrics.intervalMs = n
+    },
+  ),
 ]
 
-const SECTIONS: readonly SettingsSection[] = ['membership', 'ipaddr', 'lvs', 'agents']
+const SECTIONS: readonly SettingsSection[] = ['membership', 'ipaddr', 'lvs', 'agents', 'notify', 'metrics']
 
 // The line shapes ini's decode recognises (a header must start the line; anything else with a name is a key).
 const HEADER = /^\[([^\]]*)\]\s*$/

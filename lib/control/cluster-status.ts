@@ -53,6 +53,8 @@ export interface GroupStatus {
   holder: string | null
   state: GroupState
   lastTransition: GroupTransition | null
+  /** Why the last change happened here ("titanic5 dead", "hbctl standby", "auto_failback …"); absent when not known. */
+  cause?: string
 }
 
 export type RealServerState = 'up' | 'down' | 'unknown'

@@ -15,6 +15,8 @@ export type ControlRequest =
   | { type: 'takeover'; resources: ResourceSet }
   /** Reread the configuration, as SIGHUP does. */
   | { type: 'reload' }
+  /** The counters in Prometheus text format (hbctl metrics). */
+  | { type: 'metrics' }
 
 export type ControlErrorCode =
   /** The daemon could not parse or does not know the request. */
@@ -32,6 +34,7 @@ export type ControlErrorCode =
 export type ControlResponse =
   | { ok: true; type: 'status'; status: ClusterStatus }
   | { ok: true; type: 'done'; message: string }
+  | { ok: true; type: 'metrics'; text: string }
   | { ok: false; code: ControlErrorCode; error: string }
 
 /** A request line may not be longer than this (a status request is ~20 bytes). */
@@ -59,6 +62,7 @@ export function parseControlRequest(line: string): Parsed<ControlRequest> {
   switch (v.type) {
     case 'status':
     case 'reload':
+    case 'metrics':
       return { ok: true, value: { type: v.type } }
     case 'standby':
     case 'takeover': {
@@ -87,6 +91,7 @@ export function parseControlResponse(line: string): Parsed<ControlResponse> {
       ? { ok: true, value: { ok: false, code: v.code as ControlErrorCode, error: v.error } }
       : { ok: false, error: 'an error response needs "code" and "error"' }
   }
+  if (v.type === 'metrics' && typeof v.text === 'string') return { ok: true, value: { ok: true, type: 'metrics', text: v.text } }
   if (v.type === 'done' && typeof v.message === 'string') return { ok: true, value: { ok: true, type: 'done', message: v.message } }
   if (v.type === 'status' && isObject(v.status) && Array.isArray(v.status.nodes) && Array.isArray(v.status.groups)) {
     return { ok: true, value: { ok: true, type: 'status', status: v.status as unknown as ClusterStatus } }

@@ -128,7 +128,7 @@ export function formatStatus(s: ClusterStatus, o: FormatOptions): string {
           ['GROUP', 'HOLDER', 'STATE', 'SINCE'],
           s.groups.map((g) => groupRow(g, s, o)),
           o,
-          s.groups.map((g) => (g.lastTransition ? g.lastTransition.what : undefined)),
+          s.groups.map((g) => (g.lastTransition ? `${g.lastTransition.what}${g.cause !== undefined ? `; cause: ${g.cause}` : ''}` : undefined)),
         ),
   )
   if (s.realServers !== null) {

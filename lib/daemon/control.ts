@@ -28,6 +28,8 @@ export interface ControlHooks {
   reload(): Promise<{ ok: boolean; message: string }>
   /** A message a local script wrote into the FIFO. */
   fifoMessage(msg: HaMessage): void
+  /** hbctl metrics: the counters in Prometheus text format. */
+  metrics?(): string
   log(level: LogLevel, text: string): void
 }
 
@@ -66,6 +68,8 @@ export async function answerControl(req: ControlRequest, h: ControlHooks): Promi
       h.takeover(req.resources)
       return { ok: true, type: 'done', message: `Takeover [${req.resources}] requested from the peer.` }
     }
+    case 'metrics':
+      return h.metrics ? { ok: true, type: 'metrics', text: h.metrics() } : { ok: false, code: 'bad-request', error: 'metrics are not kept by this daemon' }
     case 'reload': {
       const r = await h.reload()
       return r.ok ? { ok: true, type: 'done', message: r.message } : { ok: false, code: 'refused', error: r.message }

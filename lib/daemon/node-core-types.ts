@@ -74,6 +74,39 @@ export type NodeAction =
   | { type: 'set-debug'; level: number }
   /** This life is over: close its I/O and exit or start the next one. */
   | { type: 'end'; end: LifeEnd }
+  /** Something an admin asks about afterwards ("why did it fail over?"): the shell journals it. */
+  | { type: 'event'; event: HistoryEvent }
+
+/** Why a group changed hands, as a word a script can test; `text` in the event says more. */
+export type CauseKind = 'start-up' | 'peer-dead' | 'peer-back' | 'standby-request' | 'takeover-request' | 'auto_failback' | 'healed-partition' | 'shutdown' | 'peer-message' | 'agent-result' | 'timer'
+
+/** One entry of the event history (hbctl events); times are the core's monotonic ms. */
+export type HistoryEvent =
+  /** `silentMs`: since its last status; `links`: each link and ms since a packet last came on it. */
+  | { kind: 'node-dead'; node: string; silentMs: number | undefined; deadtimeMs: number; links: Array<{ link: string; silentMs: number | undefined }> }
+  | { kind: 'node-back'; node: string; status: string }
+  | { kind: 'link'; node: string; link: string; status: 'up' | 'dead' }
+  /** A group changed state here: a takeover (starting/running) or a release (stopping/stopped), and why. */
+  | { kind: 'group'; group: string; from: string; to: string; cause: CauseKind; text: string }
+  | { kind: 'agent'; group: string; resource: string; op: string; ok: boolean; exitCode?: number; durationMs: number; detail?: string }
+  /** `by`: who asked (hbctl, the FIFO, or the peer's name). */
+  | { kind: 'request'; request: 'standby' | 'takeover'; by: string }
+  | { kind: 'reload'; outcome: ReloadOutcome['kind']; text: string }
+  | { kind: 'shutdown'; text: string }
+
+/** Counters the core keeps for hbctl metrics (membership keeps its own). */
+export interface CoreCounters {
+  nodeDeaths: number
+  linkDown: number
+  linkUp: number
+  /** Groups that went to `starting`/`stopping` here. */
+  takeovers: number
+  releases: number
+  /** Agent runs by `op ok|failed`. */
+  agentRuns: Record<string, number>
+  /** Sum of agent durations by op, ms. */
+  agentDurationMs: Record<string, number>
+}
 
 /** Test observer: upper-layer messages as stamped when sent, and peer messages handed to the resource manager. */
 export interface NodeObserver {

@@ -14,6 +14,9 @@ import {
   FINAL_PHASE_STEP_MS,
   RESTART_EXTRA_DEADTIME_MS,
   type AgentResultEvent,
+  type CauseKind,
+  type CoreCounters,
+  type HistoryEvent,
   type LifeEnd,
   type LogLevel,
   type NodeAction,
@@ -47,6 +50,8 @@ export interface NodeSnapshot {
   phase: Phase['kind']
   runningAgents: number
   debugLevel: number
+  /** Why each group last changed state here (its last group event's cause, in words). */
+  groupCauses: Record<string, string>
 }
 
 function withoutForeign(w: RscWord): RscWord {
@@ -71,6 +76,15 @@ export class NodeCore {
   private readonly agents = new Map<number, number>()
   /** A reload check is out with the shell: a second one is refused until it answers. */
   private reloadChecking = false
+
+  /** Why whatever happens while this event is handled happens: carried by group events. */
+  private cause: { kind: CauseKind; text: string } = { kind: 'start-up', text: 'start-up' }
+  /** Each group's state as last reported, to see changes (and the cause of the last one per group). */
+  private readonly groupStates = new Map<string, string>()
+  private readonly groupCauses = new Map<string, { kind: CauseKind; text: string }>()
+  /** What each running agent is, for the agent event and its duration. */
+  private readonly agentRuns = new Map<number, { startMs: number; group: string; resource: string; op: string }>()
+  private readonly counters: CoreCounters = { nodeDeaths: 0, linkDown: 0, linkUp: 0, takeovers: 0, releases: 0, agentRuns: {}, agentDurationMs: {} }
 
   private nowMs = 0
   private wallSec = 0
@@ -120,7 +134,13 @@ export class NodeCore {
       phase: this.phase.kind,
       runningAgents: this.agents.size,
       debugLevel: this.debugLevel,
+      groupCauses: Object.fromEntries([...this.groupCauses].map(([k, c]) => [k, c.text])),
     }
+  }
+
+  /** Counters for hbctl metrics (a copy). */
+  coreCounters(): CoreCounters {
+    return { ...this.counters, agentRuns: { ...this.counters.agentRuns }, agentDurationMs: { ...this.counters.agentDurationMs } }
   }
 
   /** auto_failback in force; undefined when resources are not managed. */
@@ -130,7 +150,35 @@ export class NodeCore {
 
   // ---------------------------------------------------------------- events
 
+  private setCause(kind: CauseKind, text: string): void {
+    this.cause = { kind, text }
+  }
+
+  private emit(event: HistoryEvent): void {
+    this.out.push({ type: 'event', event })
+  }
+
   private dispatch(ev: NodeEvent): void {
+    switch (ev.type) {
+      case 'start':
+        this.setCause('start-up', 'start-up')
+        break
+      case 'fifo':
+        this.setCause(getString(ev.msg, 't') === 'hb_takeover' ? 'takeover-request' : 'standby-request', `${getString(ev.msg, 't') ?? '?'} written to the FIFO`)
+        break
+      case 'control':
+        this.setCause(ev.request === 'standby' ? 'standby-request' : 'takeover-request', `hbctl ${ev.request}`)
+        break
+      case 'signal':
+        if (ev.signal === 'TERM') this.setCause('shutdown', 'shutdown (SIGTERM)')
+        break
+      default:
+        break
+    }
+    this.dispatchEvent(ev)
+  }
+
+  private dispatchEvent(ev: NodeEvent): void {
     switch (ev.type) {
       case 'start':
         this.membershipDo(this.membership.start(this.nowMs, this.env()))
@@ -154,6 +202,7 @@ export class NodeCore {
           this.log('warn', `hbctl ${ev.request} ignored: heartbeat is ${this.phase.kind}`)
           return
         }
+        this.emit({ kind: 'request', request: ev.request, by: 'hbctl' })
         this.rmFeed(ev.request === 'standby' ? { type: 'standby', ...(ev.arg !== undefined ? { arg: ev.arg } : {}) } : { type: 'takeover', ...(ev.arg !== undefined ? { arg: ev.arg } : {}) })
         break
       case 'signal':
@@ -211,11 +260,14 @@ export class NodeCore {
     // Stamped and sent like any upper-layer message, then acted on as our own, as heartbeat hears
     // its own (§9.5). The manager loops back only what it sent itself.
     this.membershipDo(this.membership.send(msg, this.nowMs, this.env()))
+    const t = getString(msg, 't')
+    if (t === 'hb_standby' || t === 'hb_takeover' || t === 'ask_resources') this.emit({ kind: 'request', request: t === 'hb_takeover' ? 'takeover' : 'standby', by: 'FIFO' })
     this.rmFeed({ type: 'own-message', msg })
   }
 
   private onAgentResult(ev: AgentResultEvent): void {
     if (!this.agents.delete(ev.id)) return // not ours, or given up on: a late answer changes nothing
+    this.agentFinished(ev)
     if (ev.id < 0) {
       // a re-announcement of our own: the manager never asked for it
       if (!ev.ok) this.log('warn', `re-announcement failed: ${ev.detail ?? 'exit ' + String(ev.exitCode ?? '?')}`)
@@ -248,6 +300,26 @@ export class NodeCore {
     }
     this.log('info', `Heartbeat shutdown in progress. (${this.pid})`)
     this.release({ kind: 'exit' })
+  }
+
+  private agentFinished(ev: AgentResultEvent): void {
+    const run = this.agentRuns.get(ev.id)
+    if (run === undefined) return
+    this.agentRuns.delete(ev.id)
+    const durationMs = this.nowMs - run.startMs
+    const key = `${run.op} ${ev.ok ? 'ok' : 'failed'}`
+    this.counters.agentRuns[key] = (this.counters.agentRuns[key] ?? 0) + 1
+    this.counters.agentDurationMs[run.op] = (this.counters.agentDurationMs[run.op] ?? 0) + durationMs
+    this.emit({
+      kind: 'agent',
+      group: run.group,
+      resource: run.resource,
+      op: run.op,
+      ok: ev.ok,
+      ...(ev.exitCode !== undefined ? { exitCode: ev.exitCode } : {}),
+      durationMs,
+      ...(ev.detail !== undefined ? { detail: ev.detail.slice(-400) } : {}),
+    })
   }
 
   /** Give every resource up (the manager sends `shutdone` when done), then the final phases. */
@@ -285,6 +357,7 @@ export class NodeCore {
 
   private onRestartSelf(reason: RestartReason): void {
     if (this.phase.kind !== 'running') return
+    if (reason === 'healed-partition') this.setCause('healed-partition', 'healed partition')
     if (reason === 'healed-partition' && this.rm) {
       if (this.yieldsAfterPartition(this.rm.snapshot())) {
         // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
@@ -330,6 +403,7 @@ export class NodeCore {
         if (resource.agent !== 'IPaddr' && resource.agent !== 'IPaddr2') return
         const id = this.nextOwnAgentId--
         this.agents.set(id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+        this.agentRuns.set(id, { startMs: this.nowMs, group: g.key, resource: resource.text, op: 'start' })
         this.out.push({ type: 'run-agent', id, group: g.key, index, resource, op: 'start' })
       })
     })
@@ -367,6 +441,7 @@ export class NodeCore {
   }
 
   private endNow(end: LifeEnd): void {
+    if (end.kind === 'exit') this.emit({ kind: 'shutdown', text: `heartbeat exits (code ${end.code})` })
     this.stopMembership()
     this.phase = { kind: 'ended' }
     this.out.push({ type: 'end', end })
@@ -396,6 +471,7 @@ export class NodeCore {
     const reply = (ok: boolean, message: string): void => {
       if (replyTo !== undefined) this.out.push({ type: 'reply', replyTo, ok, message })
     }
+    this.emit({ kind: 'reload', outcome: o.kind, text: o.kind === 'applied' ? o.message : o.reason })
     switch (o.kind) {
       case 'applied':
         reply(true, o.message)
@@ -444,7 +520,32 @@ export class NodeCore {
     this.rmDo(this.rm.handle(ev, this.nowMs))
   }
 
+  /** A group event for every group whose state changed since last looked at, with the cause in force. */
+  private noteGroupChanges(): void {
+    if (!this.rm) return
+    for (const g of this.rm.snapshot().groups) {
+      const before = this.groupStates.get(g.key) ?? 'stopped'
+      if (before === g.state) continue
+      this.groupStates.set(g.key, g.state)
+      const reason = g.lastTransition?.reason ?? ''
+      // A start or stop finishing keeps the cause that began it.
+      let cause = this.cause
+      if (g.state !== 'starting' && g.state !== 'stopping') cause = this.groupCauses.get(g.key) ?? cause
+      // auto_failback on: a home node back makes us give its group up by a standby of our own.
+      if (reason === 'auto_failback' || (cause.kind === 'peer-back' && g.state === 'stopping' && this.rm.mode === 'on')) cause = { kind: 'auto_failback', text: `auto_failback (${cause.text})` }
+      this.groupCauses.set(g.key, cause)
+      if (g.state === 'starting') this.counters.takeovers++
+      if (g.state === 'stopping') this.counters.releases++
+      this.emit({ kind: 'group', group: g.key, from: before, to: g.state, cause: cause.kind, text: reason !== '' && reason !== cause.text ? `${cause.text}: ${reason}` : cause.text })
+    }
+  }
+
   private rmDo(actions: readonly RmAction[]): void {
+    this.rmDoActions(actions)
+    this.noteGroupChanges()
+  }
+
+  private rmDoActions(actions: readonly RmAction[]): void {
     for (const a of actions) {
       switch (a.type) {
         case 'send': {
@@ -469,6 +570,7 @@ export class NodeCore {
           break
         case 'run-agent':
           this.agents.set(a.id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+          this.agentRuns.set(a.id, { startMs: this.nowMs, group: a.group, resource: a.resource.text, op: a.op })
           this.out.push(a)
           break
         case 'shutdown-complete':
@@ -490,6 +592,7 @@ export class NodeCore {
           break
         case 'node-status':
           if (a.status === 'dead' && this.debugLevel > 0) this.logDeathTiming(a.node)
+          this.noteNodeStatus(a.node, a.status, a.previous)
           this.rmFeed({ type: 'node-status', node: a.node, status: a.status })
           break
         case 'node-restart':
@@ -502,16 +605,53 @@ export class NodeCore {
           // Our own messages: the manager acts on what it sent itself, and FIFO messages are fed
           // in by onFifo, so membership's copy of them is not handed on again.
           if (a.from === this.me) break
+          this.notePeerRequest(a.from, a.msg)
           this.observer?.delivered?.(a.msg, this.nowMs)
           this.rmFeed({ type: 'message', msg: a.msg })
           break
         case 'link-status':
+          if (a.status === 'dead') this.counters.linkDown++
+          else this.counters.linkUp++
+          this.emit({ kind: 'link', node: a.node, link: a.link, status: a.status })
+          break
         case 'uuid-learned':
           break
         case 'restart-self':
           this.onRestartSelf(a.reason)
           break
       }
+    }
+  }
+
+  private noteNodeStatus(node: string, status: string, previous: string): void {
+    if (node === this.me) return
+    if (status === 'dead') {
+      this.counters.nodeDeaths++
+      this.setCause('peer-dead', `${node} dead`)
+      const n = this.membership.snapshot().nodes.find((x) => x.name === node)
+      const since = (t: number | undefined): number | undefined => (t === undefined ? undefined : Math.round(this.nowMs - t))
+      this.emit({
+        kind: 'node-dead',
+        node,
+        silentMs: since(n?.lastStatusMs),
+        deadtimeMs: n?.deadtimeMs ?? 0,
+        links: (n?.links ?? []).map((l) => ({ link: l.name, silentMs: since(l.lastPacketMs) })),
+      })
+    } else if (previous === 'dead') {
+      this.setCause('peer-back', `${node} ${status}`)
+      this.emit({ kind: 'node-back', node, status })
+    }
+  }
+
+  /** A peer's standby/takeover request (ask_resources, hb_takeover), so the history says who asked. */
+  private notePeerRequest(from: string, msg: HaMessage): void {
+    const t = getString(msg, 't')
+    if (t === 'ask_resources' && getString(msg, 'info') === 'me') {
+      this.setCause('standby-request', `standby request from ${from}`)
+      this.emit({ kind: 'request', request: 'standby', by: from })
+    } else if (t === 'hb_takeover') {
+      this.setCause('takeover-request', `takeover request from ${from}`)
+      this.emit({ kind: 'request', request: 'takeover', by: from })
     }
   }
 

@@ -25,6 +25,10 @@ import { resolveNodeName } from '../io/state-files.js'
 import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
 import { OwnEcho } from './own-echo.js'
+import { EventJournal, JOURNAL_NAME } from '../io/event-journal.js'
+import { formatMetrics } from '../control/metrics-format.js'
+import { NotifyRunner } from '../io/notify-runner.js'
+import { writeFileAtomic } from '../io/safe-files.js'
 import { discard, EXIT_FAILURE, groupsKey, prepareLife, type PreparedLife } from './prepare-life.js'
 
 export { EXIT_FAILURE, EXIT_NOT_CONFIGURED, EXIT_OK } from './prepare-life.js'
@@ -202,6 +206,21 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     media.send(bytes)
   }
 
+  // The event history for hbctl events: appended in the background, bounded by rotation.
+  const journal = new EventJournal({ path: join(paths.stateDir, JOURNAL_NAME), onError: (err) => say('warn', `event journal: ${err.message}`) })
+
+  // heartbeat-ts.conf [notify]: the admin's hook per node or group state change, never awaited.
+  const notifier = new NotifyRunner({
+    command: settings.notify.command,
+    timeoutMs: settings.notify.timeoutMs,
+    maxRunning: settings.notify.maxRunning,
+    env,
+    onDone: (r) => {
+      if (r.outcome === 'ok') return
+      say('warn', `notify hook for ${r.kind}: ${r.outcome}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}${r.detail !== undefined ? `: ${r.detail}` : ''}`)
+    },
+  })
+
   const builtins = builtinAgents()
   const agentOpts = (): AgentRunnerOptions => ({
     // Built-ins (IPaddr, lvs) in-process; other names from resource.d, then the init dirs.
@@ -244,6 +263,12 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
           debugLevel = a.level
           log.setDebugLevel(debugLevel)
           break
+        case 'event': {
+          const record = { time: new Date().toISOString(), host: me, ...a.event }
+          journal.append(record)
+          notifier.notify(record)
+          break
+        }
         case 'end':
           ended = true
           finishLife?.(a.end)
@@ -310,6 +335,43 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     }
   }, LOADAVG_READ_MS)
   loadTimer.unref()
+
+  const metricsText = (): string => {
+    const m = membership.snapshot()
+    const peers = m.nodes.filter((n) => !n.isSelf)
+    return formatMetrics({
+      node: me,
+      membership: m.counters,
+      badPackets,
+      sendErrors,
+      core: core.coreCounters(),
+      nodesUp: peers.filter((n) => n.status !== 'dead').length,
+      linksUp: peers.reduce((sum, n) => sum + n.links.filter((l) => l.status === 'up').length, 0),
+      journalDropped: journal.dropped,
+      ...(settings.notify.command.length > 0 ? { notifySkipped: notifier.skipped } : {}),
+    })
+  }
+
+  // heartbeat-ts.conf [metrics] textfile: the same text for node_exporter, replaced atomically.
+  let textfileFailing = false
+  let textfileWriting = false
+  const textfileTimer =
+    settings.metrics.textfile === ''
+      ? undefined
+      : setInterval(() => {
+          if (textfileWriting) return // a slow disk: skip a round rather than pile writes up
+          textfileWriting = true
+          void writeFileAtomic(settings.metrics.textfile, metricsText())
+            .then(
+              () => (textfileFailing = false),
+              (err: unknown) => {
+                if (!textfileFailing) say('warn', `metrics textfile ${settings.metrics.textfile}: ${(err as Error).message}`)
+                textfileFailing = true
+              },
+            )
+            .finally(() => (textfileWriting = false))
+        }, settings.metrics.intervalMs)
+  textfileTimer?.unref()
 
   // SIGHUP and `hbctl reload`: everything the new configuration needs is prepared and checked here,
   // before the running life changes anything (issue 11); the core then restarts into it.
@@ -378,6 +440,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         resources: s.resources,
         debugLevel,
         realServers: await readRealServers(monStatePath(paths, env)),
+        groupCauses: s.groupCauses,
       })
     },
     resourceMode: () => {
@@ -394,6 +457,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         feed({ type: 'reload', replyTo: id })
       }),
     fifoMessage: (msg) => feed({ type: 'fifo', msg }),
+    metrics: () => metricsText(),
     log: say,
   })
 
@@ -407,6 +471,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   process.off('SIGUSR1', onUsr1)
   process.off('SIGUSR2', onUsr2)
   clearInterval(loadTimer)
+  if (textfileTimer !== undefined) clearInterval(textfileTimer)
   loop.stop()
   life.sink.onDatagram = undefined
   life.sink.onError = undefined
@@ -418,6 +483,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     say('info', 'haresources changed: the new resource groups take effect now, with this restart.')
   }
   if (end.kind === 'exit') say('info', 'Heartbeat shutdown complete.')
+  await journal.flush()
   await log.close()
   return { end, next, cfg, debugLevel }
 }

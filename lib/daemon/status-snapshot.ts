@@ -21,6 +21,8 @@ export interface StatusInputs {
   /** The debug level in force now (SIGUSR1/SIGUSR2 move it). */
   debugLevel: number
   realServers: RealServerStatus[] | null
+  /** Each group's cause (NodeSnapshot.groupCauses). */
+  groupCauses?: Readonly<Record<string, string>>
 }
 
 const STATUS_WORDS: readonly string[] = ['init', 'up', 'active', 'dead', 'ping']
@@ -103,7 +105,10 @@ export function buildClusterStatus(i: StatusInputs): ClusterStatus {
   }
   const r = i.resources
   const groups: GroupStatus[] = r
-    ? r.groups.map((g) => groupStatus(g, r.mode, m, me, i.nowMs, i.wallMs))
+    ? r.groups.map((g) => {
+        const cause = i.groupCauses?.[g.key]
+        return { ...groupStatus(g, r.mode, m, me, i.nowMs, i.wallMs), ...(cause !== undefined ? { cause } : {}) }
+      })
     : i.groups.map((g) => ({ key: g.key, preferredNode: g.node, resources: g.resources.map((x) => x.text), holder: null, state: 'stopped', lastTransition: null }))
   return {
     schemaVersion: CLUSTER_STATUS_SCHEMA_VERSION,

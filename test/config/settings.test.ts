@@ -51,6 +51,8 @@ const rows: Row[] = [
       ipaddr: { arpCount: 5, arpIntervalMs: 200 },
       lvs: { downAction: 'quiesce', rulesFile: '/etc/ha.d/lvs.rules' },
       agents: { timeoutMs: 120000 },
+      notify: { command: [], timeoutMs: 10000, maxRunning: 4 },
+      metrics: { textfile: '', intervalMs: 15000 },
     },
     expect: [],
   },
@@ -276,6 +278,8 @@ const rows: Row[] = [
       ipaddr: { arpCount: 5, arpIntervalMs: 200 },
       lvs: { downAction: 'remove', rulesFile: '/etc/ha.d/lvs.rules' },
       agents: { timeoutMs: 60000 },
+      notify: { command: [], timeoutMs: 10000, maxRunning: 4 },
+      metrics: { textfile: '', intervalMs: 15000 },
     },
     expect: [
       at(3, '[membership] status_copies: "none" is not a whole number; use 1-5'),
@@ -300,6 +304,8 @@ t.test('the defaults are the documented ones, and 1 copy is not the default', as
     ipaddr: { arpCount: 10, arpIntervalMs: 500 },
     lvs: { downAction: 'remove', rulesFile: '/etc/ha.d/ipvsadm.rules' },
     agents: { timeoutMs: 60000 },
+    notify: { command: [], timeoutMs: 10000, maxRunning: 4 },
+    metrics: { textfile: '', intervalMs: 15000 },
   })
   t.equal(DEFAULT_SETTINGS_PATH, '/etc/ha.d/heartbeat-ts.conf')
   const a = defaultSettings()
@@ -312,12 +318,37 @@ t.test('a file that writes every default out reads back as the defaults', async 
   let section = ''
   for (const k of SETTING_KEYS) {
     if (k.section !== section) text += `[${(section = k.section)}]\n`
-    text += `${k.key} = ${k.defaultText}\n`
+    // a key whose default is "none" (notify command, metrics textfile) is left out, as one would
+    if (k.defaultText !== '') text += `${k.key} = ${k.defaultText}\n`
   }
-  t.same(SETTING_KEYS.map((k) => `${k.section}.${k.key}`), ['membership.status_copies', 'ipaddr.arp_count', 'ipaddr.arp_interval_ms', 'lvs.down_action', 'lvs.rules_file', 'agents.timeout_ms'])
+  t.same(SETTING_KEYS.map((k) => `${k.section}.${k.key}`), [
+    'membership.status_copies',
+    'ipaddr.arp_count',
+    'ipaddr.arp_interval_ms',
+    'lvs.down_action',
+    'lvs.rules_file',
+    'agents.timeout_ms',
+    'notify.command',
+    'notify.timeout_ms',
+    'notify.max_running',
+    'metrics.textfile',
+    'metrics.interval_ms',
+  ])
   const { settings, diagnostics } = parseSettings(text, P)
   t.same(diagnostics, [])
   t.same(settings, defaultSettings())
+})
+
+t.test('[notify] and [metrics]: the hook as an argument vector, the textfile as an absolute path', async (t) => {
+  const r = parseSettings('[notify]\ncommand = /usr/local/sbin/hb-notify  --to ops\ntimeout_ms = 500\n[metrics]\ntextfile = /var/lib/node_exporter/textfile/heartbeat.prom\ninterval_ms = 5000\n', P)
+  t.same(r.diagnostics, [])
+  t.same(r.settings.notify, { command: ['/usr/local/sbin/hb-notify', '--to', 'ops'], timeoutMs: 500, maxRunning: 4 })
+  t.same(r.settings.metrics, { textfile: '/var/lib/node_exporter/textfile/heartbeat.prom', intervalMs: 5000 })
+  const bad = parseSettings('[notify]\ncommand = hb-notify\n[metrics]\ntextfile = heartbeat.prom\n', P)
+  t.same(
+    bad.diagnostics.map((d) => d.message),
+    ['[notify] command: "hb-notify" is not an absolute path', '[metrics] textfile: "heartbeat.prom" is not an absolute path'],
+  )
 })
 
 t.test('garbage never throws and never applies anything', async (t) => {

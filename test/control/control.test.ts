@@ -88,6 +88,7 @@ t.test('control socket: root-only file, requests in order, bad input answered, s
     seen.push(req)
     if (req.type === 'status') return { ok: true, type: 'status', status: afbOn }
     if (req.type === 'reload') throw new Error('config broke')
+    if (req.type === 'metrics') return { ok: true, type: 'metrics', text: '' }
     return { ok: true, type: 'done', message: `${req.type} ${req.resources}` }
   })
   t.teardown(() => server.close())
@@ -153,6 +154,7 @@ t.test('hbctl and cl_status as commands against a daemon socket', async (t) => {
   const server = await startControlServer(join(dir, 'run', 'hbctl.sock'), async (req) => {
     seen.push(req)
     if (req.type === 'status') return { ok: true, type: 'status', status: current }
+    if (req.type === 'metrics') return { ok: true, type: 'metrics', text: '' }
     if (req.type === 'standby' && req.resources === 'local') return { ok: false, code: 'refused', error: 'auto_failback legacy: standby is ignored' }
     return { ok: true, type: 'done', message: `asked: ${req.type}${req.type !== 'reload' ? ` ${req.resources}` : ''}` }
   })

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { runDaemon } from '../../lib/daemon/run.js'
+import { JOURNAL_NAME, readJournal } from '../../lib/io/event-journal.js'
 import { controlSocketPath, type DaemonPaths } from '../../lib/config/paths.js'
 import { controlRequest } from '../../lib/io/control-socket.js'
 
@@ -79,6 +80,8 @@ t.test('reload to an ha.cf naming an interface that does not exist: refused, the
   await d.waitFor(/Dummy start: ok/)
   t.ok(await held(d.paths), 'the resource is up')
   const gen = (await readFile(join(d.paths.stateDir, 'hb_generation'), 'latin1')).trim()
+  const metrics = await controlRequest(controlSocketPath(d.paths), { type: 'metrics' })
+  t.match(metrics.ok && metrics.type === 'metrics' ? metrics.text : '', /^heartbeat_agent_runs_total\{node="[^"]+",op="start",outcome="ok"\} 1$/m, 'hbctl metrics counts the agent run')
 
   await writeFile(join(d.paths.haDir, 'ha.cf'), haCf(47_001, 'mcast nosuch0 239.0.0.42 47001 1 0\n'))
   const mark = d.text().length
@@ -103,8 +106,14 @@ t.test('reload to an ha.cf naming an interface that does not exist: refused, the
   t.notMatch(d.text().slice(mark2), /Dummy stop/, 'the resource was not stopped by the restart')
   t.ok(await held(d.paths), 'the resource is still up after the restart')
 
+
   d.stop()
   t.equal(await d.exited, 0, 'a stop afterwards exits 0')
   t.notOk(await held(d.paths), 'and releases the resource')
   t.ok((await stat(join(d.paths.stateDir, 'hb_generation'))).isFile())
+  // the event history survived the in-process restart and says what happened
+  const kinds = (await readJournal(join(d.paths.stateDir, JOURNAL_NAME))).map((r) => `${r.kind}${r.kind === 'reload' ? ` ${String(r.outcome)}` : r.kind === 'group' ? ` ${String(r.to)} ${String(r.cause)}` : ''}`)
+  t.ok(kinds.includes('group starting start-up'), 'the start-up takeover')
+  t.ok(kinds.includes('reload refused') && kinds.includes('reload restart'), 'both reload outcomes')
+  t.equal(kinds[kinds.length - 1], 'shutdown', 'the exit last')
 })

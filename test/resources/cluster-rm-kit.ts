@@ -6,7 +6,7 @@ import type { AutoFailback } from '../../lib/resources/resource-manager.js'
 import type { RmSnapshot } from '../../lib/resources/rm-types.js'
 import type { RscWord } from '../../lib/resources/resource-sets.js'
 import type { ResourceGroup } from '../../lib/config/haresources.js'
-import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type NodeSnapshot, type ReloadOutcome } from '../../lib/daemon/node-core.js'
+import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type NodeSnapshot, type ReloadOutcome, type HistoryEvent } from '../../lib/daemon/node-core.js'
 import { getString, type HaMessage } from '../../lib/wire/message.js'
 import { describe, rng, seedGroups, T5, T6, VIP } from './rm-kit.js'
 
@@ -70,6 +70,8 @@ interface Node {
   replies: Array<{ at: number; replyTo: number; ok: boolean; message: string }>
   /** Every agent call as started: `op resource` at a time (re-announcements are starts of an up address). */
   calls: Array<{ at: number; op: string; text: string }>
+  /** The event history the core emitted (what run.ts journals for hbctl events). */
+  events: Array<{ at: number; event: HistoryEvent }>
 }
 
 interface Datagram {
@@ -104,7 +106,7 @@ export class ClusterRm {
     names.forEach((name, i) => {
       const uuid = Buffer.alloc(16, i + 1)
       const generation = 100 + i
-      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [] }
+      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [] }
       n.core = this.makeCore(n, undefined)
       this.nodes.set(name, n)
     })
@@ -329,6 +331,9 @@ export class ClusterRm {
           n.replies.push({ at: this.now, replyTo: a.replyTo, ok: a.ok, message: a.message })
           break
         case 'set-debug':
+          break
+        case 'event':
+          n.events.push({ at: this.now, event: a.event })
           break
         case 'end':
           this.endLife(n, a.end)
