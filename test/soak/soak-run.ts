@@ -25,6 +25,8 @@ export interface SoakOptions {
   note?: (text: string) => void
   /** Hard cap on actions, whatever the duration. */
   maxActions?: number
+  /** Loss bursts, one-way loss and healing partitions among the actions (default true). */
+  networkFaults?: boolean
 }
 
 export interface ActionRecord {
@@ -371,6 +373,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             },
           })
         }
+      }
+      if (bothUp && opts.networkFaults !== false) for (const seed of DIRECTORS) {
+        const d = c.directors[seed]
         const burstMs = between(DEADTIME_MS / 4, DEADTIME_MS * 2)
         const pct = pick([20, 50, 80])
         acts.push({
@@ -397,7 +402,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
           },
         })
       }
-      if (bothUp) {
+      if (bothUp && opts.networkFaults !== false) {
         const partMs = between(DEADTIME_MS / 2, DEADTIME_MS * 3)
         acts.push({
           name: `partition for ${partMs} ms, then healed`,
