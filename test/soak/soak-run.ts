@@ -163,7 +163,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     titanic5: (await c.directors.titanic5.host.readFile('etc/ha.d/ha.cf')).toString('latin1'),
     titanic6: (await c.directors.titanic6.host.readFile('etc/ha.d/ha.cf')).toString('latin1'),
   }
-  const httpServer = await distFile('test/cluster-e2e/http-name-server.js')
+  const httpServer = await distFile('lib/demo/http-name-server.js')
   let prober: Proc | undefined
   let sampling = true
   let samplerDone: Promise<void> = Promise.resolve()
