@@ -94,19 +94,8 @@ export type HistoryEvent =
   | { kind: 'reload'; outcome: ReloadOutcome['kind']; text: string }
   | { kind: 'shutdown'; text: string }
 
-/** Counters the core keeps for hbctl metrics (membership keeps its own). */
-export interface CoreCounters {
-  nodeDeaths: number
-  linkDown: number
-  linkUp: number
-  /** Groups that went to `starting`/`stopping` here. */
-  takeovers: number
-  releases: number
-  /** Agent runs by `op ok|failed`. */
-  agentRuns: Record<string, number>
-  /** Sum of agent durations by op, ms. */
-  agentDurationMs: Record<string, number>
-}
+/** Counters the core keeps for hbctl metrics (membership keeps its own); one shape, defined with the exposition format. */
+export type { CoreCounters } from '../control/metrics-format.js'
 
 /** Test observer: upper-layer messages as stamped when sent, and peer messages handed to the resource manager. */
 export interface NodeObserver {
