@@ -29,9 +29,21 @@ async function deathsSince(pair: Pair, sinceMs: number): Promise<Array<{ viewer:
   return out
 }
 
-/** Longest silence between statuses from `src` that reached the segment in [fromMs, toMs]. */
+/**
+ * Longest silence between fresh statuses from `src` that reached the segment in [fromMs, toMs]. A status
+ * whose seq is not above every seq heard before is a retransmission (an answer to NS_rexmit): both
+ * implementations drop it as a duplicate, so it is no sign of life and does not end a silence.
+ */
 function longestGapMs(pair: Pair, src: string, fromMs: number, toMs: number): number {
-  const at = pair.obs.heard.filter((h) => h.f.t === 'status' && h.f.src === src && h.atMs >= fromMs && h.atMs <= toMs).map((h) => h.atMs)
+  let highestSeq = -1
+  const at: number[] = []
+  for (const h of pair.obs.heard) {
+    if (h.f.t !== 'status' || h.f.src !== src) continue
+    const seq = Number.parseInt(h.f.seq ?? '-', 16)
+    const fresh = Number.isNaN(seq) || seq > highestSeq
+    if (!Number.isNaN(seq)) highestSeq = Math.max(highestSeq, seq)
+    if (fresh && h.atMs >= fromMs && h.atMs <= toMs) at.push(h.atMs)
+  }
   let worst = 0
   for (let i = 1; i < at.length; i++) worst = Math.max(worst, (at[i] ?? 0) - (at[i - 1] ?? 0))
   return worst
