@@ -168,7 +168,7 @@ export class Membership {
       for (const r of this.rexmits.takeDueRequests(now, (name) => this.isUp(name))) this.sendRexmitRequest(r.node, r.seq)
       if (this.restartSelfMs !== undefined && now >= this.restartSelfMs) {
         this.restartSelfMs = undefined
-        this.requestRestart('healed-partition', 'Restarting heartbeat: a cluster partition healed (heartbeat 3.0.6 release-1 rule).')
+        this.requestRestart('healed-partition', 'A cluster partition healed: heartbeat 3.0.6 restarts here; deciding who keeps the resources.')
       }
     })
   }
@@ -215,6 +215,14 @@ export class Membership {
     return this.run(now, env, () => {
       if (this.running) this.popDeadtimeInner()
     })
+  }
+
+  /**
+   * The node decided not to restart after a healed partition (it keeps its resources and stays in
+   * this generation): liveness checks of our own status resume, and a later heal may ask again.
+   */
+  restartDeclined(): void {
+    this.restartRequested = false
   }
 
   /** Stop everything (last shutdown phase): no more timers, sends or receives. */

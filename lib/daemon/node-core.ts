@@ -6,9 +6,9 @@ import type { Membership, MembershipSnapshot } from '../cluster/membership.js'
 import type { MembershipAction, MembershipEnv, RestartReason } from '../cluster/actions.js'
 import type { ResourceManager } from '../resources/resource-manager.js'
 import type { RmAction, RmEvent, RmSnapshot } from '../resources/rm-types.js'
-import type { RscWord } from '../resources/resource-sets.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { getString, type HaMessage } from '../wire/message.js'
+import { runsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
 import {
   AGENT_RESULT_GRACE_MS,
   FINAL_PHASE_STEP_MS,
@@ -38,7 +38,7 @@ type Phase =
   | { kind: 'running' }
   | { kind: 'releasing'; then: Then }
   | { kind: 'final'; step: 1 | 2; atMs: number; then: Then }
-  | { kind: 'draining'; end: LifeEnd; feedResults: boolean; localOnly?: boolean }
+  | { kind: 'draining'; end: LifeEnd; feedResults: boolean }
   | { kind: 'ended' }
 
 /** After a graceful release: exit, or restart holding nothing (a healed partition, as 3.0.6). */
@@ -52,10 +52,6 @@ export interface NodeSnapshot {
   debugLevel: number
   /** Why each group last changed state here (its last group event's cause, in words). */
   groupCauses: Record<string, string>
-}
-
-function withoutForeign(w: RscWord): RscWord {
-  return w === 'all' || w === 'local' ? 'local' : 'none'
 }
 
 export class NodeCore {
@@ -84,6 +80,8 @@ export class NodeCore {
   private readonly groupCauses = new Map<string, { kind: CauseKind; text: string }>()
   /** What each running agent is, for the agent event and its duration. */
   private readonly agentRuns = new Map<number, { startMs: number; group: string; resource: string; op: string }>()
+  /** Both directors running one group: who gives it up, and the re-announcement after. */
+  private readonly splitBrain = new SplitBrainWatch()
   private readonly counters: CoreCounters = { nodeDeaths: 0, linkDown: 0, linkUp: 0, takeovers: 0, releases: 0, agentRuns: {}, agentDurationMs: {} }
 
   private nowMs = 0
@@ -108,6 +106,7 @@ export class NodeCore {
     this.wallSec = wallSec
     this.out = []
     if (this.phase.kind !== 'ended') this.dispatch(event)
+    this.watchSplitBrain()
     const out = this.out
     this.out = []
     return out
@@ -124,6 +123,7 @@ export class NodeCore {
     if (this.rm && this.feedsResources()) take(this.rm.nextDeadline())
     if (this.phase.kind === 'final') take(this.phase.atMs)
     if (this.phase.kind === 'draining') take(this.drainDeadline())
+    if (this.phase.kind === 'running' && this.rm) take(this.splitBrain.nextDeadline())
     return min
   }
 
@@ -345,53 +345,59 @@ export class NodeCore {
   }
 
   /** A restart that keeps what we hold (a changed ha.cf, a stalled local heartbeat). */
-  private restartKeeping(reason: string, prepared: boolean, localOnly = false): void {
+  private restartKeeping(reason: string, prepared: boolean): void {
     this.log('info', `Restarting heartbeat (${reason}).`)
     // hb_mcp_final_shutdown before a restart: hb_add_deadtime(30000), a status with deadtime + 30 s,
     // so peers wait for the new generation instead of declaring us dead.
     this.membershipDo(this.membership.addDeadtime(RESTART_EXTRA_DEADTIME_MS, this.nowMs, this.env()))
     // `held` is read when the last agent has answered, so the new life holds what we really hold.
     this.drainThen({ kind: 'restart', held: undefined, reason, prepared }, true)
-    if (localOnly && this.phase.kind === 'draining') this.phase.localOnly = true
   }
 
   private onRestartSelf(reason: RestartReason): void {
     if (this.phase.kind !== 'running') return
-    if (reason === 'healed-partition') this.setCause('healed-partition', 'healed partition')
     if (reason === 'healed-partition' && this.rm) {
-      if (this.yieldsAfterPartition(this.rm.snapshot())) {
+      this.setCause('healed-partition', 'healed partition')
+      const s = this.rm.snapshot()
+      if (yieldsContested(runsGroup(s, this.me, false), runsGroup(s, this.me, true), this.isFirstNode())) {
         // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
         // then leaves them with the peer, which keeps what it runs.
         this.log('warn', 'Healed partition: we run a group the peer also ran; giving up our resources and restarting.')
         this.release({ kind: 'restart', reason })
         return
       }
-      // Stronger than 3.0.6, where both sides give everything up and nobody holds the address
-      // until the start-up arbitration ends: the node that keeps says so to the LAN again.
+      // Stronger than 3.0.6, where both sides give everything up and nobody holds the address until
+      // the start-up arbitration ends: the keeper stays in this generation, says so to the LAN again
+      // now, and once more when the peer has let its copy go.
       this.log('warn', 'Healed partition: keeping our resources; re-announcing their addresses.')
+      this.membership.restartDeclined()
       this.reannounce()
-      // We run none of the peer's groups: do not claim them in the new life either.
-      this.restartKeeping(reason, false, !this.runsGroup(this.rm.snapshot(), false))
+      this.splitBrain.armReannounce(this.nowMs)
       return
     }
+    if (reason === 'healed-partition') this.setCause('healed-partition', 'healed partition')
     this.restartKeeping(reason, false)
   }
 
-  /**
-   * After a healed partition exactly one side may keep each group. Both sides decide alone, on the
-   * same rule: a node that runs a group haresources gives the peer yields it; a node that runs
-   * groups of both yields only when it is not the first node of ha.cf (both ran everything).
-   */
-  private yieldsAfterPartition(s: RmSnapshot): boolean {
-    if (!this.runsGroup(s, false)) return false
-    if (!this.runsGroup(s, true)) return true
-    const first = this.membership.snapshot().nodes[0]?.name
-    return first === undefined || first.toLowerCase() !== this.me
+  private isFirstNode(): boolean {
+    return this.membership.snapshot().nodes[0]?.name.toLowerCase() === this.me
   }
 
-  /** Do we run (or start) a group of our own (`local`), or one haresources gives the peer? */
-  private runsGroup(s: RmSnapshot, local: boolean): boolean {
-    return s.groups.some((g) => (g.state === 'running' || g.state === 'starting') && (g.node.toLowerCase() === this.me) === local)
+  /** After every event: a clash seen for longer than its grace is settled here (see split-brain.ts). */
+  private watchSplitBrain(): void {
+    if (this.phase.kind !== 'running' || !this.rm) return
+    const verdict = this.splitBrain.check(this.rm.snapshot(), this.nowMs, this.isFirstNode())
+    if (verdict.kind === 'none') return
+    this.setCause('healed-partition', 'split brain')
+    this.log('warn', verdict.text)
+    if (verdict.kind === 'yield') this.release({ kind: 'restart', reason: 'split-brain' })
+  }
+
+  /** The peer gave up what it ran (its shutdone, or its new generation): re-announce what we kept. */
+  private onPeerLetGo(): void {
+    if (this.phase.kind !== 'running' || !this.splitBrain.peerLetGo(this.nowMs)) return
+    this.log('info', 'The peer let go of the group(s) we both ran: re-announcing their addresses.')
+    this.reannounce()
   }
 
   /** A `start` of an address already up sends gratuitous ARP only (lib/agents/ipaddr-plan.ts). */
@@ -433,8 +439,7 @@ export class NodeCore {
     this.agents.clear()
     const end = this.phase.end
     if (end.kind === 'restart' && this.phase.feedResults) {
-      const held = this.rm?.snapshot().iHold
-      this.endNow({ ...end, held: this.phase.localOnly === true && held !== undefined ? withoutForeign(held) : held })
+      this.endNow({ ...end, held: this.rm?.snapshot().iHold })
       return
     }
     this.endNow(end)
@@ -597,6 +602,7 @@ export class NodeCore {
           break
         case 'node-restart':
           this.rmFeed({ type: 'node-restarted', node: a.node })
+          if (a.node !== this.me) this.onPeerLetGo()
           break
         case 'comm-up':
           this.rmFeed({ type: 'comm-up' })
@@ -608,6 +614,7 @@ export class NodeCore {
           this.notePeerRequest(a.from, a.msg)
           this.observer?.delivered?.(a.msg, this.nowMs)
           this.rmFeed({ type: 'message', msg: a.msg })
+          if (getString(a.msg, 't') === 'shutdone') this.onPeerLetGo()
           break
         case 'link-status':
           if (a.status === 'dead') this.counters.linkDown++

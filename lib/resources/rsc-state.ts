@@ -83,13 +83,13 @@ export interface RscState {
 export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: Job) => void): RscState {
   const me = opts.me.toLowerCase()
   const timers = { ...DEFAULT_RESOURCE_TIMERS, ...opts.timers }
-  const groups: GroupState[] = opts.groups.map((def) => ({
-    def,
-    local: same(def.node, me),
-    state: 'stopped',
-    held: false,
-    last: null,
-  }))
+  // An in-process restart keeps what we hold: those groups are running from the first moment.
+  const keptBits = opts.restartHeld !== undefined ? (rscBits(opts.restartHeld) ?? RSC_NONE) : RSC_NONE
+  const groups: GroupState[] = opts.groups.map((def) => {
+    const local = same(def.node, me)
+    const kept = (keptBits & (local ? RSC_LOCAL : RSC_FOREIGN)) !== 0
+    return { def, local, state: kept ? 'running' : 'stopped', held: kept, last: null }
+  })
   const jobs = new JobRunner({
     now: () => s.now,
     mayRun: () => s.commUp,
@@ -127,7 +127,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     weAreRestarting: opts.restartHeld !== undefined,
     resourceState: 'init',
     localTakeoverAt: undefined,
-    iHold: opts.restartHeld !== undefined ? (rscBits(opts.restartHeld) ?? RSC_NONE) : RSC_NONE,
+    iHold: keptBits,
     otherHolds: RSC_NONE,
     otherIsStable: false,
     takeoverInProgress: false,

@@ -242,3 +242,95 @@ t.test('property: healed partitions with 5 % loss end with one holder within dea
     t.equal(c.owners().length, 1, `seed ${seed}: exactly one holder at the end (${c.owners().join(', ')})`)
   }
 })
+
+t.test('after a reload that kept the VIP, status shows the group running here (issue 11)', async (t) => {
+  const c = pair()
+  c.reloadOutcome.set(T5, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: false })
+  c.reload(T5)
+  c.runUntil(c.now + 5000)
+  t.equal(ends(c, T5).length, 1, 'titanic5 restarted in-process')
+  t.same(c.owners(), [T5], 'the VIP stayed up on titanic5')
+  const g = c.rm(T5).groups[0]
+  t.equal(g?.state, 'running', 'hbctl status: the group is running')
+  t.equal(g?.holder, T5, 'hbctl status: held by titanic5')
+})
+
+/** Run to `until`; the last moment two machines had the VIP up, or undefined. */
+function lastDoubleUntil(c: ClusterRm, until: number): number | undefined {
+  return runWatching(c, until).doubleAt.at(-1)
+}
+
+/**
+ * Whose gratuitous ARP the client heard last by `atMs`: every IPaddr start (a takeover, or a re-announcement
+ * of an address already up) announces the address, and the newest announcement is the client's ARP entry.
+ */
+function lastAnnouncer(c: ClusterRm, atMs: number): string | undefined {
+  let best: { at: number; who: string } | undefined
+  for (const who of [T5, T6]) {
+    for (const x of c.node(who).calls) if (x.op === 'start' && x.text === VIP && x.at <= atMs && (best === undefined || x.at >= best.at)) best = { at: x.at, who }
+  }
+  return best?.who
+}
+
+/** The client's ARP entry names the one holder within 1 s of the clash ending (acassen/keepalived 166, 1528). */
+function reannouncedAfter(c: ClusterRm, who: string, lastDoubleMs: number): boolean {
+  return lastAnnouncer(c, lastDoubleMs + 1000) === who
+}
+
+for (const mode of ['on', 'off'] as const) {
+  t.test(`healed partition after a reload that kept the VIP (auto_failback ${mode}): one holder within deadtime + 2 s (issue 11)`, async (t) => {
+    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
+    c.start(T5)
+    c.start(T6)
+    c.runUntil(20_000)
+    c.reloadOutcome.set(T5, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: false })
+    c.reload(T5)
+    c.runUntil(c.now + 5000)
+    c.partition(T5, T6, true)
+    c.runUntil(c.now + 3000)
+    t.same(c.owners(), [T5, T6], 'during the partition both took the VIP')
+    c.partition(T5, T6, false)
+    const healAt = c.now
+    const lastDouble = lastDoubleUntil(c, healAt + 30_000) ?? healAt
+    t.ok(lastDouble - healAt <= 3000, `one holder ${lastDouble - healAt} ms after the heal (deadtime + 2 s = 3000 ms)`)
+    t.same(c.owners(), [T5], 'the haresources owner keeps it')
+    t.ok(reannouncedAfter(c, T5, lastDouble), "the client's ARP entry names titanic5 within 1 s of it being the only holder")
+  })
+
+  t.test(`one-way loss from the holder (auto_failback ${mode}): one holder within deadtime + 2 s after it ends, and the keeper re-announces (issue 11)`, async (t) => {
+    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
+    c.start(T5)
+    c.start(T6)
+    c.runUntil(20_000)
+    c.mute(T5, true)
+    c.runUntil(c.now + 4000)
+    t.same(c.owners(), [T5, T6], 'titanic6 heard nothing and took the VIP')
+    c.mute(T5, false)
+    const healAt = c.now
+    const lastDouble = lastDoubleUntil(c, healAt + 30_000) ?? healAt
+    t.ok(lastDouble - healAt <= 3000, `one holder ${lastDouble - healAt} ms after the loss ended`)
+    t.same(c.owners(), [T5])
+    t.ok(reannouncedAfter(c, T5, lastDouble), "the client's ARP entry names titanic5 within 1 s of it being the only holder")
+  })
+
+  t.test(`one-way loss from a backup that runs the group (auto_failback ${mode}): one holder within deadtime + 2 s (issue 11)`, async (t) => {
+    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
+    c.start(T5)
+    c.start(T6)
+    c.runUntil(20_000)
+    c.event(T5, { type: 'control', request: 'standby', arg: 'all' })
+    c.runUntil(c.now + 8000)
+    if (mode === 'off') t.same(c.owners(), [T6], 'titanic6 runs the group after titanic5 went standby')
+    else t.same(c.owners().length, 1)
+    const holder = c.owners()[0] ?? T6
+    c.mute(holder, true)
+    c.runUntil(c.now + 4000)
+    c.mute(holder, false)
+    const healAt = c.now
+    const lastDouble = lastDoubleUntil(c, healAt + 30_000) ?? healAt
+    t.ok(lastDouble - healAt <= 3000, `one holder ${lastDouble - healAt} ms after the loss ended`)
+    t.equal(c.owners().length, 1, `exactly one holder (${c.owners().join(', ')})`)
+    const keeper = c.owners()[0] ?? ''
+    t.ok(reannouncedAfter(c, keeper, lastDouble), `the client's ARP entry names ${keeper} within 1 s of it being the only holder`)
+  })
+}

@@ -91,6 +91,7 @@ export class ClusterRm {
   readonly reloadOutcome = new Map<string, ReloadOutcome>()
   /** Pairs of nodes that cannot hear each other (both ways). */
   private readonly cuts = new Set<string>()
+  private readonly muted = new Set<string>()
   private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies'>
   private readonly nodes = new Map<string, Node>()
   private readonly names: string[]
@@ -200,6 +201,12 @@ export class ClusterRm {
     const key = [a, b].sort().join('|')
     if (cut) this.cuts.add(key)
     else this.cuts.delete(key)
+  }
+
+  /** Lose (or stop losing) everything `from` sends, to everyone: one-way loss (its own nft rule in the soak). */
+  mute(from: string, cut: boolean): void {
+    if (cut) this.muted.add(from)
+    else this.muted.delete(from)
   }
 
   /** Has `name` had a status from `peer` since `sinceMs` (so gaps in the peer's stream are asked for again)? */
@@ -361,7 +368,7 @@ export class ClusterRm {
   private broadcast(from: string, msg: HaMessage): void {
     for (const to of this.names) {
       if (to === from) continue
-      if (this.cuts.has([from, to].sort().join('|'))) {
+      if (this.cuts.has([from, to].sort().join('|')) || this.muted.has(from)) {
         this.lost.push({ at: this.now, from, to, msg })
         continue
       }
