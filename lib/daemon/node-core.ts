@@ -8,6 +8,7 @@ import type { ResourceManager } from '../resources/resource-manager.js'
 import type { RmAction, RmEvent, RmSnapshot } from '../resources/rm-types.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { getString, type HaMessage } from '../wire/message.js'
+import { NodeHistory } from './node-history.js'
 import { runsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
 import {
   AGENT_RESULT_GRACE_MS,
@@ -73,16 +74,10 @@ export class NodeCore {
   /** A reload check is out with the shell: a second one is refused until it answers. */
   private reloadChecking = false
 
-  /** Why whatever happens while this event is handled happens: carried by group events. */
-  private cause: { kind: CauseKind; text: string } = { kind: 'start-up', text: 'start-up' }
-  /** Each group's state as last reported, to see changes (and the cause of the last one per group). */
-  private readonly groupStates = new Map<string, string>()
-  private readonly groupCauses = new Map<string, { kind: CauseKind; text: string }>()
-  /** What each running agent is, for the agent event and its duration. */
-  private readonly agentRuns = new Map<number, { startMs: number; group: string; resource: string; op: string }>()
+  /** Causes, group changes, deaths, agent runs and counters for hbctl events/status/metrics. */
+  private readonly history: NodeHistory
   /** Both directors running one group: who gives it up, and the re-announcement after. */
   private readonly splitBrain = new SplitBrainWatch()
-  private readonly counters: CoreCounters = { nodeDeaths: 0, linkDown: 0, linkUp: 0, takeovers: 0, releases: 0, agentRuns: {}, agentDurationMs: {} }
 
   private nowMs = 0
   private wallSec = 0
@@ -98,6 +93,7 @@ export class NodeCore {
     this.groups = o.groups ?? []
     this.debugLevel = o.debugLevel
     this.loadavg = o.loadavg ?? 'n/a'
+    this.history = new NodeHistory((event) => this.out.push({ type: 'event', event }), o.resources?.snapshot())
   }
 
   /** Process one event at monotonic `nowMs` (`wallSec`: time(2) for the `ts` field). */
@@ -134,13 +130,13 @@ export class NodeCore {
       phase: this.phase.kind,
       runningAgents: this.agents.size,
       debugLevel: this.debugLevel,
-      groupCauses: Object.fromEntries([...this.groupCauses].map(([k, c]) => [k, c.text])),
+      groupCauses: this.history.causes(),
     }
   }
 
   /** Counters for hbctl metrics (a copy). */
   coreCounters(): CoreCounters {
-    return { ...this.counters, agentRuns: { ...this.counters.agentRuns }, agentDurationMs: { ...this.counters.agentDurationMs } }
+    return this.history.countersCopy()
   }
 
   /** auto_failback in force; undefined when resources are not managed. */
@@ -151,7 +147,7 @@ export class NodeCore {
   // ---------------------------------------------------------------- events
 
   private setCause(kind: CauseKind, text: string): void {
-    this.cause = { kind, text }
+    this.history.setCause(kind, text)
   }
 
   private emit(event: HistoryEvent): void {
@@ -267,7 +263,7 @@ export class NodeCore {
 
   private onAgentResult(ev: AgentResultEvent): void {
     if (!this.agents.delete(ev.id)) return // not ours, or given up on: a late answer changes nothing
-    this.agentFinished(ev)
+    this.history.agentFinished(ev, this.nowMs)
     if (ev.id < 0) {
       // a re-announcement of our own: the manager never asked for it
       if (!ev.ok) this.log('warn', `re-announcement failed: ${ev.detail ?? 'exit ' + String(ev.exitCode ?? '?')}`)
@@ -300,26 +296,6 @@ export class NodeCore {
     }
     this.log('info', `Heartbeat shutdown in progress. (${this.pid})`)
     this.release({ kind: 'exit' })
-  }
-
-  private agentFinished(ev: AgentResultEvent): void {
-    const run = this.agentRuns.get(ev.id)
-    if (run === undefined) return
-    this.agentRuns.delete(ev.id)
-    const durationMs = this.nowMs - run.startMs
-    const key = `${run.op} ${ev.ok ? 'ok' : 'failed'}`
-    this.counters.agentRuns[key] = (this.counters.agentRuns[key] ?? 0) + 1
-    this.counters.agentDurationMs[run.op] = (this.counters.agentDurationMs[run.op] ?? 0) + durationMs
-    this.emit({
-      kind: 'agent',
-      group: run.group,
-      resource: run.resource,
-      op: run.op,
-      ok: ev.ok,
-      ...(ev.exitCode !== undefined ? { exitCode: ev.exitCode } : {}),
-      durationMs,
-      ...(ev.detail !== undefined ? { detail: ev.detail.slice(-400) } : {}),
-    })
   }
 
   /** Give every resource up (the manager sends `shutdone` when done), then the final phases. */
@@ -409,7 +385,7 @@ export class NodeCore {
         if (resource.agent !== 'IPaddr' && resource.agent !== 'IPaddr2') return
         const id = this.nextOwnAgentId--
         this.agents.set(id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
-        this.agentRuns.set(id, { startMs: this.nowMs, group: g.key, resource: resource.text, op: 'start' })
+        this.history.agentStarted(id, { startMs: this.nowMs, group: g.key, resource: resource.text, op: 'start' })
         this.out.push({ type: 'run-agent', id, group: g.key, index, resource, op: 'start' })
       })
     })
@@ -525,29 +501,9 @@ export class NodeCore {
     this.rmDo(this.rm.handle(ev, this.nowMs))
   }
 
-  /** A group event for every group whose state changed since last looked at, with the cause in force. */
-  private noteGroupChanges(): void {
-    if (!this.rm) return
-    for (const g of this.rm.snapshot().groups) {
-      const before = this.groupStates.get(g.key) ?? 'stopped'
-      if (before === g.state) continue
-      this.groupStates.set(g.key, g.state)
-      const reason = g.lastTransition?.reason ?? ''
-      // A start or stop finishing keeps the cause that began it.
-      let cause = this.cause
-      if (g.state !== 'starting' && g.state !== 'stopping') cause = this.groupCauses.get(g.key) ?? cause
-      // auto_failback on: a home node back makes us give its group up by a standby of our own.
-      if (reason === 'auto_failback' || (cause.kind === 'peer-back' && g.state === 'stopping' && this.rm.mode === 'on')) cause = { kind: 'auto_failback', text: `auto_failback (${cause.text})` }
-      this.groupCauses.set(g.key, cause)
-      if (g.state === 'starting') this.counters.takeovers++
-      if (g.state === 'stopping') this.counters.releases++
-      this.emit({ kind: 'group', group: g.key, from: before, to: g.state, cause: cause.kind, text: reason !== '' && reason !== cause.text ? `${cause.text}: ${reason}` : cause.text })
-    }
-  }
-
   private rmDo(actions: readonly RmAction[]): void {
     this.rmDoActions(actions)
-    this.noteGroupChanges()
+    if (this.rm) this.history.groupChanges(this.rm.snapshot())
   }
 
   private rmDoActions(actions: readonly RmAction[]): void {
@@ -575,7 +531,7 @@ export class NodeCore {
           break
         case 'run-agent':
           this.agents.set(a.id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
-          this.agentRuns.set(a.id, { startMs: this.nowMs, group: a.group, resource: a.resource.text, op: a.op })
+          this.history.agentStarted(a.id, { startMs: this.nowMs, group: a.group, resource: a.resource.text, op: a.op })
           this.out.push(a)
           break
         case 'shutdown-complete':
@@ -597,7 +553,7 @@ export class NodeCore {
           break
         case 'node-status':
           if (a.status === 'dead' && this.debugLevel > 0) this.logDeathTiming(a.node)
-          this.noteNodeStatus(a.node, a.status, a.previous)
+          if (a.node !== this.me) this.history.nodeStatus(a.node, a.status, a.previous, this.membership.snapshot(), this.nowMs)
           this.rmFeed({ type: 'node-status', node: a.node, status: a.status })
           break
         case 'node-restart':
@@ -611,15 +567,13 @@ export class NodeCore {
           // Our own messages: the manager acts on what it sent itself, and FIFO messages are fed
           // in by onFifo, so membership's copy of them is not handed on again.
           if (a.from === this.me) break
-          this.notePeerRequest(a.from, a.msg)
+          this.history.peerRequest(a.from, a.msg)
           this.observer?.delivered?.(a.msg, this.nowMs)
           this.rmFeed({ type: 'message', msg: a.msg })
           if (getString(a.msg, 't') === 'shutdone') this.onPeerLetGo()
           break
         case 'link-status':
-          if (a.status === 'dead') this.counters.linkDown++
-          else this.counters.linkUp++
-          this.emit({ kind: 'link', node: a.node, link: a.link, status: a.status })
+          this.history.link(a.node, a.link, a.status)
           break
         case 'uuid-learned':
           break
@@ -627,38 +581,6 @@ export class NodeCore {
           this.onRestartSelf(a.reason)
           break
       }
-    }
-  }
-
-  private noteNodeStatus(node: string, status: string, previous: string): void {
-    if (node === this.me) return
-    if (status === 'dead') {
-      this.counters.nodeDeaths++
-      this.setCause('peer-dead', `${node} dead`)
-      const n = this.membership.snapshot().nodes.find((x) => x.name === node)
-      const since = (t: number | undefined): number | undefined => (t === undefined ? undefined : Math.round(this.nowMs - t))
-      this.emit({
-        kind: 'node-dead',
-        node,
-        silentMs: since(n?.lastStatusMs),
-        deadtimeMs: n?.deadtimeMs ?? 0,
-        links: (n?.links ?? []).map((l) => ({ link: l.name, silentMs: since(l.lastPacketMs) })),
-      })
-    } else if (previous === 'dead') {
-      this.setCause('peer-back', `${node} ${status}`)
-      this.emit({ kind: 'node-back', node, status })
-    }
-  }
-
-  /** A peer's standby/takeover request (ask_resources, hb_takeover), so the history says who asked. */
-  private notePeerRequest(from: string, msg: HaMessage): void {
-    const t = getString(msg, 't')
-    if (t === 'ask_resources' && getString(msg, 'info') === 'me') {
-      this.setCause('standby-request', `standby request from ${from}`)
-      this.emit({ kind: 'request', request: 'standby', by: from })
-    } else if (t === 'hb_takeover') {
-      this.setCause('takeover-request', `takeover request from ${from}`)
-      this.emit({ kind: 'request', request: 'takeover', by: from })
     }
   }
 
