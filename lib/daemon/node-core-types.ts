@@ -1,8 +1,8 @@
 // The node core's vocabulary: the events the shell feeds in, the actions it carries out, and how a
 // life ends. Data only (lib/daemon/node-core.ts holds the logic).
 
-import type { Membership } from '../cluster/membership.js'
-import type { RmAction, RmEvent } from '../resources/rm-types.js'
+import type { Membership, MembershipSnapshot } from '../cluster/membership.js'
+import type { RmAction, RmEvent, RmSnapshot } from '../resources/rm-types.js'
 import type { ResourceManager } from '../resources/resource-manager.js'
 import type { RscWord, StandbyArg } from '../resources/resource-sets.js'
 import type { ResourceGroup } from '../config/haresources.js'
@@ -117,3 +117,27 @@ export interface NodeCoreOptions {
   observer?: NodeObserver
 }
 
+/**
+ * Where this life is. `releasing`: the resource manager gives everything up; `final`: the two steps
+ * of §5.5 step 4 after our `shutdone`; `draining`: the end is decided, agents still running are
+ * awaited (each bounded by its timeout) so their results are not lost.
+ */
+export type Phase =
+  | { kind: 'running' }
+  | { kind: 'releasing'; then: Then }
+  | { kind: 'final'; step: 1 | 2; atMs: number; then: Then }
+  | { kind: 'draining'; end: LifeEnd; feedResults: boolean }
+  | { kind: 'ended' }
+
+/** After a graceful release: exit, or restart holding nothing (a healed partition, as 3.0.6). */
+export type Then = { kind: 'exit' } | { kind: 'restart'; reason: string }
+
+export interface NodeSnapshot {
+  membership: MembershipSnapshot
+  resources: RmSnapshot | undefined
+  phase: Phase['kind']
+  runningAgents: number
+  debugLevel: number
+  /** Why each group last changed state here (its last group event's cause, in words). */
+  groupCauses: Record<string, string>
+}

@@ -2,14 +2,15 @@
 // actions and nextDeadline(). The shell (run.ts) owns sockets, files, child processes and the one
 // timer; the test kit drives this same class on virtual time. No clock reads, no timers here.
 
-import type { Membership, MembershipSnapshot } from '../cluster/membership.js'
+import type { Membership } from '../cluster/membership.js'
 import type { MembershipAction, MembershipEnv, RestartReason } from '../cluster/actions.js'
 import type { ResourceManager } from '../resources/resource-manager.js'
-import type { RmAction, RmEvent, RmSnapshot } from '../resources/rm-types.js'
+import type { RmAction, RmEvent } from '../resources/rm-types.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { getString, type HaMessage } from '../wire/message.js'
-import { NodeHistory } from './node-history.js'
-import { runsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
+import { deathTimingText, NodeHistory } from './node-history.js'
+import { reloadVerdict } from './reload-verdict.js'
+import { addressesToAnnounce, runsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
 import {
   AGENT_RESULT_GRACE_MS,
   FINAL_PHASE_STEP_MS,
@@ -25,35 +26,13 @@ import {
   type NodeEvent,
   type NodeObserver,
   type NodeSignal,
+  type NodeSnapshot,
+  type Phase,
+  type Then,
   type ReloadOutcome,
 } from './node-core-types.js'
 
 export * from './node-core-types.js'
-
-/**
- * Where this life is. `releasing`: the resource manager gives everything up; `final`: the two steps
- * of §5.5 step 4 after our `shutdone`; `draining`: the end is decided, agents still running are
- * awaited (each bounded by its timeout) so their results are not lost.
- */
-type Phase =
-  | { kind: 'running' }
-  | { kind: 'releasing'; then: Then }
-  | { kind: 'final'; step: 1 | 2; atMs: number; then: Then }
-  | { kind: 'draining'; end: LifeEnd; feedResults: boolean }
-  | { kind: 'ended' }
-
-/** After a graceful release: exit, or restart holding nothing (a healed partition, as 3.0.6). */
-type Then = { kind: 'exit' } | { kind: 'restart'; reason: string }
-
-export interface NodeSnapshot {
-  membership: MembershipSnapshot
-  resources: RmSnapshot | undefined
-  phase: Phase['kind']
-  runningAgents: number
-  debugLevel: number
-  /** Why each group last changed state here (its last group event's cause, in words). */
-  groupCauses: Record<string, string>
-}
 
 export class NodeCore {
   private readonly membership: Membership
@@ -155,22 +134,7 @@ export class NodeCore {
   }
 
   private dispatch(ev: NodeEvent): void {
-    switch (ev.type) {
-      case 'start':
-        this.setCause('start-up', 'start-up')
-        break
-      case 'fifo':
-        this.setCause(getString(ev.msg, 't') === 'hb_takeover' ? 'takeover-request' : 'standby-request', `${getString(ev.msg, 't') ?? '?'} written to the FIFO`)
-        break
-      case 'control':
-        this.setCause(ev.request === 'standby' ? 'standby-request' : 'takeover-request', `hbctl ${ev.request}`)
-        break
-      case 'signal':
-        if (ev.signal === 'TERM') this.setCause('shutdown', 'shutdown (SIGTERM)')
-        break
-      default:
-        break
-    }
+    this.history.eventCause(ev)
     this.dispatchEvent(ev)
   }
 
@@ -378,17 +342,13 @@ export class NodeCore {
 
   /** A `start` of an address already up sends gratuitous ARP only (lib/agents/ipaddr-plan.ts). */
   private reannounce(): void {
-    const held = new Set((this.rm?.snapshot().groups ?? []).filter((g) => g.state === 'running').map((g) => g.key))
-    this.groups.forEach((g) => {
-      if (!held.has(g.key)) return
-      g.resources.forEach((resource, index) => {
-        if (resource.agent !== 'IPaddr' && resource.agent !== 'IPaddr2') return
-        const id = this.nextOwnAgentId--
-        this.agents.set(id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
-        this.history.agentStarted(id, { startMs: this.nowMs, group: g.key, resource: resource.text, op: 'start' })
-        this.out.push({ type: 'run-agent', id, group: g.key, index, resource, op: 'start' })
-      })
-    })
+    if (!this.rm) return
+    for (const { group, index, resource } of addressesToAnnounce(this.groups, this.rm.snapshot())) {
+      const id = this.nextOwnAgentId--
+      this.agents.set(id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+      this.history.agentStarted(id, { startMs: this.nowMs, group, resource: resource.text, op: 'start' })
+      this.out.push({ type: 'run-agent', id, group, index, resource, op: 'start' })
+    }
   }
 
   /**
@@ -449,33 +409,11 @@ export class NodeCore {
 
   private onReloadChecked(replyTo: number | undefined, o: ReloadOutcome): void {
     this.reloadChecking = false
-    const reply = (ok: boolean, message: string): void => {
-      if (replyTo !== undefined) this.out.push({ type: 'reply', replyTo, ok, message })
-    }
     this.emit({ kind: 'reload', outcome: o.kind, text: o.kind === 'applied' ? o.message : o.reason })
-    switch (o.kind) {
-      case 'applied':
-        reply(true, o.message)
-        return
-      case 'refused':
-        this.log('error', `Reload refused, running on unchanged: ${o.reason}`)
-        reply(false, `Reload refused, running on unchanged: ${o.reason}`)
-        return
-      case 'restart': {
-        if (this.phase.kind !== 'running') {
-          this.log('warn', 'Reload prepared, but heartbeat is already stopping: not restarting.')
-          reply(false, 'Reload refused: heartbeat is already stopping.')
-          // the shell closes what it prepared when the life ends without `prepared`
-          return
-        }
-        const when = o.haresourcesChanged ? ' haresources changed: its groups take effect with this restart.' : ''
-        const message = `Configuration changed: restarting heartbeat, keeping resources.${when}`
-        this.log('info', message)
-        reply(true, message)
-        this.restartKeeping(o.reason, true)
-        return
-      }
-    }
+    const v = reloadVerdict(o, this.phase.kind === 'running')
+    if (v.level !== undefined) this.log(v.level, v.message)
+    if (replyTo !== undefined) this.out.push({ type: 'reply', replyTo, ok: v.ok, message: v.message })
+    if (v.restartReason !== undefined) this.restartKeeping(v.restartReason, true)
   }
 
   // ---------------------------------------------------------------- routing
@@ -552,7 +490,7 @@ export class NodeCore {
           this.log(a.level, a.text)
           break
         case 'node-status':
-          if (a.status === 'dead' && this.debugLevel > 0) this.logDeathTiming(a.node)
+          if (a.status === 'dead' && this.debugLevel > 0) this.log('debug', deathTimingText(this.membership.snapshot(), a.node, this.nowMs))
           if (a.node !== this.me) this.history.nodeStatus(a.node, a.status, a.previous, this.membership.snapshot(), this.nowMs)
           this.rmFeed({ type: 'node-status', node: a.node, status: a.status })
           break
@@ -582,14 +520,5 @@ export class NodeCore {
           break
       }
     }
-  }
-
-  // Debug only (ms precision the log stamps lack): how far past its deadline (last status + its dt)
-  // a node was declared dead; `npm run bench` reads these lines for detection lateness.
-  private logDeathTiming(node: string): void {
-    const n = this.membership.snapshot().nodes.find((x) => x.name === node)
-    if (n?.lastStatusMs === undefined) return
-    const lateMs = this.nowMs - (n.lastStatusMs + n.deadtimeMs)
-    this.log('debug', `node ${node}: declared dead ${lateMs.toFixed(1)} ms past its deadline (last status ${(this.nowMs - n.lastStatusMs).toFixed(1)} ms ago, dead time ${n.deadtimeMs} ms)`)
   }
 }

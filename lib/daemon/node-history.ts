@@ -6,7 +6,7 @@
 import type { MembershipSnapshot } from '../cluster/membership.js'
 import type { RmSnapshot } from '../resources/rm-types.js'
 import { getString, type HaMessage } from '../wire/message.js'
-import type { AgentResultEvent, CauseKind, CoreCounters, HistoryEvent } from './node-core-types.js'
+import type { AgentResultEvent, CauseKind, CoreCounters, HistoryEvent, NodeEvent } from './node-core-types.js'
 
 interface Cause {
   kind: CauseKind
@@ -40,6 +40,28 @@ export class NodeHistory {
 
   setCause(kind: CauseKind, text: string): void {
     this.cause = { kind, text }
+  }
+
+  /** The cause an outside event brings (a request, a shutdown); other events keep the one in force. */
+  eventCause(ev: NodeEvent): void {
+    switch (ev.type) {
+      case 'start':
+        this.setCause('start-up', 'start-up')
+        break
+      case 'fifo': {
+        const t = getString(ev.msg, 't')
+        this.setCause(t === 'hb_takeover' ? 'takeover-request' : 'standby-request', `${t ?? '?'} written to the FIFO`)
+        break
+      }
+      case 'control':
+        this.setCause(ev.request === 'standby' ? 'standby-request' : 'takeover-request', `hbctl ${ev.request}`)
+        break
+      case 'signal':
+        if (ev.signal === 'TERM') this.setCause('shutdown', 'shutdown (SIGTERM)')
+        break
+      default:
+        break
+    }
   }
 
   /** Each group's last cause, in words (hbctl status). */
@@ -131,4 +153,15 @@ export class NodeHistory {
       ...(ev.detail !== undefined ? { detail: ev.detail.slice(-400) } : {}),
     })
   }
+}
+
+/**
+ * Debug only (ms precision the log stamps lack): how far past its deadline (last status + its dt) a node
+ * was declared dead; `npm run bench` reads these lines for detection lateness.
+ */
+export function deathTimingText(m: MembershipSnapshot, node: string, nowMs: number): string {
+  const n = m.nodes.find((x) => x.name === node)
+  if (n?.lastStatusMs === undefined) return `node ${node}: declared dead (never heard)`
+  const lateMs = nowMs - (n.lastStatusMs + n.deadtimeMs)
+  return `node ${node}: declared dead ${lateMs.toFixed(1)} ms past its deadline (last status ${(nowMs - n.lastStatusMs).toFixed(1)} ms ago, dead time ${n.deadtimeMs} ms)`
 }

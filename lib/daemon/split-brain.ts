@@ -5,6 +5,7 @@
 // This watch decides, from what the resource manager knows, who gives a contested group up; both
 // nodes apply the same rule alone, so exactly one of them yields. Pure: fed `now`, returns verdicts.
 
+import type { ResourceGroup, ResourceRef } from '../config/haresources.js'
 import type { RmSnapshot } from '../resources/rm-types.js'
 import { RSC_FOREIGN, RSC_LOCAL, RSC_NONE, rscBits } from '../resources/resource-sets.js'
 
@@ -92,4 +93,17 @@ function clashOf(s: RmSnapshot): Clash {
     foreign: (mine & RSC_FOREIGN) !== 0 && (theirs & RSC_LOCAL) !== 0,
     local: (mine & RSC_LOCAL) !== 0 && (theirs & RSC_FOREIGN) !== 0,
   }
+}
+
+/** The addresses of the groups running here: a `start` of an address already up sends gratuitous ARP only. */
+export function addressesToAnnounce(groups: readonly ResourceGroup[], s: RmSnapshot): Array<{ group: string; index: number; resource: ResourceRef }> {
+  const running = new Set(s.groups.filter((g) => g.state === 'running').map((g) => g.key))
+  const out: Array<{ group: string; index: number; resource: ResourceRef }> = []
+  for (const g of groups) {
+    if (!running.has(g.key)) continue
+    g.resources.forEach((resource, index) => {
+      if (resource.agent === 'IPaddr' || resource.agent === 'IPaddr2') out.push({ group: g.key, index, resource })
+    })
+  }
+  return out
 }
