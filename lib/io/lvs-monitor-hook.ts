@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { daemonPaths } from '../config/paths.js'
 import { makeDirs } from './bounded-io.js'
 import { writeFileAtomic } from './safe-files.js'
-import { checkPid, liveProcessIdentity, type PidExpectation } from './pid-check.js'
+import { checkPid, liveProcessIdentity, readPidFileRecord, type PidExpectation } from './pid-check.js'
 import { spawnDetached } from '../agents/agent-exec.js'
 import { runLvs } from '../agents/lvs.js'
 import type { AgentResult } from '../agents/ipaddr.js'
@@ -163,14 +163,9 @@ async function stopMonitor(m: FoundMonitor, env: Env, signal: AbortSignal | unde
 
 /** The heartbeat daemon of this node (named by its pidfile) as `PID:STARTTICKS`, or '' when none runs. */
 async function nodeOwner(env: Env): Promise<string> {
-  let text: string
-  try {
-    text = await readFile(daemonPaths(env).pidFile, 'latin1')
-  } catch {
-    return ''
-  }
-  const pid = Number(text.trim())
-  const id = await liveProcessIdentity(pid)
+  // Our daemon writes `PID\nstart_ticks N\n`, 3.0.6 `PID\n`: read either, never follow a link.
+  const rec = await readPidFileRecord(daemonPaths(env).pidFile)
+  const id = rec === undefined ? undefined : await liveProcessIdentity(rec.pid)
   return id === undefined ? '' : `${id.pid}:${id.startTicks}`
 }
 

@@ -376,8 +376,9 @@ t.test("a node's lvs start stops its leftover hb-mon first, and never a process 
   await writeFile(cmd, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(hbMon)} "$@" -s ${join(dir, 'mon.d')} -a ${join(dir, 'alert.d')}\n`)
   await chmod(cmd, 0o755)
   const env = { ...process.env, HBTS_RUN_DIR: runDir, HBTS_PIDFILE: join(dir, 'heartbeat.pid'), HBTS_LVS_MONITOR_CMD: cmd, HBTS_MON_WATCH_MS: '500' } as Record<string, string>
-  // This test process plays the node: its pidfile names us.
-  await writeFile(join(dir, 'heartbeat.pid'), `${process.pid}\n`)
+  // This test process plays the node: its pidfile names us, in the format the daemon writes (pid, start_ticks).
+  const { formatPidRecord, processIdentity } = await import('../../lib/io/pid-check.js')
+  await writeFile(join(dir, 'heartbeat.pid'), formatPidRecord({ pid: process.pid, startTicks: (await processIdentity(process.pid))?.startTicks }))
   const { processMonitorHook } = await import('../../lib/io/lvs-monitor-hook.js')
   const hook = processMonitorHook()
   const table: LvsTable = { source: 'arguments', services: [] }
