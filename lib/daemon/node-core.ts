@@ -493,6 +493,9 @@ export class NodeCore {
           if (a.status === 'dead' && this.debugLevel > 0) this.log('debug', deathTimingText(this.membership.snapshot(), a.node, this.nowMs))
           if (a.node !== this.me) this.history.nodeStatus(a.node, a.status, a.previous, this.membership.snapshot(), this.nowMs)
           this.rmFeed({ type: 'node-status', node: a.node, status: a.status })
+          // A dead peer may have been announcing our addresses too (a one-way loss, a heal in progress):
+          // what we already run gets no takeover and so no ARP; say it again, or clients keep its MAC.
+          if (a.status === 'dead' && a.node !== this.me && this.phase.kind === 'running') this.reannounce()
           break
         case 'node-restart':
           this.rmFeed({ type: 'node-restarted', node: a.node })

@@ -334,3 +334,19 @@ for (const mode of ['on', 'off'] as const) {
     t.ok(reannouncedAfter(c, keeper, lastDouble), `the client's ARP entry names ${keeper} within 1 s of it being the only holder`)
   })
 }
+
+t.test('one-way loss from the holder ends in its peer crashing: the keeper re-announces once it sees the death (issue 11)', async (t) => {
+  const c = new ClusterRm({ mode: 'on', keepaliveMs: 200, deadtimeMs: 1000 })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(20_000)
+  c.mute(T5, true)
+  c.runUntil(c.now + 4000)
+  t.same(c.owners(), [T5, T6], 'titanic6 heard nothing and took the VIP')
+  // titanic6 crashes with the VIP (its machine goes, addresses and all): the client still has its MAC.
+  const crashAt = c.now
+  c.crash(T6)
+  c.mute(T5, false)
+  c.runUntil(crashAt + 1000 + 1000)
+  t.equal(lastAnnouncer(c, c.now), T5, "the client's ARP entry names titanic5 within deadtime + 1 s of the crash")
+})
