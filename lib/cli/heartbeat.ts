@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util'
 import { hostname } from 'node:os'
 import { access, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
@@ -61,6 +61,23 @@ function print(a: Answer): number {
 function hostNames(env: Env): { uname: string; nodeName: string } {
   const uname = hostname().toLowerCase()
   return { uname, nodeName: env.HBTS_NODE_NAME ?? uname }
+}
+
+/**
+ * Every path of `paths` absolute (relative ones are taken from the working directory), so that the
+ * process can change to / and no longer depend on a directory an admin may remove. undefined when
+ * a path is relative and the working directory is already gone.
+ */
+export function absolutePaths(paths: DaemonPaths, cwd: () => string): DaemonPaths | undefined {
+  const values = Object.values(paths) as string[]
+  if (values.every((p) => isAbsolute(p))) return paths
+  let base: string
+  try {
+    base = cwd()
+  } catch {
+    return undefined
+  }
+  return Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, resolve(base, v as string)])) as unknown as DaemonPaths
 }
 
 /** The foreground daemon: take the pidfile, run the loop, give the pidfile back on exit. */
@@ -236,7 +253,14 @@ export async function main(argv: string[], env: Env = process.env, deps: Heartbe
     process.stdout.write(USAGE)
     return 0
   }
-  const paths = daemonPaths(env)
+  // Issue 11: paths absolute, then chdir('/'), before anything is spawned; a start from a directory
+  // that is later removed must not make every agent run fail (execa asks for the working directory).
+  const paths = absolutePaths(daemonPaths(env), () => process.cwd())
+  if (paths === undefined) {
+    process.stderr.write('heartbeat: the working directory is gone and a path in HBTS_* is relative; start heartbeat from an existing directory\n')
+    return LSB.failure
+  }
+  process.chdir('/')
   const debugLevel = (o.debug?.length ?? 0) + (o.verbose ? 1 : 0)
   const actions = [o.foreground, o.kill, o.status, o.reload, o.version].filter(Boolean).length
   if (positionals.length > 0) {
