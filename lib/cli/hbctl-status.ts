@@ -4,13 +4,28 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { formatStatus } from '../control/status-format.js'
 import { ask, failure } from './control-client.js'
 import { parseCommand } from './cli-args.js'
+import { daemonPaths } from '../config/paths.js'
+import { describeCHeartbeat, runningDaemon } from '../io/running-daemon.js'
+
+/** Exit status when heartbeat-ts is not running but the C heartbeat is (hbctl(8), EXIT STATUS). */
+export const EXIT_C_HEARTBEAT = 5
+
+/** heartbeat-ts is not running: is the C heartbeat serving this node instead? Its words, or undefined. */
+async function cHeartbeatInstead(): Promise<string | undefined> {
+  const d = await runningDaemon({ pidFile: daemonPaths(process.env).pidFile })
+  if (d.kind !== 'c-heartbeat') return undefined
+  return (
+    `heartbeat-ts is not running on this node; ${describeCHeartbeat(d)} is.\n` +
+    'Ask it with cl_status (hbstatus, listnodes, rscstatus): ours hands every call to /usr/bin/cl_status while it runs.\n'
+  )
+}
 
 const USAGE = `usage: hbctl status [--json] [--watch [--interval SECONDS]]
   Nodes, links, resource groups (who holds them and why) and real servers at a glance.
   --json              the whole status as JSON (schema in hbctl(8))
   -w, --watch         redraw until Ctrl-C (with --json: one JSON object per line)
   -n, --interval SEC  seconds between redraws (default 2)
-Exit status: 0, or 3 when heartbeat is not running.
+Exit status: 0; 3 when heartbeat is not running; 5 when the C heartbeat (3.0.6) is the daemon running here.
 `
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,7 +48,14 @@ export async function main(argv: string[]): Promise<number> {
   for (;;) {
     const resp = await ask({ type: 'status' })
     if (!resp.ok) {
-      const rc = failure('status', resp)
+      const other = resp.code === 'not-running' ? await cHeartbeatInstead() : undefined
+      let rc: number
+      if (other !== undefined) {
+        // The answer to "status", not a failure of hbctl: on stdout, unless stdout carries JSON only.
+        if (values.json) process.stderr.write(other)
+        else process.stdout.write(other)
+        rc = EXIT_C_HEARTBEAT
+      } else rc = failure('status', resp)
       if (!values.watch) return rc
     } else if (resp.type === 'status') {
       if (values.json) {
