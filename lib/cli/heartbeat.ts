@@ -12,6 +12,8 @@ import { daemonPaths, fifoPath, controlSocketPath } from '../config/paths.js'
 import type { DaemonPaths } from '../config/paths.js'
 import { probeDaemon, processAlive, writePidFile, removePidFileSync } from '../io/pidfile.js'
 import { startDetached } from '../io/daemonize.js'
+import { describeCHeartbeat, runningDaemon } from '../io/running-daemon.js'
+import type { DaemonState } from '../io/daemon-state.js'
 import { writeFifoMessage } from '../io/fifo-write.js'
 import { hbVersionString } from '../control/version.js'
 import {
@@ -80,11 +82,33 @@ export function absolutePaths(paths: DaemonPaths, cwd: () => string): DaemonPath
   return Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, resolve(base, v as string)])) as unknown as DaemonPaths
 }
 
+/**
+ * A pidfile naming no heartbeat-ts of ours may name the C heartbeat (the same file, a migration or a
+ * rollback): its words for a refusal, or undefined.
+ */
+async function cHeartbeatRunning(paths: DaemonPaths, state: DaemonState): Promise<{ pid: number; words: string } | undefined> {
+  if (state.kind !== 'stale') return undefined
+  const d = await runningDaemon({ pidFile: paths.pidFile })
+  return d.kind === 'c-heartbeat' ? { pid: d.pid, words: describeCHeartbeat(d) } : undefined
+}
+
+/** heartbeat -s / status: the C heartbeat counts as running, as its own init script would say. */
+async function daemonStatus(paths: DaemonPaths): Promise<DaemonState> {
+  const state = await probeDaemon(paths.pidFile)
+  const c = await cHeartbeatRunning(paths, state)
+  return c === undefined ? state : { kind: 'running', pid: c.pid }
+}
+
 /** The foreground daemon: take the pidfile, run the loop, give the pidfile back on exit. */
 async function foreground(paths: DaemonPaths, env: Env, debugLevel: number, deps: HeartbeatDeps): Promise<number> {
   const state = await probeDaemon(paths.pidFile)
   if (state.kind === 'running' && state.pid !== process.pid) {
     process.stderr.write(`ERROR: Heartbeat already running [pid ${state.pid}].\n`)
+    return LSB.failure
+  }
+  const c = await cHeartbeatRunning(paths, state)
+  if (c !== undefined) {
+    process.stderr.write(`ERROR: ${c.words} is running; stop it before starting heartbeat-ts.\n`)
     return LSB.failure
   }
   let mod: DaemonModule
@@ -112,6 +136,9 @@ async function daemonize(paths: DaemonPaths, env: Env, debugLevel: number, deps:
   if (state.kind === 'running') {
     return { rc: 0, detail: `heartbeat: already running [pid ${state.pid}].\n` }
   }
+  // Two daemons on one node would both answer for it on the wire and both take its resources.
+  const c = await cHeartbeatRunning(paths, state)
+  if (c !== undefined) return { rc: LSB.failure, detail: `ERROR: ${c.words} is running; stop it before starting heartbeat-ts.\n` }
   const timeoutMs = Number(env.HBTS_START_TIMEOUT_MS ?? 30_000)
   const r = await startDetached({
     script: deps.script,
@@ -169,7 +196,7 @@ async function runStartStop(paths: DaemonPaths, args: string[]): Promise<void> {
 async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel: number, deps: HeartbeatDeps): Promise<number> {
   const haCf = join(paths.haDir, 'ha.cf')
   const haCfText = await readFile(haCf, 'latin1').catch(() => undefined)
-  if (verb === 'status') return print(statusAnswer(await probeDaemon(paths.pidFile), hostNames(env)))
+  if (verb === 'status') return print(statusAnswer(await daemonStatus(paths), hostNames(env)))
   if (haCfText === undefined) return print(notConfiguredAnswer(haCf))
   switch (verb) {
     case 'start': {
@@ -276,7 +303,7 @@ export async function main(argv: string[], env: Env = process.env, deps: Heartbe
     process.stdout.write(`${hbVersionString()}\n`)
     return 0
   }
-  if (o.status) return print(statusAnswer(await probeDaemon(paths.pidFile), hostNames(env)))
+  if (o.status) return print(statusAnswer(await daemonStatus(paths), hostNames(env)))
   if (o.foreground) return foreground(paths, env, debugLevel, deps)
   const r = o.kill ? await kill(paths) : o.reload ? await reload(paths, env, debugLevel, deps) : await daemonize(paths, env, debugLevel, deps)
   if (r.detail) process.stderr.write(r.detail)
