@@ -1,7 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // heartbeat: the daemon command — heartbeat 3.0.6's flags (-f -k -s -r -V -d) and the init-script verbs.
 
-import { parseArgs } from 'node:util'
 import { hostname } from 'node:os'
 import { access, readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
@@ -16,6 +15,7 @@ import { describeCHeartbeat, runningDaemon } from '../io/running-daemon.js'
 import type { DaemonState } from '../io/daemon-state.js'
 import { writeFifoMessage } from '../io/fifo-write.js'
 import { hbVersionString } from '../control/version.js'
+import { parseCommand } from './cli-args.js'
 import {
   isInitVerb,
   notConfiguredAnswer,
@@ -52,7 +52,30 @@ const PRODUCTION_DEPS: HeartbeatDeps = {
   script: fileURLToPath(import.meta.url),
 }
 
-const USAGE = 'Usage: heartbeat [-dfkrsVl] [start|stop|status|restart|reload|force-reload|standby]\n'
+const USAGE = `Usage: heartbeat [-dfkrsVlv] [start|stop|status|restart|reload|force-reload|standby]
+  The heartbeat-ts daemon (heartbeat 3.0.6, release 1, haresources mode) and its init-script verbs.
+Options:
+  -f              run the daemon in the foreground (systemd, and the detached daemon itself)
+  -k              stop the running daemon (SIGTERM) and wait until it is gone
+  -s              say whether heartbeat runs (exit 0 running, 1 dead with a pidfile, 3 stopped)
+  -r              reread the configuration (SIGHUP); start the daemon when it is not running
+  -d              more debug output (repeat for more)
+  -v              verbose: one more debug level
+  -l              accepted for old scripts (Node.js has no realtime scheduling)
+  -V              print the version (3.0.6's form)
+  --version       print the command's name and version
+  -h, --help      print this help
+Verbs (the init script's):
+  start           start the daemon in the background, unless it runs
+  stop            stop the daemon and wait until it is gone
+  status          as -s
+  restart         stop, wait for the peer to take over, start
+  reload          as -r
+  force-reload    as -r
+  standby         give every resource to the peer, as hb_standby
+Without an option or verb: start the daemon in the background.
+Exit status: 0 success; 1 failure (a bad verb too, as the init script); 2 bad usage; 3 not running.
+`
 
 function print(a: Answer): number {
   if (a.stdout) process.stdout.write(a.stdout)
@@ -253,33 +276,27 @@ async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel
 }
 
 export async function main(argv: string[], env: Env = process.env, deps: HeartbeatDeps = PRODUCTION_DEPS): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        foreground: { type: 'boolean', short: 'f' },
-        kill: { type: 'boolean', short: 'k' },
-        status: { type: 'boolean', short: 's' },
-        reload: { type: 'boolean', short: 'r' },
-        version: { type: 'boolean', short: 'V' },
-        debug: { type: 'boolean', short: 'd', multiple: true },
-        // -l (no realtime) and -v (verbose) are accepted for old scripts; Node has no realtime scheduling.
-        'no-realtime': { type: 'boolean', short: 'l' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    })
-  } catch (err) {
-    process.stderr.write(`heartbeat: ${(err as Error).message}\n${USAGE}`)
-    return LSB.invalidArgs
-  }
+  const parsed = parseCommand(
+    'heartbeat',
+    USAGE,
+    argv,
+    {
+      foreground: { type: 'boolean', short: 'f' },
+      kill: { type: 'boolean', short: 'k' },
+      status: { type: 'boolean', short: 's' },
+      reload: { type: 'boolean', short: 'r' },
+      // -V is 3.0.6's (the bare version); --version is every command's (name and version).
+      'print-version': { type: 'boolean', short: 'V' },
+      debug: { type: 'boolean', short: 'd', multiple: true },
+      // -l (no realtime) and -v (verbose) are accepted for old scripts; Node has no realtime scheduling.
+      'no-realtime': { type: 'boolean', short: 'l' },
+      verbose: { type: 'boolean', short: 'v' },
+    },
+    // A verb and anything after it: a bad verb is the init script's usage (exit 1), below.
+    Number.MAX_SAFE_INTEGER,
+  )
+  if (!parsed.ok) return parsed.exitCode
   const { values: o, positionals } = parsed
-  if (o.help) {
-    process.stdout.write(USAGE)
-    return 0
-  }
   // Issue 11: paths absolute, then chdir('/'), before anything is spawned; a start from a directory
   // that is later removed must not make every agent run fail (execa asks for the working directory).
   const paths = absolutePaths(daemonPaths(env), () => process.cwd())
@@ -289,7 +306,7 @@ export async function main(argv: string[], env: Env = process.env, deps: Heartbe
   }
   process.chdir('/')
   const debugLevel = (o.debug?.length ?? 0) + (o.verbose ? 1 : 0)
-  const actions = [o.foreground, o.kill, o.status, o.reload, o.version].filter(Boolean).length
+  const actions = [o.foreground, o.kill, o.status, o.reload, o['print-version']].filter(Boolean).length
   if (positionals.length > 0) {
     const [verb, ...extra] = positionals
     if (verb === undefined || !isInitVerb(verb) || extra.length > 0 || actions > 0) return print(usageAnswer('heartbeat'))
@@ -299,7 +316,7 @@ export async function main(argv: string[], env: Env = process.env, deps: Heartbe
     process.stderr.write(`heartbeat: -f, -k, -s, -r and -V exclude each other\n${USAGE}`)
     return LSB.invalidArgs
   }
-  if (o.version) {
+  if (o['print-version']) {
     process.stdout.write(`${hbVersionString()}\n`)
     return 0
   }
