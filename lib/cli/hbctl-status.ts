@@ -2,23 +2,8 @@
 
 import { setTimeout as sleep } from 'node:timers/promises'
 import { formatStatus } from '../control/status-format.js'
-import { ask, failure } from './control-client.js'
+import { EXIT_C_HEARTBEAT, ask, cHeartbeatInstead, failure } from './control-client.js'
 import { parseCommand } from './cli-args.js'
-import { daemonPaths } from '../config/paths.js'
-import { describeCHeartbeat, runningDaemon } from '../io/running-daemon.js'
-
-/** Exit status when heartbeat-ts is not running but the C heartbeat is (hbctl(8), EXIT STATUS). */
-export const EXIT_C_HEARTBEAT = 5
-
-/** heartbeat-ts is not running: is the C heartbeat serving this node instead? Its words, or undefined. */
-async function cHeartbeatInstead(): Promise<string | undefined> {
-  const d = await runningDaemon({ pidFile: daemonPaths(process.env).pidFile })
-  if (d.kind !== 'c-heartbeat') return undefined
-  return (
-    `heartbeat-ts is not running on this node; ${describeCHeartbeat(d)} is.\n` +
-    'Ask it with cl_status (hbstatus, listnodes, rscstatus): ours hands every call to /usr/bin/cl_status while it runs.\n'
-  )
-}
 
 const USAGE = `usage: hbctl status [--json] [--watch [--interval SECONDS]]
   Nodes, links, resource groups (who holds them and why) and real servers at a glance.

@@ -73,6 +73,11 @@ t.test('the C heartbeat runs: cl_status hands over, hbctl and heartbeat say so',
   t.equal(json.stdout, '', '--json: nothing on stdout that a script could take for a snapshot')
   t.match(json.stderr, 'the C heartbeat')
 
+  for (const sub of ['nodes', 'metrics', 'reload', 'standby']) {
+    const r = await ours(host, 'lib/cli/hbctl.js', [sub])
+    t.equal(r.exitCode, 5, `hbctl ${sub}: exit 5`)
+    t.match(r.stderr, `hbctl ${sub}: heartbeat-ts is not running on this node; the C heartbeat (pid ${pid}`)
+  }
   const s = await ours(host, 'lib/cli/heartbeat.js', ['status'])
   t.match(s.stdout, `heartbeat OK [pid ${pid} et al] is running on`, 'heartbeat status: running, as the C init script says')
   t.equal(s.exitCode, 0)
