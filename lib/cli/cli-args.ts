@@ -18,7 +18,7 @@ export function describeUsageError(err: unknown): string {
   const unknown = /^Unknown option '([^']+)'/.exec(text)
   if (unknown) return `unknown option ${unknown[1]}`
   const missing = /^Option '([^']+)' argument missing/.exec(text)
-  if (missing?.[1] !== undefined) return `option ${missing[1].replace(/^-\w, /, '')} needs a value`
+  if (missing?.[1] !== undefined) return `option ${missing[1].replace(/^-\w, /, '').replace(/ <value>$/, '')} needs a value`
   return text.replace(/\. To specify a positional argument starting with[^]*$/, '').replace(/[.]$/, '')
 }
 

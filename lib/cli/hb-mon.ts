@@ -29,8 +29,8 @@ import { appendFile, readFile, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { formatDiagnostic } from '../config/diagnostics.js'
+import { parseCommand } from './cli-args.js'
 import { parseMonCf } from '../config/mon-cf.js'
 import { parseSettings } from '../config/settings.js'
 import { spawnDetached } from '../agents/agent-exec.js'
@@ -53,7 +53,23 @@ type Env = Readonly<Record<string, string | undefined>>
 export { hbMonPaths }
 export type { HbMonPaths } from '../io/lvs-monitor-hook.js'
 
-const usage = 'usage: hb-mon -c mon.cf [-s mondir] [-a alertdir] [-b basedir] [-P pidfile] [--state file] [--log file] [-f]\n       hb-mon --stop   (stop this node\'s monitor: the SysV script\'s stop)\n'
+const usage = `usage: hb-mon -c mon.cf [-s mondir[:dir]] [-a alertdir[:dir]] [-b basedir] [-P pidfile] [--state file] [--log file] [-f]
+       hb-mon --stop
+  The real-server monitor (mon-compatible) that the lvs resource starts and stops.
+Options:
+  -c, --config FILE     mon.cf to read (default /etc/mon/mon.cf)
+  -s, --mondir DIRS     where monitor scripts are (colon-separated)
+  -a, --alertdir DIRS   where alert scripts are (colon-separated)
+  -b, --basedir DIR     base for relative mondir/alertdir
+  -P, --pidfile FILE    pidfile (default /run/heartbeat-ts/mon.pid)
+  --state FILE          state file (default /run/heartbeat-ts/mon-state.json)
+  --log FILE            log file (default /run/heartbeat-ts/mon.log)
+  -f, --fork            detach, as mon -f; prints the new pid
+  --stop                stop this node's monitor (the SysV script's stop)
+  --version             print the version
+  -h, --help            print this help
+Exit status: 0 success; 1 mon.cf unreadable or with errors, or a failed stop; 2 bad usage.
+`
 
 function seconds(env: Env, name: string, dflt: number): number {
   const v = Number(env[name])
@@ -87,32 +103,19 @@ async function killStragglers(): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        mondir: { type: 'string', short: 's' },
-        alertdir: { type: 'string', short: 'a' },
-        basedir: { type: 'string', short: 'b' },
-        pidfile: { type: 'string', short: 'P' },
-        state: { type: 'string' },
-        log: { type: 'string' },
-        fork: { type: 'boolean', short: 'f' },
-        stop: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values
-  } catch (err) {
-    process.stderr.write(`hb-mon: ${(err as Error).message}\n${usage}`)
-    return 2
-  }
-  if (values.help) {
-    process.stdout.write(usage)
-    return 0
-  }
+  const parsed = parseCommand('hb-mon', usage, argv, {
+    config: { type: 'string', short: 'c' },
+    mondir: { type: 'string', short: 's' },
+    alertdir: { type: 'string', short: 'a' },
+    basedir: { type: 'string', short: 'b' },
+    pidfile: { type: 'string', short: 'P' },
+    state: { type: 'string' },
+    log: { type: 'string' },
+    fork: { type: 'boolean', short: 'f' },
+    stop: { type: 'boolean' },
+  })
+  if (!parsed.ok) return parsed.exitCode
+  const values: Record<string, string | boolean | undefined> = parsed.values
   const env = process.env
   if (values.stop) {
     // The node's monitor as the lvs agent's stop finds it (monitor.pid, then hb-mon's own pidfile), pid and command line checked.

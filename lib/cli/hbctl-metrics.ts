@@ -1,7 +1,7 @@
 // hbctl metrics: the daemon's counters (packets, bad packets by reason, retransmissions, link flaps,
 // deaths, takeovers, agent runs and durations) in Prometheus text format, over the control socket.
 
-import { ask, failure } from './control-client.js'
+import { ask, failureOrCHeartbeat } from './control-client.js'
 import { parseCommand } from './cli-args.js'
 
 const USAGE = `usage: hbctl metrics
@@ -14,7 +14,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = parseCommand('hbctl metrics', USAGE, argv, {})
   if (!args.ok) return args.exitCode
   const resp = await ask({ type: 'metrics' })
-  if (!resp.ok) return failure('metrics', resp)
+  if (!resp.ok) return failureOrCHeartbeat('metrics', resp)
   if (resp.type !== 'metrics') return 1
   process.stdout.write(resp.text)
   return 0

@@ -1,7 +1,7 @@
 // hbctl nodes [--json]: every node with status, last heard, advertised deadtime, generation and links.
 
 import { formatNodes } from '../control/status-format.js'
-import { ask, failure } from './control-client.js'
+import { ask, failureOrCHeartbeat } from './control-client.js'
 import { parseCommand } from './cli-args.js'
 
 const USAGE = `usage: hbctl nodes [--json]
@@ -14,7 +14,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!args.ok) return args.exitCode
   const values = args.values
   const resp = await ask({ type: 'status' })
-  if (!resp.ok) return failure('nodes', resp)
+  if (!resp.ok) return failureOrCHeartbeat('nodes', resp)
   if (resp.type !== 'status') return 1
   if (values.json) process.stdout.write(`${JSON.stringify(resp.status.nodes, null, 2)}\n`)
   else {

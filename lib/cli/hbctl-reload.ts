@@ -1,6 +1,6 @@
 // hbctl reload: the daemon rereads its configuration (what SIGHUP and `heartbeat -r` do).
 
-import { ask, failure } from './control-client.js'
+import { ask, failureOrCHeartbeat } from './control-client.js'
 import { parseCommand } from './cli-args.js'
 
 const USAGE = `usage: hbctl reload
@@ -13,7 +13,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = parseCommand('hbctl reload', USAGE, argv, {})
   if (!args.ok) return args.exitCode
   const resp = await ask({ type: 'reload' })
-  if (!resp.ok) return failure('reload', resp)
+  if (!resp.ok) return failureOrCHeartbeat('reload', resp)
   if (resp.type === 'done') process.stdout.write(`${resp.message}\n`)
   return 0
 }

@@ -2,7 +2,7 @@
 
 import { RESOURCE_SETS } from '../control/protocol.js'
 import type { ResourceSet } from '../control/protocol.js'
-import { ask, failure } from './control-client.js'
+import { ask, failureOrCHeartbeat } from './control-client.js'
 import { parseCommand } from './cli-args.js'
 
 /** Both commands take at most one word, `all` by default (hb_standby / hb_takeover, §10.4). */
@@ -20,7 +20,7 @@ export async function resourcesCommand(cmd: 'standby' | 'takeover', argv: string
     return 2
   }
   const resp = await ask({ type: cmd, resources: word as ResourceSet })
-  if (!resp.ok) return failure(cmd, resp)
+  if (!resp.ok) return failureOrCHeartbeat(cmd, resp)
   if (resp.type === 'done') process.stdout.write(`${resp.message}\n`)
   return 0
 }

@@ -2,7 +2,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises'
 import { formatStatus } from '../control/status-format.js'
-import { ask, failure } from './control-client.js'
+import { EXIT_C_HEARTBEAT, ask, cHeartbeatInstead, failure } from './control-client.js'
 import { parseCommand } from './cli-args.js'
 
 const USAGE = `usage: hbctl status [--json] [--watch [--interval SECONDS]]
@@ -10,7 +10,7 @@ const USAGE = `usage: hbctl status [--json] [--watch [--interval SECONDS]]
   --json              the whole status as JSON (schema in hbctl(8))
   -w, --watch         redraw until Ctrl-C (with --json: one JSON object per line)
   -n, --interval SEC  seconds between redraws (default 2)
-Exit status: 0, or 3 when heartbeat is not running.
+Exit status: 0; 3 when heartbeat is not running; 5 when the C heartbeat (3.0.6) is the daemon running here.
 `
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,7 +33,14 @@ export async function main(argv: string[]): Promise<number> {
   for (;;) {
     const resp = await ask({ type: 'status' })
     if (!resp.ok) {
-      const rc = failure('status', resp)
+      const other = resp.code === 'not-running' ? await cHeartbeatInstead() : undefined
+      let rc: number
+      if (other !== undefined) {
+        // The answer to "status", not a failure of hbctl: on stdout, unless stdout carries JSON only.
+        if (values.json) process.stderr.write(other)
+        else process.stdout.write(other)
+        rc = EXIT_C_HEARTBEAT
+      } else rc = failure('status', resp)
       if (!values.watch) return rc
     } else if (resp.type === 'status') {
       if (values.json) {

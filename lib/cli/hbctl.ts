@@ -42,7 +42,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage())
     return 2
   }
-  const sub = subcommands[cmd]
+  if (cmd.startsWith('-')) {
+    process.stderr.write(`hbctl: unknown option ${cmd}\n${usage()}`)
+    return 2
+  }
+  const sub = Object.hasOwn(subcommands, cmd) ? subcommands[cmd] : undefined
   if (!sub) {
     process.stderr.write(`hbctl: unknown command ${JSON.stringify(cmd)}\n${usage()}`)
     return 2

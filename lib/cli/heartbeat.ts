@@ -1,10 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // heartbeat: the daemon command — heartbeat 3.0.6's flags (-f -k -s -r -V -d) and the init-script verbs.
 
-import { parseArgs } from 'node:util'
 import { hostname } from 'node:os'
 import { access, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
@@ -12,8 +11,11 @@ import { daemonPaths, fifoPath, controlSocketPath } from '../config/paths.js'
 import type { DaemonPaths } from '../config/paths.js'
 import { probeDaemon, processAlive, writePidFile, removePidFileSync } from '../io/pidfile.js'
 import { startDetached } from '../io/daemonize.js'
+import { describeCHeartbeat, runningDaemon } from '../io/running-daemon.js'
+import type { DaemonState } from '../io/daemon-state.js'
 import { writeFifoMessage } from '../io/fifo-write.js'
 import { hbVersionString } from '../control/version.js'
+import { parseCommand } from './cli-args.js'
 import {
   isInitVerb,
   notConfiguredAnswer,
@@ -50,7 +52,30 @@ const PRODUCTION_DEPS: HeartbeatDeps = {
   script: fileURLToPath(import.meta.url),
 }
 
-const USAGE = 'Usage: heartbeat [-dfkrsVl] [start|stop|status|restart|reload|force-reload|standby]\n'
+const USAGE = `Usage: heartbeat [-dfkrsVlv] [start|stop|status|restart|reload|force-reload|standby]
+  The heartbeat-ts daemon (heartbeat 3.0.6, release 1, haresources mode) and its init-script verbs.
+Options:
+  -f              run the daemon in the foreground (systemd, and the detached daemon itself)
+  -k              stop the running daemon (SIGTERM) and wait until it is gone
+  -s              say whether heartbeat runs (exit 0 running, 1 dead with a pidfile, 3 stopped)
+  -r              reread the configuration (SIGHUP); start the daemon when it is not running
+  -d              more debug output (repeat for more)
+  -v              verbose: one more debug level
+  -l              accepted for old scripts (Node.js has no realtime scheduling)
+  -V              print the version (3.0.6's form)
+  --version       print the command's name and version
+  -h, --help      print this help
+Verbs (the init script's):
+  start           start the daemon in the background, unless it runs
+  stop            stop the daemon and wait until it is gone
+  status          as -s
+  restart         stop, wait for the peer to take over, start
+  reload          as -r
+  force-reload    as -r
+  standby         give every resource to the peer, as hb_standby
+Without an option or verb: start the daemon in the background.
+Exit status: 0 success; 1 failure (a bad verb too, as the init script); 2 bad usage; 3 not running.
+`
 
 function print(a: Answer): number {
   if (a.stdout) process.stdout.write(a.stdout)
@@ -63,11 +88,50 @@ function hostNames(env: Env): { uname: string; nodeName: string } {
   return { uname, nodeName: env.HBTS_NODE_NAME ?? uname }
 }
 
+/**
+ * Every path of `paths` absolute (relative ones are taken from the working directory), so that the
+ * process can change to / and no longer depend on a directory an admin may remove. undefined when
+ * a path is relative and the working directory is already gone.
+ */
+export function absolutePaths(paths: DaemonPaths, cwd: () => string): DaemonPaths | undefined {
+  const values = Object.values(paths) as string[]
+  if (values.every((p) => isAbsolute(p))) return paths
+  let base: string
+  try {
+    base = cwd()
+  } catch {
+    return undefined
+  }
+  return Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, resolve(base, v as string)])) as unknown as DaemonPaths
+}
+
+/**
+ * A pidfile naming no heartbeat-ts of ours may name the C heartbeat (the same file, a migration or a
+ * rollback): its words for a refusal, or undefined.
+ */
+async function cHeartbeatRunning(paths: DaemonPaths, state: DaemonState): Promise<{ pid: number; words: string } | undefined> {
+  if (state.kind !== 'stale') return undefined
+  const d = await runningDaemon({ pidFile: paths.pidFile })
+  return d.kind === 'c-heartbeat' ? { pid: d.pid, words: describeCHeartbeat(d) } : undefined
+}
+
+/** heartbeat -s / status: the C heartbeat counts as running, as its own init script would say. */
+async function daemonStatus(paths: DaemonPaths): Promise<DaemonState> {
+  const state = await probeDaemon(paths.pidFile)
+  const c = await cHeartbeatRunning(paths, state)
+  return c === undefined ? state : { kind: 'running', pid: c.pid }
+}
+
 /** The foreground daemon: take the pidfile, run the loop, give the pidfile back on exit. */
 async function foreground(paths: DaemonPaths, env: Env, debugLevel: number, deps: HeartbeatDeps): Promise<number> {
   const state = await probeDaemon(paths.pidFile)
   if (state.kind === 'running' && state.pid !== process.pid) {
     process.stderr.write(`ERROR: Heartbeat already running [pid ${state.pid}].\n`)
+    return LSB.failure
+  }
+  const c = await cHeartbeatRunning(paths, state)
+  if (c !== undefined) {
+    process.stderr.write(`ERROR: ${c.words} is running; stop it before starting heartbeat-ts.\n`)
     return LSB.failure
   }
   let mod: DaemonModule
@@ -95,6 +159,9 @@ async function daemonize(paths: DaemonPaths, env: Env, debugLevel: number, deps:
   if (state.kind === 'running') {
     return { rc: 0, detail: `heartbeat: already running [pid ${state.pid}].\n` }
   }
+  // Two daemons on one node would both answer for it on the wire and both take its resources.
+  const c = await cHeartbeatRunning(paths, state)
+  if (c !== undefined) return { rc: LSB.failure, detail: `ERROR: ${c.words} is running; stop it before starting heartbeat-ts.\n` }
   const timeoutMs = Number(env.HBTS_START_TIMEOUT_MS ?? 30_000)
   const r = await startDetached({
     script: deps.script,
@@ -152,7 +219,7 @@ async function runStartStop(paths: DaemonPaths, args: string[]): Promise<void> {
 async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel: number, deps: HeartbeatDeps): Promise<number> {
   const haCf = join(paths.haDir, 'ha.cf')
   const haCfText = await readFile(haCf, 'latin1').catch(() => undefined)
-  if (verb === 'status') return print(statusAnswer(await probeDaemon(paths.pidFile), hostNames(env)))
+  if (verb === 'status') return print(statusAnswer(await daemonStatus(paths), hostNames(env)))
   if (haCfText === undefined) return print(notConfiguredAnswer(haCf))
   switch (verb) {
     case 'start': {
@@ -209,36 +276,37 @@ async function initVerb(verb: InitVerb, paths: DaemonPaths, env: Env, debugLevel
 }
 
 export async function main(argv: string[], env: Env = process.env, deps: HeartbeatDeps = PRODUCTION_DEPS): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        foreground: { type: 'boolean', short: 'f' },
-        kill: { type: 'boolean', short: 'k' },
-        status: { type: 'boolean', short: 's' },
-        reload: { type: 'boolean', short: 'r' },
-        version: { type: 'boolean', short: 'V' },
-        debug: { type: 'boolean', short: 'd', multiple: true },
-        // -l (no realtime) and -v (verbose) are accepted for old scripts; Node has no realtime scheduling.
-        'no-realtime': { type: 'boolean', short: 'l' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    })
-  } catch (err) {
-    process.stderr.write(`heartbeat: ${(err as Error).message}\n${USAGE}`)
-    return LSB.invalidArgs
-  }
+  const parsed = parseCommand(
+    'heartbeat',
+    USAGE,
+    argv,
+    {
+      foreground: { type: 'boolean', short: 'f' },
+      kill: { type: 'boolean', short: 'k' },
+      status: { type: 'boolean', short: 's' },
+      reload: { type: 'boolean', short: 'r' },
+      // -V is 3.0.6's (the bare version); --version is every command's (name and version).
+      'print-version': { type: 'boolean', short: 'V' },
+      debug: { type: 'boolean', short: 'd', multiple: true },
+      // -l (no realtime) and -v (verbose) are accepted for old scripts; Node has no realtime scheduling.
+      'no-realtime': { type: 'boolean', short: 'l' },
+      verbose: { type: 'boolean', short: 'v' },
+    },
+    // A verb and anything after it: a bad verb is the init script's usage (exit 1), below.
+    Number.MAX_SAFE_INTEGER,
+  )
+  if (!parsed.ok) return parsed.exitCode
   const { values: o, positionals } = parsed
-  if (o.help) {
-    process.stdout.write(USAGE)
-    return 0
+  // Issue 11: paths absolute, then chdir('/'), before anything is spawned; a start from a directory
+  // that is later removed must not make every agent run fail (execa asks for the working directory).
+  const paths = absolutePaths(daemonPaths(env), () => process.cwd())
+  if (paths === undefined) {
+    process.stderr.write('heartbeat: the working directory is gone and a path in HBTS_* is relative; start heartbeat from an existing directory\n')
+    return LSB.failure
   }
-  const paths = daemonPaths(env)
+  process.chdir('/')
   const debugLevel = (o.debug?.length ?? 0) + (o.verbose ? 1 : 0)
-  const actions = [o.foreground, o.kill, o.status, o.reload, o.version].filter(Boolean).length
+  const actions = [o.foreground, o.kill, o.status, o.reload, o['print-version']].filter(Boolean).length
   if (positionals.length > 0) {
     const [verb, ...extra] = positionals
     if (verb === undefined || !isInitVerb(verb) || extra.length > 0 || actions > 0) return print(usageAnswer('heartbeat'))
@@ -248,11 +316,11 @@ export async function main(argv: string[], env: Env = process.env, deps: Heartbe
     process.stderr.write(`heartbeat: -f, -k, -s, -r and -V exclude each other\n${USAGE}`)
     return LSB.invalidArgs
   }
-  if (o.version) {
+  if (o['print-version']) {
     process.stdout.write(`${hbVersionString()}\n`)
     return 0
   }
-  if (o.status) return print(statusAnswer(await probeDaemon(paths.pidFile), hostNames(env)))
+  if (o.status) return print(statusAnswer(await daemonStatus(paths), hostNames(env)))
   if (o.foreground) return foreground(paths, env, debugLevel, deps)
   const r = o.kill ? await kill(paths) : o.reload ? await reload(paths, env, debugLevel, deps) : await daemonize(paths, env, debugLevel, deps)
   if (r.detail) process.stderr.write(r.detail)
