@@ -243,6 +243,11 @@ export async function buildSeedCluster(opts: SeedClusterOptions): Promise<SeedCl
       },
       async reboot(seed) {
         const d = directors[seed]
+        // A reboot ends every process, the httpd of a node stopped gracefully too (else the new one finds port 80 taken).
+        const oldHttpd = servers.get(d.host.name)
+        servers.delete(d.host.name)
+        await d.host.killAll('SIGKILL')
+        if (oldHttpd !== undefined) await oldHttpd.exited
         const r = await d.host.exec(['ip', '-j', '-4', 'addr', 'show'])
         const links = JSON.parse(r.stdout || '[]') as Array<{ ifname: string; addr_info?: Array<{ local: string; prefixlen: number }> }>
         for (const l of links) for (const a of l.addr_info ?? []) if (a.local === VIP) await d.host.exec(['ip', 'addr', 'del', `${VIP}/${a.prefixlen}`, 'dev', l.ifname])
