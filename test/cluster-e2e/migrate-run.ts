@@ -41,6 +41,8 @@ export interface MigrationResult {
   actions: ActionReport[]
   /** Failed client requests outside the planned switchovers. */
   unplannedFailures: number
+  /** Each of them: seconds into the run, the prober's error, and the progress line before it. */
+  unplannedDetails: string[]
   /** Views that did not agree at a checkpoint, identity files not kept, commands that failed. */
   violations: string[]
   /** Every checkpoint's views, one line per node and source. */
@@ -50,6 +52,8 @@ export interface MigrationResult {
   /** hb_uuid (hex) and the hb_generation sequence per node, one entry per daemon start. */
   identity: Record<SeedNode, { uuid: string; generations: number[] }>
   logTails: string[]
+  /** Wall-clock length of the whole run, cluster set-up and teardown included. */
+  elapsedMs: number
 }
 
 const TS_CLI = ['heartbeat', 'hbctl', 'cl_status', 'hb-mon'] as const
@@ -92,7 +96,14 @@ function rscHolds(seed: SeedNode, word: string): boolean {
 }
 
 export async function runMigration(opts: MigrationOptions): Promise<MigrationResult> {
-  const note = opts.note ?? (() => undefined)
+  const t0 = Date.now()
+  const say = opts.note ?? (() => undefined)
+  /** Progress lines, stamped with seconds since the run began. */
+  const timeline: Array<{ ms: number; text: string }> = []
+  const note = (text: string): void => {
+    timeline.push({ ms: Date.now(), text })
+    say(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${text}`)
+  }
   const violations: string[] = []
   const checkpoints: string[] = []
   const findings: string[] = []
@@ -206,16 +217,18 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
       const want = d.impl === 'ts' ? npmBin(seed) : '/usr/bin'
       if (!cl.startsWith(`${want}/`)) violate(`${seed} (${implName(d.impl)}): command -v cl_status is ${cl || 'nothing'}, not the one in ${want}`)
       const ask = async (args: string[]): Promise<string> => (await d.host.exec([cl, ...args], { env: adminEnv(seed), timeoutMs: 15_000 })).stdout.trim()
-      const status = { titanic5: await ask(['nodestatus', SEED_NODENAME.titanic5]), titanic6: await ask(['nodestatus', SEED_NODENAME.titanic6]) }
-      const rsc = await ask(['rscstatus'])
+      // Asked side by side: a checkpoint is many small commands, and this machine is shared.
+      const hbctlRun = d.impl === 'ts' ? d.host.exec([join(npmBin(seed), 'hbctl'), 'status', '--json'], { env: adminEnv(seed), timeoutMs: 15_000 }) : undefined
+      const [s5, s6, rsc] = await Promise.all([ask(['nodestatus', SEED_NODENAME.titanic5]), ask(['nodestatus', SEED_NODENAME.titanic6]), ask(['rscstatus'])])
+      const status = { titanic5: s5, titanic6: s6 }
       out.push({
         source: `${cl} (${implName(d.impl)})`,
         status,
         holder: rsc === 'transition' ? 'transition' : rscHolds(seed, rsc) ? seed : 'not me',
         word: `rscstatus ${rsc}`,
       })
-      if (d.impl === 'ts') {
-        const r = await d.host.exec([join(npmBin(seed), 'hbctl'), 'status', '--json'], { env: adminEnv(seed), timeoutMs: 15_000 })
+      if (hbctlRun !== undefined) {
+        const r = await hbctlRun
         if (r.exitCode === 0) {
           const s = JSON.parse(r.stdout) as ClusterStatus
           const g = s.groups[0]
@@ -238,8 +251,16 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
       const look = async (): Promise<boolean> => {
         lines = []
         problems = []
-        for (const seed of running) {
-          for (const v of await viewsOf(seed)) {
+        const [views, owners, t6Labels, table, otherTable, answer] = await Promise.all([
+          Promise.all(running.map(async (seed) => ({ seed, views: await viewsOf(seed) }))),
+          c.owners(),
+          c.vipLabels('titanic6'),
+          c.ipvsSave(holder),
+          running.includes(peerOf(holder)) ? c.ipvsSave(peerOf(holder)) : Promise.resolve(''),
+          c.httpGet(1000),
+        ])
+        for (const { seed, views: vs } of views) {
+          for (const v of vs) {
             lines.push(`${seed} ${v.source}: titanic5 ${v.status.titanic5}, titanic6 ${v.status.titanic6}; ${v.word} → holder ${v.holder === 'not me' ? `not ${seed}` : v.holder}`)
             for (const s of DIRECTORS) if (v.status[s] !== up[s]) problems.push(`${seed} ${v.source} says ${s} is ${v.status[s]}, not ${up[s]}`)
             const agrees = v.holder === 'not me' ? holder !== seed : v.holder === holder
@@ -247,18 +268,15 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
           }
         }
         // What the hosts show: the VIP on eth0, the LVS table, the client's answer.
-        const owners = await c.owners()
-        const t6Labels = await c.vipLabels('titanic6')
         lines.push(`ip addr: ${VIP} on eth0 of ${owners.join(', ') || 'nobody'}; on titanic6: ${t6Labels.join(', ') || 'none'}`)
         if (owners.join() !== holder) problems.push(`the VIP is on eth0 of ${owners.join(', ') || 'nobody'}, not ${holder}`)
         // titanic6 is real server 1 whenever it does not hold the VIP: the address stays on lo:0.
         if (holder !== 'titanic6' && t6Labels.join() !== 'lo:0') problems.push(`titanic6 (real server 1) has the VIP on ${t6Labels.join(', ') || 'nothing'}, not on lo:0 only`)
-        const rows = (await c.ipvsSave(holder)).split('\n').filter((l) => l.startsWith('-a')).length
-        const otherRows = running.includes(peerOf(holder)) ? (await c.ipvsSave(peerOf(holder))).trim() : ''
+        const rows = table.split('\n').filter((l) => l.startsWith('-a')).length
+        const otherRows = otherTable.trim()
         lines.push(`ipvsadm -S -n: ${rows} real servers on ${holder}; ${otherRows === '' ? 'empty' : 'NOT empty'} on ${peerOf(holder)}`)
         if (rows !== 3) problems.push(`${holder}'s LVS table has ${rows} real servers, not 3`)
         if (otherRows !== '') problems.push(`${peerOf(holder)}'s LVS table is not empty`)
-        const answer = await c.httpGet(1000)
         lines.push(`client: http://${VIP}/ answered by ${answer ?? 'nobody'}`)
         if (answer !== holder) problems.push(`the client is answered by ${answer ?? 'nobody'}, not ${holder}`)
         return problems.length === 0
@@ -337,7 +355,7 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
     await startDaemon('titanic6')
     await checkpoint('both on 3.0.6: titanic5 holds the VIP', 'titanic5', { titanic5: 'active', titanic6: 'active' })
     prober = await c.startProber(PROBE_EVERY_MS, PROBE_TIMEOUT_MS)
-    await action('the client polls (both on 3.0.6, nothing changes)', () => sleep(3000))
+    await action('the client polls (both on 3.0.6, nothing changes)', () => sleep(1000))
     await handOver('titanic5', true)
     await checkpoint('3.0.6 pair after hb_standby on titanic5: titanic6 holds', 'titanic6', { titanic5: 'active', titanic6: 'active' })
     await handOver('titanic6', true)
@@ -359,7 +377,7 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
     await handOver('titanic5', false)
     await checkpoint('after hb_standby on titanic5: titanic6 (3.0.6) holds', 'titanic6', { titanic5: 'active', titanic6: 'active' })
     await moveNode('titanic5', 'real', 'titanic5')
-    await action('the client polls (both on 3.0.6 again, nothing changes)', () => sleep(3000))
+    await action('the client polls (both on 3.0.6 again, nothing changes)', () => sleep(1000))
   } catch (err) {
     violate(`step ${step} failed: ${(err as Error).message.split('\n')[0] ?? ''}`)
   } finally {
@@ -373,8 +391,13 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
   // The client's answers, charged to the action they fell in.
   const answers = (prober?.lines ?? []).filter((l) => l.stream === 'stdout').map((l) => {
     const [ms, a] = l.text.split(' ')
-    return { ms: Number(ms), answer: a ?? 'ERR', ok: a !== undefined && a !== 'ERR' }
+    return { ms: Number(ms), answer: a ?? 'ERR', ok: a !== undefined && a !== 'ERR', text: l.text }
   })
+  const unplannedDetails: string[] = []
+  const unplanned = (x: { ms: number; text: string }): void => {
+    const before = timeline.filter((e) => e.ms <= x.ms).at(-1)
+    unplannedDetails.push(`at ${((x.ms - t0) / 1000).toFixed(2)} s: ${x.text.split(' ').slice(1).join(' ')} (after: ${before?.text.trim() ?? 'the start'})`)
+  }
   let unplannedFailures = 0
   for (const a of actions) {
     let lastOk = [...answers].reverse().find((x) => x.ok && x.ms < a.startMs)?.ms ?? a.startMs
@@ -383,6 +406,7 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
       a.requests++
       if (!x.ok) {
         a.failed++
+        if (a.switchover === undefined) unplanned(x)
         continue
       }
       a.answeredBy[x.answer] = (a.answeredBy[x.answer] ?? 0) + 1
@@ -392,9 +416,14 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
     if (a.switchover === undefined) unplannedFailures += a.failed
   }
   // Between the actions (checkpoints, waits) nothing is planned either.
-  for (const x of answers) if (!x.ok && !actions.some((a) => x.ms >= a.startMs && x.ms <= a.endMs)) unplannedFailures++
+  for (const x of answers) {
+    if (!x.ok && !actions.some((a) => x.ms >= a.startMs && x.ms <= a.endMs)) {
+      unplannedFailures++
+      unplanned(x)
+    }
+  }
   if (unplannedFailures > 0) violations.push(`${unplannedFailures} client requests failed outside the planned switchovers`)
-  return { actions, unplannedFailures, violations, checkpoints, findings, identity, logTails }
+  return { actions, unplannedFailures, unplannedDetails, violations, checkpoints, findings, identity, logTails, elapsedMs: Date.now() - t0 }
 }
 
 export function formatMigrationReport(r: MigrationResult): string {
@@ -415,7 +444,8 @@ export function formatMigrationReport(r: MigrationResult): string {
   }
   for (const f of r.findings) lines.push(`  FINDING ${f}`)
   for (const seed of DIRECTORS) lines.push(`  ${seed}: hb_uuid ${r.identity[seed].uuid} kept; hb_generation ${r.identity[seed].generations.join(' → ')}`)
-  lines.push(`  failed requests outside the planned switchovers: ${r.unplannedFailures}`)
+  lines.push(`  failed requests outside the planned switchovers: ${r.unplannedFailures}; the whole run took ${Math.round(r.elapsedMs / 1000)} s`)
+  for (const u of r.unplannedDetails) lines.push(`  failed outside a switchover ${u}`)
   for (const v of r.violations) lines.push(`  VIOLATION ${v}`)
   if (r.violations.length > 0) lines.push(...r.checkpoints.map((l) => `  ${l}`), ...r.logTails.map((l) => `  | ${l}`))
   return lines.join('\n')

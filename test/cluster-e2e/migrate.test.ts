@@ -7,7 +7,7 @@ import t from 'tap'
 import { gate, realHeartbeatAvailability } from '../netns/kit.js'
 import { formatMigrationReport, runMigration } from './migrate-run.js'
 
-t.test('rolling migration 3.0.6 → heartbeat-ts → 3.0.6 on a live LVS pair', { timeout: 420_000 }, async (tt) => {
+t.test('rolling migration 3.0.6 → heartbeat-ts → 3.0.6 on a live LVS pair', { timeout: 600_000 }, async (tt) => {
   if (!gate(tt, await realHeartbeatAvailability())) return
   const r = await runMigration({ prefix: 'hbmigr', note: (l) => tt.comment(l), onCluster: (c) => tt.teardown(() => c.destroy()) })
   tt.comment(formatMigrationReport(r))
