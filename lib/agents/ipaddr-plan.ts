@@ -103,22 +103,22 @@ export function planStop(spec: IpSpec, host: HostView): Plan {
   const steps: IpaddrStep[] = [{ type: 'arp-stop', ip: spec.ip }]
   const served = servedOn(spec.ip, host.links)
   if (served.length > 0) steps.push({ type: 'hook', name: 'local_giveip', arg: spec.raw })
+  const notes = served.length > 0 ? [`released from ${served.map((h) => h.addr.label).join(', ')}`] : ['not held here']
+  const rec = host.loRecord
+  const backOnLo = rec !== undefined && rec.ip === spec.ip
+  if (backOnLo && !holders(spec.ip, host.links).some((h) => h.link.ifname === 'lo')) {
+    // The real-server role comes back before the address leaves eth0: a client still sending to this MAC
+    // (its ARP entry is older than the new holder's announcement) is served by the LVS real server on
+    // lo:0 instead of finding the address nowhere. ARP is suppressed first, so lo:0 is never answered.
+    for (const write of arpSuppressionWrites(host.arpSysctls)) steps.push({ type: 'sysctl', write })
+    const label = rec.label.startsWith('lo:') ? rec.label : 'lo:0'
+    steps.push({ type: 'ip', argv: ['addr', 'add', `${spec.ip}/32`, 'dev', 'lo', 'label', label], why: `put ${spec.ip} back on ${label} for the real-server role` })
+    notes.push(`back on ${label}`)
+  }
   for (const h of served) {
     steps.push({ type: 'ip', argv: ['addr', 'del', `${spec.ip}/${h.addr.prefixLen}`, 'dev', h.link.ifname], why: `release ${spec.ip} from ${h.addr.label}` })
   }
-  const notes = served.length > 0 ? [`released from ${served.map((h) => h.addr.label).join(', ')}`] : ['not held here']
-  const rec = host.loRecord
-  if (rec !== undefined && rec.ip === spec.ip) {
-    const alreadyOnLo = holders(spec.ip, host.links).some((h) => h.link.ifname === 'lo')
-    if (!alreadyOnLo) {
-      // Suppress ARP before the address reappears on lo, so there is no moment it would be answered.
-      for (const write of arpSuppressionWrites(host.arpSysctls)) steps.push({ type: 'sysctl', write })
-      const label = rec.label.startsWith('lo:') ? rec.label : 'lo:0'
-      steps.push({ type: 'ip', argv: ['addr', 'add', `${spec.ip}/32`, 'dev', 'lo', 'label', label], why: `put ${spec.ip} back on ${label} for the real-server role` })
-      notes.push(`back on ${label}`)
-    }
-    steps.push({ type: 'forget-lo' })
-  }
+  if (backOnLo) steps.push({ type: 'forget-lo' })
   return { ok: true, steps, note: notes.join('; ') }
 }
 

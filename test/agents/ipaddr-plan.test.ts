@@ -128,12 +128,12 @@ t.test('lo:0 swap: takeover removes the lo copy first and remembers it; release 
   t.same(stop.steps.map((s) => (s.type === 'ip' ? `ip ${s.argv.join(' ')}` : s.type === 'sysctl' ? `${s.write.key}=${s.write.value}` : s.type)), [
     'arp-stop',
     'hook',
-    'ip addr del 129.254.203.149/26 dev eth0',
     'net/ipv4/conf/all/arp_ignore=1',
     'net/ipv4/conf/all/arp_announce=2',
     'ip addr add 129.254.203.149/32 dev lo label lo:0',
+    'ip addr del 129.254.203.149/26 dev eth0',
     'forget-lo',
-  ])
+  ], 'lo:0 comes back before eth0:0 goes: a client still sending to this MAC is served throughout (the real-server role)')
   // Values already at least as strict are left alone (the kernel takes the maximum anyway).
   const strict = planStop(spec('129.254.203.149'), host(held, { loRecord: { ip: '129.254.203.149', label: 'lo:0', prefixLen: 32 }, arpSysctls: { arpIgnore: 2, arpAnnounce: 2 } }))
   t.equal(strict.ok && strict.steps.filter((s) => s.type === 'sysctl').length, 0)
