@@ -57,6 +57,7 @@ export interface LvsOptions {
   /** HBTS_IPVSADM (default ipvsadm). */
   ipvsadm: string
   dryRun: boolean
+  monitor: MonitorOptions
 }
 
 export function lvsOptions(env: AgentEnv): LvsOptions {
@@ -68,5 +69,44 @@ export function lvsOptions(env: AgentEnv): LvsOptions {
     procSys: env.HBTS_PROC_SYS ?? '/proc/sys',
     ipvsadm: env.HBTS_IPVSADM ?? 'ipvsadm',
     dryRun: isDryRun(env),
+    monitor: monitorOptions(env),
+  }
+}
+
+/** Where hb-mon keeps its files (flags win over environment, environment over defaults): shared by hb-mon and the hook that stops it. */
+export interface HbMonPaths {
+  pidFile: string
+  stateFile: string
+  logFile: string
+}
+
+export function hbMonPaths(env: AgentEnv, flags: { pidfile?: string; state?: string; log?: string } = {}): HbMonPaths {
+  const runDir = daemonPaths(env).runDir
+  return {
+    pidFile: flags.pidfile ?? env.HBTS_MON_PIDFILE ?? join(runDir, 'mon.pid'),
+    stateFile: flags.state ?? env.HBTS_MON_STATE ?? join(runDir, 'mon-state.json'),
+    logFile: flags.log ?? env.HBTS_MON_LOG ?? join(runDir, 'mon.log'),
+  }
+}
+
+/** What the lvs agent's real-server monitor hook (lib/io/lvs-monitor-hook.ts) needs to know. */
+export interface MonitorOptions {
+  /** HBTS_LVS_MONITOR_CMD: a monitor program instead of the built-in hb-mon. */
+  command: string | undefined
+  /** HBTS_LVS_MONITOR_STOP_MS (5000): SIGTERM's grace before SIGKILL. */
+  stopGraceMs: number
+  /** The node's pidfile: the heartbeat that owns the monitor. */
+  nodePidFile: string
+  /** hb-mon's own pidfile, for a leftover the agent's record lost. */
+  hbMonPidFile: string
+}
+
+export function monitorOptions(env: AgentEnv): MonitorOptions {
+  const custom = env.HBTS_LVS_MONITOR_CMD
+  return {
+    command: custom !== undefined && custom !== '' ? custom : undefined,
+    stopGraceMs: Number(env.HBTS_LVS_MONITOR_STOP_MS ?? '5000') || 5000,
+    nodePidFile: daemonPaths(env).pidFile,
+    hbMonPidFile: hbMonPaths(env).pidFile,
   }
 }

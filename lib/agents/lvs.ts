@@ -91,7 +91,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     }
     if (op === 'stop') {
       // Nothing to delete without a table, but a monitor and the forwarding switch may still be ours.
-      const m = await deps.monitor.stop({ runDir: paths.runDir, env, ...sig(deps.signal) })
+      const m = await deps.monitor.stop({ runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
       err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
       const fwd = await restoreForwarding(paths)
       if (fwd !== undefined) err.push(`lvs: ${fwd}`)
@@ -139,7 +139,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
       return done(1)
     }
     if (await exists(paths.monCf)) {
-      const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env, ...sig(deps.signal) })
+      const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
       // A monitor that cannot start leaves a working but static table: warn, do not give the group up.
       err.push(m.ok ? `lvs: ${m.detail}` : `lvs: WARNING: real-server monitor not started: ${m.message}`)
     } else err.push(`lvs: no ${paths.monCf}; no real-server monitor`)
@@ -147,7 +147,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     return done(0)
   }
   // stop: the monitor first, so no alert re-adds a server behind our back.
-  const m = await monitor.stop({ runDir: paths.runDir, env, ...sig(deps.signal) })
+  const m = await monitor.stop({ runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
   err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
   // Every service of ours, not only those in the first reading: an alert may have added one before
   // the monitor went. "No such service" just means it was not there (idempotent stop).
