@@ -95,6 +95,18 @@ export const tryHelp = (): never => fail(255, `Try \`${PROG} -h' or '${PROG} --h
 
 type Tok = { kind: 'opt'; key: string; value?: string; text: string } | { kind: 'error'; text: string }
 
+/** An option that takes a value: written inline (`--x=v`, `-xv`), else the next word as popt takes it; `i` moves past a word taken. */
+function withValue(d: OptDef, text: string, inline: string | undefined, argv: readonly string[], i: number): { tok: Tok; i: number } {
+  let value = inline
+  if (value === undefined) {
+    const next = argv[i + 1]
+    if (d.takes === 'required' && next !== undefined) value = argv[++i]
+    else if (d.takes === 'optional' && next !== undefined && !next.startsWith('-')) value = argv[++i]
+  }
+  if (value === undefined && d.takes === 'required') return { tok: { kind: 'error', text: `${text}: missing argument` }, i }
+  return { tok: value === undefined ? { kind: 'opt', key: d.key, text } : { kind: 'opt', key: d.key, value, text }, i }
+}
+
 /** popt's walk: options one at a time (errors surface in order), non-option words collected as arguments. */
 function* tokens(argv: readonly string[], leftovers: string[]): Generator<Tok> {
   for (let i = 0; i < argv.length; i++) {
@@ -115,17 +127,10 @@ function* tokens(argv: readonly string[], leftovers: string[]): Generator<Tok> {
         yield { kind: 'opt', key: d.key, text: name }
         continue
       }
-      let value = eq < 0 ? undefined : w.slice(eq + 1)
-      if (value === undefined) {
-        const next = argv[i + 1]
-        if (d.takes === 'required' && next !== undefined) value = argv[++i]
-        else if (d.takes === 'optional' && next !== undefined && !next.startsWith('-')) value = argv[++i]
-      }
-      if (value === undefined && d.takes === 'required') {
-        yield { kind: 'error', text: `${name}: missing argument` }
-        return
-      }
-      yield value === undefined ? { kind: 'opt', key: d.key, text: name } : { kind: 'opt', key: d.key, value, text: name }
+      const r = withValue(d, name, eq < 0 ? undefined : w.slice(eq + 1), argv, i)
+      i = r.i
+      yield r.tok
+      if (r.tok.kind === 'error') return
       continue
     }
     if (w.startsWith('-') && w.length > 1) {
@@ -142,17 +147,10 @@ function* tokens(argv: readonly string[], leftovers: string[]): Generator<Tok> {
           yield { kind: 'opt', key, text }
           continue
         }
-        let value: string | undefined = w.slice(j + 1) || undefined
-        if (value === undefined) {
-          const next = argv[i + 1]
-          if (d.takes === 'required' && next !== undefined) value = argv[++i]
-          else if (d.takes === 'optional' && next !== undefined && !next.startsWith('-')) value = argv[++i]
-        }
-        if (value === undefined && d.takes === 'required') {
-          yield { kind: 'error', text: `${text}: missing argument` }
-          return
-        }
-        yield value === undefined ? { kind: 'opt', key, text } : { kind: 'opt', key, value, text }
+        const r = withValue(d, text, w.slice(j + 1) || undefined, argv, i)
+        i = r.i
+        yield r.tok
+        if (r.tok.kind === 'error') return
         break
       }
       continue
