@@ -1,4 +1,4 @@
-// Liveness: when a node or a link is declared dead, and what a node's death forgets.
+// Liveness: when a node or a link is declared dead, what a status proves, and what a node's death forgets.
 import type { LinkEntry, NodeEntry } from './node-table.js'
 
 /** What the deadlines depend on besides the node table. */
@@ -37,6 +37,28 @@ export function upLinkDeadlines(nodes: readonly NodeEntry[], timeoutMs: number):
   return out
 }
 
+/** A status older, by both its ts and its seq, than the one we hold (a late retransmission): no sign of life. */
+export function isStaleStatus(n: NodeEntry, ts: number, seq: number): boolean {
+  return ts < n.statusTs && seq < n.statusSeq
+}
+
+/** HBDoMsg_T_STATUS's lateness check: past the deadtime heartbeat logs crit (and a peer is dead), past warntime a warning. */
+export function lateHeartbeat(n: NodeEntry, nowMs: number, t: { deadtimeMs: number; warntimeMs: number }): { level: 'crit' | 'warn'; text: string; pastDeadtime: boolean } | undefined {
+  if (n.lastStatusMs === undefined) return undefined
+  const interval = nowMs - n.lastStatusMs
+  if (interval > t.deadtimeMs) return { level: 'crit', text: `Late heartbeat: Node ${n.name}: interval ${interval} ms (> deadtime)`, pastDeadtime: true }
+  if (interval > t.warntimeMs) return { level: 'warn', text: `Late heartbeat: Node ${n.name}: interval ${interval} ms`, pastDeadtime: false }
+  return undefined
+}
+
+/** An accepted status is the node's latest sign of life: its advertised dt (when it sent one), ts, seq, and when we heard it. */
+export function recordStatus(n: NodeEntry, ts: number, seq: number, dtMs: number | undefined, nowMs: number): void {
+  if (dtMs !== undefined) n.deadMs = dtMs
+  n.statusTs = ts
+  n.lastStatusMs = nowMs
+  n.statusSeq = seq
+}
+
 /** A peer declared dead: its status, packets-seen flag, seq tracking and acks start over. Returns its previous status. */
 export function forgetDeadNode(n: NodeEntry): string {
   const previous = n.status
@@ -46,4 +68,11 @@ export function forgetDeadNode(n: NodeEntry): string {
   n.track.reset()
   n.ackedSeq = 0
   return previous
+}
+
+/** The earliest of some deadlines; undefined when none is set. */
+export function earliest(deadlines: readonly (number | undefined)[]): number | undefined {
+  let min: number | undefined
+  for (const t of deadlines) if (t !== undefined && (min === undefined || t < min)) min = t
+  return min
 }

@@ -5,7 +5,7 @@ import { AdvertisedDeadtime } from './advertised-deadtime.js'
 import { scanHex } from './c-numbers.js'
 import { CoreOutput } from './core-output.js'
 import { takeAck } from './flow-control.js'
-import { forgetDeadNode, linkTimeoutMs, nodeDeadlineMs, upLinkDeadlines, type LivenessView } from './liveness.js'
+import { earliest, forgetDeadNode, isStaleStatus, lateHeartbeat, linkTimeoutMs, nodeDeadlineMs, recordStatus, upLinkDeadlines, type LivenessView } from './liveness.js'
 import { assertMembershipConfig, type MembershipConfig } from './membership-config.js'
 import { clampStatus, NodeTable, type NodeEntry } from './node-table.js'
 import { JoinHandshake, type JoinStep } from './join-handshake.js'
@@ -145,19 +145,16 @@ export class Membership {
   /** The exact time tick() must next run; undefined when nothing is scheduled (stopped). */
   nextDeadline(): number | undefined {
     if (!this.running) return undefined
-    let min: number | undefined
-    const take = (t: number | undefined): void => {
-      if (t !== undefined && (min === undefined || t < min)) min = t
-    }
-    take(this.nextStatusMs)
-    take(this.popDeadtimeMs)
-    take(this.join.nextDueMs())
-    take(this.restartSelfMs)
-    take(this.outbox.nextDueMs())
-    take(this.out.complaintsDueMs())
-    for (const n of this.table.nodes) take(this.nodeDeadline(n))
-    for (const l of upLinkDeadlines(this.table.nodes, linkTimeoutMs(this.table.nodes, this.liveness()))) take(l.atMs)
-    return min
+    return earliest([
+      this.nextStatusMs,
+      this.popDeadtimeMs,
+      this.join.nextDueMs(),
+      this.restartSelfMs,
+      this.outbox.nextDueMs(),
+      this.out.complaintsDueMs(),
+      ...this.table.nodes.map((n) => this.nodeDeadline(n)),
+      ...upLinkDeadlines(this.table.nodes, linkTimeoutMs(this.table.nodes, this.liveness())).map((l) => l.atMs),
+    ])
   }
 
   /** Send our status now (shutdown phases send one at each step). */
@@ -445,7 +442,7 @@ export class Membership {
       return
     }
     const seq = m.seq ?? 0
-    if (m.ts < node.statusTs && seq < node.statusSeq) {
+    if (isStaleStatus(node, m.ts, seq)) {
       this.counters.dropped['stale-status']++
       return
     }
@@ -453,14 +450,10 @@ export class Membership {
       this.out.log('info', 'flow control disabled due to different version heartbeat')
       this.flowControl = false
     }
-    if (node.lastStatusMs !== undefined) {
-      const interval = this.now - node.lastStatusMs
-      if (interval > this.cfg.deadtimeMs) {
-        this.out.log('crit', `Late heartbeat: Node ${node.name}: interval ${interval} ms (> deadtime)`)
-        if (!node.isSelf) this.markNodeDead(node)
-      } else if (interval > this.cfg.warntimeMs) {
-        this.out.log('warn', `Late heartbeat: Node ${node.name}: interval ${interval} ms`)
-      }
+    const late = lateHeartbeat(node, this.now, this.cfg)
+    if (late !== undefined) {
+      this.out.log(late.level, late.text)
+      if (late.pastDeadtime && !node.isSelf) this.markNodeDead(node)
     }
     if (!node.isSelf && st.toLowerCase() !== node.status.toLowerCase()) {
       this.out.log('info', `Status update for node ${node.name}: status ${st}`)
@@ -468,11 +461,7 @@ export class Membership {
       node.status = clampStatus(st)
       this.out.push({ type: 'node-status', node: node.name, status: node.status, previous })
     }
-    const dt = scanHex(getString(m.msg, 'dt'))
-    if (dt !== undefined) node.deadMs = dt
-    node.statusTs = m.ts
-    node.lastStatusMs = this.now
-    node.statusSeq = seq
+    recordStatus(node, m.ts, seq, scanHex(getString(m.msg, 'dt')), this.now)
   }
 
   /** HBDoMsg_T_ACKMSG: advance the peer's ack and the cluster-wide acknowledged seq. */

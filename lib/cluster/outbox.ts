@@ -4,6 +4,7 @@ import { getString, type HaMessage } from '../wire/message.js'
 import { stampControlFields, isUnsequencedType, type SenderIdentity } from './control-fields.js'
 import type { CoreOutput } from './core-output.js'
 import { checkHistoryFill } from './flow-control.js'
+import { earliest } from './liveness.js'
 import type { MembershipConfig } from './membership-config.js'
 import type { MembershipCounters } from './membership-snapshot.js'
 import type { NodeEntry, NodeTable } from './node-table.js'
@@ -130,9 +131,7 @@ export class Outbox {
 
   /** The next status copy or retransmission request due. */
   nextDueMs(): number | undefined {
-    const a = this.copies.dueMs()
-    const b = this.rexmits.nextDueMs()
-    return a === undefined ? b : b === undefined ? a : Math.min(a, b)
+    return earliest([this.copies.dueMs(), this.rexmits.nextDueMs()])
   }
 
   private checkHistoryFill(): void {
