@@ -1,4 +1,5 @@
 // Gratuitous ARP after a takeover: iputils arping command lines and their pacing (heartbeat's send_arp count by default).
+import { ARP_COUNT_RANGE, ARP_INTERVAL_RANGE, defaultSettings, type Settings } from '../config/settings.js'
 
 export interface ArpPacing {
   /** Request+reply pairs; heartbeat 3.0.6 IPaddr: ARP_REPEAT=10. */
@@ -7,23 +8,40 @@ export interface ArpPacing {
   intervalMs: number
 }
 
-export const HEARTBEAT_ARP_PACING: ArpPacing = { pairs: 10, intervalMs: 500 }
+/** heartbeat 3.0.6's send_arp pacing, which is also heartbeat-ts.conf's [ipaddr] default. */
+export const HEARTBEAT_ARP_PACING: ArpPacing = arpPacingOf(defaultSettings().ipaddr)
 
-/**
- * HBTS_ARP_REPEAT / HBTS_ARP_INTERVAL_MS (named after IPaddr's ARP_REPEAT / ARP_INTERVAL_MS)
- * override the defaults; 0 pairs turns gratuitous ARP off.
+/** heartbeat-ts.conf [ipaddr] arp_count / arp_interval_ms as a pacing. */
+export function arpPacingOf(ipaddr: Settings['ipaddr']): ArpPacing {
+  return { pairs: ipaddr.arpCount, intervalMs: ipaddr.arpIntervalMs }
+}
+
+/*
+ * The pacing's one source is heartbeat-ts.conf [ipaddr]. IPaddr runs as a child process, so the daemon
+ * carries it there in two variables (named after IPaddr's ARP_REPEAT / ARP_INTERVAL_MS), written by
+ * arpPacingToEnv and read back once by arpPacingFromEnv at the agent's entry. Unset (IPaddr run by
+ * hand), heartbeat's 10 pairs at 500 ms apply; 0 pairs turns gratuitous ARP off (tests).
  */
+const REPEAT_ENV = 'HBTS_ARP_REPEAT'
+const INTERVAL_ENV = 'HBTS_ARP_INTERVAL_MS'
+
+/** The daemon's side of the carrier: the variables IPaddr reads. */
+export function arpPacingToEnv(pacing: ArpPacing): Record<string, string> {
+  return { [REPEAT_ENV]: String(pacing.pairs), [INTERVAL_ENV]: String(pacing.intervalMs) }
+}
+
+/** The agent's side: the pacing the daemon passed, checked against heartbeat-ts.conf's ranges. */
 export function arpPacingFromEnv(env: Readonly<Record<string, string | undefined>>): { ok: true; pacing: ArpPacing } | { ok: false; message: string } {
   const pacing = { ...HEARTBEAT_ARP_PACING }
-  const repeat = env.HBTS_ARP_REPEAT
+  const repeat = env[REPEAT_ENV]
   if (repeat !== undefined && repeat !== '') {
-    if (!/^\d+$/.test(repeat) || Number(repeat) > 1000) return { ok: false, message: `HBTS_ARP_REPEAT=${JSON.stringify(repeat)}: expected a count 0-1000` }
+    if (!/^\d+$/.test(repeat) || Number(repeat) > ARP_COUNT_RANGE.max) return { ok: false, message: `${REPEAT_ENV}=${JSON.stringify(repeat)}: expected a count 0-${ARP_COUNT_RANGE.max}` }
     pacing.pairs = Number(repeat)
   }
-  const interval = env.HBTS_ARP_INTERVAL_MS
+  const interval = env[INTERVAL_ENV]
   if (interval !== undefined && interval !== '') {
-    // arping's -i has 1 ms granularity in practice; below 10 ms the pairs would just burst.
-    if (!/^\d+$/.test(interval) || Number(interval) < 10 || Number(interval) > 60000) return { ok: false, message: `HBTS_ARP_INTERVAL_MS=${JSON.stringify(interval)}: expected milliseconds 10-60000` }
+    const { min, max } = ARP_INTERVAL_RANGE
+    if (!/^\d+$/.test(interval) || Number(interval) < min || Number(interval) > max) return { ok: false, message: `${INTERVAL_ENV}=${JSON.stringify(interval)}: expected milliseconds ${min}-${max}` }
     pacing.intervalMs = Number(interval)
   }
   return { ok: true, pacing }

@@ -4,10 +4,10 @@ import { constants } from 'node:fs'
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { daemonPaths } from '../config/paths.js'
 import { describeFailure, run, spawnDetached } from './agent-exec.js'
+import { ipaddrOptions, type IpaddrOptions } from './agent-options.js'
 import { ARP_ANNOUNCE_KEY, ARP_IGNORE_KEY, type ArpSysctls } from './arp-suppression.js'
-import { arpPacingFromEnv, arpSchedule, HEARTBEAT_ARP_PACING, splitFirstPair } from './gratuitous-arp.js'
+import { arpSchedule, splitFirstPair } from './gratuitous-arp.js'
 import { parseIpSpec, type IpSpec } from './ip-spec.js'
 import { parseIpAddrJson, parseIpRouteJson, type IfAddr, type Link, type Parsed, type Route } from './ip-state.js'
 import { planStart, planStatus, planStop, type HostView, type IpaddrStep, type LoRecord } from './ipaddr-plan.js'
@@ -22,20 +22,9 @@ export interface AgentResult {
 
 const USAGE = 'usage: IPaddr ip-address[/netmaskbits[/interface][/broadcast]] {start|stop|status|monitor}'
 
-/** Where IPaddr keeps its files: HBTS_RUN_DIR (heartbeat-ts's run dir, /run/heartbeat) + /IPaddr. */
-export function ipaddrStateDir(env: Env): string {
-  return join(daemonPaths(env).runDir, 'IPaddr')
-}
-
-interface Ctx {
+interface Ctx extends IpaddrOptions {
+  /** For the child processes only: the agent's options were read from it once (agent-options.ts). */
   env: Env
-  ipCmd: string
-  arpingCmd: string
-  procSys: string
-  rcDir: string
-  stateDir: string
-  /** HBTS_DRY_RUN=1: print each change instead of making it (see dryRun). */
-  dry: boolean
   /** The runner's cancellation at the agent's timeout: no further step, helpers killed. */
   signal: AbortSignal | undefined
   out: string[]
@@ -43,19 +32,7 @@ interface Ctx {
 }
 
 function context(env: Env, signal: AbortSignal | undefined): Ctx {
-  return {
-    env,
-    signal,
-    ipCmd: env.HBTS_IP_CMD ?? 'ip',
-    arpingCmd: env.HBTS_ARPING_CMD ?? 'arping',
-    procSys: env.HBTS_PROC_SYS ?? '/proc/sys',
-    // ocf-shellfuncs: HA_RCDIR=/etc/ha.d/rc.d
-    rcDir: env.HA_RCDIR ?? join(env.HBTS_HA_DIR ?? env.HA_DIR ?? '/etc/ha.d', 'rc.d'),
-    stateDir: ipaddrStateDir(env),
-    dry: isDryRun(env),
-    out: [],
-    err: [],
-  }
+  return { ...ipaddrOptions(env), env, signal, out: [], err: [] }
 }
 
 function result(ctx: Ctx, exitCode: number): AgentResult {
@@ -127,19 +104,16 @@ async function readLinks(ctx: Ctx): Promise<Parsed<Link[]>> {
   const o = await run(ctx.ipCmd, ['-j', '-4', 'addr', 'show'], { env: ctx.env, ...sig(ctx) })
   if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
   const links = parseIpAddrJson(o.stdout.trim())
-  if (!links.ok || !ctx.dry) return links
+  if (!links.ok || !ctx.dryRun) return links
   return { ok: true, value: overlayDryRun(links.value, await readDryRecord(ctx)) }
 }
 
-/**
- * HBTS_DRY_RUN=1 (the demo without root, a rehearsal on a live host): every `ip`, sysctl, hook and
- * gratuitous-ARP step is printed as `DRY RUN: …` on stderr instead of being carried out. What the
- * steps would have added or removed is kept in <state dir>/dry-run.json and laid over the host's
- * real addresses, so status, a second start and stop answer as if the changes had been made.
+/*
+ * HBTS_DRY_RUN=1 (isDryRun): every `ip`, sysctl, hook and gratuitous-ARP step is printed as
+ * `DRY RUN: …` on stderr instead of being carried out. What the steps would have added or removed is
+ * kept in <state dir>/dry-run.json and laid over the host's real addresses, so status, a second start
+ * and stop answer as if the changes had been made.
  */
-export function isDryRun(env: Env): boolean {
-  return env.HBTS_DRY_RUN === '1'
-}
 
 interface DryAddr {
   ifname: string
@@ -201,11 +175,8 @@ function dryLine(step: IpaddrStep, ctx: Ctx): string | undefined {
       return `sysctl -w ${step.write.key.replaceAll('/', '.')}=${step.write.value}    # ${step.write.why}`
     case 'hook':
       return `${join(ctx.rcDir, step.name)} ${step.arg}    # if present`
-    case 'arp-start': {
-      const p = arpPacingFromEnv(ctx.env)
-      const pacing = p.ok ? p.pacing : HEARTBEAT_ARP_PACING
-      return `${ctx.arpingCmd} -U/-A -I ${step.nic} ${step.ip}    # ${pacing.pairs} gratuitous request+reply pairs every ${pacing.intervalMs} ms`
-    }
+    case 'arp-start':
+      return `${ctx.arpingCmd} -U/-A -I ${step.nic} ${step.ip}    # ${ctx.arpPacing.pairs} gratuitous request+reply pairs every ${ctx.arpPacing.intervalMs} ms`
     case 'arp-stop':
       return undefined
     case 'save-lo':
@@ -269,7 +240,7 @@ function sig(ctx: Ctx): { signal?: AbortSignal } {
 async function execute(ctx: Ctx, spec: IpSpec, steps: readonly IpaddrStep[]): Promise<string | undefined> {
   for (const step of steps) {
     if (ctx.signal?.aborted) return `cancelled before ${step.type}: the agent timed out`
-    if (ctx.dry && step.type !== 'save-lo' && step.type !== 'forget-lo') {
+    if (ctx.dryRun && step.type !== 'save-lo' && step.type !== 'forget-lo') {
       const line = dryLine(step, ctx)
       if (line !== undefined) ctx.err.push(`DRY RUN: ${line}`)
       if (step.type === 'ip') await recordDryIp(ctx, step.argv)
@@ -334,9 +305,8 @@ async function runHook(ctx: Ctx, name: string, arg: string): Promise<void> {
 const ARP_BURST = fileURLToPath(new URL('./arp-burst.js', import.meta.url))
 
 async function startArp(ctx: Ctx, nic: string, ip: string): Promise<void> {
-  const pacing = arpPacingFromEnv(ctx.env)
-  if (!pacing.ok) ctx.err.push(`WARN:  IPaddr ${pacing.message}; using heartbeat's 10 pairs at 500 ms`)
-  const p = pacing.ok ? pacing.pacing : HEARTBEAT_ARP_PACING
+  if (ctx.arpPacingProblem !== undefined) ctx.err.push(`WARN:  IPaddr ${ctx.arpPacingProblem}; using heartbeat's 10 pairs at 500 ms`)
+  const p = ctx.arpPacing
   if (p.pairs === 0) return
   const originEpochMs = Date.now()
   const { now, later } = splitFirstPair(arpSchedule(nic, ip, p))

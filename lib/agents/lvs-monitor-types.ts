@@ -1,6 +1,7 @@
 // The contract between the lvs agent and its real-server monitor (issue 5): the agent starts it with
 // the table and stops it with no orphans. The process-based hook lives in lib/io/lvs-monitor-hook.ts.
 
+import type { MonitorOptions } from './agent-options.js'
 import type { LvsTable } from './lvs-table.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -14,7 +15,10 @@ export interface MonitorStartRequest {
   table: LvsTable
   /** Where lvs keeps its runtime files; the hook may keep its pidfile there. */
   runDir: string
+  /** For the monitor process. */
   env: Env
+  /** The hook's settings as the agent read them; from `env` when absent. */
+  options?: MonitorOptions
   /** The agent's cancellation: nothing is started once it fired. */
   signal?: AbortSignal
 }
@@ -22,6 +26,7 @@ export interface MonitorStartRequest {
 export interface MonitorStopRequest {
   runDir: string
   env: Env
+  options?: MonitorOptions
   /** The agent's cancellation: the monitor gets SIGKILL at once instead of its grace. */
   signal?: AbortSignal
 }

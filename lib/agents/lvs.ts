@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import type { Diagnostic } from '../config/diagnostics.js'
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
 import { parseMonCf } from '../config/mon-cf.js'
-import { daemonPaths } from '../config/paths.js'
 import { describeFailure, run } from './agent-exec.js'
-import { isDryRun, type AgentResult } from './ipaddr.js'
+import { lvsOptions, type LvsOptions } from './agent-options.js'
+import type { AgentResult } from './ipaddr.js'
 import type { MonitorHook } from './lvs-monitor-types.js'
 import { describeService, parseLvsArgs, parseRules, planApply, planRemove, tableFromMonCf, tablePresent, type LvsTable } from './lvs-table.js'
 
@@ -18,27 +18,6 @@ export interface LvsDeps {
   monitor: MonitorHook
   /** The runner's cancellation at the agent's timeout: ipvsadm and the monitor hook are ended, no further step runs. */
   signal?: AbortSignal
-}
-
-export interface LvsPaths {
-  /** `ipvsadm -S -n` rules file: HBTS_LVS_RULES, default <ha dir>/ipvsadm.rules (/etc/ha.d/ipvsadm.rules). */
-  rulesFile: string
-  monCf: string
-  /** HBTS_RUN_DIR/lvs: monitor pidfile and the forwarding record. */
-  runDir: string
-  procSys: string
-  ipvsadm: string
-}
-
-export function lvsPaths(env: Env): LvsPaths {
-  const d = daemonPaths(env)
-  return {
-    rulesFile: env.HBTS_LVS_RULES ?? join(d.haDir, 'ipvsadm.rules'),
-    monCf: d.monCf,
-    runDir: join(d.runDir, 'lvs'),
-    procSys: env.HBTS_PROC_SYS ?? '/proc/sys',
-    ipvsadm: env.HBTS_IPVSADM ?? 'ipvsadm',
-  }
 }
 
 const IP_FORWARD = 'net/ipv4/ip_forward'
@@ -55,7 +34,7 @@ async function exists(path: string): Promise<boolean> {
 export type TableResult = { ok: true; table: LvsTable; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[]; message: string }
 
 /** The table, from (in order) haresources arguments, the rules file, mon.cf's lvs.alert lines. */
-export async function loadDesiredTable(args: readonly string[], paths: LvsPaths): Promise<TableResult> {
+export async function loadDesiredTable(args: readonly string[], paths: LvsOptions): Promise<TableResult> {
   if (args.length > 0) {
     const t = parseLvsArgs(args)
     return t.ok ? { ok: true, table: t.table, diagnostics: [] } : { ok: false, diagnostics: [], message: t.message }
@@ -80,7 +59,7 @@ function sig(signal: AbortSignal | undefined): { signal?: AbortSignal } {
   return signal === undefined ? {} : { signal }
 }
 
-async function readLiveTable(paths: LvsPaths, env: Env, signal: AbortSignal | undefined): Promise<{ ok: true; table: LvsTable } | { ok: false; message: string }> {
+async function readLiveTable(paths: LvsOptions, env: Env, signal: AbortSignal | undefined): Promise<{ ok: true; table: LvsTable } | { ok: false; message: string }> {
   const o = await run(paths.ipvsadm, ['-S', '-n'], { env, ...sig(signal) })
   if (o.exitCode !== 0 || o.failure !== undefined) return { ok: false, message: describeFailure(o) }
   const { table, diagnostics } = parseRules(o.stdout, 'ipvsadm -S -n', 'ipvsadm')
@@ -101,7 +80,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     // LSB: 2 = invalid argument (the seed's script exited 1).
     return done(2)
   }
-  const paths = lvsPaths(env)
+  const paths = lvsOptions(env)
   const desired = await loadDesiredTable(args, paths)
   for (const d of desired.diagnostics) err.push(formatDiagnostic(d))
   if (!desired.ok) {
@@ -112,7 +91,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     }
     if (op === 'stop') {
       // Nothing to delete without a table, but a monitor and the forwarding switch may still be ours.
-      const m = await deps.monitor.stop({ runDir: paths.runDir, env, ...sig(deps.signal) })
+      const m = await deps.monitor.stop({ runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
       err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
       const fwd = await restoreForwarding(paths)
       if (fwd !== undefined) err.push(`lvs: ${fwd}`)
@@ -124,7 +103,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
   }
   const table = desired.table
   const summary = table.services.map((s) => `${describeService(s)} (${s.reals.length} real servers)`).join(', ')
-  if (isDryRun(env)) return dryRunLvs(op, table, summary, paths, out, err, done)
+  if (paths.dryRun) return dryRunLvs(op, table, summary, paths, out, err, done)
   const live = await readLiveTable(paths, env, deps.signal)
   if (!live.ok) {
     err.push(`lvs: ${live.message}`)
@@ -160,7 +139,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
       return done(1)
     }
     if (await exists(paths.monCf)) {
-      const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env, ...sig(deps.signal) })
+      const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
       // A monitor that cannot start leaves a working but static table: warn, do not give the group up.
       err.push(m.ok ? `lvs: ${m.detail}` : `lvs: WARNING: real-server monitor not started: ${m.message}`)
     } else err.push(`lvs: no ${paths.monCf}; no real-server monitor`)
@@ -168,7 +147,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     return done(0)
   }
   // stop: the monitor first, so no alert re-adds a server behind our back.
-  const m = await monitor.stop({ runDir: paths.runDir, env, ...sig(deps.signal) })
+  const m = await monitor.stop({ runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
   err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
   // Every service of ours, not only those in the first reading: an alert may have added one before
   // the monitor went. "No such service" just means it was not there (idempotent stop).
@@ -192,7 +171,7 @@ function withAllOf(desired: LvsTable, current: LvsTable): LvsTable {
  * error is printed and the restore goes on, the exit status is the last line's), so a line's failure
  * shows as stderr text. Stderr lines matching `tolerated` are not failures.
  */
-async function runBatch(paths: LvsPaths, env: Env, lines: readonly string[][], signal: AbortSignal | undefined, tolerated?: RegExp): Promise<{ ok: boolean; lines: string[] }> {
+async function runBatch(paths: LvsOptions, env: Env, lines: readonly string[][], signal: AbortSignal | undefined, tolerated?: RegExp): Promise<{ ok: boolean; lines: string[] }> {
   if (lines.length === 0) return { ok: true, lines: [] }
   const [only] = lines
   const o =
@@ -207,7 +186,7 @@ async function runBatch(paths: LvsPaths, env: Env, lines: readonly string[][], s
 }
 
 /** Turns ip_forward on (the seed's `echo 1 > /proc/sys/net/ipv4/ip_forward`), remembering whether it was off. */
-async function enableForwarding(paths: LvsPaths): Promise<string | undefined> {
+async function enableForwarding(paths: LvsOptions): Promise<string | undefined> {
   const file = join(paths.procSys, IP_FORWARD)
   let before: string
   try {
@@ -227,7 +206,7 @@ async function enableForwarding(paths: LvsPaths): Promise<string | undefined> {
   }
 }
 
-async function restoreForwarding(paths: LvsPaths): Promise<string | undefined> {
+async function restoreForwarding(paths: LvsOptions): Promise<string | undefined> {
   const record = join(paths.runDir, 'ip_forward.before')
   let before: string
   try {
@@ -246,7 +225,7 @@ async function restoreForwarding(paths: LvsPaths): Promise<string | undefined> {
 }
 
 /**
- * HBTS_DRY_RUN=1 (see isDryRun in ipaddr.ts): the ipvsadm commands, the forwarding switch and the
+ * HBTS_DRY_RUN=1 (isDryRun in agent-options.ts): the ipvsadm commands, the forwarding switch and the
  * monitor are printed as `DRY RUN: …` instead of run; <run dir>/lvs/dry-run marks the table as built
  * so status and stop answer as if it were.
  */
@@ -254,7 +233,7 @@ async function dryRunLvs(
   op: string,
   table: LvsTable,
   summary: string,
-  paths: LvsPaths,
+  paths: LvsOptions,
   out: string[],
   err: string[],
   done: (exitCode: number) => AgentResult,

@@ -2,7 +2,8 @@
 
 import { parseIpaddrSpec } from '../config/ipaddr-spec.js'
 import { runIpaddr, type AgentResult } from './ipaddr.js'
-import { loadDesiredTable, lvsPaths, runLvs } from './lvs.js'
+import { lvsOptions } from './agent-options.js'
+import { loadDesiredTable, runLvs } from './lvs.js'
 import { parseLvsArgs } from './lvs-table.js'
 import type { MonitorHook } from './lvs-monitor-types.js'
 
@@ -188,7 +189,7 @@ export async function runOcfLvs(action: string, env: Env, monitor: MonitorHook):
     return reply(OCF.ERR_CONFIGURED, '', err)
   }
   if (action === 'validate-all') {
-    const table = await loadDesiredTable(args.args, lvsPaths(agentEnv))
+    const table = await loadDesiredTable(args.args, lvsOptions(agentEnv))
     return table.ok ? reply(OCF.SUCCESS) : reply(OCF.ERR_CONFIGURED, '', `ERROR: lvs: ${table.message}\n`)
   }
   const r = await runLvs(args.args, action === 'monitor' ? 'status' : action, agentEnv, { monitor })

@@ -119,24 +119,56 @@ function wholeNumber(min: number, max: number, unit: string): (value: string) =>
   }
 }
 
-function numberKey(
-  section: SettingsSection,
-  key: string,
-  range: { min: number; max: number; unit: string },
-  get: (s: Settings) => number,
-  set: (s: Settings, n: number) => void,
-): SettingKey {
+interface Range {
+  min: number
+  max: number
+  unit: string
+}
+
+/** [ipaddr]'s ranges: IPaddr checks the values the daemon carries to it against the same ones. */
+export const ARP_COUNT_RANGE: Range = { min: 1, max: 100, unit: 'packets' }
+export const ARP_INTERVAL_RANGE: Range = { min: 1, max: 10000, unit: 'milliseconds' }
+
+type NumberField = { [S in SettingsSection]: { [K in keyof Settings[S]]: Settings[S][K] extends number ? [S, K] : never }[keyof Settings[S]] }[SettingsSection]
+type StringField = { [S in SettingsSection]: { [K in keyof Settings[S]]: Settings[S][K] extends string ? [S, K] : never }[keyof Settings[S]] }[SettingsSection]
+
+/** A whole number within `range`, stored in Settings[section][field]. */
+function numberKey(key: string, [section, field]: NumberField, range: Range): SettingKey {
   const { min, max, unit } = range
   const parse = wholeNumber(min, max, unit)
+  const slot = (s: Settings): Record<string, number> => s[section] as unknown as Record<string, number>
   return {
     section,
     key,
-    defaultText: String(get(defaultSettings())),
+    defaultText: String(slot(defaultSettings())[field as string]),
     accepts: `${min}-${max}`,
     apply: (s, value) => {
       const n = parse(value)
       if (typeof n === 'string') return n
-      set(s, n)
+      slot(s)[field as string] = n
+      return undefined
+    },
+  }
+}
+
+/** Why a path or command line is refused: control characters (a log or a shell would misread them). */
+function controlCharacters(value: string): string | undefined {
+  return /[\x00-\x1f\x7f]/.test(value) ? `${quote(value)} contains control characters` : undefined
+}
+
+/** An absolute path, stored in Settings[section][field]. */
+function absolutePathKey(key: string, [section, field]: StringField): SettingKey {
+  const slot = (s: Settings): Record<string, string> => s[section] as unknown as Record<string, string>
+  return {
+    section,
+    key,
+    defaultText: slot(defaultSettings())[field as string] ?? '',
+    accepts: 'an absolute path',
+    apply: (s, value) => {
+      if (!value.startsWith('/')) return `${quote(value)} is not an absolute path`
+      const why = controlCharacters(value)
+      if (why !== undefined) return why
+      slot(s)[field as string] = value
       return undefined
     },
   }
@@ -146,33 +178,9 @@ const DOWN_ACTIONS: readonly LvsDownAction[] = ['remove', 'quiesce']
 
 /** Every key, in the order the comment block above documents them. */
 export const SETTING_KEYS: readonly SettingKey[] = [
-  numberKey(
-    'membership',
-    'status_copies',
-    { min: 1, max: 5, unit: 'copies' },
-    (s) => s.membership.statusCopies,
-    (s, n) => {
-      s.membership.statusCopies = n
-    },
-  ),
-  numberKey(
-    'ipaddr',
-    'arp_count',
-    { min: 1, max: 100, unit: 'packets' },
-    (s) => s.ipaddr.arpCount,
-    (s, n) => {
-      s.ipaddr.arpCount = n
-    },
-  ),
-  numberKey(
-    'ipaddr',
-    'arp_interval_ms',
-    { min: 1, max: 10000, unit: 'milliseconds' },
-    (s) => s.ipaddr.arpIntervalMs,
-    (s, n) => {
-      s.ipaddr.arpIntervalMs = n
-    },
-  ),
+  numberKey('status_copies', ['membership', 'statusCopies'], { min: 1, max: 5, unit: 'copies' }),
+  numberKey('arp_count', ['ipaddr', 'arpCount'], ARP_COUNT_RANGE),
+  numberKey('arp_interval_ms', ['ipaddr', 'arpIntervalMs'], ARP_INTERVAL_RANGE),
   {
     section: 'lvs',
     key: 'down_action',
@@ -185,27 +193,8 @@ export const SETTING_KEYS: readonly SettingKey[] = [
       return undefined
     },
   },
-  {
-    section: 'lvs',
-    key: 'rules_file',
-    defaultText: '/etc/ha.d/ipvsadm.rules',
-    accepts: 'an absolute path',
-    apply: (s, value) => {
-      if (!value.startsWith('/')) return `${quote(value)} is not an absolute path`
-      if (/[\x00-\x1f\x7f]/.test(value)) return `${quote(value)} contains control characters`
-      s.lvs.rulesFile = value
-      return undefined
-    },
-  },
-  numberKey(
-    'agents',
-    'timeout_ms',
-    { min: 1000, max: 3600000, unit: 'milliseconds' },
-    (s) => s.agents.timeoutMs,
-    (s, n) => {
-      s.agents.timeoutMs = n
-    },
-  ),
+  absolutePathKey('rules_file', ['lvs', 'rulesFile']),
+  numberKey('timeout_ms', ['agents', 'timeoutMs'], { min: 1000, max: 3600000, unit: 'milliseconds' }),
   {
     section: 'notify',
     key: 'command',
@@ -215,50 +204,16 @@ export const SETTING_KEYS: readonly SettingKey[] = [
       const argv = value.trim().split(/\s+/)
       const path = argv[0] ?? ''
       if (!path.startsWith('/')) return `${quote(path)} is not an absolute path`
-      if (/[\x00-\x1f\x7f]/.test(value)) return `${quote(value)} contains control characters`
+      const why = controlCharacters(value)
+      if (why !== undefined) return why
       s.notify.command = argv
       return undefined
     },
   },
-  numberKey(
-    'notify',
-    'timeout_ms',
-    { min: 100, max: 600000, unit: 'milliseconds' },
-    (s) => s.notify.timeoutMs,
-    (s, n) => {
-      s.notify.timeoutMs = n
-    },
-  ),
-  numberKey(
-    'notify',
-    'max_running',
-    { min: 1, max: 64, unit: 'hooks' },
-    (s) => s.notify.maxRunning,
-    (s, n) => {
-      s.notify.maxRunning = n
-    },
-  ),
-  {
-    section: 'metrics',
-    key: 'textfile',
-    defaultText: '',
-    accepts: 'an absolute path',
-    apply: (s, value) => {
-      if (!value.startsWith('/')) return `${quote(value)} is not an absolute path`
-      if (/[\x00-\x1f\x7f]/.test(value)) return `${quote(value)} contains control characters`
-      s.metrics.textfile = value
-      return undefined
-    },
-  },
-  numberKey(
-    'metrics',
-    'interval_ms',
-    { min: 1000, max: 3600000, unit: 'milliseconds' },
-    (s) => s.metrics.intervalMs,
-    (s, n) => {
-      s.metrics.intervalMs = n
-    },
-  ),
+  numberKey('timeout_ms', ['notify', 'timeoutMs'], { min: 100, max: 600000, unit: 'milliseconds' }),
+  numberKey('max_running', ['notify', 'maxRunning'], { min: 1, max: 64, unit: 'hooks' }),
+  absolutePathKey('textfile', ['metrics', 'textfile']),
+  numberKey('interval_ms', ['metrics', 'intervalMs'], { min: 1000, max: 3600000, unit: 'milliseconds' }),
 ]
 
 const SECTIONS: readonly SettingsSection[] = ['membership', 'ipaddr', 'lvs', 'agents', 'notify', 'metrics']

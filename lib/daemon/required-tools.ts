@@ -2,6 +2,7 @@
 // missing one ("arping: not installed (Debian package iputils-arping)") before a takeover needs it.
 
 import type { ResourceGroup } from '../config/haresources.js'
+import { ipaddrOptions, isDryRun, lvsOptions } from '../agents/agent-options.js'
 import { missingTools } from '../agents/system-tools.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -19,13 +20,14 @@ export function requiredTools(groups: readonly ResourceGroup[], opts: { logfacil
   const needs: ToolNeed[] = [{ command: 'mkfifo', reason: 'the FIFO hb_standby writes to' }]
   if (opts.logfacility !== undefined && opts.logfacility !== 'none') needs.push({ command: 'logger', reason: `logfacility ${opts.logfacility}` })
   // HBTS_DRY_RUN agents print the commands instead of running them.
-  const dry = opts.env.HBTS_DRY_RUN === '1'
+  const dry = isDryRun(opts.env)
+  const ipaddr = ipaddrOptions(opts.env)
   for (const g of groups) {
     for (const r of g.resources) {
       const need = (command: string): ToolNeed => ({ command, reason: `resource ${r.text} (haresources line ${g.line})`, haresourcesLine: g.line })
       if (dry) continue
-      if (r.agent === 'IPaddr') needs.push(need(opts.env.HBTS_IP_CMD ?? 'ip'), need(opts.env.HBTS_ARPING_CMD ?? 'arping'))
-      else if (r.agent === 'lvs') needs.push(need(opts.env.HBTS_IPVSADM ?? 'ipvsadm'))
+      if (r.agent === 'IPaddr') needs.push(need(ipaddr.ipCmd), need(ipaddr.arpingCmd))
+      else if (r.agent === 'lvs') needs.push(need(lvsOptions(opts.env).ipvsadm))
     }
   }
   const seen = new Set<string>()

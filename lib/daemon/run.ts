@@ -10,7 +10,7 @@ import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
 import { CoreLoop, systemClock, type Clock } from './core-loop.js'
 import { debugLines, executeAgentAction, haEnvironment, type AgentEnv, type AgentRunnerOptions } from '../io/agent-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
-import type { Settings } from '../config/settings.js'
+import { arpPacingOf, arpPacingToEnv } from '../agents/gratuitous-arp.js'
 import { formatDiagnostic } from '../config/diagnostics.js'
 import type { HaCf } from '../config/ha-cf.js'
 import { decodePacket, encodePacket } from '../wire/packet.js'
@@ -80,14 +80,6 @@ function scriptEnv(cf: HaCf, paths: DaemonPaths, me: string, debugLevel: number,
   })
 }
 
-
-/** heartbeat-ts.conf [ipaddr] pacing for IPaddr's gratuitous ARP; an explicit HBTS_ARP_* variable wins. */
-function arpPacingEnv(settings: Settings, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  return {
-    HBTS_ARP_REPEAT: env.HBTS_ARP_REPEAT ?? String(settings.ipaddr.arpCount),
-    HBTS_ARP_INTERVAL_MS: env.HBTS_ARP_INTERVAL_MS ?? String(settings.ipaddr.arpIntervalMs),
-  }
-}
 
 async function readLoadavg(): Promise<string> {
   try {
@@ -226,7 +218,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     // Built-ins (IPaddr, lvs) in-process; other names from resource.d, then the init dirs.
     dirs: [join(paths.haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d'],
     builtins,
-    env: { ...scriptEnv(cf, paths, me, debugLevel, env), ...arpPacingEnv(settings, env) },
+    env: { ...scriptEnv(cf, paths, me, debugLevel, env), ...arpPacingToEnv(arpPacingOf(settings.ipaddr)) },
     timeoutsMs: { start: agentTimeoutMs, stop: agentTimeoutMs, status: agentTimeoutMs },
   })
 

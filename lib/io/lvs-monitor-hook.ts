@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { daemonPaths } from '../config/paths.js'
+import { monitorOptions, type MonitorOptions } from '../agents/agent-options.js'
 import { makeDirs } from './bounded-io.js'
 import { writeFileAtomic } from './safe-files.js'
 import { checkPid, liveProcessIdentity, readPidFileRecord, type PidExpectation } from './pid-check.js'
@@ -18,21 +18,7 @@ export type { HookResult, MonitorHook, MonitorStartRequest, MonitorStopRequest }
 
 type Env = Readonly<Record<string, string | undefined>>
 
-/** Where hb-mon keeps its files (flags win over environment, environment over defaults): shared by hb-mon and the hook that stops it. */
-export interface HbMonPaths {
-  pidFile: string
-  stateFile: string
-  logFile: string
-}
-
-export function hbMonPaths(env: Env, flags: { pidfile?: string; state?: string; log?: string } = {}): HbMonPaths {
-  const runDir = daemonPaths(env).runDir
-  return {
-    pidFile: flags.pidfile ?? env.HBTS_MON_PIDFILE ?? join(runDir, 'mon.pid'),
-    stateFile: flags.state ?? env.HBTS_MON_STATE ?? join(runDir, 'mon-state.json'),
-    logFile: flags.log ?? env.HBTS_MON_LOG ?? join(runDir, 'mon.log'),
-  }
-}
+export { hbMonPaths, type HbMonPaths } from '../agents/agent-options.js'
 
 /** hb-mon's environment variable naming the node that started it (`PID:STARTTICKS`); hb-mon exits when that process is gone. */
 export const MON_OWNER_ENV = 'HBTS_MON_OWNER'
@@ -53,13 +39,14 @@ export function processMonitorHook(): MonitorHook {
   return {
     async start(req) {
       const pidFile = join(req.runDir, 'monitor.pid')
-      const cmd = monitorCommand(req.env, req.monCf)
-      const owner = await nodeOwner(req.env)
+      const o = req.options ?? monitorOptions(req.env)
+      const cmd = monitorCommand(o, req.monCf)
+      const owner = await nodeOwner(o)
       const notes: string[] = []
       const mine = await recordedMonitor(pidFile, cmd)
       if (mine !== undefined && mine.owner === owner) return { ok: true, detail: `monitor already running (pid ${mine.pid})` }
-      if (mine !== undefined) notes.push(await stopMonitor(mine, req.env, req.signal, `leftover monitor (started by ${mine.owner === '' ? 'no running node' : `node ${mine.owner}`})`))
-      for (const left of await leftovers(req.env, pidFile, cmd)) notes.push(await stopMonitor(left, req.env, req.signal, 'leftover monitor'))
+      if (mine !== undefined) notes.push(await stopMonitor(mine, o, req.signal, `leftover monitor (started by ${mine.owner === '' ? 'no running node' : `node ${mine.owner}`})`))
+      for (const left of await leftovers(o, pidFile, cmd)) notes.push(await stopMonitor(left, o, req.signal, 'leftover monitor'))
       if (cmd === undefined) return { ok: true, detail: [...notes, 'no real-server monitor installed (set HBTS_LVS_MONITOR_CMD or build lib/cli/hb-mon.ts); the table stays as built'].join('; ') }
       if (req.signal?.aborted) return { ok: false, message: [...notes, 'monitor not started: the agent was cancelled'].join('; ') }
       const env = { ...req.env, [MON_OWNER_ENV]: owner === '' ? undefined : owner }
@@ -72,12 +59,13 @@ export function processMonitorHook(): MonitorHook {
     },
     async stop(req) {
       const pidFile = join(req.runDir, 'monitor.pid')
-      const cmd = monitorCommand(req.env, '')
+      const o = req.options ?? monitorOptions(req.env)
+      const cmd = monitorCommand(o, '')
       const found = await recordedMonitor(pidFile, cmd)
       const notes: string[] = []
-      if (found !== undefined) notes.push(await stopMonitor(found, req.env, req.signal, 'monitor'))
+      if (found !== undefined) notes.push(await stopMonitor(found, o, req.signal, 'monitor'))
       // hb-mon's own pidfile may name one that monitor.pid lost track of.
-      for (const left of await leftovers(req.env, pidFile, cmd)) notes.push(await stopMonitor(left, req.env, req.signal, 'leftover monitor'))
+      for (const left of await leftovers(o, pidFile, cmd)) notes.push(await stopMonitor(left, o, req.signal, 'leftover monitor'))
       await rm(pidFile, { force: true })
       const failed = notes.filter((n) => n.includes('survived'))
       if (failed.length > 0) return { ok: false, message: failed.join('; ') }
@@ -121,11 +109,11 @@ async function recordedMonitor(pidFile: string, cmd: { file: string } | undefine
 }
 
 /** A live hb-mon named by hb-mon's own pidfile that monitor.pid does not name (a node before us started it). */
-async function leftovers(env: Env, monitorPidFile: string, cmd: { file: string } | undefined): Promise<FoundMonitor[]> {
+async function leftovers(o: MonitorOptions, monitorPidFile: string, cmd: { file: string } | undefined): Promise<FoundMonitor[]> {
   const recorded = await recordedMonitor(monitorPidFile, cmd)
   let text: string
   try {
-    text = await readFile(hbMonPaths(env).pidFile, 'utf8')
+    text = await readFile(o.hbMonPidFile, 'utf8')
   } catch {
     return []
   }
@@ -136,8 +124,8 @@ async function leftovers(env: Env, monitorPidFile: string, cmd: { file: string }
 }
 
 /** SIGTERM to the monitor's group (to the process alone when it leads no group), SIGKILL after the grace or at cancellation. */
-async function stopMonitor(m: FoundMonitor, env: Env, signal: AbortSignal | undefined, what: string): Promise<string> {
-  const limitMs = Number(env.HBTS_LVS_MONITOR_STOP_MS ?? '5000') || 5000
+async function stopMonitor(m: FoundMonitor, o: MonitorOptions, signal: AbortSignal | undefined, what: string): Promise<string> {
+  const limitMs = o.stopGraceMs
   const id = m.leaderAlive ? await liveProcessIdentity(m.pid) : undefined
   const asGroup = !m.leaderAlive || id?.pgrp === m.pid
   const send = (sig: NodeJS.Signals): void => {
@@ -162,9 +150,9 @@ async function stopMonitor(m: FoundMonitor, env: Env, signal: AbortSignal | unde
 }
 
 /** The heartbeat daemon of this node (named by its pidfile) as `PID:STARTTICKS`, or '' when none runs. */
-async function nodeOwner(env: Env): Promise<string> {
+async function nodeOwner(o: MonitorOptions): Promise<string> {
   // Our daemon writes `PID\nstart_ticks N\n`, 3.0.6 `PID\n`: read either, never follow a link.
-  const rec = await readPidFileRecord(daemonPaths(env).pidFile)
+  const rec = await readPidFileRecord(o.nodePidFile)
   const id = rec === undefined ? undefined : await liveProcessIdentity(rec.pid)
   return id === undefined ? '' : `${id.pid}:${id.startTicks}`
 }
@@ -177,9 +165,8 @@ function processAliveNow(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
-function monitorCommand(env: Env, monCf: string): { file: string; args: string[] } | undefined {
-  const custom = env.HBTS_LVS_MONITOR_CMD
-  if (custom !== undefined && custom !== '') return { file: custom, args: ['-c', monCf] }
+function monitorCommand(o: MonitorOptions, monCf: string): { file: string; args: string[] } | undefined {
+  if (o.command !== undefined) return { file: o.command, args: ['-c', monCf] }
   const builtIn = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'hb-mon.js')
   if (existsSync(builtIn)) return { file: process.execPath, args: [builtIn, '-c', monCf] }
   return undefined

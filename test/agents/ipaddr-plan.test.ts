@@ -1,7 +1,8 @@
 import t from 'tap'
 import { arpSuppressionWrites } from '../../lib/agents/arp-suppression.js'
 import { chooseRoute, findInterface } from '../../lib/agents/find-interface.js'
-import { arpSchedule, arpPacingFromEnv, HEARTBEAT_ARP_PACING } from '../../lib/agents/gratuitous-arp.js'
+import { arpSchedule, arpPacingFromEnv, arpPacingOf, arpPacingToEnv, HEARTBEAT_ARP_PACING } from '../../lib/agents/gratuitous-arp.js'
+import { parseSettings } from '../../lib/config/settings.js'
 import { parseIpSpec, type IpSpec } from '../../lib/agents/ip-spec.js'
 import { parseIpAddrJson, parseIpRouteJson, type Link, type Route } from '../../lib/agents/ip-state.js'
 import { freeAlias, planStart, planStatus, planStop, type HostView } from '../../lib/agents/ipaddr-plan.js'
@@ -192,4 +193,14 @@ t.test('gratuitous ARP: heartbeat count by default, request then reply each pair
   const bad = arpPacingFromEnv({ HBTS_ARP_INTERVAL_MS: 'fast' })
   t.equal(bad.ok, false)
   if (!bad.ok) t.match(bad.message, /"fast"/)
+})
+
+t.test('gratuitous ARP: every pacing heartbeat-ts.conf accepts reaches IPaddr as written (the daemon carries it in HBTS_ARP_*)', async (t) => {
+  for (const [count, intervalMs] of [[1, 1], [3, 5], [10, 500], [100, 10000]] as const) {
+    const { settings, diagnostics } = parseSettings(`[ipaddr]\narp_count = ${count}\narp_interval_ms = ${intervalMs}\n`, 'heartbeat-ts.conf')
+    t.same(diagnostics, [], `arp_count = ${count}, arp_interval_ms = ${intervalMs} is a valid file`)
+    const carried = arpPacingFromEnv(arpPacingToEnv(arpPacingOf(settings.ipaddr)))
+    t.same(carried, { ok: true, pacing: { pairs: count, intervalMs } }, `IPaddr paces ${count} pairs every ${intervalMs} ms`)
+  }
+  t.same(arpPacingOf(parseSettings('', 'heartbeat-ts.conf').settings.ipaddr), HEARTBEAT_ARP_PACING, "the file's default is heartbeat's, which IPaddr uses when run by hand")
 })
