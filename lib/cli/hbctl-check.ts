@@ -93,19 +93,6 @@ async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
   return out
 }
 
-/** The daemon opens bcast, ucast and mcast media only; with none of them left it exits 6 (not configured). */
-function checkMediaSupport(config: HaCf, path: string): Diagnostic[] {
-  const out: Diagnostic[] = []
-  const unsupported = config.media.filter((m) => m.kind === 'serial' || m.kind === 'ucast6' || m.kind === 'mcast6')
-  for (const m of unsupported) {
-    out.push({ path, line: m.line, severity: 'warning', message: `${m.kind}: heartbeat-ts does not open this medium; the daemon runs on the bcast, ucast and mcast lines` })
-  }
-  if (unsupported.length > 0 && unsupported.length === config.media.length) {
-    out.push({ path, severity: 'error', message: `no medium heartbeat-ts can open (only ${[...new Set(unsupported.map((m) => m.kind))].join(', ')}): the daemon exits "not configured"; add a bcast, ucast or mcast line` })
-  }
-  return out
-}
-
 /** What runs for one haresources resource: a built-in agent, a script, or nothing found. */
 export interface AgentChoice {
   group: string
@@ -158,7 +145,7 @@ export async function main(argv: string[]): Promise<number> {
     diagnostics.push(...parsed.diagnostics)
     const local = await localNodeName(haDir, values.node)
     diagnostics.push(...checkLocalNode(config, haCfPath, local.name))
-    diagnostics.push(...(await checkClients(config, haCfPath)), ...checkMediaSupport(config, haCfPath))
+    diagnostics.push(...(await checkClients(config, haCfPath)))
     checked.push(`${haCfPath} (node ${JSON.stringify(local.name.toLowerCase())} from ${local.source})`)
   } else {
     diagnostics.push(haCfText.diagnostic)

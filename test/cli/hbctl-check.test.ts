@@ -200,15 +200,19 @@ t.test('the agent each resource will run: built-in, a script, or a warning that 
   t.same(agents.map((a) => [a.agent, a.runs]), [['IPaddr', 'builtin'], ['lvs', 'builtin'], ['myapp', `${haDir}/resource.d/myapp`], ['nosuchagent-hbctl', null]])
 })
 
-t.test('media the daemon cannot open: a warning each, an error when none is left', async (t) => {
+t.test('a site ha.cf with what heartbeat-ts does not act on: each line named with its reason, check fails', async (t) => {
   const haDir = install(t, 'modern')
   const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
-  writeFileSync(join(haDir, 'ha.cf'), `${ha}serial /dev/ttyS0\n`)
-  const some = await run(['--ha-dir', haDir, '--node', 'director1'])
-  t.equal(some.code, 0)
-  t.match(some.out, `${haDir}/ha.cf:${ha.split('\n').length}: warning: serial: heartbeat-ts does not open this medium`)
-  writeFileSync(join(haDir, 'ha.cf'), ha.replace(/^ucast .*$/gm, '') + 'serial /dev/ttyS0\n')
-  const none = await run(['--ha-dir', haDir, '--node', 'director1'])
-  t.equal(none.code, 1, 'the daemon would exit not configured')
-  t.match(none.out, `${haDir}/ha.cf: error: no medium heartbeat-ts can open (only serial)`)
+  const extra = ['baud 19200', 'serial /dev/ttyS0', 'ping 10.0.0.254', 'ping_group routers 10.0.0.1 10.0.0.2', 'watchdog /dev/watchdog', 'stonith_host * null director1', 'ucast6 eth0 fe80::6', 'rtprio 20']
+  writeFileSync(join(haDir, 'ha.cf'), `${ha}${extra.join('\n')}\n`)
+  const first = ha.split('\n').length
+  const r = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(r.code, 1, 'heartbeat-ts would not start')
+  for (const [i, line] of extra.entries()) {
+    const directive = line.split(' ')[0] ?? ''
+    if (directive === 'baud') t.notMatch(r.out, `ha.cf:${first + i}:`, 'baud alone is as 3.0.6: nothing said')
+    else if (directive === 'rtprio') t.match(r.out, `${haDir}/ha.cf:${first + i}: warning: rtprio has no effect`)
+    else t.match(r.out, `${haDir}/ha.cf:${first + i}: error: directive ${directive} is not supported by heartbeat-ts: `, `${directive} is named on its line`)
+  }
+  t.match(r.out, '6 errors, 1 warning: heartbeat would not start')
 })
