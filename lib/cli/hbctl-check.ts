@@ -13,7 +13,7 @@ import { parseMonCf } from '../config/mon-cf.js'
 import { missingRequiredTools, requiredTools } from '../daemon/required-tools.js'
 import { parseSettings } from '../config/settings.js'
 import { readBounded, tooLarge } from '../daemon/load-config.js'
-import { findAgent } from '../io/agent-runner.js'
+import { agentDirs, planAgents } from '../io/agent-plan.js'
 import { builtinAgents } from '../io/builtin-agents.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { daemonPaths } from '../config/paths.js'
@@ -99,23 +99,25 @@ export interface AgentChoice {
   line: number
   resource: string
   agent: string
-  /** `builtin`, the script's path, or null when there is none (taking the group over will fail). */
+  /** `builtin`, the script's path, or null when there is none (the daemon refuses to start). */
   runs: string | null
+  /** Why this agent runs (lib/config/agent-rule.ts), as the daemon logs it at start. */
+  why: string
 }
 
-/** The daemon's lookup: built-ins first, then DIR/resource.d, /etc/init.d, /etc/rc.d/init.d. */
-async function agentChoices(groups: readonly ResourceGroup[], haDir: string, path: string, out: Diagnostic[]): Promise<AgentChoice[]> {
-  const builtins = builtinAgents()
-  const dirs = [join(haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d']
+/** The daemon's rule (lib/io/agent-plan.ts): the built-in, the site's script when asked or when the built-in cannot run, or nothing. */
+async function agentChoices(groups: readonly ResourceGroup[], haDir: string, monCf: string, siteScripts: readonly string[], path: string, out: Diagnostic[]): Promise<AgentChoice[]> {
+  const env = { ...process.env, HBTS_HA_DIR: haDir, HBTS_MON_CF: monCf }
+  const plan = await planAgents({ groups, dirs: agentDirs(haDir), builtins: [...builtinAgents().keys()], siteScripts, env })
   const choices: AgentChoice[] = []
   for (const g of groups) {
     for (const r of g.resources) {
-      const runs = builtins.has(r.agent) ? 'builtin' : ((await findAgent(r.agent, dirs)) ?? null)
-      if (runs === null) {
-        // not a start refusal: the daemon starts, and fails when it takes this group over
-        out.push({ path, line: g.line, severity: 'warning', message: `resource ${JSON.stringify(r.text)}: no agent ${JSON.stringify(r.agent)} (not built in, not an executable in ${dirs.join(', ')}); taking over group ${JSON.stringify(g.key)} will fail` })
-      }
-      choices.push({ group: g.key, line: g.line, resource: r.text, agent: r.agent, runs })
+      const a = plan.get(r.agent)
+      if (a === undefined) continue
+      if (a.line === g.line && a.runs.kind === 'none') out.push({ path, line: g.line, severity: 'error', message: `resource ${JSON.stringify(r.text)}: ${a.why}; the daemon refuses to start` })
+      if (a.line === g.line && a.problem !== undefined) out.push({ path, line: g.line, severity: 'warning', message: `resource ${JSON.stringify(r.text)}: ${a.problem}; taking over group ${JSON.stringify(g.key)} will fail` })
+      const runs = a.runs.kind === 'builtin' ? 'builtin' : a.runs.kind === 'script' ? a.runs.path : null
+      choices.push({ group: g.key, line: g.line, resource: r.text, agent: r.agent, runs, why: a.why })
     }
   }
   return choices
@@ -160,6 +162,17 @@ export async function main(argv: string[]): Promise<number> {
     checked.push(authkeysPath)
   } else diagnostics.push(authkeys.diagnostic)
 
+  // heartbeat-ts.conf: optional (every default when absent); a bad value stops the daemon, so it is an error here
+  const settingsPath = join(haDir, 'heartbeat-ts.conf')
+  const settingsText = await readConfig(settingsPath)
+  let siteScripts: readonly string[] = []
+  if (settingsText.ok) {
+    const parsed = parseSettings(settingsText.bytes.toString('utf8'), settingsPath)
+    siteScripts = parsed.settings.agents.siteScripts
+    diagnostics.push(...parsed.diagnostics)
+  } else if (!settingsText.missing) diagnostics.push(settingsText.diagnostic)
+  const monPath = values.mon ?? defaults.monCf
+
   let agents: AgentChoice[] = []
   // haresources: release-1 mode only (pacemaker on makes heartbeat ignore it)
   const haresourcesPath = join(haDir, 'haresources')
@@ -173,21 +186,14 @@ export async function main(argv: string[]): Promise<number> {
       for (const m of await missingRequiredTools(needs, process.env.PATH)) {
         diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
       }
-      agents = await agentChoices(parsed.groups, haDir, haresourcesPath, diagnostics)
+      agents = await agentChoices(parsed.groups, haDir, monPath, siteScripts, haresourcesPath, diagnostics)
       checked.push(haresourcesPath)
     } else diagnostics.push(text.diagnostic)
   }
+  if (settingsText.ok) checked.push(settingsPath)
 
-  // heartbeat-ts.conf: optional (every default when absent); a bad value stops the daemon, so it is an error here
-  const settingsPath = join(haDir, 'heartbeat-ts.conf')
-  const settings = await readConfig(settingsPath)
-  if (settings.ok) {
-    diagnostics.push(...parseSettings(settings.bytes.toString('utf8'), settingsPath).diagnostics)
-    checked.push(settingsPath)
-  } else if (!settings.missing) diagnostics.push(settings.diagnostic)
 
   // mon.cf: the named file must exist; the default one is checked when present
-  const monPath = values.mon ?? defaults.monCf
   const mon = await readConfig(monPath)
   if (mon.ok) {
     diagnostics.push(...parseMonCf(mon.bytes.toString('utf8'), monPath).diagnostics)
@@ -208,6 +214,9 @@ export async function main(argv: string[]): Promise<number> {
   if (agents.length > 0) {
     const shown = agents.map((a) => `${a.resource} -> ${a.runs === 'builtin' ? `built-in ${a.agent}` : (a.runs ?? 'NOT FOUND')}`)
     process.stdout.write(`agents: ${shown.join(', ')}\n`)
+    // why each agent name runs what it runs, once per name, as the daemon logs it at start
+    const named = new Map(agents.map((a) => [a.agent, a.why]))
+    for (const [agent, why] of named) process.stdout.write(`  ${agent}: ${why}\n`)
   }
   return wouldStart ? 0 : 1
 }

@@ -10,6 +10,8 @@ import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
 import { CoreLoop, systemClock, type Clock } from './core-loop.js'
 import { debugLines, executeAgentAction, haEnvironment, type AgentEnv, type AgentRunnerOptions } from '../io/agent-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
+import { registryFor } from '../io/agent-plan.js'
+import { runnerText } from '../config/agent-rule.js'
 import type { Settings } from '../config/settings.js'
 import { formatDiagnostic } from '../config/diagnostics.js'
 import type { HaCf } from '../config/ha-cf.js'
@@ -221,7 +223,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     },
   })
 
-  const builtins = builtinAgents()
+  // Built-ins the agent plan hands to the site's script are left out, so the runner finds the script.
+  const builtins = registryFor(builtinAgents(), life.agents)
+  for (const [name, a] of life.agents) say(a.problem !== undefined ? 'warn' : 'info', `resource ${name} (haresources line ${a.line}) runs ${runnerText(a)}: ${a.why}`)
   const agentOpts = (): AgentRunnerOptions => ({
     // Built-ins (IPaddr, lvs) in-process; other names from resource.d, then the init dirs.
     dirs: [join(paths.haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d'],
