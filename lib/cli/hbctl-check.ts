@@ -1,7 +1,7 @@
 // hbctl check: read every file the daemon and hb-mon read (ha.cf, authkeys, haresources, heartbeat-ts.conf,
 // mon.cf) as heartbeat 3.0.6, heartbeat-ts and mon would, and print every problem.
 
-import { access, readFile } from 'node:fs/promises'
+import { access, lstat, readFile } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
@@ -93,6 +93,21 @@ async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
   return out
 }
 
+/** The daemon opens the watchdog device at start and refuses to run without it (lib/io/watchdog.ts). */
+async function checkWatchdog(config: HaCf, path: string): Promise<Diagnostic[]> {
+  const device = config.watchdog
+  if (device === undefined) return []
+  const line = config.lines.get('watchdog')
+  const at = line === undefined ? {} : { line }
+  try {
+    const st = await lstat(device)
+    if (st.isCharacterDevice() || st.isFIFO()) return []
+    return [{ path, ...at, severity: 'error', message: `watchdog: ${JSON.stringify(device)} is not a character device; the daemon refuses to start (load a driver, e.g. modprobe softdog)` }]
+  } catch (err) {
+    return [{ path, ...at, severity: 'error', message: `watchdog: cannot open ${JSON.stringify(device)}: ${describe((err as NodeJS.ErrnoException).code ?? String(err))}; the daemon refuses to start (load a driver, e.g. modprobe softdog)` }]
+  }
+}
+
 /** What runs for one haresources resource: a built-in agent, a script, or nothing found. */
 export interface AgentChoice {
   group: string
@@ -147,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     diagnostics.push(...parsed.diagnostics)
     const local = await localNodeName(haDir, values.node)
     diagnostics.push(...checkLocalNode(config, haCfPath, local.name))
-    diagnostics.push(...(await checkClients(config, haCfPath)))
+    diagnostics.push(...(await checkClients(config, haCfPath)), ...(await checkWatchdog(config, haCfPath)))
     checked.push(`${haCfPath} (node ${JSON.stringify(local.name.toLowerCase())} from ${local.source})`)
   } else {
     diagnostics.push(haCfText.diagnostic)

@@ -37,7 +37,7 @@ export const DIRECTIVE_SUPPORT: Readonly<Record<string, DirectiveSupport>> = {
   deadping: AS_306,
   initdead: AS_306,
   warntime: AS_306,
-  watchdog: refused('heartbeat-ts does not feed a watchdog device; remove the line (the kernel would reset this node when the device is not written)'),
+  watchdog: differs('watchdog: heartbeat-ts feeds the device with each heartbeat and disarms it on a clean stop, as 3.0.6, but cannot set its timeout (3.0.6 sets deadtime + 10 ms, rounded up to seconds): the driver\'s own timeout applies (softdog: soft_margin=)'),
   baud: AS_306,
   udpport: AS_306,
   logfacility: AS_306,

@@ -11,6 +11,7 @@ import { CoreLoop, systemClock, type Clock } from './core-loop.js'
 import { debugLines, executeAgentAction, haEnvironment, type AgentEnv, type AgentRunnerOptions } from '../io/agent-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
 import { registryFor } from '../io/agent-plan.js'
+import { openWatchdog, type Watchdog } from '../io/watchdog.js'
 import { runnerText } from '../config/agent-rule.js'
 import type { Settings } from '../config/settings.js'
 import { formatDiagnostic } from '../config/diagnostics.js'
@@ -111,11 +112,33 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const me = await resolveNodeName({ haDir: opts.paths.haDir, explicit: opts.nodeName, env })
   const first = await prepareLife({ opts, env, me, clock })
   if (!first.ok) return first.code
-  let life = first.life
+  const life = first.life
+  // ha.cf watchdog: opened once for the daemon's whole run (a restart keeps feeding it)
+  let watchdog: Watchdog | undefined
+  const device = life.cfg.haCf.watchdog
+  if (device !== undefined) {
+    try {
+      watchdog = await openWatchdog(device)
+      life.log.log('info', `Watchdog device ${device} opened: fed with each heartbeat`)
+    } catch (err) {
+      life.log.log('error', (err as Error).message)
+      process.stderr.write(`heartbeat: ${(err as Error).message}\n`)
+      await discard(life)
+      return EXIT_FAILURE
+    }
+  }
+  const code = await runLives(life, opts, env, me, clock, watchdog)
+  // a clean stop disarms the watchdog (magic close); a failure leaves it to reset the node
+  await watchdog?.close(code === 0)
+  return code
+}
+
+async function runLives(first: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, me: string, clock: Clock, watchdog: Watchdog | undefined): Promise<number> {
+  let life = first
   let held: RscWord | undefined
   let debugLevel = opts.debugLevel
   for (;;) {
-    const r = await runLife(life, { ...opts, debugLevel }, env, clock, held)
+    const r = await runLife(life, { ...opts, debugLevel }, env, clock, held, watchdog)
     if (r.end.kind === 'exit') return r.end.code
     held = r.end.held
     debugLevel = r.debugLevel
@@ -142,8 +165,9 @@ interface LifeResult {
 }
 
 /** The I/O shell around one NodeCore: media, files, agents, signals, control, and the one timer. */
-async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, restartHeld: RscWord | undefined): Promise<LifeResult> {
+async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, restartHeld: RscWord | undefined, watchdog?: Watchdog): Promise<LifeResult> {
   const { me, cfg, settings, log, membership, media } = life
+  if (watchdog !== undefined) watchdog.onError = (err) => log.log('warn', `watchdog ${watchdog.path}: cannot write: ${err.message}`)
   const paths = opts.paths
   const cf = cfg.haCf
   const manageResources = opts.manageResources ?? true
@@ -206,6 +230,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     }
     ownEcho.remember(bytes, msg)
     media.send(bytes)
+    // 3.0.6 feeds the watchdog with each of its own heartbeats: a stalled daemon stops feeding it
+    if (watchdog !== undefined && getString(msg, 't') === 'status') watchdog.feed()
   }
 
   // The event history for hbctl events: appended in the background, bounded by rotation.

@@ -28,7 +28,6 @@ t.test('every directive heartbeat-ts does not act on is an error on its line, wi
     ['respawn hacluster /usr/lib/heartbeat/ipfail', 'respawn'],
     ['failfast hacluster /usr/lib/heartbeat/ipfail', 'failfast'],
     ['apiauth ipfail uid=hacluster', 'apiauth'],
-    ['watchdog /dev/watchdog', 'watchdog'],
     ['use_apphbd on', 'use_apphbd'],
     ['crm respawn', 'crm'],
     ['pacemaker on', 'pacemaker'],
@@ -57,6 +56,7 @@ t.test('a value that has no effect here is a warning on its line', async (t) => 
     ['coreroot /var/lib/heartbeat/cores', /coreroot has no effect/],
     ['conn_logd_time 30', /conn_logd_time has no effect/],
     ['use_logd yes', /use_logd on: heartbeat-ts does not send its lines to ha_logd/],
+    ['watchdog /dev/watchdog', /watchdog: heartbeat-ts feeds the device .* cannot set its timeout/],
   ] as const) {
     const out = read(line)
     t.equal(out.length, 1, line)
