@@ -1,7 +1,7 @@
 // hbctl check: read every file the daemon and hb-mon read (ha.cf, authkeys, haresources, heartbeat-ts.conf,
 // mon.cf) as heartbeat 3.0.6, heartbeat-ts and mon would, and print every problem.
 
-import { access, readFile } from 'node:fs/promises'
+import { access, lstat, readFile } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
@@ -13,7 +13,7 @@ import { parseMonCf } from '../config/mon-cf.js'
 import { missingRequiredTools, requiredTools } from '../daemon/required-tools.js'
 import { parseSettings } from '../config/settings.js'
 import { readBounded, tooLarge } from '../daemon/load-config.js'
-import { findAgent } from '../io/agent-runner.js'
+import { agentDirs, planAgents } from '../io/agent-plan.js'
 import { builtinAgents } from '../io/builtin-agents.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { daemonPaths } from '../config/paths.js'
@@ -93,17 +93,19 @@ async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
   return out
 }
 
-/** The daemon opens bcast, ucast and mcast media only; with none of them left it exits 6 (not configured). */
-function checkMediaSupport(config: HaCf, path: string): Diagnostic[] {
-  const out: Diagnostic[] = []
-  const unsupported = config.media.filter((m) => m.kind === 'serial' || m.kind === 'ucast6' || m.kind === 'mcast6')
-  for (const m of unsupported) {
-    out.push({ path, line: m.line, severity: 'warning', message: `${m.kind}: heartbeat-ts does not open this medium; the daemon runs on the bcast, ucast and mcast lines` })
+/** The daemon opens the watchdog device at start and refuses to run without it (lib/io/watchdog.ts). */
+async function checkWatchdog(config: HaCf, path: string): Promise<Diagnostic[]> {
+  const device = config.watchdog
+  if (device === undefined) return []
+  const line = config.lines.get('watchdog')
+  const at = line === undefined ? {} : { line }
+  try {
+    const st = await lstat(device)
+    if (st.isCharacterDevice() || st.isFIFO()) return []
+    return [{ path, ...at, severity: 'error', message: `watchdog: ${JSON.stringify(device)} is not a character device; the daemon refuses to start (load a driver, e.g. modprobe softdog)` }]
+  } catch (err) {
+    return [{ path, ...at, severity: 'error', message: `watchdog: cannot open ${JSON.stringify(device)}: ${describe((err as NodeJS.ErrnoException).code ?? String(err))}; the daemon refuses to start (load a driver, e.g. modprobe softdog)` }]
   }
-  if (unsupported.length > 0 && unsupported.length === config.media.length) {
-    out.push({ path, severity: 'error', message: `no medium heartbeat-ts can open (only ${[...new Set(unsupported.map((m) => m.kind))].join(', ')}): the daemon exits "not configured"; add a bcast, ucast or mcast line` })
-  }
-  return out
 }
 
 /** What runs for one haresources resource: a built-in agent, a script, or nothing found. */
@@ -112,23 +114,25 @@ export interface AgentChoice {
   line: number
   resource: string
   agent: string
-  /** `builtin`, the script's path, or null when there is none (taking the group over will fail). */
+  /** `builtin`, the script's path, or null when there is none (the daemon refuses to start). */
   runs: string | null
+  /** Why this agent runs (lib/config/agent-rule.ts), as the daemon logs it at start. */
+  why: string
 }
 
-/** The daemon's lookup: built-ins first, then DIR/resource.d, /etc/init.d, /etc/rc.d/init.d. */
-async function agentChoices(groups: readonly ResourceGroup[], haDir: string, path: string, out: Diagnostic[]): Promise<AgentChoice[]> {
-  const builtins = builtinAgents()
-  const dirs = [join(haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d']
+/** The daemon's rule (lib/io/agent-plan.ts): the built-in, the site's script when asked or when the built-in cannot run, or nothing. */
+async function agentChoices(groups: readonly ResourceGroup[], haDir: string, monCf: string, siteScripts: readonly string[], path: string, out: Diagnostic[]): Promise<AgentChoice[]> {
+  const env = { ...process.env, HBTS_HA_DIR: haDir, HBTS_MON_CF: monCf }
+  const plan = await planAgents({ groups, dirs: agentDirs(haDir), builtins: [...builtinAgents().keys()], siteScripts, env })
   const choices: AgentChoice[] = []
   for (const g of groups) {
     for (const r of g.resources) {
-      const runs = builtins.has(r.agent) ? 'builtin' : ((await findAgent(r.agent, dirs)) ?? null)
-      if (runs === null) {
-        // not a start refusal: the daemon starts, and fails when it takes this group over
-        out.push({ path, line: g.line, severity: 'warning', message: `resource ${JSON.stringify(r.text)}: no agent ${JSON.stringify(r.agent)} (not built in, not an executable in ${dirs.join(', ')}); taking over group ${JSON.stringify(g.key)} will fail` })
-      }
-      choices.push({ group: g.key, line: g.line, resource: r.text, agent: r.agent, runs })
+      const a = plan.get(r.agent)
+      if (a === undefined) continue
+      if (a.line === g.line && a.runs.kind === 'none') out.push({ path, line: g.line, severity: 'error', message: `resource ${JSON.stringify(r.text)}: ${a.why}; the daemon refuses to start` })
+      if (a.line === g.line && a.problem !== undefined) out.push({ path, line: g.line, severity: 'warning', message: `resource ${JSON.stringify(r.text)}: ${a.problem}; taking over group ${JSON.stringify(g.key)} will fail` })
+      const runs = a.runs.kind === 'builtin' ? 'builtin' : a.runs.kind === 'script' ? a.runs.path : null
+      choices.push({ group: g.key, line: g.line, resource: r.text, agent: r.agent, runs, why: a.why })
     }
   }
   return choices
@@ -158,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     diagnostics.push(...parsed.diagnostics)
     const local = await localNodeName(haDir, values.node)
     diagnostics.push(...checkLocalNode(config, haCfPath, local.name))
-    diagnostics.push(...(await checkClients(config, haCfPath)), ...checkMediaSupport(config, haCfPath))
+    diagnostics.push(...(await checkClients(config, haCfPath)), ...(await checkWatchdog(config, haCfPath)))
     checked.push(`${haCfPath} (node ${JSON.stringify(local.name.toLowerCase())} from ${local.source})`)
   } else {
     diagnostics.push(haCfText.diagnostic)
@@ -173,6 +177,17 @@ export async function main(argv: string[]): Promise<number> {
     checked.push(authkeysPath)
   } else diagnostics.push(authkeys.diagnostic)
 
+  // heartbeat-ts.conf: optional (every default when absent); a bad value stops the daemon, so it is an error here
+  const settingsPath = join(haDir, 'heartbeat-ts.conf')
+  const settingsText = await readConfig(settingsPath)
+  let siteScripts: readonly string[] = []
+  if (settingsText.ok) {
+    const parsed = parseSettings(settingsText.bytes.toString('utf8'), settingsPath)
+    siteScripts = parsed.settings.agents.siteScripts
+    diagnostics.push(...parsed.diagnostics)
+  } else if (!settingsText.missing) diagnostics.push(settingsText.diagnostic)
+  const monPath = values.mon ?? defaults.monCf
+
   let agents: AgentChoice[] = []
   // haresources: release-1 mode only (pacemaker on makes heartbeat ignore it)
   const haresourcesPath = join(haDir, 'haresources')
@@ -186,21 +201,14 @@ export async function main(argv: string[]): Promise<number> {
       for (const m of await missingRequiredTools(needs, process.env.PATH)) {
         diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
       }
-      agents = await agentChoices(parsed.groups, haDir, haresourcesPath, diagnostics)
+      agents = await agentChoices(parsed.groups, haDir, monPath, siteScripts, haresourcesPath, diagnostics)
       checked.push(haresourcesPath)
     } else diagnostics.push(text.diagnostic)
   }
+  if (settingsText.ok) checked.push(settingsPath)
 
-  // heartbeat-ts.conf: optional (every default when absent); a bad value stops the daemon, so it is an error here
-  const settingsPath = join(haDir, 'heartbeat-ts.conf')
-  const settings = await readConfig(settingsPath)
-  if (settings.ok) {
-    diagnostics.push(...parseSettings(settings.bytes.toString('utf8'), settingsPath).diagnostics)
-    checked.push(settingsPath)
-  } else if (!settings.missing) diagnostics.push(settings.diagnostic)
 
   // mon.cf: the named file must exist; the default one is checked when present
-  const monPath = values.mon ?? defaults.monCf
   const mon = await readConfig(monPath)
   if (mon.ok) {
     diagnostics.push(...parseMonCf(mon.bytes.toString('utf8'), monPath).diagnostics)
@@ -221,6 +229,9 @@ export async function main(argv: string[]): Promise<number> {
   if (agents.length > 0) {
     const shown = agents.map((a) => `${a.resource} -> ${a.runs === 'builtin' ? `built-in ${a.agent}` : (a.runs ?? 'NOT FOUND')}`)
     process.stdout.write(`agents: ${shown.join(', ')}\n`)
+    // why each agent name runs what it runs, once per name, as the daemon logs it at start
+    const named = new Map(agents.map((a) => [a.agent, a.why]))
+    for (const [agent, why] of named) process.stdout.write(`  ${agent}: ${why}\n`)
   }
   return wouldStart ? 0 : 1
 }

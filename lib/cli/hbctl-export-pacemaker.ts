@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   const haCfPath = join(haDir, 'ha.cf')
   const haCfText = await readText(haCfPath)
   if (!haCfText.ok) diagnostics.push(haCfText.diagnostic)
-  const parsed = haCfText.ok ? parseHaCf(haCfText.text, haCfPath) : undefined
+  const parsed = haCfText.ok ? parseHaCf(haCfText.text, haCfPath, { refuseUnsupported: false }) : undefined
   if (parsed !== undefined) diagnostics.push(...parsed.diagnostics)
   // authkeys is not carried over (corosync has its own key), but keys that would not load are an error.
   // Its mode is the node's business, not the export's (a copy on a workstation is often 644).

@@ -233,7 +233,6 @@ function pacemaker(directive: 'crm' | 'pacemaker'): (s: ReadState, value: string
       mode = b ? 'on' : 'off'
     }
     s.draft.pacemaker = mode
-    if (mode !== 'off') warn(s, `${directive} ${value}: Pacemaker resource management replaces haresources; heartbeat-ts runs release-1 (haresources) mode only`)
     // crm is an alias: the value is recorded under pacemaker
     s.lines.set('pacemaker', s.line)
     s.parameters.set('pacemaker', value)
@@ -354,11 +353,8 @@ function apiauth(s: ReadState, rest: string): void {
   s.draft.apiauth.push({ client, uids, gids, line: s.line })
 }
 
-const uuidfrom: Parse<'file' | 'nodename'> = (s, name, value) => {
-  const v = oneOf(['file', 'nodename'] as const)(s, name, value)
-  if (v === 'nodename') warn(s, `uuidfrom nodename: heartbeat derives the uuid with the C library's rand(); heartbeat-ts cannot reproduce it and uses the uuid file`)
-  return v
-}
+// nodename: heartbeat-ts cannot derive 3.0.6's uuid (ha-cf-support refuses it)
+const uuidfrom: Parse<'file' | 'nodename'> = oneOf(['file', 'nodename'] as const)
 
 /** Every directive, in config.c's order (option directives, option-style media, whole-line directives). */
 export const DIRECTIVE_TABLE: readonly HaCfDirective[] = [

@@ -4,6 +4,7 @@ import type { Diagnostic } from './diagnostics.js'
 import { report, type ReadState } from './ha-cf-state.js'
 import { DEFAULT_UDP_PORT } from './ha-cf-media.js'
 import type { ApiAuth, HaCf } from './ha-cf.js'
+import { refusalMessage } from './ha-cf-support.js'
 
 /** parse_config: default API permissions for the well-known clients, unless ha.cf overrides them. */
 const DEFAULT_APIAUTH: readonly ApiAuth[] = [
@@ -15,7 +16,7 @@ const DEFAULT_APIAUTH: readonly ApiAuth[] = [
 ]
 
 /** Fill what init_config derives, check what spans directives, and hand out the finished HaCf. */
-export function finishHaCf(s: ReadState, recordedDefaults: ReadonlyMap<string, string>): { config: HaCf; diagnostics: Diagnostic[] } {
+export function finishHaCf(s: ReadState, recordedDefaults: ReadonlyMap<string, string>, opts: { refuseUnsupported: boolean }): { config: HaCf; diagnostics: Diagnostic[] } {
   const d = s.draft
   const at = (directive: string): number | undefined => s.lines.get(directive)
   const whole = (severity: 'error' | 'warning', message: string, line?: number): void => report(s, severity, message, line)
@@ -65,6 +66,10 @@ export function finishHaCf(s: ReadState, recordedDefaults: ReadonlyMap<string, s
   let useLogd = d.useLogd ?? false
   if (d.logfile === undefined && d.debugfile === undefined && !facilitySet) {
     if (d.useLogd === false) whole('error', `no logfile, debugfile or logfacility and use_logd is off: heartbeat would have nowhere to log`, at('use_logd'))
+    else if (opts.refuseUnsupported) {
+      // 3.0.6 hands every line to ha_logd then; heartbeat-ts would log nowhere
+      whole('error', refusalMessage('use_logd', 'with no logfile, debugfile or logfacility line 3.0.6 logs through ha_logd, which heartbeat-ts does not use, so nothing would be logged; add "logfacility daemon" (ha_logd\'s default) or a logfile line'), at('use_logd'))
+    }
     useLogd = true
   }
   // with a facility, unset log files become /dev/null

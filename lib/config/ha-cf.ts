@@ -5,6 +5,7 @@ import { didYouMean } from './did-you-mean.js'
 import { DIRECTIVES_BY_NAME, DIRECTIVE_TABLE, NOT_IN_306, RECORDED_DEFAULTS, initialDraft } from './ha-cf-directives.js'
 import { error, warn, type ReadState } from './ha-cf-state.js'
 import { finishHaCf } from './ha-cf-validate.js'
+import { supportNote } from './ha-cf-support.js'
 import { tokenizeDirectives, type DirectiveLine } from './line-tokenizer.js'
 
 export { parseBoolean } from './ha-cf-state.js'
@@ -93,8 +94,18 @@ export interface HaCf {
 /** Every directive a Debian 3.0.6 heartbeat accepts, in config.c's order. */
 export const HA_CF_DIRECTIVES: readonly string[] = DIRECTIVE_TABLE.map((d) => d.name)
 
+export interface ParseHaCfOptions {
+  /**
+   * Read as heartbeat-ts runs it (the default): a directive heartbeat-ts does not act on is an error
+   * on its line, and one whose value has no effect here a warning. Off: read as 3.0.6 reads it
+   * (hbctl export-pacemaker carries a config elsewhere and must not refuse what Pacemaker can do).
+   */
+  refuseUnsupported?: boolean
+}
+
 /** Parse ha.cf text. Never throws: every problem is a diagnostic, `path:line: message`. */
-export function parseHaCf(text: string, path: string): { config: HaCf; diagnostics: Diagnostic[] } {
+export function parseHaCf(text: string, path: string, options: ParseHaCfOptions = {}): { config: HaCf; diagnostics: Diagnostic[] } {
+  const refuseUnsupported = options.refuseUnsupported ?? true
   const s: ReadState = {
     path, diagnostics: [], line: 0, draft: initialDraft(), lines: new Map(), parameters: new Map(), seen: new Set(), latchedPorts: new Map(), nodeLines: new Map(),
   }
@@ -103,8 +114,20 @@ export function parseHaCf(text: string, path: string): { config: HaCf; diagnosti
   for (const entry of tokenized.lines) {
     s.line = entry.line
     applyLine(s, entry)
+    if (refuseUnsupported) noteSupport(s, entry)
   }
-  return finishHaCf(s, RECORDED_DEFAULTS)
+  return finishHaCf(s, RECORDED_DEFAULTS, { refuseUnsupported })
+}
+
+/** heartbeat-ts's word on a line it read: refused (an error), no effect here (a warning), or nothing. */
+function noteSupport(s: ReadState, entry: DirectiveLine): void {
+  const name = entry.directive === 'udp' ? 'bcast' : entry.directive
+  const directive = DIRECTIVES_BY_NAME.get(name)
+  if (directive === undefined) return
+  const note = supportNote(name, directive.arity === 'line' ? [entry.rest] : entry.values)
+  if (note === undefined) return
+  if (note.severity === 'error') error(s, note.message)
+  else warn(s, note.message)
 }
 
 function applyLine(s: ReadState, entry: DirectiveLine): void {

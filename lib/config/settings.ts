@@ -50,6 +50,12 @@ import { closest, didYouMean } from './did-you-mean.js'
  *   timeout_ms = 60000       (1000-3600000) Default time a resource agent call (start, stop, status)
  *                            may take before it is killed and counted as failed. The upper bound is
  *                            3.0.6's 60-minute emergency limit for releasing resources.
+ *   site_scripts = lvs       (resource names, split on blanks or commas; default none) Resources whose
+ *                            site script (<ha dir>/resource.d/NAME, then /etc/init.d, /etc/rc.d/init.d)
+ *                            runs instead of heartbeat-ts's built-in agent of that name. A named
+ *                            resource with no such script is an error (hbctl check; the daemon refuses
+ *                            to start). Without it the built-in runs, unless it cannot do its job on
+ *                            this node (lvs with no table source) and a site script exists.
  * [notify]
  *   command = /usr/local/sbin/hb-notify --to ops
  *                            (absolute path, then arguments split on blanks; default none) Run on
@@ -73,7 +79,8 @@ export interface Settings {
   membership: { statusCopies: number }
   ipaddr: { arpCount: number; arpIntervalMs: number }
   lvs: { downAction: LvsDownAction; rulesFile: string }
-  agents: { timeoutMs: number }
+  /** `siteScripts`: resource names whose site script runs instead of the built-in agent. */
+  agents: { timeoutMs: number; siteScripts: string[] }
   /** `command`: argv of the hook, empty when none is set. */
   notify: { command: string[]; timeoutMs: number; maxRunning: number }
   /** `textfile`: empty when not written. */
@@ -88,7 +95,7 @@ export function defaultSettings(): Settings {
     membership: { statusCopies: 3 },
     ipaddr: { arpCount: 10, arpIntervalMs: 500 },
     lvs: { downAction: 'remove', rulesFile: '/etc/ha.d/ipvsadm.rules' },
-    agents: { timeoutMs: 60000 },
+    agents: { timeoutMs: 60000, siteScripts: [] },
     notify: { command: [], timeoutMs: 10000, maxRunning: 4 },
     metrics: { textfile: '', intervalMs: 15000 },
   }
@@ -195,6 +202,20 @@ export const SETTING_KEYS: readonly SettingKey[] = [
   },
   absolutePathKey('rules_file', ['lvs', 'rulesFile']),
   numberKey('timeout_ms', ['agents', 'timeoutMs'], { min: 1000, max: 3600000, unit: 'milliseconds' }),
+  {
+    section: 'agents',
+    key: 'site_scripts',
+    defaultText: '',
+    accepts: 'resource names',
+    apply: (s, value) => {
+      const names = value.split(/[\s,]+/).filter((n) => n !== '')
+      // a name is looked up as a file in resource.d: no path, no control characters
+      const bad = names.find((n) => !/^[A-Za-z0-9_.+-]+$/.test(n) || n === '.' || n === '..')
+      if (bad !== undefined) return `${quote(bad)} is not a resource name (a script name in resource.d)`
+      s.agents.siteScripts = names
+      return undefined
+    },
+  },
   {
     section: 'notify',
     key: 'command',

@@ -16,6 +16,8 @@ import { Membership } from '../cluster/membership.js'
 import { openMedia, type Datagram, type Media, type MediumSpec } from '../io/udp-media.js'
 import { openLogger, type Logger, type LogLevel } from '../io/logger.js'
 import { formatUuid, loadOrCreateUuid, nextGeneration } from '../io/state-files.js'
+import { agentDirs, planAgents, type PlannedAgent } from '../io/agent-plan.js'
+import { builtinAgents } from '../io/builtin-agents.js'
 
 /** What preparing a life needs from the daemon's options. */
 export interface PrepareOptions {
@@ -78,6 +80,8 @@ export interface PreparedLife {
   media: Media
   /** Where the media hand their datagrams: nowhere until the life starts (the old life may still run). */
   sink: MediaSink
+  /** Which agent runs each haresources resource name, and why (issue 12); empty without resources. */
+  agents: ReadonlyMap<string, PlannedAgent>
 }
 
 export interface MediaSink {
@@ -163,6 +167,16 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
 
   const settings = await readSettings(paths.haDir, say)
   if (settings === undefined) return fail(EXIT_NOT_CONFIGURED, 'heartbeat-ts.conf has errors')
+  // Which agent runs each resource: a resource with none would fail at takeover, so it stops the start.
+  const agents = manageResources
+    ? await planAgents({ groups: cfg.groups, dirs: agentDirs(paths.haDir), builtins: [...builtinAgents().keys()], siteScripts: settings.agents.siteScripts, env })
+    : new Map<string, PlannedAgent>()
+  const noAgent = [...agents.values()].filter((a) => a.runs.kind === 'none')
+  if (noAgent.length > 0) {
+    const why = noAgent.map((a) => `${join(paths.haDir, 'haresources')}:${a.line}: resource ${a.agent}: ${a.why}`)
+    if (!reloading) for (const w of why) process.stderr.write(`heartbeat: ${w}\n`)
+    return fail(EXIT_NOT_CONFIGURED, why.join('; '))
+  }
   const problems: string[] = []
   const specs = mediaSpecs(cf, problems)
   for (const q of problems) say('error', q)
@@ -218,7 +232,7 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   if (gen.previous === undefined && cf.hbgenmethod === 'file') log.log('warn', `No Previous generation - starting at ${gen.generation}`)
   log.log('info', `Heartbeat generation: ${gen.generation}`)
   if (uuid.created) log.log('info', `No uuid found for current node - generated ${formatUuid(uuid.uuid)}.`)
-  return { ok: true, life: { me, cfg, settings, log, generation: gen.generation, membership, media, sink } }
+  return { ok: true, life: { me, cfg, settings, log, generation: gen.generation, membership, media, sink, agents } }
 }
 
 export async function discard(life: PreparedLife): Promise<void> {

@@ -11,6 +11,9 @@ import { CoreLoop, systemClock, type Clock } from './core-loop.js'
 import { debugLines, executeAgentAction, haEnvironment, type AgentEnv, type AgentRunnerOptions } from '../io/agent-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
 import { arpPacingOf, arpPacingToEnv } from '../agents/gratuitous-arp.js'
+import { registryFor } from '../io/agent-plan.js'
+import { openWatchdog, type Watchdog } from '../io/watchdog.js'
+import { runnerText } from '../config/agent-rule.js'
 import { formatDiagnostic } from '../config/diagnostics.js'
 import type { HaCf } from '../config/ha-cf.js'
 import { decodePacket, encodePacket } from '../wire/packet.js'
@@ -101,11 +104,33 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const me = await resolveNodeName({ haDir: opts.paths.haDir, explicit: opts.nodeName, env })
   const first = await prepareLife({ opts, env, me, clock })
   if (!first.ok) return first.code
-  let life = first.life
+  const life = first.life
+  // ha.cf watchdog: opened once for the daemon's whole run (a restart keeps feeding it)
+  let watchdog: Watchdog | undefined
+  const device = life.cfg.haCf.watchdog
+  if (device !== undefined) {
+    try {
+      watchdog = await openWatchdog(device)
+      life.log.log('info', `Watchdog device ${device} opened: fed with each heartbeat`)
+    } catch (err) {
+      life.log.log('error', (err as Error).message)
+      process.stderr.write(`heartbeat: ${(err as Error).message}\n`)
+      await discard(life)
+      return EXIT_FAILURE
+    }
+  }
+  const code = await runLives(life, opts, env, me, clock, watchdog)
+  // a clean stop disarms the watchdog (magic close); a failure leaves it to reset the node
+  await watchdog?.close(code === 0)
+  return code
+}
+
+async function runLives(first: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, me: string, clock: Clock, watchdog: Watchdog | undefined): Promise<number> {
+  let life = first
   let held: RscWord | undefined
   let debugLevel = opts.debugLevel
   for (;;) {
-    const r = await runLife(life, { ...opts, debugLevel }, env, clock, held)
+    const r = await runLife(life, { ...opts, debugLevel }, env, clock, held, watchdog)
     if (r.end.kind === 'exit') return r.end.code
     held = r.end.held
     debugLevel = r.debugLevel
@@ -132,8 +157,9 @@ interface LifeResult {
 }
 
 /** The I/O shell around one NodeCore: media, files, agents, signals, control, and the one timer. */
-async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, restartHeld: RscWord | undefined): Promise<LifeResult> {
+async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, restartHeld: RscWord | undefined, watchdog?: Watchdog): Promise<LifeResult> {
   const { me, cfg, settings, log, membership, media } = life
+  if (watchdog !== undefined) watchdog.onError = (err) => log.log('warn', `watchdog ${watchdog.path}: cannot write: ${err.message}`)
   const paths = opts.paths
   const cf = cfg.haCf
   const manageResources = opts.manageResources ?? true
@@ -196,6 +222,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     }
     ownEcho.remember(bytes, msg)
     media.send(bytes)
+    // 3.0.6 feeds the watchdog with each of its own heartbeats: a stalled daemon stops feeding it
+    if (watchdog !== undefined && getString(msg, 't') === 'status') watchdog.feed()
   }
 
   // The event history for hbctl events: appended in the background, bounded by rotation.
@@ -213,7 +241,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     },
   })
 
-  const builtins = builtinAgents()
+  // Built-ins the agent plan hands to the site's script are left out, so the runner finds the script.
+  const builtins = registryFor(builtinAgents(), life.agents)
+  for (const [name, a] of life.agents) say(a.problem !== undefined ? 'warn' : 'info', `resource ${name} (haresources line ${a.line}) runs ${runnerText(a)}: ${a.why}`)
   const agentOpts = (): AgentRunnerOptions => ({
     // Built-ins (IPaddr, lvs) in-process; other names from resource.d, then the init dirs.
     dirs: [join(paths.haDir, 'resource.d'), '/etc/init.d', '/etc/rc.d/init.d'],

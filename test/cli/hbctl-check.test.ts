@@ -1,6 +1,6 @@
 // hbctl check end to end: both titanic views pass, the en-dash lines of mon.cf are named, broken setups exit 1.
 import t, { type Test } from 'tap'
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { main } from '../../lib/cli/hbctl-check.js'
@@ -31,8 +31,12 @@ function install(t: Test, view: string): string {
   mkdirSync(dir)
   for (const name of readdirSync(example(`${view}/ha.d`))) copyFileSync(join(example(`${view}/ha.d`), name), join(dir, name))
   chmodSync(join(dir, 'authkeys'), 0o600)
+  // the modern director's lvs needs a table source (mon.cf or a rules file); the test's mon.cf does not exist
+  if (view === 'modern') writeFileSync(join(dir, 'ipvsadm.rules'), RULES)
   return dir
 }
+
+const RULES = '-A -t 10.0.0.100:80 -s wlc\n-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1\n'
 
 for (const view of ['titanic5', 'titanic6']) {
   t.test(`the ${view} view passes and names the en-dash lines of mon.cf`, async (t) => {
@@ -186,29 +190,69 @@ t.test('--json: one object with a version, the verdict, counts and every diagnos
   t.equal(bad.out.trim().split('\n').length, 1, 'one line of JSON, nothing else on stdout')
 })
 
-t.test('the agent each resource will run: built-in, a script, or a warning that takeover will fail', async (t) => {
+t.test('the agent each resource will run: built-in, a script, or none (an error naming the haresources line)', async (t) => {
   const haDir = install(t, 'modern')
   mkdirSync(join(haDir, 'resource.d'))
   writeFileSync(join(haDir, 'resource.d', 'myapp'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
   writeFileSync(join(haDir, 'haresources'), 'director1 IPaddr::10.0.0.100/24/eth0 lvs myapp::x nosuchagent-hbctl\n')
   const r = await run(['--ha-dir', haDir, '--node', 'director1'])
-  t.equal(r.code, 0, 'a missing agent does not stop the start')
-  t.match(r.out, `${haDir}/haresources:1: warning: resource "nosuchagent-hbctl": no agent "nosuchagent-hbctl"`)
+  t.equal(r.code, 1, 'a resource with no agent at all: the daemon would not start')
+  t.match(r.out, `${haDir}/haresources:1: error: resource "nosuchagent-hbctl": no agent: nosuchagent-hbctl is not built in and there is no executable nosuchagent-hbctl in ${haDir}/resource.d, /etc/init.d, /etc/rc.d/init.d; the daemon refuses to start`)
   t.match(r.out, `agents: IPaddr::10.0.0.100/24/eth0 -> built-in IPaddr, lvs -> built-in lvs, myapp::x -> ${haDir}/resource.d/myapp, nosuchagent-hbctl -> NOT FOUND`)
+  t.match(r.out, '\n  lvs: the built-in lvs (the default)\n', 'why each agent runs')
   const j = await run(['--ha-dir', haDir, '--node', 'director1', '--json'])
-  const agents = (JSON.parse(j.out) as { agents: Array<{ resource: string; agent: string; runs: string | null }> }).agents
+  const agents = (JSON.parse(j.out) as { agents: Array<{ resource: string; agent: string; runs: string | null; why: string }> }).agents
   t.same(agents.map((a) => [a.agent, a.runs]), [['IPaddr', 'builtin'], ['lvs', 'builtin'], ['myapp', `${haDir}/resource.d/myapp`], ['nosuchagent-hbctl', null]])
+  t.match(agents[2]?.why, /^the site's script /)
 })
 
-t.test('media the daemon cannot open: a warning each, an error when none is left', async (t) => {
+t.test("the site's lvs script runs instead of a built-in lvs with no table source; heartbeat-ts.conf can ask for it", async (t) => {
+  const haDir = install(t, 'modern')
+  rmSync(join(haDir, 'ipvsadm.rules'))
+  const bare = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(bare.code, 0, 'no table and no script: the daemon starts')
+  t.match(bare.out, `${haDir}/haresources:2: warning: resource "lvs": the built-in lvs cannot run here (no table source: no lvs:: arguments in haresources, no ${haDir}/ipvsadm.rules, no /nonexistent/hbctl-check-test/mon.cf)`)
+  t.match(bare.out, 'taking over group "IPaddr::10.0.0.100/24/eth0" will fail')
+
+  mkdirSync(join(haDir, 'resource.d'))
+  writeFileSync(join(haDir, 'resource.d', 'lvs'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+  const script = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(script.code, 0)
+  t.match(script.out, '0 errors, 0 warnings', 'the group is not given up: the site script stands in')
+  t.match(script.out, `lvs -> ${haDir}/resource.d/lvs`)
+  t.match(script.out, `  lvs: the site's script ${haDir}/resource.d/lvs: the built-in lvs cannot run here (no table source`)
+
+  writeFileSync(join(haDir, 'ipvsadm.rules'), RULES)
+  const table = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.match(table.out, 'lvs -> built-in lvs', 'with a table the built-in runs again')
+  writeFileSync(join(haDir, 'heartbeat-ts.conf'), '[agents]\nsite_scripts = lvs\n')
+  const asked = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(asked.code, 0)
+  t.match(asked.out, `lvs -> ${haDir}/resource.d/lvs`)
+  t.match(asked.out, `  lvs: the site's script ${haDir}/resource.d/lvs, as heartbeat-ts.conf [agents] site_scripts asks`)
+  writeFileSync(join(haDir, 'heartbeat-ts.conf'), '[agents]\nsite_scripts = IPaddr\n')
+  const missing = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(missing.code, 1, 'asked for a script that is not there: an error')
+  t.match(missing.out, `${haDir}/haresources:2: error: resource "IPaddr::10.0.0.100/24/eth0": heartbeat-ts.conf [agents] site_scripts asks for the site's IPaddr script, and there is no executable IPaddr in ${haDir}/resource.d`)
+})
+
+t.test('a site ha.cf with what heartbeat-ts does not act on: each line named with its reason, check fails', async (t) => {
   const haDir = install(t, 'modern')
   const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
-  writeFileSync(join(haDir, 'ha.cf'), `${ha}serial /dev/ttyS0\n`)
-  const some = await run(['--ha-dir', haDir, '--node', 'director1'])
-  t.equal(some.code, 0)
-  t.match(some.out, `${haDir}/ha.cf:${ha.split('\n').length}: warning: serial: heartbeat-ts does not open this medium`)
-  writeFileSync(join(haDir, 'ha.cf'), ha.replace(/^ucast .*$/gm, '') + 'serial /dev/ttyS0\n')
-  const none = await run(['--ha-dir', haDir, '--node', 'director1'])
-  t.equal(none.code, 1, 'the daemon would exit not configured')
-  t.match(none.out, `${haDir}/ha.cf: error: no medium heartbeat-ts can open (only serial)`)
+  const extra = ['baud 19200', 'serial /dev/ttyS0', 'ping 10.0.0.254', 'ping_group routers 10.0.0.1 10.0.0.2', 'watchdog /nonexistent/watchdog', 'stonith_host * null director1', 'ucast6 eth0 fe80::6', 'rtprio 20']
+  writeFileSync(join(haDir, 'ha.cf'), `${ha}${extra.join('\n')}\n`)
+  const first = ha.split('\n').length
+  const r = await run(['--ha-dir', haDir, '--node', 'director1'])
+  t.equal(r.code, 1, 'heartbeat-ts would not start')
+  for (const [i, line] of extra.entries()) {
+    const directive = line.split(' ')[0] ?? ''
+    if (directive === 'baud') t.notMatch(r.out, `ha.cf:${first + i}:`, 'baud alone is as 3.0.6: nothing said')
+    else if (directive === 'rtprio') t.match(r.out, `${haDir}/ha.cf:${first + i}: warning: rtprio has no effect`)
+    else if (directive === 'watchdog') {
+      t.match(r.out, `${haDir}/ha.cf:${first + i}: warning: watchdog: heartbeat-ts feeds the device`)
+      t.match(r.out, `${haDir}/ha.cf:${first + i}: error: watchdog: cannot open "/nonexistent/watchdog": no such file; the daemon refuses to start`)
+    }
+    else t.match(r.out, `${haDir}/ha.cf:${first + i}: error: directive ${directive} is not supported by heartbeat-ts: `, `${directive} is named on its line`)
+  }
+  t.match(r.out, '6 errors, 2 warnings: heartbeat would not start')
 })

@@ -141,7 +141,7 @@ t.test('ordering rules and quirks that change what heartbeat does', async (t) =>
   const niceAfter = parseHaCf('node a\nbcast eth0\nauto_failback on\nnice_failback on\n', 'ha.cf').config
   t.equal(niceAfter.autoFailback, 'off', 'after auto_failback, nice_failback forces off')
 
-  const pcmk = parseHaCf('node a\nbcast eth0\ncrm respawn\ncrm_daemon_dir /usr/lib/pacemaker\n', 'ha.cf')
+  const pcmk = parseHaCf('node a\nbcast eth0\ncrm respawn\ncrm_daemon_dir /usr/lib/pacemaker\n', 'ha.cf', { refuseUnsupported: false })
   t.equal(pcmk.config.manageResources, false, 'crm (alias of pacemaker) on: no haresources')
   t.same(errors(pcmk.diagnostics), ['ha.cf:4: crm_daemon_dir must come before the pacemaker (or crm) line'])
 

@@ -24,7 +24,7 @@ exit 0
 `
 
 function haCf(port: number, extra = ''): string {
-  return `logfacility none\nkeepalive 1\ndeadtime 5\ninitdead 10\nudpport ${port}\nucast lo 127.0.0.2\nauto_failback legacy\nnode ${ME}\n${extra}`
+  return `logfacility none\nlogfile /dev/null\nkeepalive 1\ndeadtime 5\ninitdead 10\nudpport ${port}\nucast lo 127.0.0.2\nauto_failback legacy\nnode ${ME}\n${extra}`
 }
 
 interface Daemon {

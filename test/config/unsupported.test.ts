@@ -1,0 +1,122 @@
+// Issue 12: no ha.cf directive is accepted and silently ignored. What heartbeat-ts does not act on is
+// refused on its line (the daemon does not start, hbctl check fails); a value with no effect here is
+// a warning on its line; man/ha.cf.5 says, for every directive, "as 3.0.6", "differs: ..." or "refused: ...".
+import t from 'tap'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { formatDiagnostic } from '../../lib/config/diagnostics.js'
+import { HA_CF_DIRECTIVES, parseHaCf } from '../../lib/config/ha-cf.js'
+import { DIRECTIVE_SUPPORT } from '../../lib/config/ha-cf-support.js'
+import { loadConfig } from '../../lib/daemon/load-config.js'
+
+const HA_CF = '/etc/ha.d/ha.cf'
+/** A clean ha.cf (no diagnostics at all); the line under test is line 9. */
+const base = ['keepalive 1', 'deadtime 10', 'initdead 20', 'bcast eth0', 'auto_failback on', 'logfacility daemon', 'node alpha', 'node beta'].join('\n') + '\n'
+const read = (line: string): string[] => parseHaCf(`${base}${line}\n`, HA_CF).diagnostics.map(formatDiagnostic)
+
+t.test('every directive heartbeat-ts does not act on is an error on its line, with the reason', async (t) => {
+  const refused: Array<[string, string]> = [
+    ['ping 10.0.0.254', 'ping'],
+    ['ping6 fe80::1', 'ping6'],
+    ['ping_group routers 10.0.0.1 10.0.0.2', 'ping_group'],
+    ['serial /dev/ttyS0', 'serial'],
+    ['ucast6 eth0 fe80::2', 'ucast6'],
+    ['mcast6 eth0 ff02::1:2 694 1 0', 'mcast6'],
+    ['stonith baytech /etc/ha.d/conf/stonith.baytech', 'stonith'],
+    ['stonith_host * null alpha beta', 'stonith_host'],
+    ['respawn hacluster /usr/lib/heartbeat/ipfail', 'respawn'],
+    ['failfast hacluster /usr/lib/heartbeat/ipfail', 'failfast'],
+    ['apiauth ipfail uid=hacluster', 'apiauth'],
+    ['use_apphbd on', 'use_apphbd'],
+    ['crm respawn', 'crm'],
+    ['pacemaker on', 'pacemaker'],
+    ['uuidfrom nodename', 'uuidfrom'],
+  ]
+  for (const [line, directive] of refused) {
+    const out = read(line)
+    t.equal(out.length, 1, `${line}: one diagnostic`)
+    t.match(out[0], new RegExp(`^${HA_CF}:9: directive ${directive} is not supported by heartbeat-ts: \\S.{20,}`), `${line}: refused on its line with a reason`)
+  }
+  t.match(read('ping 10.0.0.254')[0], /ipfail/, 'the ping reason says what is lost')
+  t.match(read('serial /dev/ttyS0')[0], /second interface/, 'the serial reason says what to do instead')
+})
+
+t.test('a refused directive is refused only for the values heartbeat-ts cannot act on', async (t) => {
+  for (const line of ['pacemaker off', 'crm no', 'use_apphbd off', 'uuidfrom file', 'baud 19200', 'deadping 20', 'quorum_server q1', 'crm_daemon_dir /usr/lib/pacemaker', 'record_config_changes on', 'msgfmt netstring', 'hbgenmethod time']) {
+    t.same(read(line), [], `${line}: accepted, nothing said`)
+  }
+})
+
+t.test('a value that has no effect here is a warning on its line', async (t) => {
+  for (const [line, what] of [
+    ['rtprio 20', /rtprio has no effect/],
+    ['memreserve 10000', /memreserve has no effect/],
+    ['coredumps off', /coredumps has no effect/],
+    ['coreroot /var/lib/heartbeat/cores', /coreroot has no effect/],
+    ['conn_logd_time 30', /conn_logd_time has no effect/],
+    ['use_logd yes', /use_logd on: heartbeat-ts does not send its lines to ha_logd/],
+    ['watchdog /dev/watchdog', /watchdog: heartbeat-ts feeds the device .* cannot set its timeout/],
+  ] as const) {
+    const out = read(line)
+    t.equal(out.length, 1, line)
+    t.match(out[0], new RegExp(`^${HA_CF}:9: warning: ${what.source}`), line)
+  }
+  t.same(read('use_logd no'), [], 'use_logd off: nothing to say')
+})
+
+t.test('no log destination: 3.0.6 would log through ha_logd, heartbeat-ts would log nowhere, so it refuses', async (t) => {
+  const out = parseHaCf('bcast eth0\nnode a\nauto_failback on\n', HA_CF).diagnostics.map(formatDiagnostic)
+  t.same(out, [`${HA_CF}: directive use_logd is not supported by heartbeat-ts: with no logfile, debugfile or logfacility line 3.0.6 logs through ha_logd, which heartbeat-ts does not use, so nothing would be logged; add "logfacility daemon" (ha_logd's default) or a logfile line`])
+})
+
+t.test('read as 3.0.6 (hbctl export-pacemaker), nothing is refused', async (t) => {
+  const text = `${base}ping 10.0.0.254\nrespawn hacluster /usr/lib/heartbeat/ipfail\npacemaker on\n`
+  t.same(parseHaCf(text, HA_CF, { refuseUnsupported: false }).diagnostics, [])
+  t.equal(parseHaCf(text, HA_CF).diagnostics.length, 3)
+})
+
+t.test('the support table covers every directive the reader knows, and nothing else', async (t) => {
+  t.same(Object.keys(DIRECTIVE_SUPPORT).sort(), [...HA_CF_DIRECTIVES].sort())
+})
+
+/** man/ha.cf.5's DIRECTIVES section: one `.TP` entry per directive, its heading first. */
+function manEntries(): Map<string, string> {
+  const page = readFileSync(fileURLToPath(new URL('../../man/ha.cf.5', import.meta.url)), 'utf8')
+  const start = page.indexOf('\n.SH DIRECTIVES\n')
+  const end = page.indexOf('\n.SH ', start + 1)
+  const section = page.slice(start, end)
+  const entries = new Map<string, string>()
+  for (const chunk of section.split('\n.TP\n').slice(1)) {
+    const [heading = '', ...body] = chunk.split('\n')
+    // `.B name` or `.BI name " args"`: the first word after the macro
+    const name = /^\.BI? "?([a-z_0-9]+)/.exec(heading)?.[1]
+    if (name !== undefined) entries.set(name, body.join(' ').replace(/\\-/g, '-'))
+  }
+  return entries
+}
+
+t.test('ha.cf(5) lists every directive with "as 3.0.6", "differs: ..." or "refused: ..." as the reader does', async (t) => {
+  const entries = manEntries()
+  for (const directive of HA_CF_DIRECTIVES) {
+    const body = entries.get(directive)
+    if (body === undefined) {
+      t.fail(`ha.cf(5) has no entry for ${directive}`)
+      continue
+    }
+    const said = /\b(as 3\.0\.6|differs:|refused:)/i.exec(body)?.[1]?.toLowerCase().replace(':', '')
+    t.equal(said, DIRECTIVE_SUPPORT[directive]?.status, `ha.cf(5) ${directive}: ${said ?? 'says nothing'}`)
+  }
+  t.same([...entries.keys()].filter((name) => !HA_CF_DIRECTIVES.includes(name)), [], 'no entry for a directive the reader does not know')
+})
+
+t.test('the daemon refuses at start what hbctl check refuses (the same reader)', async (t) => {
+  const dir = join(t.testdir(), 'ha.d')
+  mkdirSync(dir)
+  writeFileSync(join(dir, 'ha.cf'), `${base}respawn hacluster /usr/lib/heartbeat/ipfail\n`)
+  writeFileSync(join(dir, 'authkeys'), 'auth 1\n1 sha1 k\n', { mode: 0o600 })
+  writeFileSync(join(dir, 'haresources'), 'alpha 10.0.0.5\n')
+  const r = await loadConfig(dir, 'alpha', true)
+  t.equal(r.ok, false, 'not started')
+  t.same(r.diagnostics.map(formatDiagnostic).filter((l) => l.includes('not supported')), [`${join(dir, 'ha.cf')}:9: directive respawn is not supported by heartbeat-ts: heartbeat-ts does not start respawn programs (and ipfail or other heartbeat API clients could not sign on to it); remove the line`])
+})
