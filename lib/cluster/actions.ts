@@ -33,6 +33,8 @@ export type MembershipAction =
   | { type: 'log'; level: LogLevel; text: string }
   /** heartbeat would now give up its resources and re-exec itself. */
   | { type: 'restart-self'; reason: RestartReason }
+  /** A node we had declared dead is back in the same generation (a partition healed), as it is seen. */
+  | { type: 'partition-healed'; node: string }
 
 export function logAction(level: LogLevel, text: string): MembershipAction {
   return { type: 'log', level, text }

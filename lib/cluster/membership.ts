@@ -373,6 +373,8 @@ export class Membership {
           if (!node.isSelf && link !== undefined && this.join.commUp) this.greetJoiningPeer()
           break
         case 'healed-partition':
+          // Said at once: the node decides who keeps what now (3.0.6 restarts 2 s later, below).
+          this.out.push({ type: 'partition-healed', node: node.name })
           if (this.cfg.restartOnHealedPartition ?? true) {
             this.sendLocalStatus()
             if (this.restartSelfMs === undefined && !this.restartRequested) this.restartSelfMs = this.now + HEALED_PARTITION_RESTART_MS

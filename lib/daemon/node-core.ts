@@ -297,26 +297,32 @@ export class NodeCore {
   private onRestartSelf(reason: RestartReason): void {
     if (this.phase.kind !== 'running') return
     if (reason === 'healed-partition' && this.rm) {
-      this.setCause('healed-partition', 'healed partition')
-      const s = this.rm.snapshot()
-      if (yieldsContested(runsGroup(s, this.me, false), runsGroup(s, this.me, true), this.isFirstNode())) {
-        // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
-        // then leaves them with the peer, which keeps what it runs.
-        this.log('warn', 'Healed partition: we run a group the peer also ran; giving up our resources and restarting.')
-        this.release({ kind: 'restart', reason })
-        return
-      }
-      // Stronger than 3.0.6, where both sides give everything up and nobody holds the address until
-      // the start-up arbitration ends: the keeper stays in this generation, says so to the LAN again
-      // now, and once more when the peer has let its copy go.
-      this.log('warn', 'Healed partition: keeping our resources; re-announcing their addresses.')
+      // Decided when the heal was seen (onHealedPartition): the keeper stays in this generation.
       this.membership.restartDeclined()
-      this.reannounce()
-      this.splitBrain.armReannounce(this.nowMs)
       return
     }
     if (reason === 'healed-partition') this.setCause('healed-partition', 'healed partition')
     this.restartKeeping(reason, false)
+  }
+
+  /** A partition healed: exactly one side keeps each group, decided at once on a rule both sides share. */
+  private onHealedPartition(): void {
+    if (this.phase.kind !== 'running' || !this.rm) return
+    this.setCause('healed-partition', 'healed partition')
+    const s = this.rm.snapshot()
+    if (yieldsContested(runsGroup(s, this.me, false), runsGroup(s, this.me, true), this.isFirstNode())) {
+      // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
+      // then leaves them with the peer, which keeps what it runs.
+      this.log('warn', 'Healed partition: we run a group the peer also ran; giving up our resources and restarting.')
+      this.release({ kind: 'restart', reason: 'healed-partition' })
+      return
+    }
+    // Stronger than 3.0.6, where both sides give everything up and nobody holds the address until
+    // the start-up arbitration ends: the keeper stays in this generation, says so to the LAN again
+    // now, and once more when the peer has let its copy go.
+    this.log('warn', 'Healed partition: keeping our resources; re-announcing their addresses.')
+    this.reannounce()
+    this.splitBrain.armReannounce(this.nowMs)
   }
 
   private isFirstNode(): boolean {
@@ -517,6 +523,9 @@ export class NodeCore {
           this.history.link(a.node, a.link, a.status)
           break
         case 'uuid-learned':
+          break
+        case 'partition-healed':
+          this.onHealedPartition()
           break
         case 'restart-self':
           this.onRestartSelf(a.reason)

@@ -45,9 +45,11 @@ export class SplitBrainWatch {
   private clashSinceMs: number | undefined
   private keptSaid = false
   private reannounceUntilMs: number | undefined
+  private lastCheckMs: number | undefined
 
   /** Look at the manager's view after an event; `firstNode`: we are the first node of ha.cf. */
   check(s: RmSnapshot, nowMs: number, firstNode: boolean): SplitBrainVerdict {
+    this.lastCheckMs = nowMs
     const clash = clashOf(s)
     if (!clash.foreign && !clash.local) {
       this.clashSinceMs = undefined
@@ -67,9 +69,14 @@ export class SplitBrainWatch {
     return { kind: 'keep', text: 'Split brain: the peer also runs our group(s); keeping them (haresources names us) and re-announcing once it gives them up.' }
   }
 
-  /** When the clash must be looked at again without any event (the grace running out). */
+  /**
+   * When the clash must be looked at again without any event (the grace running out). Never a time
+   * already looked at: a clash held back by our own job or standby waits for that to end (an event).
+   */
   nextDeadline(): number | undefined {
-    return this.clashSinceMs === undefined || this.keptSaid ? undefined : this.clashSinceMs + SPLIT_BRAIN_GRACE_MS
+    if (this.clashSinceMs === undefined || this.keptSaid) return undefined
+    const dueMs = this.clashSinceMs + SPLIT_BRAIN_GRACE_MS
+    return this.lastCheckMs !== undefined && dueMs <= this.lastCheckMs ? undefined : dueMs
   }
 
   /** We kept a group the peer also ran: re-announce when it lets go. */
