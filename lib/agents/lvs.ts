@@ -1,6 +1,6 @@
 // The lvs resource agent (`lvs [args…] start|stop|status`): the seed's init.d/lvs job — forwarding, the IPVS service and its real servers, the monitor.
 
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Diagnostic } from '../config/diagnostics.js'
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
@@ -10,6 +10,7 @@ import { lvsOptions, type LvsOptions } from './agent-options.js'
 import type { AgentResult } from './ipaddr.js'
 import type { MonitorHook } from './lvs-monitor-types.js'
 import { describeService, parseLvsArgs, parseRules, planApply, planRemove, tableFromMonCf, tablePresent, type LvsTable } from './lvs-table.js'
+import { pathExists } from './path-exists.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -22,14 +23,6 @@ export interface LvsDeps {
 
 const IP_FORWARD = 'net/ipv4/ip_forward'
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path)
-    return true
-  } catch {
-    return false
-  }
-}
 
 export type TableResult = { ok: true; table: LvsTable; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[]; message: string }
 
@@ -39,13 +32,13 @@ export async function loadDesiredTable(args: readonly string[], paths: LvsOption
     const t = parseLvsArgs(args)
     return t.ok ? { ok: true, table: t.table, diagnostics: [] } : { ok: false, diagnostics: [], message: t.message }
   }
-  if (await exists(paths.rulesFile)) {
+  if (await pathExists(paths.rulesFile)) {
     const { table, diagnostics } = parseRules(await readFile(paths.rulesFile, 'utf8'), paths.rulesFile)
     if (hasErrors(diagnostics)) return { ok: false, diagnostics, message: `${paths.rulesFile} has errors` }
     if (table.services.length === 0) return { ok: false, diagnostics, message: `${paths.rulesFile} adds no virtual service` }
     return { ok: true, table, diagnostics }
   }
-  if (await exists(paths.monCf)) {
+  if (await pathExists(paths.monCf)) {
     const parsed = parseMonCf(await readFile(paths.monCf, 'utf8'), paths.monCf)
     const { table, diagnostics } = tableFromMonCf(parsed.config, paths.monCf)
     const all = [...parsed.diagnostics, ...diagnostics]
@@ -138,7 +131,7 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
       err.push('lvs: cancelled before the real-server monitor was started: the agent timed out')
       return done(1)
     }
-    if (await exists(paths.monCf)) {
+    if (await pathExists(paths.monCf)) {
       const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
       // A monitor that cannot start leaves a working but static table: warn, do not give the group up.
       err.push(m.ok ? `lvs: ${m.detail}` : `lvs: WARNING: real-server monitor not started: ${m.message}`)
@@ -198,7 +191,7 @@ async function enableForwarding(paths: LvsOptions): Promise<string | undefined> 
   const record = join(paths.runDir, 'ip_forward.before')
   try {
     await mkdir(paths.runDir, { recursive: true, mode: 0o700 })
-    if (!(await exists(record))) await writeFile(record, `${before}\n`)
+    if (!(await pathExists(record))) await writeFile(record, `${before}\n`)
     await writeFile(file, '1\n')
     return `forwarding on (${file} was ${before})`
   } catch (e) {
@@ -239,7 +232,7 @@ async function dryRunLvs(
   done: (exitCode: number) => AgentResult,
 ): Promise<AgentResult> {
   const marker = join(paths.runDir, 'dry-run')
-  const built = await exists(marker)
+  const built = await pathExists(marker)
   const empty: LvsTable = { source: table.source, services: [] }
   if (op === 'status') {
     out.push(built ? `lvs is running: ${summary}` : 'lvs is stopped')

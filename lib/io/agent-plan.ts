@@ -1,12 +1,12 @@
 // The agent each haresources resource name runs (lib/config/agent-rule.ts), from what is on this node:
 // the site's scripts, the built-ins, and whether the built-in lvs has a table to load.
 
-import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chooseAgent, type AgentChoice } from '../config/agent-rule.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { lvsOptions } from '../agents/agent-options.js'
 import { findAgent, type AgentRegistry } from './agent-runner.js'
+import { pathExists } from '../agents/path-exists.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -26,14 +26,6 @@ export interface AgentPlanInput {
   env: Env
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** Why a built-in cannot do its job on this node; undefined when it can. Only lvs needs something: a table. */
 async function builtinCannot(agent: string, groups: readonly ResourceGroup[], env: Env): Promise<string | undefined> {
@@ -42,7 +34,7 @@ async function builtinCannot(agent: string, groups: readonly ResourceGroup[], en
   const bare = groups.some((g) => g.resources.some((r) => r.agent === 'lvs' && r.args.length === 0))
   if (!bare) return undefined
   const paths = lvsOptions(env)
-  if ((await exists(paths.rulesFile)) || (await exists(paths.monCf))) return undefined
+  if ((await pathExists(paths.rulesFile)) || (await pathExists(paths.monCf))) return undefined
   return `no table source: no lvs:: arguments in haresources, no ${paths.rulesFile}, no ${paths.monCf}`
 }
 
