@@ -4,7 +4,6 @@ import type { Diagnostic } from './diagnostics.js'
 import { report, type ReadState } from './ha-cf-state.js'
 import { DEFAULT_UDP_PORT } from './ha-cf-media.js'
 import type { ApiAuth, HaCf } from './ha-cf.js'
-import { refusalMessage } from './ha-cf-support.js'
 
 /** parse_config: default API permissions for the well-known clients, unless ha.cf overrides them. */
 const DEFAULT_APIAUTH: readonly ApiAuth[] = [
@@ -16,7 +15,7 @@ const DEFAULT_APIAUTH: readonly ApiAuth[] = [
 ]
 
 /** Fill what init_config derives, check what spans directives, and hand out the finished HaCf. */
-export function finishHaCf(s: ReadState, recordedDefaults: ReadonlyMap<string, string>, opts: { refuseUnsupported: boolean }): { config: HaCf; diagnostics: Diagnostic[] } {
+export function finishHaCf(s: ReadState, recordedDefaults: ReadonlyMap<string, string>): { config: HaCf; diagnostics: Diagnostic[] } {
   const d = s.draft
   const at = (directive: string): number | undefined => s.lines.get(directive)
   const whole = (severity: 'error' | 'warning', message: string, line?: number): void => report(s, severity, message, line)
@@ -62,16 +61,18 @@ export function finishHaCf(s: ReadState, recordedDefaults: ReadonlyMap<string, s
     whole('warning', `auto_failback is "legacy" (the default): heartbeat 3.0.6 deprecates it and refuses hb_standby; write "auto_failback on" or "off"`, at('auto_failback'))
   }
   // check_logd_usage: no log destination at all forces logd on; an explicit "use_logd off" is then an error
-  const facilitySet = d.logfacility !== undefined && d.logfacility !== 'none' && d.logfacility !== 'kern'
+  let logfacility = d.logfacility
   let useLogd = d.useLogd ?? false
-  if (d.logfile === undefined && d.debugfile === undefined && !facilitySet) {
+  if (d.logfile === undefined && d.debugfile === undefined && !isFacility(logfacility)) {
     if (d.useLogd === false) whole('error', `no logfile, debugfile or logfacility and use_logd is off: heartbeat would have nowhere to log`, at('use_logd'))
-    else if (opts.refuseUnsupported) {
-      // 3.0.6 hands every line to ha_logd then; heartbeat-ts would log nowhere
-      whole('error', refusalMessage('use_logd', 'with no logfile, debugfile or logfacility line 3.0.6 logs through ha_logd, which heartbeat-ts does not use, so nothing would be logged; add "logfacility daemon" (ha_logd\'s default) or a logfile line'), at('use_logd'))
+    else {
+      // 3.0.6 hands every line to ha_logd, whose default is syslog facility daemon: the admin finds them there
+      whole('warning', 'no logfile, debugfile or logfacility: 3.0.6 logs through ha_logd, to syslog facility daemon by default; heartbeat-ts logs to syslog facility daemon itself', at('use_logd'))
+      logfacility = 'daemon'
     }
     useLogd = true
   }
+  const facilitySet = isFacility(logfacility)
   // with a facility, unset log files become /dev/null
   const logfile = facilitySet ? (d.logfile ?? '/dev/null') : d.logfile
   const debugfile = facilitySet ? (d.debugfile ?? '/dev/null') : d.debugfile
@@ -79,8 +80,13 @@ export function finishHaCf(s: ReadState, recordedDefaults: ReadonlyMap<string, s
     whole('error', `autojoin ${d.autojoin} conflicts with release-1 (haresources) resource management`, at('autojoin'))
   }
   const config: HaCf = {
-    ...d, warntimeMs, initdeadMs, deadpingMs, udpPort, useLogd, logfile, debugfile, manageResources,
+    ...d, warntimeMs, initdeadMs, deadpingMs, udpPort, useLogd, logfacility, logfile, debugfile, manageResources,
     lines: s.lines, parameters: s.parameters,
   }
   return { config, diagnostics: s.diagnostics }
+}
+
+/** A logfacility line that sends to syslog (none and kern do not). */
+function isFacility(f: string | undefined): boolean {
+  return f !== undefined && f !== 'none' && f !== 'kern'
 }

@@ -116,7 +116,7 @@ export function parseHaCf(text: string, path: string, options: ParseHaCfOptions 
     applyLine(s, entry)
     if (refuseUnsupported) noteSupport(s, entry)
   }
-  return finishHaCf(s, RECORDED_DEFAULTS, { refuseUnsupported })
+  return finishHaCf(s, RECORDED_DEFAULTS)
 }
 
 /** heartbeat-ts's word on a line it read: refused (an error), no effect here (a warning), or nothing. */

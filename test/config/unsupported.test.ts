@@ -65,9 +65,13 @@ t.test('a value that has no effect here is a warning on its line', async (t) => 
   t.same(read('use_logd no'), [], 'use_logd off: nothing to say')
 })
 
-t.test('no log destination: 3.0.6 would log through ha_logd, heartbeat-ts would log nowhere, so it refuses', async (t) => {
-  const out = parseHaCf('bcast eth0\nnode a\nauto_failback on\n', HA_CF).diagnostics.map(formatDiagnostic)
-  t.same(out, [`${HA_CF}: directive use_logd is not supported by heartbeat-ts: with no logfile, debugfile or logfacility line 3.0.6 logs through ha_logd, which heartbeat-ts does not use, so nothing would be logged; add "logfacility daemon" (ha_logd's default) or a logfile line`])
+t.test('no log destination: 3.0.6 logs through ha_logd (syslog, facility daemon); heartbeat-ts logs to syslog daemon itself, and says so', async (t) => {
+  const r = parseHaCf('bcast eth0\nnode a\nauto_failback on\n', HA_CF)
+  t.same(r.diagnostics.map(formatDiagnostic), [
+    `${HA_CF}: warning: no logfile, debugfile or logfacility: 3.0.6 logs through ha_logd, to syslog facility daemon by default; heartbeat-ts logs to syslog facility daemon itself`,
+  ])
+  t.equal(r.config?.logfacility, 'daemon', 'the lines go to syslog, facility daemon')
+  t.equal(r.config?.logfile, '/dev/null', 'no log file, as with any facility')
 })
 
 t.test('read as 3.0.6 (hbctl export-pacemaker), nothing is refused', async (t) => {
