@@ -57,6 +57,14 @@ export interface GroupStatus {
   cause?: string
 }
 
+export interface AgentStatus {
+  /** The resource name as haresources writes it (`IPaddr`, `lvs`, `httpd`). */
+  name: string
+  /** `built-in lvs`, the site script's path, or `NOT FOUND`. */
+  runs: string
+  why: string
+}
+
 export type RealServerState = 'up' | 'down' | 'unknown'
 
 export interface RealServerStatus {
@@ -89,6 +97,8 @@ export interface ClusterStatus {
   groups: GroupStatus[]
   /** null when no LVS/monitor runs on this node. */
   realServers: RealServerStatus[] | null
+  /** Which agent each haresources resource name runs here, and why (the rule hbctl check shows); absent without resources. */
+  agents?: AgentStatus[]
   /**
    * What cl_status hbparameter answers, as 3.0.6 reports it: directive values as written
    * in ha.cf (`keepalive` "2", `deadtime` "5") and computed defaults in ms (`deadping`

@@ -131,6 +131,7 @@ export function formatStatus(s: ClusterStatus, o: FormatOptions): string {
           s.groups.map((g) => (g.lastTransition ? `${g.lastTransition.what}${g.cause !== undefined ? `; cause: ${g.cause}` : ''}` : undefined)),
         ),
   )
+  if (s.agents !== undefined && s.agents.length > 0) parts.push(`agents: ${s.agents.map((a) => `${a.name} → ${a.runs}`).join(', ')}`)
   if (s.realServers !== null) {
     parts.push(
       s.realServers.length === 0

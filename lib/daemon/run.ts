@@ -463,6 +463,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         debugLevel,
         realServers: await readRealServers(monStatePath(paths, env)),
         groupCauses: s.groupCauses,
+        agents: [...life.agents.values()].map((a) => ({ name: a.agent, runs: runnerText(a), why: a.why })),
       })
     },
     resourceMode: () => {

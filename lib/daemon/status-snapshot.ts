@@ -4,7 +4,7 @@ import type { HaCf } from '../config/ha-cf.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import type { MembershipSnapshot, NodeSnapshot } from '../cluster/membership.js'
 import type { RmSnapshot, GroupSnapshot } from '../resources/rm-types.js'
-import { CLUSTER_STATUS_SCHEMA_VERSION, type ClusterStatus, type GroupStatus, type NodeStatus, type NodeStatusWord, type RealServerStatus } from '../control/cluster-status.js'
+import { CLUSTER_STATUS_SCHEMA_VERSION, type AgentStatus, type ClusterStatus, type GroupStatus, type NodeStatus, type NodeStatusWord, type RealServerStatus } from '../control/cluster-status.js'
 import type { MonStateFile } from '../monitor/mon-state.js'
 import { hbVersionString } from '../control/version.js'
 
@@ -23,6 +23,8 @@ export interface StatusInputs {
   realServers: RealServerStatus[] | null
   /** Each group's cause (NodeSnapshot.groupCauses). */
   groupCauses?: Readonly<Record<string, string>>
+  /** Which agent each resource name runs (prepare-life's plan), in haresources order. */
+  agents?: readonly AgentStatus[]
 }
 
 const STATUS_WORDS: readonly string[] = ['init', 'up', 'active', 'dead', 'ping']
@@ -119,6 +121,7 @@ export function buildClusterStatus(i: StatusInputs): ClusterStatus {
     rscstatus: r ? r.rscstatus : 'none',
     groups,
     realServers: i.realServers,
+    ...(i.agents !== undefined && i.agents.length > 0 ? { agents: [...i.agents] } : {}),
     parameters: parameters(i.cf, i.debugLevel),
   }
 }

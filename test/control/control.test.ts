@@ -68,6 +68,12 @@ t.test('status table: fits 80 columns, says what matters, colour only when asked
   for (const line of formatStatus(long, { color: false, width: 80, timeZone: 'UTC' }).split('\n')) t.ok(line.length <= 80, 'long text shortened')
   const noLvs = formatStatus({ ...afbOn, realServers: null }, { color: false, width: 80 })
   t.notMatch(noLvs, /REAL SERVER/, 'no real-server table when LVS does not run here')
+  const withAgents = formatStatus(
+    { ...afbOn, agents: [{ name: 'IPaddr', runs: 'built-in IPaddr', why: 'the built-in by default' }, { name: 'lvs', runs: '/etc/ha.d/resource.d/lvs', why: 'heartbeat-ts.conf [agents] site_scripts names it' }] },
+    { color: false, width: 80 },
+  )
+  t.match(withAgents, /^agents: IPaddr → built-in IPaddr, lvs → \/etc\/ha\.d\/resource\.d\/lvs$/m, 'which agent each resource runs (issue 12)')
+  t.notMatch(text, /^agents:/m, 'no agents line when the status carries none')
   t.equal(formatDuration(420), '0.4s')
   t.equal(formatDuration(75_000), '1m15s')
   t.equal(formatDuration(2 * 3600_000 + 5 * 60_000), '2h05m')
