@@ -131,7 +131,8 @@ export function formatStatus(s: ClusterStatus, o: FormatOptions): string {
           s.groups.map((g) => (g.lastTransition ? `${g.lastTransition.what}${g.cause !== undefined ? `; cause: ${g.cause}` : ''}` : undefined)),
         ),
   )
-  if (s.agents !== undefined && s.agents.length > 0) parts.push(`agents: ${s.agents.map((a) => `${a.name} → ${a.runs}`).join(', ')}`)
+  // Which agent each resource name runs (why: hbctl check, or the JSON); a long script path is shortened to the width.
+  if (s.agents !== undefined && s.agents.length > 0) parts.push(table(['RESOURCE', 'AGENT'], s.agents.map((a) => [cell(a.name), cell(a.runs)]), o))
   if (s.realServers !== null) {
     parts.push(
       s.realServers.length === 0

@@ -72,8 +72,10 @@ t.test('status table: fits 80 columns, says what matters, colour only when asked
     { ...afbOn, agents: [{ name: 'IPaddr', runs: 'built-in IPaddr', why: 'the built-in by default' }, { name: 'lvs', runs: '/etc/ha.d/resource.d/lvs', why: 'heartbeat-ts.conf [agents] site_scripts names it' }] },
     { color: false, width: 80 },
   )
-  t.match(withAgents, /^agents: IPaddr → built-in IPaddr, lvs → \/etc\/ha\.d\/resource\.d\/lvs$/m, 'which agent each resource runs (issue 12)')
-  t.notMatch(text, /^agents:/m, 'no agents line when the status carries none')
+  t.match(withAgents, /^RESOURCE +AGENT\nIPaddr +built-in IPaddr\nlvs +\/etc\/ha\.d\/resource\.d\/lvs$/m, 'which agent each resource runs (issue 12)')
+  t.notMatch(text, /^RESOURCE/m, 'no agents table when the status carries none')
+  const longPath = formatStatus({ ...afbOn, agents: [{ name: 'lvs', runs: `/tmp/${'x'.repeat(120)}/resource.d/lvs`, why: '' }] }, { color: false, width: 80 })
+  for (const line of longPath.split('\n')) t.ok(line.length <= 80, 'a long script path is shortened to 80 columns')
   t.equal(formatDuration(420), '0.4s')
   t.equal(formatDuration(75_000), '1m15s')
   t.equal(formatDuration(2 * 3600_000 + 5 * 60_000), '2h05m')

@@ -15,6 +15,15 @@ function pair(opts: Partial<ClusterRmOptions> = {}): ClusterRm {
   return c
 }
 
+/** A pair at keepalive 200 ms / deadtime 1 s, both started and settled (titanic5 holds the VIP). */
+function fastPair(mode: ClusterRmOptions['mode']): ClusterRm {
+  const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(20_000)
+  return c
+}
+
 /** Run to `until` in 10 ms steps, recording every moment two machines had the VIP up. */
 function runWatching(c: ClusterRm, until: number): { doubleAt: number[] } {
   const doubleAt: number[] = []
@@ -169,10 +178,7 @@ t.test('a failing stop at shutdown: the node keeps the group and says so; the pe
 
 for (const mode of ['on', 'off', 'legacy'] as const) {
   t.test(`healed partition (auto_failback ${mode}): one holder within deadtime + 2 s, and it re-announces the VIP (issue 11)`, async (t) => {
-    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
-    c.start(T5)
-    c.start(T6)
-    c.runUntil(20_000)
+    const c = fastPair(mode)
     t.same(c.owners(), [T5])
     c.partition(T5, T6, true)
     c.runUntil(c.now + 3000)
@@ -279,10 +285,7 @@ function reannouncedAfter(c: ClusterRm, who: string, lastDoubleMs: number): bool
 
 for (const mode of ['on', 'off'] as const) {
   t.test(`healed partition after a reload that kept the VIP (auto_failback ${mode}): one holder within deadtime + 2 s (issue 11)`, async (t) => {
-    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
-    c.start(T5)
-    c.start(T6)
-    c.runUntil(20_000)
+    const c = fastPair(mode)
     c.reloadOutcome.set(T5, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: false })
     c.reload(T5)
     c.runUntil(c.now + 5000)
@@ -298,10 +301,7 @@ for (const mode of ['on', 'off'] as const) {
   })
 
   t.test(`one-way loss from the holder (auto_failback ${mode}): one holder within deadtime + 2 s after it ends, and the keeper re-announces (issue 11)`, async (t) => {
-    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
-    c.start(T5)
-    c.start(T6)
-    c.runUntil(20_000)
+    const c = fastPair(mode)
     c.mute(T5, true)
     c.runUntil(c.now + 4000)
     t.same(c.owners(), [T5, T6], 'titanic6 heard nothing and took the VIP')
@@ -314,10 +314,7 @@ for (const mode of ['on', 'off'] as const) {
   })
 
   t.test(`one-way loss from a backup that runs the group (auto_failback ${mode}): one holder within deadtime + 2 s (issue 11)`, async (t) => {
-    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
-    c.start(T5)
-    c.start(T6)
-    c.runUntil(20_000)
+    const c = fastPair(mode)
     c.event(T5, { type: 'control', request: 'standby', arg: 'all' })
     c.runUntil(c.now + 8000)
     if (mode === 'off') t.same(c.owners(), [T6], 'titanic6 runs the group after titanic5 went standby')
@@ -336,10 +333,7 @@ for (const mode of ['on', 'off'] as const) {
 }
 
 t.test('one-way loss from the holder ends in its peer crashing: the keeper re-announces once it sees the death (issue 11)', async (t) => {
-  const c = new ClusterRm({ mode: 'on', keepaliveMs: 200, deadtimeMs: 1000 })
-  c.start(T5)
-  c.start(T6)
-  c.runUntil(20_000)
+  const c = fastPair('on')
   c.mute(T5, true)
   c.runUntil(c.now + 4000)
   t.same(c.owners(), [T5, T6], 'titanic6 heard nothing and took the VIP')
