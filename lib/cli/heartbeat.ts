@@ -2,7 +2,7 @@
 // heartbeat: the daemon command — heartbeat 3.0.6's flags (-f -k -s -r -V -d) and the init-script verbs.
 
 import { hostname } from 'node:os'
-import { access, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -31,6 +31,7 @@ import {
   LSB,
 } from './init-verbs.js'
 import type { Answer, InitVerb } from './init-verbs.js'
+import { pathExists } from '../agents/path-exists.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -202,17 +203,10 @@ async function reload(paths: DaemonPaths, env: Env, debugLevel: number, deps: He
   }
 }
 
-async function fileExists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  )
-}
-
 /** resource.d/startstop hooks of the init script (pre-start, post-start <rc>, pre-stop, post-stop <rc>). */
 async function runStartStop(paths: DaemonPaths, args: string[]): Promise<void> {
   const hook = join(paths.haDir, 'resource.d', 'startstop')
-  if (!(await fileExists(hook))) return
+  if (!(await pathExists(hook))) return
   await execa(hook, args, { stdio: 'inherit', reject: false, timeout: 300_000 })
 }
 

@@ -195,6 +195,8 @@ for (const mode of ['on', 'off', 'legacy'] as const) {
     t.ok(reannounce !== undefined, 'titanic5 ran IPaddr start again (gratuitous ARP) after the heal')
     const t6Stop = c.node(T6).calls.find((x) => x.at > healAt && x.op === 'stop' && x.text === VIP)
     t.ok(t6Stop !== undefined, 'titanic6 stopped its copy')
+    // Decided when the heal is seen (the next status, 200 ms), not at 3.0.6's restart 2 s later.
+    t.ok(t6Stop !== undefined && t6Stop.at - healAt < 1000, `titanic6 began its release ${(t6Stop?.at ?? Infinity) - healAt} ms after the heal`)
     t.same(c.owners(), [T5])
   })
 }
