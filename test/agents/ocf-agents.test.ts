@@ -1,7 +1,7 @@
 // resource.d/ocf/IPaddr and resource.d/ocf/lvs as OCF agents: parameters, meta-data against ra-api-1.dtd,
 // exit codes, and resource-agents' own ocf-tester run against both in a network namespace (root).
 import t from 'tap'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -96,6 +96,13 @@ async function namespaced(): Promise<void> {
   const ns = `${tag}-dir`
   const tmp = mkdtempSync(join(tmpdir(), `${tag}-`))
   const standinFiles: string[] = []
+  // ocf-tester also runs the agent as an unprivileged user (its "too restrictive permissions" check): a
+  // checkout made in a 0700 directory (`git clone . "$(mktemp -d)"`) lets others traverse it for this run only.
+  const repoMode = statSync(repo).mode & 0o7777
+  if ((repoMode & 0o001) === 0) {
+    chmodSync(repo, repoMode | 0o001)
+    t.teardown(() => chmodSync(repo, repoMode))
+  }
   t.teardown(async () => {
     const pids = await execa('ip', ['netns', 'pids', ns], { reject: false })
     for (const pid of pids.stdout.split('\n').map(Number).filter((n) => n > 1)) {
