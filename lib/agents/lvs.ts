@@ -97,6 +97,9 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
   const table = desired.table
   const summary = table.services.map((s) => `${describeService(s)} (${s.reals.length} real servers)`).join(', ')
   if (paths.dryRun) return dryRunLvs(op, table, summary, paths, out, err, done)
+  // Stop deletes every service of ours whatever the table holds, so it needs no reading first: one
+  // ipvsadm process fewer on the release path, which is the time both directors may hold the address.
+  if (op === 'stop') return stopLvs(table, paths, env, deps, out, err, done)
   const live = await readLiveTable(paths, env, deps.signal)
   if (!live.ok) {
     err.push(`lvs: ${live.message}`)
@@ -104,8 +107,6 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
       out.push('lvs is stopped (IPVS table unreadable)')
       return done(3)
     }
-    // Nothing of ours can be in a table nobody can read; stop must not wedge the group.
-    if (op === 'stop') return done(0)
     return done(1)
   }
   if (op === 'status') {
@@ -116,46 +117,58 @@ export async function runLvs(args: string[], op: string, env: Record<string, str
     out.push('lvs is stopped')
     return done(3)
   }
-  const monitor = deps.monitor
-  if (op === 'start') {
-    const fwd = await enableForwarding(paths)
-    if (fwd !== undefined) err.push(`lvs: ${fwd}`)
-    const applied = await runBatch(paths, env, planApply(table, live.table), deps.signal)
-    err.push(...applied.lines)
-    if (!applied.ok) {
-      out.push('lvs start failed')
-      return done(1)
-    }
-    if (deps.signal?.aborted) {
-      out.push('lvs start failed')
-      err.push('lvs: cancelled before the real-server monitor was started: the agent timed out')
-      return done(1)
-    }
-    if (await pathExists(paths.monCf)) {
-      const m = await monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
-      // A monitor that cannot start leaves a working but static table: warn, do not give the group up.
-      err.push(m.ok ? `lvs: ${m.detail}` : `lvs: WARNING: real-server monitor not started: ${m.message}`)
-    } else err.push(`lvs: no ${paths.monCf}; no real-server monitor`)
-    out.push(`lvs started: ${summary} (from ${table.source})`)
-    return done(0)
+  // start
+  const fwd = await enableForwarding(paths)
+  if (fwd !== undefined) err.push(`lvs: ${fwd}`)
+  const applied = await runBatch(paths, env, planApply(table, live.table), deps.signal)
+  err.push(...applied.lines)
+  if (!applied.ok) {
+    out.push('lvs start failed')
+    return done(1)
   }
-  // stop: the monitor first, so no alert re-adds a server behind our back.
-  const m = await monitor.stop({ runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
+  if (deps.signal?.aborted) {
+    out.push('lvs start failed')
+    err.push('lvs: cancelled before the real-server monitor was started: the agent timed out')
+    return done(1)
+  }
+  if (await pathExists(paths.monCf)) {
+    const m = await deps.monitor.start({ monCf: paths.monCf, table, runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
+    // A monitor that cannot start leaves a working but static table: warn, do not give the group up.
+    err.push(m.ok ? `lvs: ${m.detail}` : `lvs: WARNING: real-server monitor not started: ${m.message}`)
+  } else err.push(`lvs: no ${paths.monCf}; no real-server monitor`)
+  out.push(`lvs started: ${summary} (from ${table.source})`)
+  return done(0)
+}
+
+async function stopLvs(
+  table: LvsTable,
+  paths: LvsOptions,
+  env: Env,
+  deps: LvsDeps,
+  out: string[],
+  err: string[],
+  done: (exitCode: number) => AgentResult,
+): Promise<AgentResult> {
+  // The monitor first, so no alert re-adds a server behind our back.
+  const m = await deps.monitor.stop({ runDir: paths.runDir, env, options: paths.monitor, ...sig(deps.signal) })
   err.push(m.ok ? `lvs: ${m.detail}` : `lvs: ${m.message}`)
-  // Every service of ours, not only those in the first reading: an alert may have added one before
-  // the monitor went. "No such service" just means it was not there (idempotent stop).
-  const removed = await runBatch(paths, env, planRemove(table, withAllOf(table, live.table)), deps.signal, /No such service/)
+  // Every service of ours, present or not: "No such service" just means it was not there (idempotent stop).
+  const removed = await runBatch(paths, env, planRemove(table, table), deps.signal, /No such service/)
   err.push(...removed.lines)
-  const failed = !m.ok || !removed.ok
+  let removedOk = removed.ok
+  if (!removed.ok) {
+    // A table nobody can read holds nothing of ours: stop must not wedge the group on a broken ipvsadm.
+    const live = await readLiveTable(paths, env, deps.signal)
+    if (!live.ok) {
+      err.push(`lvs: ${live.message}; nothing of ours can be in it`)
+      removedOk = true
+    }
+  }
+  const failed = !m.ok || !removedOk
   const fwd = await restoreForwarding(paths)
   if (fwd !== undefined) err.push(`lvs: ${fwd}`)
   out.push(failed ? 'lvs stop failed' : 'lvs stopped')
   return done(failed ? 1 : 0)
-}
-
-/** `current` with every service of `desired` counted as present (so planRemove deletes them all). */
-function withAllOf(desired: LvsTable, current: LvsTable): LvsTable {
-  return { source: current.source, services: [...current.services, ...desired.services] }
 }
 
 /**

@@ -140,8 +140,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const actions: ActionRecord[] = []
   const badLogLines: string[] = []
   const logTails: string[] = []
-  const violate = (text: string): void => {
+  /** When each violation began (its `since`, else when it was seen): the log window printed with it. */
+  const violationWindows: Array<{ fromMs: number; toMs: number }> = []
+  const violate = (text: string, sinceMs?: number): void => {
     const line = `[seed ${opts.seed} ${opts.pair}] ${text}`
+    violationWindows.push({ fromMs: sinceMs ?? Date.now(), toMs: Date.now() })
     violations.push(line)
     note(`VIOLATION ${line}`)
   }
@@ -233,7 +236,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         const limit = healedAtMs > 0 && dualSinceMs <= healedAtMs + DEADTIME_MS + 2000 ? DEADTIME_MS + 2000 : DEADTIME_MS + 1000
         if (!inNetFault && !reportedDual && now - from > limit) {
           reportedDual = true
-          violate(`two holders of ${VIP} for ${now - from} ms (limit ${limit} ms) since ${new Date(from).toISOString()}`)
+          violate(`two holders of ${VIP} for ${now - from} ms (limit ${limit} ms) since ${new Date(from).toISOString()}`, from)
         }
       } else {
         if (dualSinceMs !== undefined && reportedDual) note(`  the dual hold ended after ${now - dualSinceMs} ms (owners now: ${owners.join(', ') || 'none'})`)
@@ -252,7 +255,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         const from = Math.max(noneSinceMs, netFaultUntilMs)
         if (!inColdStart && !inNetFault && !reportedNone && now - from > DEADTIME_MS + 1000) {
           reportedNone = true
-          violate(`no holder of ${VIP} for ${now - noneSinceMs} ms while ${DIRECTORS.filter((s) => up[s]).join(' and ')} up`)
+          violate(`no holder of ${VIP} for ${now - noneSinceMs} ms while ${DIRECTORS.filter((s) => up[s]).join(' and ')} up`, noneSinceMs)
         }
       } else {
         noneSinceMs = undefined
@@ -513,11 +516,23 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       a.outageMs = worst <= 100 ? 0 : worst
     }
 
+    // A bound missed on a slow machine: show what else was using the CPUs (a leftover of an earlier test?).
+    if (violations.length > 0) {
+      const top = await execa('ps', ['-eo', 'pcpu=,etimes=,args=', '--sort=-pcpu'], { reject: false, timeout: 10_000 })
+      logTails.push('--- busiest processes at the end of the run (%CPU over their life, seconds alive, command) ---', ...String(top.stdout ?? '').split('\n').slice(0, 8).map((l) => l.slice(0, 160)))
+    }
     // Every daemon log line parseable, no stack trace.
     for (const seed of DIRECTORS) {
       const d = c.directors[seed]
       const log = await c.haLog(seed)
-      if (violations.length > 0) logTails.push(`--- ${seed} (${d.impl}) ha-log, last 60 lines ---`, ...log.split('\n').slice(-61))
+      if (violations.length > 0) {
+        // The lines around each violation (the end of the log may be minutes later), then the last ones.
+        for (const w of violationWindows.slice(0, 3)) {
+          const around = linesBetween(log, w.fromMs - 8000, w.toMs + 2000).slice(0, 120)
+          logTails.push(`--- ${seed} (${d.impl}) ha-log, ${new Date(w.fromMs - 8000).toISOString()} to ${new Date(w.toMs + 2000).toISOString()} ---`, ...around)
+        }
+        logTails.push(`--- ${seed} (${d.impl}) ha-log, last 30 lines ---`, ...log.split('\n').slice(-31))
+      }
       // 3.0.6's own lines (its agents write free text) are not the product under test: only stack traces count there.
       for (const line of log.split('\n')) {
         if (line.trim() === '') continue
@@ -542,6 +557,24 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const leftPs = String(ps.stdout).split('\n').filter((l) => l.includes(join(tmpdir(), `${opts.prefix}-`)))
   if (leftPs.length > 0) violate(`processes left after the run: ${leftPs.join('; ')}`)
   return { pair: opts.pair, seed: opts.seed, impl, actions, violations, badLogLines, logTails }
+}
+
+/**
+ * The log lines stamped between two instants. The seed's logfacility form carries `Mon DD HH:MM:SS` in local time,
+ * heartbeat's file form `YYYY/MM/DD_HH:MM:SS`; both have whole seconds, so the window is widened to them.
+ */
+function linesBetween(log: string, fromMs: number, toMs: number): string[] {
+  const out: string[] = []
+  const lo = Math.floor(fromMs / 1000) * 1000
+  const hi = Math.ceil(toMs / 1000) * 1000
+  for (const line of log.split('\n')) {
+    const m = /^\w{3} [ \d]\d (\d\d):(\d\d):(\d\d) /.exec(line) ?? /\d{4}\/\d\d\/\d\d_(\d\d):(\d\d):(\d\d) /.exec(line)
+    if (m === null) continue
+    const at = new Date(fromMs)
+    at.setHours(Number(m[1]), Number(m[2]), Number(m[3]), 0)
+    if (at.getTime() >= lo && at.getTime() <= hi) out.push(line)
+  }
+  return out
 }
 
 export function formatReport(r: SoakResult): string {
