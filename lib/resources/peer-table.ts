@@ -53,6 +53,12 @@ export class PeerTable {
     return n
   }
 
+  /** False for a cluster of one: no other node in ha.cf. */
+  hasOtherNodes(): boolean {
+    for (const n of this.nodes.values()) if (n.name !== this.me) return true
+    return false
+  }
+
   /** The first other node not known dead (the peer of a two-node cluster). */
   peerName(): string | undefined {
     for (const n of this.nodes.values()) if (n.name !== this.me && n.status !== 'dead') return n.name

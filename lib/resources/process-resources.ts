@@ -181,3 +181,19 @@ export function onShutdone(s: RscState, msg: HaMessage, src: string): void {
   log(s, 'info', `Received shutdown notice from '${node.name}'.`)
   takeoverFromNode(s, node)
 }
+
+/**
+ * A cluster of one (a single `node` line): nobody can answer our `starting`, and 3.0.6 then waits forever holding
+ * nothing (seen with the Debian package). Stronger: stable at once, our groups taken as legacy mode takes them.
+ */
+export function takeAlone(s: RscState): void {
+  log(s, 'warn', 'No other node in ha.cf: nobody can answer our starting message; taking our resources now (heartbeat 3.0.6 would wait, holding nothing).')
+  s.otherIsStable = true
+  s.otherHolds = RSC_NONE
+  reqOurResources(s, true)
+  // haresources may only name ha.cf's nodes, so every group is ours: there are no foreign ones to wait for.
+  s.iHold = RSC_ALL
+  workDone(s, 'foreign')
+  commitState(s, 'stable')
+  sendResourcesHeld(s, true)
+}

@@ -14,7 +14,7 @@ import { getString } from '../wire/message.js'
 import type { HaMessage } from '../wire/message.js'
 import type { GroupState, StepResult } from './group-ops.js'
 import type { Job } from './job-runner.js'
-import { onShutdone, localTakeoverDeadline, localTakeoverIfDue, processResources } from './process-resources.js'
+import { onShutdone, localTakeoverDeadline, localTakeoverIfDue, processResources, takeAlone } from './process-resources.js'
 import type { AutoFailback, ResourceManagerOptions } from './rm-options.js'
 import { hbTakeoverMsg, startingMsg } from './rm-messages.js'
 import type { GroupSnapshot, RmAction, RmEvent, RmSnapshot } from './rm-types.js'
@@ -196,6 +196,7 @@ export class ResourceManager {
     if (s.nice) {
       sendCluster(s, startingMsg())
       s.resourceState = 'starting'
+      if (!s.peers.hasOtherNodes()) takeAlone(s)
     } else if (!s.weAreRestarting) {
       // (resources_requested_yet: comm-up happens once)
       reqOurResources(s, false)

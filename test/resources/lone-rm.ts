@@ -19,8 +19,9 @@ export class LoneRm {
   readonly logs: string[] = []
   shutdownComplete = false
 
-  constructor(mode: AutoFailback = 'on', timers?: Partial<ResourceTimers>) {
-    this.rm = new ResourceManager({ me: T5, nodes: [T5, T6], groups: seedGroups(), autoFailback: mode, pid: 1, ...(timers ? { timers } : {}) })
+  /** `nodes`: ha.cf's node list (both seed directors unless a test says otherwise). */
+  constructor(mode: AutoFailback = 'on', timers?: Partial<ResourceTimers>, nodes: readonly string[] = [T5, T6]) {
+    this.rm = new ResourceManager({ me: T5, nodes, groups: seedGroups(), autoFailback: mode, pid: 1, ...(timers ? { timers } : {}) })
   }
 
   feed(ev: RmEvent, at = this.now): void {
