@@ -59,8 +59,10 @@ export function classicStartProblem(buf: Buffer): DecodeFailure | undefined {
 /**
  * Parse classic text (cl_msg.c string2msg_ll) without checking any signature: the FIFO and the
  * packet decoder share it. The end of the data counts as the NUL heartbeat's reader appends.
- * Where 3.0.6 would read a name across a newline or re-read the text after a CR as another
- * field (§14.2), we refuse the message: such a packet can only verify if the sender signed
+ * Lines end at a newline only: a CR is an ordinary byte of a name or value, as in 3.0.6's
+ * cluster-glue 1.0.12 (the classic probe saw it act on `info=hel\rlo` signed as sent).
+ * Where 3.0.6 would read a name across a newline and then the same line again as a field of
+ * its own (§14.2), we refuse the message: such a packet can only verify if the sender signed
  * heartbeat's odd re-rendering, which no honest sender does.
  */
 export function parseClassicText(data: Uint8Array): ParsedClassic | DecodeFailure {
@@ -74,7 +76,8 @@ export function parseClassicText(data: Uint8Array): ParsedClassic | DecodeFailur
   for (;;) {
     if (at(sp) === 0) return { ok: true, msg: { fields }, sawEnd: false }
     if (startsWith(buf, sp, CLASSIC_END)) return { ok: true, msg: { fields }, sawEnd: true }
-    while (at(sp) === CR || at(sp) === LF) sp++
+    // string2msg_ll skips newlines only; a CR starts a name.
+    while (at(sp) === LF) sp++
     if (startsWith(buf, sp, CLASSIC_END)) return { ok: true, msg: { fields }, sawEnd: true }
     if (at(sp) === 0) {
       // §14.1: a missing `<<<` is tolerated only when the data ends right after a value.
@@ -91,11 +94,7 @@ export function parseClassicText(data: Uint8Array): ParsedClassic | DecodeFailur
     const eq = line.indexOf(EQUAL)
     if (eq < 0) return failure('bad-field', `line at byte ${sp} has no '=': ${excerpt(line)}`)
     const rawName = line.subarray(0, eq)
-    if (rawName.includes(CR)) return failure('bad-field', `line at byte ${sp} has a CR in its name: ${excerpt(line)}`)
     const raw = Buffer.from(line.subarray(eq + 1))
-    if (raw.includes(CR)) {
-      return failure('bad-value', `line at byte ${sp} has a CR in its value (heartbeat 3.0.6 would read the rest as another field): ${excerpt(line)}`)
-    }
     let name = rawName.toString('latin1')
     let type: FieldType = 0
     if (name.startsWith('(')) {
@@ -155,7 +154,8 @@ export function classicFieldProblem(f: Field): string | undefined {
   if (f.type !== 0 && f.type !== 1 && f.type !== 4) return `field "${f.name}" of type ${f.type}: struct and list fields have no classic form here`
   if (f.type === 0) {
     if (f.value.includes(DC3)) return `string field "${f.name}" contains byte 0x13, which classic text cannot carry`
-    if (f.value.includes(CR)) return `string field "${f.name}" contains a CR, which 3.0.6 splits into another field`
+    // 3.0.6 (cluster-glue 1.0.12) keeps a CR in the value; older glue read it as a line end, so we never send one.
+    if (f.value.includes(CR)) return `string field "${f.name}" contains a CR, which older heartbeat releases read as a line end`
     if (f.value.includes(0)) return `string field "${f.name}" contains a NUL byte`
   }
   return undefined

@@ -34,7 +34,6 @@ export interface LocatedClassic {
 export type Located = LocatedNetstring | LocatedClassic | DecodeFailure
 
 const LF = 0x0a
-const CR = 0x0d
 const DC3 = 0x13
 const COLON = 0x3a
 const COMMA = 0x2c
@@ -129,10 +128,6 @@ export function locateClassic(buf: Buffer): LocatedClassic | DecodeFailure {
   // A C string ends at its first NUL (the reader appends one).
   const nul = buf.indexOf(0, CLASSIC_START.length)
   const end = nul < 0 ? n : nul
-  const cr = buf.indexOf(CR, CLASSIC_START.length)
-  if (cr >= 0 && cr < end) {
-    return failure('bad-field', `a CR at byte ${cr}: classic lines end with a bare newline (3.0.6 would read the text after a CR as another field)`)
-  }
   // From the newline of `>>>\n` (byte 3): it ends a virtual line before the first one.
   const text = buf.toString('latin1', 3, end)
   // Byte ranges of [3, textEnd) left out of the signed text: byte 3, surplus newlines, auth lines.

@@ -80,13 +80,16 @@ export function peelNetstring(buf: Uint8Array, at: number, end: number, what: st
   return { ok: true, dataStart, dataEnd, next: dataEnd + 1 }
 }
 
-/** Name rules both encodings share (cl_msg.c: names are non-empty, `=`-free C strings, not `>>>…`). */
+/**
+ * Name rules both encodings share (cl_msg.c: names are non-empty, `=`-free C strings; ha_msg_addraw_ll
+ * refuses a name that starts with the whole `>>>\n` marker, and the classic probe saw 3.0.6 act on `>>>info=…`).
+ */
 export function nameProblem(name: Uint8Array | string): string | undefined {
   const text = typeof name === 'string' ? name : Buffer.from(name).toString('latin1')
   if (text.length === 0) return 'an empty field name'
   if (text.includes('=')) return `a field name containing '=' (${JSON.stringify(text)})`
   if (text.includes('\0')) return `a field name containing a NUL byte (${JSON.stringify(text)})`
-  if (text.startsWith('>>>')) return `a field name starting with ">>>" (${JSON.stringify(text)})`
+  if (text.startsWith('>>>\n')) return `a field name starting with ">>>\\n" (${JSON.stringify(text)})`
   // Names travel as bytes; a character above U+00FF has no single-byte form.
   if (/[^\x00-\xff]/.test(text)) return `a field name with a character outside Latin-1 (${JSON.stringify(text)})`
   return undefined

@@ -136,3 +136,33 @@ t.test('a classic packet signed by us verifies, and a wrong key says which index
   if (!cut.ok) t.match(cut.reason, 'truncated?')
   t.equal(crcDigest(Buffer.from('')), 'ffffffff')
 })
+
+t.test('what the classic probe saw 3.0.6 act on (test/interop/classic-probe.test.ts), we accept too', async (t) => {
+  const head = 't=probe\nsrc=alice\nseq=1\nts=6745a3c2\n'
+  const signedAsSent = (lines: string, tail = '\n<<<\n'): Buffer =>
+    Buffer.from(`>>>\n${lines}auth=1 ${computeDigest('sha1', Buffer.from('HI!', 'latin1'), Buffer.from(lines, 'latin1'))}${tail}`, 'latin1')
+  const value = (pkt: Buffer, name: string): string | undefined => {
+    const r = decodePacket(pkt, sha1Keys)
+    return r.ok ? r.msg.fields.find((f) => f.name === name)?.value.toString('latin1') : `refused: ${r.code}`
+  }
+
+  // cluster-glue 1.0.12 ends a line at the newline only: a CR stays in the name or value it is in.
+  t.equal(value(signedAsSent(`${head}info=hello\r\n`), 'info'), 'hello\r', 'a value ending in CR keeps it')
+  t.equal(value(signedAsSent(`${head}info=hel\rlo\n`), 'info'), 'hel\rlo', 'a CR inside a value is not a line end')
+  t.equal(value(signedAsSent(`${head}in\rfo=hello\n`), 'in\rfo'), 'hello', 'a CR inside a name')
+  t.equal(value(signedAsSent(`${head}info=hello\r\n`, '\r\n<<<\n'), 'info'), 'hello\r', 'CRLF on the last lines, the auth line too')
+  const parsed = parseClassicText(Buffer.from(`>>>\n${head}info=hello\r\n<<<\n`, 'latin1'))
+  t.same(parsed.ok ? parsed.msg.fields.map((f) => f.value.toString('latin1')).slice(-1) : parsed, ['hello\r'], 'the FIFO parser reads it the same way')
+  // A CR-led line is a name starting with CR, not a blank line: signed without it, it fails.
+  const crLine = `${head}\rinfo=hello\n`
+  t.equal(value(signedAsSent(crLine), '\rinfo'), 'hello', 'a line starting with CR: the CR belongs to the name')
+  const sansCr = `>>>\n${crLine}auth=1 ${computeDigest('sha1', Buffer.from('HI!', 'latin1'), Buffer.from(`${head}info=hello\n`, 'latin1'))}\n<<<\n`
+  t.equal(codeOf(decodePacket(Buffer.from(sansCr, 'latin1'), sha1Keys)), 'bad-signature', 'signed as if the CR were skipped')
+
+  // ha_msg_addraw_ll refuses only names starting with the whole ">>>\n" marker.
+  t.equal(value(signedAsSent(`${head}>>>info=hello\n`), '>>>info'), 'hello', 'a name starting with ">>>"')
+
+  // Deliberately refused (heartbeat(8)): 3.0.6 reads "garbage\ninfo" as one name, then "info=hello" again.
+  const odd = `>>>\n${head}garbage\ninfo=hello\nauth=1 ${computeDigest('sha1', Buffer.from('HI!', 'latin1'), Buffer.from(`${head}garbage\ninfo=hello\ninfo=hello\n`, 'latin1'))}\n<<<\n`
+  t.equal(codeOf(decodePacket(Buffer.from(odd, 'latin1'), sha1Keys)), 'bad-signature', "a line without '=', signed over 3.0.6's double reading")
+})
