@@ -148,6 +148,14 @@ t.test('ordering rules and quirks that change what heartbeat does', async (t) =>
   const mcast = parseHaCf('node a\nmcast eth1 239.0.0.43 694 1 0\n', 'ha.cf').config
   t.same(mcast.media, [{ kind: 'mcast', interface: 'eth1', group: '239.0.0.43', port: 694, ttl: 1, loop: 0, line: 2 }])
 
+  const six = parseHaCf('node a\nauto_failback on\nlogfacility daemon\nudpport 1001\nucast6 eth0 fe80::2\nucast6 eth1 FD00::2%eth1\nmcast6 eth0 ff12::1:2:3:4 695 1 0\n', 'ha.cf')
+  t.same(lines(six.diagnostics), [], 'the IPv6 media are accepted')
+  t.same(six.config.media, [
+    { kind: 'ucast6', interface: 'eth0', address: 'fe80::2', port: 1001, line: 5 },
+    { kind: 'ucast6', interface: 'eth1', address: 'FD00::2%eth1', port: 1001, line: 6 },
+    { kind: 'mcast6', interface: 'eth0', group: 'ff12::1:2:3:4', port: 695, hops: 1, loop: 0, line: 7 },
+  ], 'ucast6 takes udpport, mcast6 its own port, as 3.0.6')
+
   const ping = parseHaCf('node a\nbcast eth0\nping 10.0.0.254\nping_group routers 10.0.0.1 10.0.0.2\n', 'ha.cf').config
   t.same(ping.pingNodes.map((p) => p.name), ['10.0.0.254', 'routers'], 'ping nodes are named by the address as written, or the group name')
   t.same(ping.nodes, ['a'], 'ping nodes are not cluster nodes')
