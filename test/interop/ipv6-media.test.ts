@@ -1,8 +1,8 @@
 // Issue 12 point 3: the IPv6 media in namespaces. (a) A heartbeat-ts pair whose only link is ucast6
 // (then mcast6) forms a cluster and fails over; (b) with a second link (bcast eth0 plus ucast6 over a
 // crossover eth1 on link-local addresses), cutting either family never declares the peer dead and
-// the VIP stays put; (c) a real 3.0.6 node (Debian's ucast6 plugin) and heartbeat-ts over ucast6 form
-// one cluster. Addresses are added without duplicate detection so they are usable at once.
+// the VIP stays put; (c) a real 3.0.6 node (Debian's ucast6 and mcast6 plugins) and heartbeat-ts
+// form one cluster over either alone. Addresses skip duplicate detection so they are usable at once.
 
 import t, { type Test } from 'tap'
 import { access } from 'node:fs/promises'
@@ -170,32 +170,42 @@ t.test('(b) bcast eth0 plus ucast6 on a crossover eth1: cutting either family de
   t.notMatch(a.ts?.text() ?? '', /bad packet on |ERROR:|CRIT:/, 'no bad packets or errors logged')
 })
 
-const UCAST6_PLUGIN = '/usr/lib/heartbeat/plugins/HBcomm/ucast6.so'
+const PLUGINS = '/usr/lib/heartbeat/plugins/HBcomm'
 
-async function realUcast6Availability(): Promise<Availability> {
+async function realPluginAvailability(plugin: 'ucast6' | 'mcast6'): Promise<Availability> {
   const a = await realHeartbeatAvailability()
   if (!a.ok) return a
+  const file = `${PLUGINS}/${plugin}.so`
   try {
-    await access(UCAST6_PLUGIN)
+    await access(file)
     return { ok: true }
   } catch {
-    return { ok: false, reason: `${UCAST6_PLUGIN} missing (the Debian heartbeat package ships it)` }
+    return { ok: false, reason: `${file} missing (the Debian heartbeat package ships it)` }
   }
 }
 
-t.test('(c) real 3.0.6 and heartbeat-ts over ucast6 alone form one cluster', async (t) => {
-  if (!gate(t, await realUcast6Availability())) return
+async function mixedPair(t: Test, prefix: string, media: readonly string[], started: RegExp): Promise<void> {
   const impl: Record<SeedNode, Impl> = { titanic5: 'ts', titanic6: 'real' }
-  const pair = await buildPair(t, { prefix: 'hbi6mix', auth: 'sha1', impl, haCf: haCf([`ucast6 eth0 ${ULA.titanic5}`, `ucast6 eth0 ${ULA.titanic6}`]) })
+  const pair = await buildPair(t, { prefix, auth: 'sha1', impl, haCf: haCf(media) })
   await addUla(pair)
   const ts = pair.nodes.titanic5
   const real = pair.nodes.titanic6
   await startBoth(pair)
   t.equal(await realNodeStatus(real.host, ts.name), 'active', 'cl_status on the real node: heartbeat-ts active')
   t.equal(await statusSeenBy(ts, real.name), 'active', 'heartbeat-ts sees the real node active')
-  t.match(await realLog(real.host), /ucast6: heartbeat started for \[fd00::145\]:1001 on interface eth0/, 'the real node runs its ucast6 plugin')
+  t.match(await realLog(real.host), started, 'the real node runs its IPv6 plugin')
   await new Promise((r) => setTimeout(r, 10_000))
   t.equal(await realNodeStatus(real.host, ts.name), 'active', 'still active 10 s later')
   t.same(complaints(await realLog(real.host)), [], 'the real node logged no complaints')
   t.notMatch(ts.ts?.text() ?? '', /bad packet on |ERROR:|CRIT:/, 'heartbeat-ts refused no packet of the real node')
+}
+
+t.test('(c) real 3.0.6 and heartbeat-ts over ucast6 alone form one cluster', async (t) => {
+  if (!gate(t, await realPluginAvailability('ucast6'))) return
+  await mixedPair(t, 'hbi6mixu', [`ucast6 eth0 ${ULA.titanic5}`, `ucast6 eth0 ${ULA.titanic6}`], /ucast6: heartbeat started for \[fd00::145\]:1001 on interface eth0/)
+})
+
+t.test('(c) real 3.0.6 and heartbeat-ts over mcast6 alone form one cluster', async (t) => {
+  if (!gate(t, await realPluginAvailability('mcast6'))) return
+  await mixedPair(t, 'hbi6mixm', ['mcast6 eth0 ff12::1:2:3:4 1001 1 0'], /UDP multicast heartbeat started for \[ff12::1:2:3:4\]:1001 on interface eth0 \(hops=1 loop=0\)/)
 })
