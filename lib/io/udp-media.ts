@@ -12,6 +12,7 @@ import {
   type InterfaceInfo,
   type InterfaceLookup,
 } from './interface-info.js'
+import { parseIpv6 } from '../config/ipaddr-spec.js'
 
 /** One heartbeat path, resolved from ha.cf (a `bcast eth0 eth1` line gives one spec per interface). */
 export type MediumSpec =
@@ -107,6 +108,12 @@ function scoped(address: string, ifname: string): string {
   return isLinkLocal6(address) && !address.includes('%') ? `${address}%${ifname}` : address
 }
 
+/** One spelling per IPv6 address (fd00::0145 and FD00::145 are one), scope dropped; as written if not one. */
+function canonical6(address: string): string {
+  const bare = address.split('%')[0] ?? address
+  return parseIpv6(bare)?.join('.') ?? bare.toLowerCase()
+}
+
 /** ff?2:: groups are link-local: bound and joined with the interface as scope. */
 function isLinkScopeGroup(group: string): boolean {
   return /^ff[0-9a-f]2:/i.test(group)
@@ -192,7 +199,7 @@ export async function openMedia(
     const ours = new Set<string>()
     for (const spec of specs) {
       if (spec.kind === 'ucast6' || spec.kind === 'mcast6') {
-        for (const a of (await info6(spec.ifname)).addresses) ours.add(a.address.toLowerCase())
+        for (const a of (await info6(spec.ifname)).addresses) ours.add(canonical6(a.address))
       } else ours.add((await info(spec.ifname)).address)
     }
     for (const spec of specs) {
@@ -231,7 +238,7 @@ export async function openMedia(
           const i = await info6(spec.ifname)
           for (const a of i.addresses) await receiver(link, scoped(a.address, link), spec.port)
           const bare = spec.peer.split('%')[0] ?? spec.peer
-          if (ours.has(bare.toLowerCase())) {
+          if (ours.has(canonical6(spec.peer))) {
             descriptions.push(`ucast6 ${link} [${spec.peer}]:${spec.port} (our own address: receive only)`)
             break
           }
