@@ -1,9 +1,10 @@
-// ha.cf heartbeat media and ping nodes as 3.0.6's HBcomm plugins parse them (bcast.c, ucast.c, mcast.c, ping*.c, serial.c).
+// ha.cf heartbeat media and ping nodes as 3.0.6's HBcomm plugins parse them (bcast.c, ucast.c, mcast.c,
+// ucast6.c, mcast6.c, ping*.c, serial.c).
 
 import { quote } from './diagnostics.js'
 import { error, warn, type ReadState } from './ha-cf-state.js'
 import type { Medium } from './ha-cf.js'
-import { isInterfaceName, parseIpv4 } from './ipaddr-spec.js'
+import { isInterfaceName, parseIpv4, parseIpv6 } from './ipaddr-spec.js'
 import { WHITESPACE, splitOn } from './line-tokenizer.js'
 
 export const DEFAULT_UDP_PORT = 694
@@ -59,7 +60,7 @@ export function applyPing(s: ReadState, kind: 'ping' | 'ping6', values: string[]
 export function applyUcast(s: ReadState, kind: 'ucast' | 'ucast6', rest: string): void {
   const [dev, address, ...extra] = splitOn(rest, WHITESPACE)
   if (dev === undefined || address === undefined) {
-    error(s, `${kind}: needs an interface and a peer address (${kind} eth0 10.0.0.2)`)
+    error(s, `${kind}: needs an interface and a peer address (${kind} eth0 ${kind === 'ucast' ? '10.0.0.2' : 'fd00::2'})`)
     return
   }
   if (!isInterfaceName(dev)) {
@@ -70,9 +71,12 @@ export function applyUcast(s: ReadState, kind: 'ucast' | 'ucast6', rest: string)
     error(s, `ucast: ${quote(address)} is not an IPv4 address or host name`)
     return
   }
-  if (kind === 'ucast6' && !/^[0-9A-Fa-f:.]+(%[^\s%]+)?$/.test(address)) {
-    error(s, `ucast6: ${quote(address)} is not an IPv6 address`)
-    return
+  if (kind === 'ucast6') {
+    const problem = ucast6Problem(dev, address)
+    if (problem !== undefined) {
+      error(s, `ucast6: ${quote(address)} ${problem}`)
+      return
+    }
   }
   // ucast.c reads the device and one address; anything after is silently ignored
   if (extra.length > 0) warn(s, `${kind}: only the first address is used; heartbeat ignores ${extra.map(quote).join(', ')} (write one ${kind} line per peer)`)
@@ -100,9 +104,12 @@ export function applyMcast(s: ReadState, kind: 'mcast' | 'mcast6', rest: string)
       error(s, `mcast: ${quote(group)} is not an IPv4 multicast group (224.0.0.0-239.255.255.255)`)
       return
     }
-  } else if (!/^ff[0-9a-f]{2}:[0-9a-f:]*$/i.test(group)) {
-    error(s, `mcast6: ${quote(group)} is not an IPv6 multicast group (ff..::)`)
-    return
+  } else {
+    const problem = mcast6GroupProblem(group)
+    if (problem !== undefined) {
+      error(s, `mcast6: ${quote(group)} ${problem}`)
+      return
+    }
   }
   const portN = /^\d+$/.test(port) ? Number(port) : NaN
   if (!(portN >= 1 && portN <= 65535)) {
@@ -110,10 +117,9 @@ export function applyMcast(s: ReadState, kind: 'mcast' | 'mcast6', rest: string)
     return
   }
   const ttlN = /^\d+$/.test(ttl) ? Number(ttl) : NaN
-  const ttlMax = kind === 'mcast' ? 4 : 255
-  if (!(ttlN >= 0 && ttlN <= ttlMax)) {
-    // mcast.c refuses ttl > 4 although ha.cf(5) says 0-255
-    error(s, `${kind}: ${kind === 'mcast' ? 'ttl' : 'hops'} ${quote(ttl)} is out of range (0-${ttlMax}${kind === 'mcast' ? '; heartbeat 3.0.6 refuses more than 4' : ''})`)
+  if (!(ttlN >= 0 && ttlN <= 4)) {
+    // mcast.c and mcast6.c both refuse more than 4 although ha.cf(5) says 0-255
+    error(s, `${kind}: ${kind === 'mcast' ? 'ttl' : 'hops'} ${quote(ttl)} is out of range (0-4; heartbeat 3.0.6 refuses more than 4)`)
     return
   }
   if (loop !== '0' && loop !== '1') {
@@ -144,4 +150,31 @@ export function applyPingGroup(s: ReadState, rest: string): void {
 function isHostOrIpv4(text: string): boolean {
   if (/^[0-9.]+$/.test(text)) return parseIpv4(text) !== undefined
   return /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(text)
+}
+
+/** ucast6.c's checks on the peer: a unicast IPv6 address, scope (`%dev`) allowed; undefined when fine. */
+function ucast6Problem(dev: string, address: string): string | undefined {
+  const percent = address.indexOf('%')
+  const bare = percent < 0 ? address : address.slice(0, percent)
+  const scope = percent < 0 ? undefined : address.slice(percent + 1)
+  const bytes = parseIpv6(bare)
+  if (bytes === undefined || scope === '') return 'is not an IPv6 address'
+  if (bytes[0] === 0xff) return 'is a multicast address (use an mcast6 line for a group)'
+  if (bytes.every((b) => b === 0)) return 'is the unspecified address ::'
+  if (bytes.slice(0, 15).every((b) => b === 0) && bytes[15] === 1) return 'is the loopback address ::1'
+  // ucast6.c: a link-local peer is reached over the line's interface; another scope there is an error
+  const linkLocal = bytes[0] === 0xfe && ((bytes[1] ?? 0) & 0xc0) === 0x80
+  if (linkLocal && scope !== undefined && !/^\d+$/.test(scope) && scope !== dev) return `names interface ${quote(scope)}, not the line's ${quote(dev)}`
+  return undefined
+}
+
+/** mcast6.c is_valid_mcast6_addr: ff00::/8, flags 0 or transient, link/admin/site/organization scope. */
+function mcast6GroupProblem(group: string): string | undefined {
+  const bytes = parseIpv6(group)
+  if (bytes === undefined || bytes[0] !== 0xff) return 'is not an IPv6 multicast group (ff..::)'
+  const flags = bytes[1] ?? 0
+  if ((flags & 0xe0) !== 0) return 'has flags heartbeat 3.0.6 refuses (only ff0s:: and transient ff1s:: groups)'
+  if (![0x2, 0x4, 0x5, 0x8].includes(flags & 0x0f)) return 'has a scope heartbeat 3.0.6 refuses (link 2, admin 4, site 5 or organization 8 only, e.g. ff12::1:2:3:4)'
+  if (bytes.slice(2).every((b) => b === 0)) return 'is a reserved group (all zero after the scope)'
+  return undefined
 }

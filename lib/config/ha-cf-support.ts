@@ -23,7 +23,6 @@ const refused = (reason: string, refuseWhen?: (value: string) => boolean): Direc
 const isOn = (value: string): boolean => parseBoolean(value) === true
 
 const PING = 'heartbeat-ts does not ping, so a ping node would stay dead and nothing (ipfail) could move the resources when this node loses its uplink; remove the line'
-const IPV6_MEDIUM = 'heartbeat-ts opens IPv4 media only; carry the heartbeat with a ucast or mcast line over IPv4 (a second interface gives a second path)'
 const STONITH = 'heartbeat-ts does not reset a dead peer before taking its resources (3.0.6 would); remove the line only if this cluster may run without fencing'
 const PACEMAKER_OFF = (value: string): boolean => parseBoolean(value) !== false
 
@@ -83,9 +82,9 @@ export const DIRECTIVE_SUPPORT: Readonly<Record<string, DirectiveSupport>> = {
   respawn: refused('heartbeat-ts does not start respawn programs (and ipfail or other heartbeat API clients could not sign on to it); remove the line'),
   failfast: refused('heartbeat-ts does not start failfast programs nor reboot when one dies; remove the line'),
   mcast: differs(),
-  mcast6: refused(IPV6_MEDIUM),
+  mcast6: differs(),
   ucast: differs(),
-  ucast6: refused(IPV6_MEDIUM),
+  ucast6: differs(),
   ping_group: refused(PING),
 }
 

@@ -1,4 +1,4 @@
-// IPv4 dotted quads and the IPaddr resource spec `ip[/cidr[/nic][/bcast]]` used in haresources.
+// IPv4 dotted quads, IPv6 addresses and the IPaddr resource spec `ip[/cidr[/nic][/bcast]]` used in haresources.
 
 import { quote } from './diagnostics.js'
 
@@ -19,6 +19,39 @@ export function parseIpv4(text: string): number | undefined {
 
 export function formatIpv4(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.')
+}
+
+/**
+ * An IPv6 address as inet_pton(AF_INET6) reads it: eight groups of 1-4 hex digits, one `::` for a run
+ * of zero groups, an optional dotted-quad tail. Returns the 16 bytes, or undefined.
+ */
+export function parseIpv6(text: string): number[] | undefined {
+  if (!/^[0-9A-Fa-f:.]+$/.test(text)) return undefined
+  const halves = text.split('::')
+  if (halves.length > 2) return undefined
+  const groups = (part: string): number[] | undefined => {
+    if (part === '') return []
+    const out: number[] = []
+    const words = part.split(':')
+    for (const [i, w] of words.entries()) {
+      if (i === words.length - 1 && w.includes('.')) {
+        const v4 = parseIpv4(w)
+        if (v4 === undefined) return undefined
+        out.push(Math.floor(v4 / 65536), v4 % 65536)
+      } else if (/^[0-9A-Fa-f]{1,4}$/.test(w)) out.push(parseInt(w, 16))
+      else return undefined
+    }
+    return out
+  }
+  const head = groups(halves[0] ?? '')
+  const tail = halves.length === 2 ? groups(halves[1] ?? '') : []
+  if (head === undefined || tail === undefined) return undefined
+  // a dotted quad only at the very end
+  if (halves.length === 2 && (halves[0] ?? '').includes('.')) return undefined
+  const missing = 8 - head.length - tail.length
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined
+  const all = [...head, ...Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail]
+  return all.flatMap((g) => [Math.floor(g / 256), g % 256])
 }
 
 /** A netmask given as bits (1-32) or as a contiguous dotted quad; returns the bit count. */

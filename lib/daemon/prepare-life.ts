@@ -33,7 +33,7 @@ export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 export const EXIT_NOT_CONFIGURED = 6
 
-/** Media from ha.cf; unsupported kinds are reported (serial and IPv6 media are not implemented). */
+/** Media from ha.cf; unsupported kinds are reported (serial is not implemented). */
 function mediaSpecs(cf: HaCf, problems: string[]): MediumSpec[] {
   const out: MediumSpec[] = []
   for (const m of cf.media) {
@@ -47,8 +47,14 @@ function mediaSpecs(cf: HaCf, problems: string[]): MediumSpec[] {
       case 'mcast':
         out.push({ kind: 'mcast', ifname: m.interface, group: m.group, port: m.port, ttl: m.ttl, loop: m.loop === 1 })
         break
+      case 'ucast6':
+        out.push({ kind: 'ucast6', ifname: m.interface, peer: m.address, port: m.port })
+        break
+      case 'mcast6':
+        out.push({ kind: 'mcast6', ifname: m.interface, group: m.group, port: m.port, hops: m.hops, loop: m.loop === 1 })
+        break
       default:
-        problems.push(`ha.cf line ${m.line}: medium ${m.kind} is not supported by heartbeat-ts (use bcast, ucast or mcast)`)
+        problems.push(`ha.cf line ${m.line}: medium ${m.kind} is not supported by heartbeat-ts (use bcast, ucast, mcast, ucast6 or mcast6)`)
     }
   }
   return out

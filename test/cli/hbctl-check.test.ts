@@ -239,7 +239,7 @@ t.test("the site's lvs script runs instead of a built-in lvs with no table sourc
 t.test('a site ha.cf with what heartbeat-ts does not act on: each line named with its reason, check fails', async (t) => {
   const haDir = install(t, 'modern')
   const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
-  const extra = ['baud 19200', 'serial /dev/ttyS0', 'ping 10.0.0.254', 'ping_group routers 10.0.0.1 10.0.0.2', 'watchdog /nonexistent/watchdog', 'stonith_host * null director1', 'ucast6 eth0 fe80::6', 'rtprio 20']
+  const extra = ['baud 19200', 'serial /dev/ttyS0', 'ping 10.0.0.254', 'ping_group routers 10.0.0.1 10.0.0.2', 'watchdog /nonexistent/watchdog', 'stonith_host * null director1', 'apiauth ipfail uid=hacluster', 'rtprio 20']
   writeFileSync(join(haDir, 'ha.cf'), `${ha}${extra.join('\n')}\n`)
   const first = ha.split('\n').length
   const r = await run(['--ha-dir', haDir, '--node', 'director1'])

@@ -7,7 +7,7 @@ import { parseDuration } from '../../lib/config/duration.js'
 import { checkLocalNode, parseHaCf } from '../../lib/config/ha-cf.js'
 import { parseAuthkeys } from '../../lib/config/authkeys.js'
 import { parseHaresources } from '../../lib/config/haresources.js'
-import { parseIpaddrSpec } from '../../lib/config/ipaddr-spec.js'
+import { parseIpaddrSpec, parseIpv6 } from '../../lib/config/ipaddr-spec.js'
 import { tokenizeDirectives } from '../../lib/config/line-tokenizer.js'
 
 const example = (rel: string): string => fileURLToPath(new URL(`../../ha.d-example/${rel}`, import.meta.url))
@@ -148,6 +148,14 @@ t.test('ordering rules and quirks that change what heartbeat does', async (t) =>
   const mcast = parseHaCf('node a\nmcast eth1 239.0.0.43 694 1 0\n', 'ha.cf').config
   t.same(mcast.media, [{ kind: 'mcast', interface: 'eth1', group: '239.0.0.43', port: 694, ttl: 1, loop: 0, line: 2 }])
 
+  const six = parseHaCf('node a\nauto_failback on\nlogfacility daemon\nudpport 1001\nucast6 eth0 fe80::2\nucast6 eth1 FD00::2%eth1\nmcast6 eth0 ff12::1:2:3:4 695 1 0\n', 'ha.cf')
+  t.same(lines(six.diagnostics), [], 'the IPv6 media are accepted')
+  t.same(six.config.media, [
+    { kind: 'ucast6', interface: 'eth0', address: 'fe80::2', port: 1001, line: 5 },
+    { kind: 'ucast6', interface: 'eth1', address: 'FD00::2%eth1', port: 1001, line: 6 },
+    { kind: 'mcast6', interface: 'eth0', group: 'ff12::1:2:3:4', port: 695, hops: 1, loop: 0, line: 7 },
+  ], 'ucast6 takes udpport, mcast6 its own port, as 3.0.6')
+
   const ping = parseHaCf('node a\nbcast eth0\nping 10.0.0.254\nping_group routers 10.0.0.1 10.0.0.2\n', 'ha.cf').config
   t.same(ping.pingNodes.map((p) => p.name), ['10.0.0.254', 'routers'], 'ping nodes are named by the address as written, or the group name')
   t.same(ping.nodes, ['a'], 'ping nodes are not cluster nodes')
@@ -211,6 +219,19 @@ t.test('haresources: continuation, comments, forms', async (t) => {
   t.same(parseIpaddrSpec('10.0.0.5/24/eth0'), { ok: true, value: { ip: '10.0.0.5', cidrBits: 24, netmask: '24', nic: 'eth0' } })
   t.same(parseIpaddrSpec('10.0.0.5/255.255.255.192/10.0.0.63'), { ok: true, value: { ip: '10.0.0.5', cidrBits: 26, netmask: '255.255.255.192', broadcast: '10.0.0.63' } })
   t.equal(parseIpaddrSpec('10.0.0.5/255.0.255.0').ok, false, 'a non-contiguous mask is refused')
+})
+
+t.test('IPv6 addresses as inet_pton reads them', async (t) => {
+  const hex = (text: string): string | undefined => parseIpv6(text)?.map((b) => b.toString(16).padStart(2, '0')).join('')
+  t.equal(hex('::'), '0'.repeat(32))
+  t.equal(hex('::1'), `${'0'.repeat(30)}01`)
+  t.equal(hex('fe80::1:2'), `fe80${'0'.repeat(20)}00010002`)
+  t.equal(hex('1:2:3:4:5:6:7:8'), '00010002000300040005000600070008')
+  t.equal(hex('1:2:3:4:5:6:7::'), '00010002000300040005000600070000', ':: may stand for one group')
+  t.equal(hex('::ffff:129.254.203.145'), `${'0'.repeat(20)}ffff81fecb91`, 'a dotted-quad tail')
+  for (const bad of ['', ':', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1::2:3:4:5:6:7:8', '12345::', 'g::1', '::1.2.3', '1.2.3.4::', ':1::', 'fe80::1%eth0']) {
+    t.equal(parseIpv6(bad), undefined, `${JSON.stringify(bad)} is not an address`)
+  }
 })
 
 t.test('fuzzing: no exception escapes a reader', async (t) => {

@@ -5,7 +5,8 @@ import t from 'tap'
 import { createSocket } from 'node:dgram'
 import { openMedia, type Datagram, type MediumSpec } from '../../lib/io/udp-media.js'
 import type { InterfaceInfo } from '../../lib/io/interface-info.js'
-import { parseIpAddrJson, impliedBroadcast } from '../../lib/io/interface-info.js'
+import { parseIpAddrJson, parseIp6AddrJson, impliedBroadcast, type Interface6Info } from '../../lib/io/interface-info.js'
+import { networkInterfaces } from 'node:os'
 
 async function freePort(): Promise<number> {
   const s = createSocket('udp4')
@@ -138,4 +139,66 @@ t.test('mcast on loopback', async (t) => {
 
 t.test('a missing interface is an error at open, not later', async (t) => {
   await t.rejects(openMedia([{ kind: 'bcast', ifname: 'nope0', port: 694 }], collector().events, fakeLookup({})), /no nope0/)
+})
+
+t.test('ip -j -6 addr parsing: global before link-local, no loopback, no failed duplicate', async (t) => {
+  const json = JSON.stringify([
+    { ifname: 'eth0', addr_info: [
+      { family: 'inet', local: '10.0.0.1', prefixlen: 24 },
+      { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' },
+      { family: 'inet6', local: 'fd00::1', prefixlen: 64, scope: 'global', tentative: true },
+      { family: 'inet6', local: 'fd00::9', prefixlen: 64, scope: 'global', dadfailed: true, tentative: true },
+      { family: 'inet6', local: '::1', prefixlen: 128, scope: 'host' },
+    ] },
+  ])
+  t.same(parseIp6AddrJson('eth0', json), {
+    ifname: 'eth0',
+    addresses: [
+      { address: 'fd00::1', prefixLength: 64, linkLocal: false },
+      { address: 'fe80::1', prefixLength: 64, linkLocal: true },
+    ],
+  }, 'a tentative address is kept (bound once DAD ends); a failed one is not')
+  t.equal(parseIp6AddrJson('eth0', JSON.stringify([{ addr_info: [{ family: 'inet', local: '10.0.0.1' }] }])), undefined, 'IPv4 only: none')
+})
+
+const hasLoopback6 = (networkInterfaces().lo ?? []).some((a) => a.family === 'IPv6' && a.address === '::1')
+
+t.test('ucast6 on ::1: the peer hears the datagram on the line\'s link; our own address only receives', { skip: hasLoopback6 ? false : 'no ::1 on lo (IPv6 disabled)' }, async (t) => {
+  const port = await freePort()
+  const lookup6 = (table: Record<string, Interface6Info>) => async (ifname: string) => {
+    const i = table[ifname]
+    if (!i) throw new Error(`no ${ifname}`)
+    return i
+  }
+  // a owns ::1, so its line to ::1 only receives; b has no address of its own to receive on and sends to ::1
+  const a6 = lookup6({ 'lo-a': { ifname: 'lo-a', addresses: [{ address: '::1', prefixLength: 128, linkLocal: false }] } })
+  const b6 = lookup6({ 'lo-b': { ifname: 'lo-b', addresses: [] } })
+  const ca = collector()
+  const cb = collector()
+  // written another way, ::1 is still a's own address
+  const ma = await openMedia([{ kind: 'ucast6', ifname: 'lo-a', peer: '0:0::0001', port }], ca.events, fakeLookup({}), a6)
+  const mb = await openMedia([{ kind: 'ucast6', ifname: 'lo-b', peer: '::1', port }], cb.events, fakeLookup({}), b6)
+  t.teardown(async () => {
+    await ma.close()
+    await mb.close()
+  })
+  t.same(ma.descriptions, [`ucast6 lo-a [0:0::0001]:${port} (our own address: receive only)`])
+  t.same(mb.descriptions, [`ucast6 lo-b [::1]:${port}`])
+  t.same(ma.links, ['lo-a'])
+  mb.send(Buffer.from('over ipv6'))
+  ma.send(Buffer.from('nowhere'))
+  await ca.waitFor(1)
+  await new Promise((r) => setTimeout(r, 100))
+  t.same(ca.got.map((d) => [d.link, d.data.toString(), d.from]), [['lo-a', 'over ipv6', '::1']], 'a hears b once, tagged with its link')
+  t.same(cb.got, [], 'a sent nothing (its only line names itself)')
+  t.same([...ca.errors, ...cb.errors], [])
+})
+
+t.test('an IPv6 medium on an interface without IPv6 is an error at open', async (t) => {
+  await t.rejects(
+    openMedia([{ kind: 'ucast6', ifname: 'eth9', peer: 'fd00::2', port: 694 }], collector().events, fakeLookup({}), async (ifname) => {
+      throw new Error(`interface ${ifname}: no IPv6 address`)
+    }),
+    /eth9: no IPv6 address/,
+  )
 })
