@@ -77,6 +77,10 @@ t.test("README's requirements list is the manifest's product and demo commands",
   const rows = [...section.matchAll(/^\| `([^`]+)` \| `([^`]+)` \|/gm)].map((m) => `${m[1]} ${m[2]}`)
   const expected = SYSTEM_TOOLS.filter((x) => x.scope !== 'test').map((x) => `${x.command} ${x.package}`)
   t.same(rows, expected, 'one row per product/demo command, in manifest order')
+  // The one apt-get line an admin copies for a director installs exactly the product commands' packages.
+  const aptLine = /`apt-get install ([^`]+)`/.exec(section)?.[1]?.split(/\s+/) ?? []
+  const productPackages = [...new Set(SYSTEM_TOOLS.filter((x) => x.scope === 'product').map((x) => x.package))]
+  t.same([...aptLine].sort(), [...productPackages].sort(), "the section's apt-get line names every product package, and only those")
 })
 
 t.test('every manifest command is on PATH (after .ci/setup)', async (t) => {
