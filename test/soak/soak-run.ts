@@ -296,11 +296,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     samplerDone = sampler()
 
     const settled = async (): Promise<void> => {
-      // heartbeat ignores standby/takeover while the other side is in flux: wait as an admin would.
+      // heartbeat ignores standby/takeover while the other side is in flux, and an admin does not stop the
+      // holder while its peer is still restarting (3.0.6 restarts itself for ~10 s after a partition heals):
+      // wait as an admin would, asking each node's own cl_status.
       await waitFor('both nodes settled', async () => {
         for (const seed of DIRECTORS) {
-          if (!up[seed] || c.directors[seed].impl !== 'ts') continue
-          const r = await hbctl(c, seed, 'cl_status', 'rscstatus')
+          if (!up[seed]) continue
+          const d = c.directors[seed]
+          const r = d.impl === 'ts' ? await hbctl(c, seed, 'cl_status', 'rscstatus') : await d.host.clStatus(['rscstatus']).then((x) => ({ exitCode: x.exitCode, out: x.stdout.trim() }))
           if (r.exitCode !== 0 || r.out === 'transition') return undefined
         }
         return true
@@ -332,7 +335,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         }
         if (!bothUp) continue
         acts.push({ name: `crash ${seed} (SIGKILL + cable pulled)`, run: async () => { up[seed] = false; crashed[seed] = true; await c.crash(seed) } })
-        acts.push({ name: `graceful stop ${seed}`, run: () => stopNode(seed) })
+        acts.push({ name: `graceful stop ${seed}`, run: async () => { await settled(); await stopNode(seed) } })
         if (d.impl === 'ts') {
           acts.push({ name: `hbctl standby on ${seed}`, run: async () => { await settled(); note(`  ${(await hbctl(c, seed, 'standby')).out}`) } })
           acts.push({ name: `hbctl takeover on ${seed}`, run: async () => { await settled(); note(`  ${(await hbctl(c, seed, 'takeover')).out}`) } })
