@@ -32,6 +32,8 @@ export interface GroupOpsHost {
   stopFailed(g: GroupState, res: ResourceRef): void
   /** A start failed and the group was given back: heartbeat runs hb_standby 30 s later. */
   startFailed(g: GroupState, res: ResourceRef): void
+  /** A shutdown waits for the running work (rsc_needs_shutdown): a take stops starting more. */
+  shutdownWaiting(): boolean
   stopRetryMs: number
   stopRetryMax: number
   stuckStopRetryMs: number
@@ -64,8 +66,18 @@ export function* takeGroup(host: GroupOpsHost, g: GroupState, why: string): JobG
   for (let i = 0; i < resources.length; i++) {
     const res = resources[i]
     if (res === undefined) continue
+    // Stronger than 3.0.6 (whose takeover child runs on beside the giveup): once a shutdown waits on us,
+    // e.g. the yield after a healed partition, each further start only lengthens the time both directors
+    // hold the address. The giveup then releases the whole group, the part never started included.
+    const cutShort = (): boolean => {
+      if (!starting || !host.shutdownWaiting()) return false
+      host.log('warn', `Takeover of resource group ${g.def.key} cut short before ${res.text}: a shutdown is waiting; the group is released next.`)
+      return true
+    }
+    if (cutShort()) return false
     const st = yield* agent(g, i, 'status')
     if (st.running) continue
+    if (cutShort()) return false
     if (!starting) host.transition(g, 'starting', why, true)
     starting = true
     host.log('info', `Running ${label(res, 'start')}`)

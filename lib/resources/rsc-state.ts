@@ -13,7 +13,7 @@ import { resourceHeldMsg } from './rm-messages.js'
 import type { GroupRunState, LogLevel, ResourceState, RmAction } from './rm-types.js'
 import { RSC_ALL, RSC_FOREIGN, RSC_LOCAL, RSC_NONE, rscBits, rscWord } from './resource-sets.js'
 import type { RscBits } from './resource-sets.js'
-import { NO_SHUTDOWN, shutdownInProgress } from './shutdown-state.js'
+import { NO_SHUTDOWN, shutdownInProgress, shutdownNeedsRetry } from './shutdown-state.js'
 import type { ShutdownState } from './shutdown-state.js'
 import type { StandbyState } from './standby.js'
 
@@ -103,6 +103,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     stopFailed: (g, res) => s.out.push({ type: 'stop-failed', group: g.def.key, resource: res.text }),
     // ResourceManager: `(sleep 30; hb_standby $(StandbyGroupType failed-resource)) &`
     startFailed: (g) => s.pendingStandby.push({ at: s.now + timers.failedStartStandbyMs, set: g.local ? RSC_LOCAL : RSC_FOREIGN }),
+    shutdownWaiting: () => shutdownNeedsRetry(s.shutdown),
     stopRetryMs: timers.stopRetryMs,
     stopRetryMax: timers.stopRetryMax,
     stuckStopRetryMs: timers.stuckStopRetryMs,

@@ -16,6 +16,8 @@ export class LoneRm {
   holdAgents = false
   private held: Array<Extract<RmAction, { type: 'run-agent' }>> = []
   readonly sent: string[] = []
+  /** Every agent call as `op resource`, in the order asked. */
+  readonly calls: string[] = []
   readonly logs: string[] = []
   shutdownComplete = false
 
@@ -47,6 +49,14 @@ export class LoneRm {
     for (const a of calls) this.answer(a)
   }
 
+  /** Answer the oldest held call only (what it leads to is held again); its `op resource`. */
+  answerOne(): string | undefined {
+    const a = this.held.shift()
+    if (a === undefined) return undefined
+    this.answer(a)
+    return `${a.op} ${a.resource.text}`
+  }
+
   get pendingAgents(): number {
     return this.held.length
   }
@@ -73,6 +83,7 @@ export class LoneRm {
           this.logs.push(`${a.level}: ${a.text}`)
           break
         case 'run-agent':
+          this.calls.push(`${a.op} ${a.resource.text}`)
           if (this.holdAgents) this.held.push(a)
           else this.answer(a)
           break

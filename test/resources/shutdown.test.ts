@@ -78,3 +78,21 @@ t.test('a dead peer during shutdown: no takeover', async (t) => {
   n.release()
   t.ok(n.shutdownComplete, 'the shutdown still completes')
 })
+
+t.test('a shutdown while a group is being taken cuts the take short: what is not started yet never starts', async (t) => {
+  // A healed partition makes the node that took its peer's group give everything up while that take may still
+  // run; every resource it would still start only lengthens the time both nodes hold the address.
+  const n = new LoneRm('on')
+  n.holdAgents = true
+  n.startStable()
+  for (let i = 0; i < 20 && !n.up.has(VIP); i++) if (n.answerOne() === undefined) break
+  t.ok(n.up.has(VIP), 'set-up: the address is up, the rest of the group not yet')
+  n.feed({ type: 'shutdown' }, 1000)
+  n.release()
+  const afterAddress = n.calls.slice(n.calls.indexOf(`start ${VIP}`) + 1)
+  t.same(afterAddress.filter((c) => c.startsWith('start ')), [], `nothing more is started (calls after the address: ${afterAddress.join(', ')})`)
+  // lvs's status was asked before the shutdown came; its start is what is saved.
+  t.same(afterAddress, ['status lvs', 'stop lvs', `stop ${VIP}`], 'the whole group is released right to left, the part never started included')
+  t.ok(n.sent.includes('shutdone st=dead'), 'shutdone once released')
+  t.match(n.logs.join('\n'), /cut short/, 'the log says the take was cut short and why')
+})
