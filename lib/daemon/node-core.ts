@@ -52,6 +52,9 @@ export class NodeCore {
   private readonly agents = new Map<number, number>()
   /** A reload check is out with the shell: a second one is refused until it answers. */
   private reloadChecking = false
+  /** Our own messages as membership handed them back, not yet heard by the resource manager. */
+  private readonly ownHeard: HaMessage[] = []
+  private hearingOwn = false
 
   /** Causes, group changes, deaths, agent runs and counters for hbctl events/status/metrics. */
   private readonly history: NodeHistory
@@ -217,12 +220,11 @@ export class NodeCore {
       this.log('warn', 'FIFO message without t= ignored')
       return
     }
-    // Stamped and sent like any upper-layer message, then acted on as our own, as heartbeat hears
-    // its own (§9.5). The manager loops back only what it sent itself.
-    this.membershipDo(this.membership.send(msg, this.nowMs, this.env()))
+    // Stamped and sent like any upper-layer message, then acted on as our own (§9.5).
+    this.sendUpper(msg)
     const t = getString(msg, 't')
     if (t === 'hb_standby' || t === 'hb_takeover' || t === 'ask_resources') this.emit({ kind: 'request', request: t === 'hb_takeover' ? 'takeover' : 'standby', by: 'FIFO' })
-    this.rmFeed({ type: 'own-message', msg })
+    this.hearOwn()
   }
 
   private onAgentResult(ev: AgentResultEvent): void {
@@ -447,26 +449,53 @@ export class NodeCore {
 
   private rmDo(actions: readonly RmAction[]): void {
     this.rmDoActions(actions)
+    this.hearOwn()
+  }
+
+  /**
+   * The one way out for upper-layer messages, the manager's and the FIFO's. Membership stamps it,
+   * hears it as heartbeat hears its own broadcast, and hands it back as a delivery from us, which
+   * membershipDo queues for hearOwn.
+   */
+  private sendUpper(msg: HaMessage): void {
+    const t = getString(msg, 't')
+    if (this.membershipStopped) {
+      this.log('error', `message t=${t ?? '?'} not sent: membership stopped`)
+      return
+    }
+    const out = this.membership.send(msg, this.nowMs, this.env())
+    if (this.observer?.sent) {
+      const stamped = out.find((x) => x.type === 'transmit' && getString(x.msg, 't') === t)
+      if (stamped?.type === 'transmit') this.observer.sent(stamped.msg, this.nowMs)
+    }
+    this.membershipDo(out)
+  }
+
+  /**
+   * The manager hears our own messages once each, in send order, after the batch of actions that
+   * sent them (3.0.6 acts on its own broadcast after the handler that sent it); what it sends in
+   * answer is heard in turn. Then the group changes of it all are journaled.
+   */
+  private hearOwn(): void {
+    if (!this.hearingOwn && this.rm) {
+      this.hearingOwn = true
+      try {
+        for (let msg = this.ownHeard.shift(); msg !== undefined; msg = this.ownHeard.shift()) {
+          if (this.feedsResources()) this.rmDoActions(this.rm.handle({ type: 'own-message', msg }, this.nowMs))
+        }
+      } finally {
+        this.hearingOwn = false
+      }
+    }
     if (this.rm) this.history.groupChanges(this.rm.snapshot())
   }
 
   private rmDoActions(actions: readonly RmAction[]): void {
     for (const a of actions) {
       switch (a.type) {
-        case 'send': {
-          if (this.membershipStopped) {
-            this.log('error', `message t=${getString(a.msg, 't') ?? '?'} not sent: membership stopped`)
-            break
-          }
-          const out = this.membership.send(a.msg, this.nowMs, this.env())
-          if (this.observer?.sent) {
-            const t = getString(a.msg, 't')
-            const stamped = out.find((x) => x.type === 'transmit' && getString(x.msg, 't') === t)
-            if (stamped?.type === 'transmit') this.observer.sent(stamped.msg, this.nowMs)
-          }
-          this.membershipDo(out)
+        case 'send':
+          this.sendUpper(a.msg)
           break
-        }
         case 'log':
           this.log(a.level, a.text)
           break
@@ -511,9 +540,12 @@ export class NodeCore {
           this.rmFeed({ type: 'comm-up' })
           break
         case 'deliver':
-          // Our own messages: the manager acts on what it sent itself, and FIFO messages are fed
-          // in by onFifo, so membership's copy of them is not handed on again.
-          if (a.from === this.me) break
+          // Our own message, heard as it was sent (membership's loopback, no link): for hearOwn.
+          // A copy of ours from the wire is not heard twice.
+          if (a.from === this.me) {
+            if (a.link === undefined) this.ownHeard.push(a.msg)
+            break
+          }
           this.history.peerRequest(a.from, a.msg)
           this.observer?.delivered?.(a.msg, this.nowMs)
           this.rmFeed({ type: 'message', msg: a.msg })
