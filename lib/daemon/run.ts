@@ -39,7 +39,7 @@ import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type ReloadOut
 
 export interface RunDaemonOptions {
   paths: DaemonPaths
-  /** Overrides HBTS_NODE_NAME / nodeinfo / uname -n. */
+  /** Our node name (HBTS_NODE_NAME, read by lib/cli/heartbeat.ts); else nodeinfo, else uname -n. */
   nodeName?: string
   foreground: boolean
   debugLevel: number
@@ -101,7 +101,7 @@ async function readLoadavg(): Promise<string> {
 export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const env = opts.env ?? process.env
   const clock = opts.clock ?? systemClock
-  const me = await resolveNodeName({ haDir: opts.paths.haDir, explicit: opts.nodeName, env })
+  const me = await resolveNodeName({ haDir: opts.paths.haDir, explicit: opts.nodeName })
   const first = await prepareLife({ opts, env, me, clock })
   if (!first.ok) return first.code
   const life = first.life

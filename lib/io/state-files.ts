@@ -92,10 +92,13 @@ export async function readNodeInfo(haDir: string): Promise<string | undefined> {
   }
 }
 
-/** Our node name: HBTS_NODE_NAME, else nodeinfo, else uname -n; lowercased as heartbeat sends `src`. */
-export async function resolveNodeName(opts: { haDir: string; explicit?: string | undefined; env?: Readonly<Record<string, string | undefined>> }): Promise<string> {
-  const fromEnv = opts.explicit ?? opts.env?.HBTS_NODE_NAME
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim().toLowerCase()
+/**
+ * Our node name: `explicit` (HBTS_NODE_NAME, read at the edge by lib/cli/heartbeat.ts), else nodeinfo,
+ * else uname -n; lowercased as heartbeat sends `src`. A blank `explicit` counts as none.
+ */
+export async function resolveNodeName(opts: { haDir: string; explicit?: string | undefined }): Promise<string> {
+  const given = opts.explicit?.trim()
+  if (given !== undefined && given !== '') return given.toLowerCase()
   const info = await readNodeInfo(opts.haDir)
   return (info ?? hostname()).toLowerCase()
 }

@@ -61,13 +61,24 @@ t.test('hb_uuid: 16 raw bytes, reused', async (t) => {
   t.equal(formatUuid(Buffer.from('5f3c3a8e2b1c4d2e9a0b1c2d3e4f5061', 'hex')), '5f3c3a8e-2b1c-4d2e-9a0b-1c2d3e4f5061')
 })
 
-t.test('node name: HBTS_NODE_NAME, then nodeinfo, then uname -n, lowercased', async (t) => {
+t.test('node name: the name given (HBTS_NODE_NAME at the edge), then nodeinfo, then uname -n, lowercased', async (t) => {
   const d = await tempDir(t)
   t.equal(await readNodeInfo(d), undefined)
-  t.equal(await resolveNodeName({ haDir: d, env: {} }), hostname().toLowerCase())
+  t.equal(await resolveNodeName({ haDir: d }), hostname().toLowerCase())
   await writeFile(join(d, 'nodeinfo'), 'Titanic5.ETRI.re.kr\nsecond line\n')
   t.equal(await readNodeInfo(d), 'Titanic5.ETRI.re.kr', 'first line only')
-  t.equal(await resolveNodeName({ haDir: d, env: {} }), 'titanic5.etri.re.kr')
-  t.equal(await resolveNodeName({ haDir: d, env: { HBTS_NODE_NAME: 'Alice' } }), 'alice')
-  t.equal(await resolveNodeName({ haDir: d, explicit: 'bob', env: { HBTS_NODE_NAME: 'alice' } }), 'bob')
+  t.equal(await resolveNodeName({ haDir: d }), 'titanic5.etri.re.kr')
+  t.equal(await resolveNodeName({ haDir: d, explicit: ' Alice ' }), 'alice', 'a given name wins, trimmed and lowercased')
+  t.equal(await resolveNodeName({ haDir: d, explicit: '  ' }), 'titanic5.etri.re.kr', 'a blank one counts as none')
+})
+
+t.test('the state-file module reads no environment: HBTS_NODE_NAME is read once, at the edge', async (t) => {
+  const saved = process.env.HBTS_NODE_NAME
+  process.env.HBTS_NODE_NAME = 'from-the-environment'
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.HBTS_NODE_NAME
+    else process.env.HBTS_NODE_NAME = saved
+  })
+  const d = await tempDir(t)
+  t.equal(await resolveNodeName({ haDir: d }), hostname().toLowerCase(), 'without a given name: uname -n, not the variable')
 })
