@@ -1,6 +1,7 @@
 // One heartbeat node as a pure core: Membership + ResourceManager composed behind handle(event) →
 // actions and nextDeadline(). The shell (run.ts) owns sockets, files, child processes and the one
 // timer; the test kit drives this same class on virtual time. No clock reads, no timers here.
+// How a life ends (release, final steps, waiting for agents) is life-phases.ts.
 
 import type { Membership } from '../cluster/membership.js'
 import type { MembershipAction, MembershipEnv, RestartReason } from '../cluster/actions.js'
@@ -11,26 +12,8 @@ import { getString, type HaMessage } from '../wire/message.js'
 import { deathTimingText, NodeHistory } from './node-history.js'
 import { reloadVerdict } from './reload-verdict.js'
 import { addressesToAnnounce, runsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
-import {
-  AGENT_RESULT_GRACE_MS,
-  FINAL_PHASE_STEP_MS,
-  RESTART_EXTRA_DEADTIME_MS,
-  type AgentResultEvent,
-  type CauseKind,
-  type CoreCounters,
-  type HistoryEvent,
-  type LifeEnd,
-  type LogLevel,
-  type NodeAction,
-  type NodeCoreOptions,
-  type NodeEvent,
-  type NodeObserver,
-  type NodeSignal,
-  type NodeSnapshot,
-  type Phase,
-  type Then,
-  type ReloadOutcome,
-} from './node-core-types.js'
+import { LifePhases } from './life-phases.js'
+import type { AgentResultEvent, CauseKind, CoreCounters, HistoryEvent, LogLevel, NodeAction, NodeCoreOptions, NodeEvent, NodeObserver, NodeSignal, NodeSnapshot, Phase, ReloadOutcome } from './node-core-types.js'
 
 export * from './node-core-types.js'
 
@@ -38,18 +21,15 @@ export class NodeCore {
   private readonly membership: Membership
   private readonly rm: ResourceManager | undefined
   private readonly me: string
-  private readonly pid: number
-  private readonly agentTimeoutMs: number
   private readonly observer: NodeObserver | undefined
   private readonly groups: readonly ResourceGroup[]
   /** Agents the core runs itself (re-announcements): negative ids, never the manager's. */
   private nextOwnAgentId = -1
   private debugLevel: number
   private loadavg: string
-  private phase: Phase = { kind: 'running' }
+  /** Where this life is, and the agents it waits for before it ends. */
+  private readonly life: LifePhases
   private membershipStopped = false
-  /** Agents started and not yet answered: id → the time past which we stop waiting for it. */
-  private readonly agents = new Map<number, number>()
   /** A reload check is out with the shell: a second one is refused until it answers. */
   private reloadChecking = false
   /** Our own messages as membership handed them back, not yet heard by the resource manager. */
@@ -69,19 +49,39 @@ export class NodeCore {
     this.membership = o.membership
     this.rm = o.resources
     this.me = o.membership.snapshot().localNode
-    this.pid = o.pid
-    this.agentTimeoutMs = o.agentTimeoutMs
     this.observer = o.observer
     this.groups = o.groups ?? []
     this.debugLevel = o.debugLevel
     this.loadavg = o.loadavg ?? 'n/a'
     this.history = new NodeHistory((event) => this.out.push({ type: 'event', event }), o.resources?.snapshot())
+    this.life = new LifePhases(
+      {
+        releaseResources: () => {
+          if (this.rm) this.rmFeed({ type: 'shutdown' })
+          return this.rm !== undefined
+        },
+        sendStatus: () => this.membershipDo(this.membership.sendStatus(this.nowMs, this.env())),
+        addDeadtime: (ms) => this.membershipDo(this.membership.addDeadtime(ms, this.nowMs, this.env())),
+        stopMembership: () => this.stopMembership(),
+        held: () => this.rm?.snapshot().iHold,
+        log: (level, text) => this.log(level, text),
+        emit: (event) => this.emit(event),
+        end: (end) => this.out.push({ type: 'end', end }),
+      },
+      o.pid,
+      o.agentTimeoutMs,
+    )
+  }
+
+  private get phase(): Phase {
+    return this.life.phase
   }
 
   /** Process one event at monotonic `nowMs` (`wallSec`: time(2) for the `ts` field). */
   handle(event: NodeEvent, nowMs: number, wallSec: number): NodeAction[] {
     this.nowMs = nowMs
     this.wallSec = wallSec
+    this.life.at(nowMs)
     this.out = []
     if (this.phase.kind !== 'ended') this.dispatch(event)
     this.watchSplitBrain()
@@ -99,8 +99,7 @@ export class NodeCore {
     }
     if (!this.membershipStopped) take(this.membership.nextDeadline())
     if (this.rm && this.feedsResources()) take(this.rm.nextDeadline())
-    if (this.phase.kind === 'final') take(this.phase.atMs)
-    if (this.phase.kind === 'draining') take(this.drainDeadline())
+    take(this.life.nextDeadline())
     if (this.phase.kind === 'running' && this.rm) take(this.splitBrain.nextDeadline())
     return min
   }
@@ -110,7 +109,7 @@ export class NodeCore {
       membership: this.membership.snapshot(),
       resources: this.rm?.snapshot(),
       phase: this.phase.kind,
-      runningAgents: this.agents.size,
+      runningAgents: this.life.runningAgents,
       debugLevel: this.debugLevel,
       groupCauses: this.history.causes(),
     }
@@ -193,14 +192,13 @@ export class NodeCore {
       const rd = this.rm.nextDeadline()
       if (rd !== undefined && rd <= now) this.rmDo(this.rm.tick(now))
     }
-    if (this.phase.kind === 'final' && this.phase.atMs <= now) this.finalStep(this.phase)
-    if (this.phase.kind === 'draining') this.checkDrained()
+    this.life.tick()
   }
 
   private onSignal(signal: NodeSignal): void {
     switch (signal) {
       case 'TERM':
-        this.beginShutdown()
+        this.life.shutdown()
         break
       case 'HUP':
         this.requestReload(undefined)
@@ -228,73 +226,24 @@ export class NodeCore {
   }
 
   private onAgentResult(ev: AgentResultEvent): void {
-    if (!this.agents.delete(ev.id)) return // not ours, or given up on: a late answer changes nothing
+    if (!this.life.agentFinished(ev.id)) return // not ours, or given up on: a late answer changes nothing
     this.history.agentFinished(ev, this.nowMs)
     if (ev.id < 0) {
       // a re-announcement of our own: the manager never asked for it
       if (!ev.ok) this.log('warn', `re-announcement failed: ${ev.detail ?? 'exit ' + String(ev.exitCode ?? '?')}`)
-      if (this.phase.kind === 'draining') this.checkDrained()
+      if (this.phase.kind === 'draining') this.life.checkDrained()
       return
     }
     // While the last phase drains before exit, membership has stopped: nothing could be announced.
     if (this.phase.kind === 'draining' && !this.phase.feedResults) {
-      this.checkDrained()
+      this.life.checkDrained()
       return
     }
     this.rmFeed(ev)
-    if (this.phase.kind === 'draining') this.checkDrained()
+    if (this.phase.kind === 'draining') this.life.checkDrained()
   }
 
-  // ---------------------------------------------------------------- shutdown and restart
-
-  private beginShutdown(): void {
-    const p = this.phase
-    if ((p.kind === 'releasing' || p.kind === 'final') && p.then.kind === 'restart') {
-      // giving up for a restart already: exit instead of starting again
-      this.log('info', `Heartbeat shutdown in progress. (${this.pid})`)
-      p.then = { kind: 'exit' }
-      return
-    }
-    if (p.kind !== 'running') {
-      this.log('warn', 'Second shutdown request: exiting now.')
-      this.endNow({ kind: 'exit', code: 0 })
-      return
-    }
-    this.log('info', `Heartbeat shutdown in progress. (${this.pid})`)
-    this.release({ kind: 'exit' })
-  }
-
-  /** Give every resource up (the manager sends `shutdone` when done), then the final phases. */
-  private release(then: Then): void {
-    this.phase = { kind: 'releasing', then }
-    if (this.rm) this.rmFeed({ type: 'shutdown' })
-    else this.enterFinal(then)
-  }
-
-  private enterFinal(then: Then): void {
-    this.phase = { kind: 'final', step: 1, atMs: this.nowMs + FINAL_PHASE_STEP_MS, then }
-  }
-
-  private finalStep(p: Extract<Phase, { kind: 'final' }>): void {
-    if (p.step === 1) {
-      this.membershipDo(this.membership.sendStatus(this.nowMs, this.env()))
-      this.phase = { kind: 'final', step: 2, atMs: this.nowMs + FINAL_PHASE_STEP_MS, then: p.then }
-      return
-    }
-    this.stopMembership()
-    const end: LifeEnd = p.then.kind === 'exit' ? { kind: 'exit', code: 0 } : { kind: 'restart', held: undefined, reason: p.then.reason, prepared: false }
-    this.drainThen(end, false)
-  }
-
-  /** A restart that keeps what we hold (a changed ha.cf, a stalled local heartbeat). */
-  private restartKeeping(reason: string, prepared: boolean): void {
-    this.log('info', `Restarting heartbeat (${reason}).`)
-    // hb_mcp_final_shutdown before a restart: hb_add_deadtime(30000), a status with deadtime + 30 s,
-    // so peers wait for the new generation instead of declaring us dead.
-    this.membershipDo(this.membership.addDeadtime(RESTART_EXTRA_DEADTIME_MS, this.nowMs, this.env()))
-    // `held` is read when the last agent has answered, so the new life holds what we really hold.
-    this.drainThen({ kind: 'restart', held: undefined, reason, prepared }, true)
-  }
+  // ---------------------------------------------------------------- healed partition, split brain
 
   private onRestartSelf(reason: RestartReason): void {
     if (this.phase.kind !== 'running') return
@@ -304,7 +253,7 @@ export class NodeCore {
       return
     }
     if (reason === 'healed-partition') this.setCause('healed-partition', 'healed partition')
-    this.restartKeeping(reason, false)
+    this.life.restartKeeping(reason, false)
   }
 
   /** A partition healed: exactly one side keeps each group, decided at once on a rule both sides share. */
@@ -316,7 +265,7 @@ export class NodeCore {
       // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
       // then leaves them with the peer, which keeps what it runs.
       this.log('warn', 'Healed partition: we run a group the peer also ran; giving up our resources and restarting.')
-      this.release({ kind: 'restart', reason: 'healed-partition' })
+      this.life.release({ kind: 'restart', reason: 'healed-partition' })
       return
     }
     // Stronger than 3.0.6, where both sides give everything up and nobody holds the address until
@@ -338,7 +287,7 @@ export class NodeCore {
     if (verdict.kind === 'none') return
     this.setCause('healed-partition', 'split brain')
     this.log('warn', verdict.text)
-    if (verdict.kind === 'yield') this.release({ kind: 'restart', reason: 'split-brain' })
+    if (verdict.kind === 'yield') this.life.release({ kind: 'restart', reason: 'split-brain' })
   }
 
   /** The peer gave up what it ran (its shutdone, or its new generation): re-announce what we kept. */
@@ -353,47 +302,10 @@ export class NodeCore {
     if (!this.rm) return
     for (const { group, index, resource } of addressesToAnnounce(this.groups, this.rm.snapshot())) {
       const id = this.nextOwnAgentId--
-      this.agents.set(id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+      this.life.agentStarted(id)
       this.history.agentStarted(id, { startMs: this.nowMs, group, resource: resource.text, op: 'start' })
       this.out.push({ type: 'run-agent', id, group, index, resource, op: 'start' })
     }
-  }
-
-  /**
-   * The end is decided; agents still running are awaited, each at most until its timeout (plus the
-   * runner's grace), so no result is lost and a restart keeps exactly what we hold.
-   */
-  private drainThen(end: LifeEnd, feedResults: boolean): void {
-    this.phase = { kind: 'draining', end, feedResults }
-    if (this.agents.size > 0) this.log('info', `Waiting for ${this.agents.size} running resource agent(s) before ${end.kind === 'exit' ? 'exiting' : 'restarting'}.`)
-    this.checkDrained()
-  }
-
-  private drainDeadline(): number | undefined {
-    let max: number | undefined
-    for (const d of this.agents.values()) if (max === undefined || d > max) max = d
-    return max
-  }
-
-  private checkDrained(): void {
-    if (this.phase.kind !== 'draining') return
-    const deadline = this.drainDeadline()
-    if (deadline !== undefined && deadline > this.nowMs) return
-    if (this.agents.size > 0) this.log('error', `${this.agents.size} resource agent(s) did not answer within their timeout; going on without their results.`)
-    this.agents.clear()
-    const end = this.phase.end
-    if (end.kind === 'restart' && this.phase.feedResults) {
-      this.endNow({ ...end, held: this.rm?.snapshot().iHold })
-      return
-    }
-    this.endNow(end)
-  }
-
-  private endNow(end: LifeEnd): void {
-    if (end.kind === 'exit') this.emit({ kind: 'shutdown', text: `heartbeat exits (code ${end.code})` })
-    this.stopMembership()
-    this.phase = { kind: 'ended' }
-    this.out.push({ type: 'end', end })
   }
 
   private stopMembership(): void {
@@ -421,7 +333,7 @@ export class NodeCore {
     const v = reloadVerdict(o, this.phase.kind === 'running')
     if (v.level !== undefined) this.log(v.level, v.message)
     if (replyTo !== undefined) this.out.push({ type: 'reply', replyTo, ok: v.ok, message: v.message })
-    if (v.restartReason !== undefined) this.restartKeeping(v.restartReason, true)
+    if (v.restartReason !== undefined) this.life.restartKeeping(v.restartReason, true)
   }
 
   // ---------------------------------------------------------------- routing
@@ -503,13 +415,12 @@ export class NodeCore {
           this.log('crit', `Resource STOP failure: ${a.resource} of group ${a.group} would not stop`)
           break
         case 'run-agent':
-          this.agents.set(a.id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+          this.life.agentStarted(a.id)
           this.history.agentStarted(a.id, { startMs: this.nowMs, group: a.group, resource: a.resource.text, op: a.op })
           this.out.push(a)
           break
         case 'shutdown-complete':
-          if (this.phase.kind === 'releasing') this.enterFinal(this.phase.then)
-          else if (this.phase.kind === 'running') this.enterFinal({ kind: 'exit' })
+          this.life.resourcesReleased()
           break
       }
     }
