@@ -9,6 +9,7 @@ import type { ResourceManager } from '../resources/resource-manager.js'
 import type { RmAction, RmEvent } from '../resources/rm-types.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { getString, type HaMessage } from '../wire/message.js'
+import { formatHostcache } from '../cluster/hostcache.js'
 import { deathTimingText, NodeHistory } from './node-history.js'
 import { reloadVerdict } from './reload-verdict.js'
 import { addressesToAnnounce, runsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
@@ -308,6 +309,11 @@ export class NodeCore {
     }
   }
 
+  private hostcacheText(): string {
+    const known = this.membership.snapshot().nodes.filter((n) => n.uuid !== undefined)
+    return formatHostcache(known.map((n) => ({ name: n.name, uuid: Buffer.from(n.uuid ?? '', 'hex') })))
+  }
+
   private stopMembership(): void {
     if (this.membershipStopped) return
     this.membershipStopped = true
@@ -466,6 +472,8 @@ export class NodeCore {
           this.history.link(a.node, a.link, a.status)
           break
         case 'uuid-learned':
+          // hb_uuid.c rewrites the host cache whenever it learns a uuid: the next life knows it.
+          this.out.push({ type: 'write-state', file: 'hostcache', text: this.hostcacheText() })
           break
         case 'partition-healed':
           this.onHealedPartition()

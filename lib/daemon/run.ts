@@ -20,7 +20,7 @@ import { ResourceManager } from '../resources/resource-manager.js'
 import type { RscWord } from '../resources/resource-sets.js'
 import type { Datagram } from '../io/udp-media.js'
 import type { LogLevel } from '../io/logger.js'
-import { resolveNodeName } from '../io/state-files.js'
+import { resolveNodeName, writeStateFile } from '../io/state-files.js'
 import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
 import { LifeWire } from './life-wire.js'
@@ -225,6 +225,12 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     timeoutsMs: { start: agentTimeoutMs, stop: agentTimeoutMs, status: agentTimeoutMs },
   })
 
+  // State files the core asks for, written one after another so the last asked for is what stays.
+  let stateWrites = Promise.resolve()
+  const writeState = (file: string, text: string): void => {
+    stateWrites = stateWrites.then(() => writeStateFile(paths.stateDir, file, text)).catch((err: unknown) => say('warn', `${join(paths.stateDir, file)}: ${(err as Error).message}`))
+  }
+
   const feed = (ev: NodeEvent): void => {
     if (ended) return
     act(core.handle(ev, loop.now(), clock.wallSec()))
@@ -264,6 +270,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
           notifier.notify(record)
           break
         }
+        case 'write-state':
+          writeState(a.file, a.text)
+          break
         case 'end':
           ended = true
           finishLife?.(a.end)
@@ -453,6 +462,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   }
   if (end.kind === 'exit') say('info', 'Heartbeat shutdown complete.')
   await journal.flush()
+  await stateWrites
   await log.close()
   return { end, next, cfg, debugLevel }
 }

@@ -83,6 +83,32 @@ t.test('every message a node sends is heard by it once: hb_standby through the F
   }
 })
 
+t.test("the host cache: the core asks for it to be written when it learns a peer's uuid, and not again while nothing new is learned", async (t) => {
+  const c = new ClusterRm({ mode: 'on' })
+  c.start(T5)
+  c.runUntil(3000)
+  t.same(c.node(T5).stateWrites, [], 'alone: no uuid learned, nothing written')
+  c.start(T6)
+  c.runUntil(20_000)
+  const line = (name: string, byte: string): string => `${name}\t${byte.repeat(4)}-${byte.repeat(2)}-${byte.repeat(2)}-${byte.repeat(2)}-${byte.repeat(6)}\t100\t\n`
+  const both = line(T5, '01') + line(T6, '02')
+  t.same(
+    c.node(T5).stateWrites.map((w) => [w.file, w.text]),
+    [['hostcache', both]],
+    "titanic5 asked once, on titanic6's first packet: both nodes, name, uuid, weight, site",
+  )
+  t.same(
+    c.node(T6).stateWrites.map((w) => [w.file, w.text]),
+    [['hostcache', both]],
+    'and titanic6 likewise',
+  )
+  c.crash(T6)
+  c.runUntil(c.now + 10_000)
+  c.start(T6)
+  c.runUntil(c.now + 20_000)
+  t.equal(c.node(T5).stateWrites.length, 1, 'titanic6 back with the same uuid (a new generation): nothing new to write')
+})
+
 t.test('graceful shutdown with a slow agent: the VIP moves once the stops are done, then the node exits', async (t) => {
   const c = pair({ agentDelayMs: (n, op) => (n === T5 && op === 'stop' ? 3000 : 50) })
   const termAt = c.now

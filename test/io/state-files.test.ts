@@ -1,4 +1,4 @@
-// hb_generation, hb_uuid and nodeinfo as heartbeat 3.0.6 keeps them.
+// hb_generation, hb_uuid, hostcache and nodeinfo as heartbeat 3.0.6 keeps them.
 
 import t, { type Test } from 'tap'
 import { mkdtemp, readFile, writeFile, rm, readdir } from 'node:fs/promises'
@@ -10,8 +10,10 @@ import {
   loadOrCreateUuid,
   nextGeneration,
   parseGeneration,
+  readHostcache,
   readNodeInfo,
   resolveNodeName,
+  writeStateFile,
 } from '../../lib/io/state-files.js'
 
 async function tempDir(t: Test): Promise<string> {
@@ -81,4 +83,21 @@ t.test('the state-file module reads no environment: HBTS_NODE_NAME is read once,
   })
   const d = await tempDir(t)
   t.equal(await resolveNodeName({ haDir: d }), hostname().toLowerCase(), 'without a given name: uname -n, not the variable')
+})
+
+t.test('hostcache: written where the core asks, read back by the next life; missing or foreign lines are no error', async (t) => {
+  const d = await tempDir(t)
+  t.same([...(await readHostcache(d))], [], 'no file: nothing known')
+  const dir = join(d, 'state')
+  await writeStateFile(dir, 'hostcache', 'titanic5\t5f3c3a8e-2b1c-4d2e-9a0b-1c2d3e4f5061\t100\t\nTitanic6\t0c1d2e3f-4051-6273-8495-a6b7c8d9eafb\t100\t\ngarbage line\nalpha\tnot-a-uuid\t100\t\n')
+  t.equal((await readdir(dir)).join(), 'hostcache', 'the state directory is made, and no temporary file is left')
+  const known = await readHostcache(dir)
+  t.same(
+    [...known].map(([name, uuid]) => [name, uuid.toString('hex')]),
+    [
+      ['titanic5', '5f3c3a8e2b1c4d2e9a0b1c2d3e4f5061'],
+      ['titanic6', '0c1d2e3f405162738495a6b7c8d9eafb'],
+    ],
+    'names lowercased, uuids as bytes; lines that are not name<TAB>uuid are skipped',
+  )
 })

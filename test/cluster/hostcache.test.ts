@@ -1,0 +1,25 @@
+// heartbeat's host cache format (hb_uuid.c): name, uuid_unparse text, weight, site, tab-separated.
+import t from 'tap'
+import { formatHostcache, formatUuid, parseHostcache, parseUuid } from '../../lib/cluster/hostcache.js'
+
+const U5 = Buffer.from('5f3c3a8e2b1c4d2e9a0b1c2d3e4f5061', 'hex')
+const U6 = Buffer.from('0c1d2e3f405162738495a6b7c8d9eafb', 'hex')
+
+t.test('one line per node: name, uuid as uuid_unparse writes it, the default weight 100, an empty site', async (t) => {
+  t.equal(
+    formatHostcache([
+      { name: 'titanic5.etri.re.kr', uuid: U5 },
+      { name: 'titanic6.etri.re.kr', uuid: U6 },
+    ]),
+    'titanic5.etri.re.kr\t5f3c3a8e-2b1c-4d2e-9a0b-1c2d3e4f5061\t100\t\ntitanic6.etri.re.kr\t0c1d2e3f-4051-6273-8495-a6b7c8d9eafb\t100\t\n',
+  )
+  t.equal(formatHostcache([]), '', 'no uuid known: an empty file')
+})
+
+t.test('read back: what we write, and what 3.0.6 wrote with a weight and site of its own', async (t) => {
+  const back = parseHostcache(formatHostcache([{ name: 'titanic5', uuid: U5 }]) + 'TITANIC6\t0C1D2E3F-4051-6273-8495-A6B7C8D9EAFB\t250\tdc2\n')
+  t.same([...back].map(([n, u]) => `${n} ${u.toString('hex')}`), ['titanic5 5f3c3a8e2b1c4d2e9a0b1c2d3e4f5061', 'titanic6 0c1d2e3f405162738495a6b7c8d9eafb'])
+  t.same([...parseHostcache('\n\tx\nname-only\nbeta\t1234\t100\t\n')], [], 'blank, nameless, uuid-less and short-uuid lines are skipped')
+  t.equal(parseUuid(formatUuid(U6))?.toString('hex'), U6.toString('hex'))
+  t.equal(parseUuid('5f3c3a8e2b1c4d2e9a0b1c2d3e4f5061'), undefined, 'without dashes it is not uuid_unparse text')
+})
