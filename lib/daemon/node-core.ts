@@ -395,11 +395,12 @@ export class NodeCore {
    * answer is heard in turn. Then the group changes of it all are journaled.
    */
   private hearOwn(): void {
-    if (!this.hearingOwn && this.rm) {
+    if (!this.hearingOwn) {
       this.hearingOwn = true
       try {
+        // without a manager (heartbeat -M) or past its last event, they are only let go
         for (let msg = this.ownHeard.shift(); msg !== undefined; msg = this.ownHeard.shift()) {
-          if (this.feedsResources()) this.rmDoActions(this.rm.handle({ type: 'own-message', msg }, this.nowMs))
+          if (this.rm && this.feedsResources()) this.rmDoActions(this.rm.handle({ type: 'own-message', msg }, this.nowMs))
         }
       } finally {
         this.hearingOwn = false
