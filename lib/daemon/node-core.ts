@@ -1,7 +1,8 @@
 // One heartbeat node as a pure core: Membership + ResourceManager composed behind handle(event) →
 // actions and nextDeadline(). The shell (run.ts) owns sockets, files, child processes and the one
 // timer; the test kit drives this same class on virtual time. No clock reads, no timers here.
-// How a life ends (release, final steps, waiting for agents) is life-phases.ts.
+// How a life ends (release, final steps, waiting for agents) is life-phases.ts; who keeps a
+// contested group after a healed partition or a split brain is partition-keeper.ts.
 
 import type { Membership } from '../cluster/membership.js'
 import type { MembershipAction, MembershipEnv, RestartReason } from '../cluster/actions.js'
@@ -12,7 +13,8 @@ import { getString, type HaMessage } from '../wire/message.js'
 import { formatHostcache } from '../cluster/hostcache.js'
 import { deathTimingText, NodeHistory } from './node-history.js'
 import { reloadVerdict } from './reload-verdict.js'
-import { addressesToAnnounce, runsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
+import { addressesToAnnounce } from './split-brain.js'
+import { PartitionKeeper } from './partition-keeper.js'
 import { LifePhases } from './life-phases.js'
 import type { AgentResultEvent, CauseKind, CoreCounters, HistoryEvent, LogLevel, NodeAction, NodeCoreOptions, NodeEvent, NodeObserver, NodeSignal, NodeSnapshot, Phase, ReloadOutcome } from './node-core-types.js'
 
@@ -39,8 +41,8 @@ export class NodeCore {
 
   /** Causes, group changes, deaths, agent runs and counters for hbctl events/status/metrics. */
   private readonly history: NodeHistory
-  /** Both directors running one group: who gives it up, and the re-announcement after. */
-  private readonly splitBrain = new SplitBrainWatch()
+  /** A healed partition or both directors running one group: who gives it up, and the re-announcements. */
+  private readonly keeper: PartitionKeeper
 
   private nowMs = 0
   private wallSec = 0
@@ -72,6 +74,17 @@ export class NodeCore {
       o.pid,
       o.agentTimeoutMs,
     )
+    this.keeper = new PartitionKeeper(
+      {
+        runningResources: () => (this.phase.kind === 'running' ? this.rm?.snapshot() : undefined),
+        firstNode: () => this.membership.snapshot().nodes[0]?.name.toLowerCase() === this.me,
+        setCause: (kind, text) => this.setCause(kind, text),
+        log: (level, text) => this.log(level, text),
+        yieldAndRestart: (reason) => this.life.release({ kind: 'restart', reason }),
+        reannounce: () => this.reannounce(),
+      },
+      this.me,
+    )
   }
 
   private get phase(): Phase {
@@ -85,7 +98,7 @@ export class NodeCore {
     this.life.at(nowMs)
     this.out = []
     if (this.phase.kind !== 'ended') this.dispatch(event)
-    this.watchSplitBrain()
+    this.keeper.check(this.nowMs)
     const out = this.out
     this.out = []
     return out
@@ -101,7 +114,7 @@ export class NodeCore {
     if (!this.membershipStopped) take(this.membership.nextDeadline())
     if (this.rm && this.feedsResources()) take(this.rm.nextDeadline())
     take(this.life.nextDeadline())
-    if (this.phase.kind === 'running' && this.rm) take(this.splitBrain.nextDeadline())
+    take(this.keeper.nextDeadline())
     return min
   }
 
@@ -244,58 +257,17 @@ export class NodeCore {
     if (this.phase.kind === 'draining') this.life.checkDrained()
   }
 
-  // ---------------------------------------------------------------- healed partition, split brain
+  // ---------------------------------------------------------------- restarts membership asks for, re-announcements
 
   private onRestartSelf(reason: RestartReason): void {
     if (this.phase.kind !== 'running') return
     if (reason === 'healed-partition' && this.rm) {
-      // Decided when the heal was seen (onHealedPartition): the keeper stays in this generation.
+      // Decided when the heal was seen (PartitionKeeper.healed): the keeper stays in this generation.
       this.membership.restartDeclined()
       return
     }
     if (reason === 'healed-partition') this.setCause('healed-partition', 'healed partition')
     this.life.restartKeeping(reason, false)
-  }
-
-  /** A partition healed: exactly one side keeps each group, decided at once on a rule both sides share. */
-  private onHealedPartition(): void {
-    if (this.phase.kind !== 'running' || !this.rm) return
-    this.setCause('healed-partition', 'healed partition')
-    const s = this.rm.snapshot()
-    if (yieldsContested(runsGroup(s, this.me, false), runsGroup(s, this.me, true), this.isFirstNode())) {
-      // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
-      // then leaves them with the peer, which keeps what it runs.
-      this.log('warn', 'Healed partition: we run a group the peer also ran; giving up our resources and restarting.')
-      this.life.release({ kind: 'restart', reason: 'healed-partition' })
-      return
-    }
-    // Stronger than 3.0.6, where both sides give everything up and nobody holds the address until
-    // the start-up arbitration ends: the keeper stays in this generation, says so to the LAN again
-    // now, and once more when the peer has let its copy go.
-    this.log('warn', 'Healed partition: keeping our resources; re-announcing their addresses.')
-    this.reannounce()
-    this.splitBrain.armReannounce(this.nowMs)
-  }
-
-  private isFirstNode(): boolean {
-    return this.membership.snapshot().nodes[0]?.name.toLowerCase() === this.me
-  }
-
-  /** After every event: a clash seen for longer than its grace is settled here (see split-brain.ts). */
-  private watchSplitBrain(): void {
-    if (this.phase.kind !== 'running' || !this.rm) return
-    const verdict = this.splitBrain.check(this.rm.snapshot(), this.nowMs, this.isFirstNode())
-    if (verdict.kind === 'none') return
-    this.setCause('healed-partition', 'split brain')
-    this.log('warn', verdict.text)
-    if (verdict.kind === 'yield') this.life.release({ kind: 'restart', reason: 'split-brain' })
-  }
-
-  /** The peer gave up what it ran (its shutdone, or its new generation): re-announce what we kept. */
-  private onPeerLetGo(): void {
-    if (this.phase.kind !== 'running' || !this.splitBrain.peerLetGo(this.nowMs)) return
-    this.log('info', 'The peer let go of the group(s) we both ran: re-announcing their addresses.')
-    this.reannounce()
   }
 
   /** A `start` of an address already up sends gratuitous ARP only (lib/agents/ipaddr-plan.ts). */
@@ -452,7 +424,7 @@ export class NodeCore {
           break
         case 'node-restart':
           this.rmFeed({ type: 'node-restarted', node: a.node })
-          if (a.node !== this.me) this.onPeerLetGo()
+          if (a.node !== this.me) this.keeper.peerLetGo(this.nowMs)
           break
         case 'comm-up':
           this.rmFeed({ type: 'comm-up' })
@@ -467,7 +439,7 @@ export class NodeCore {
           this.history.peerRequest(a.from, a.msg)
           this.observer?.delivered?.(a.msg, this.nowMs)
           this.rmFeed({ type: 'message', msg: a.msg })
-          if (getString(a.msg, 't') === 'shutdone') this.onPeerLetGo()
+          if (getString(a.msg, 't') === 'shutdone') this.keeper.peerLetGo(this.nowMs)
           break
         case 'link-status':
           this.history.link(a.node, a.link, a.status)
@@ -477,7 +449,7 @@ export class NodeCore {
           this.out.push({ type: 'write-state', file: 'hostcache', text: this.hostcacheText() })
           break
         case 'partition-healed':
-          this.onHealedPartition()
+          this.keeper.healed(this.nowMs)
           break
         case 'restart-self':
           this.onRestartSelf(a.reason)
