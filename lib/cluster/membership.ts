@@ -1,16 +1,16 @@
 // The membership core (sans-I/O): heartbeat 3.0.6's node table, liveness, reliable delivery and comm-up, driven by `now`.
+// What it sends is outbox.ts; the callbacks for its own message types (status, acks, reqnodes …) are message-handlers.ts.
 import { getBinary, getString, type HaMessage } from '../wire/message.js'
 import type { MembershipAction, MembershipEnv, RestartReason } from './actions.js'
 import { AdvertisedDeadtime } from './advertised-deadtime.js'
-import { scanHex } from './c-numbers.js'
 import { CoreOutput } from './core-output.js'
-import { takeAck } from './flow-control.js'
-import { earliest, forgetDeadNode, isStaleStatus, lateHeartbeat, linkTimeoutMs, nodeDeadlineMs, recordStatus, upLinkDeadlines, type LivenessView } from './liveness.js'
+import { earliest, forgetDeadNode, linkTimeoutMs, nodeDeadlineMs, upLinkDeadlines, type LivenessView } from './liveness.js'
 import { assertMembershipConfig, type MembershipConfig } from './membership-config.js'
-import { clampStatus, NodeTable, type NodeEntry } from './node-table.js'
+import { NodeTable, type NodeEntry } from './node-table.js'
 import { JoinHandshake, type JoinStep } from './join-handshake.js'
 import { Outbox } from './outbox.js'
-import { IGNORED_TYPES, statusMessage, T_ACKMSG, T_REPNODES, T_REQNODES, T_REXMIT, T_STATUS } from './protocol-messages.js'
+import { MessageHandlers } from './message-handlers.js'
+import { statusMessage, T_STATUS } from './protocol-messages.js'
 import { filterMessage, type CheckedMessage } from './receive-filter.js'
 import { buildSnapshot, newCounters, type MembershipSnapshot } from './membership-snapshot.js'
 import { checkHeader } from './message-header.js'
@@ -29,6 +29,7 @@ export class Membership {
   private readonly table: NodeTable
   private readonly self: NodeEntry
   private readonly outbox: Outbox
+  private readonly handlers: MessageHandlers
   private readonly join = new JoinHandshake()
   private readonly out = new CoreOutput()
 
@@ -70,6 +71,19 @@ export class Membership {
       output: this.out,
       flowControl: () => this.flowControl,
       loopback: (stamped) => this.processClusterMessage(stamped, undefined),
+    })
+    this.handlers = new MessageHandlers({
+      config,
+      table: this.table,
+      self,
+      counters: this.counters,
+      output: this.out,
+      outbox: this.outbox,
+      join: this.join,
+      flowControl: () => this.flowControl,
+      flowControlOff: () => (this.flowControl = false),
+      markNodeDead: (n) => this.markNodeDead(n),
+      doJoinSteps: (steps) => this.doJoinSteps(steps),
     })
   }
 
@@ -405,7 +419,7 @@ export class Membership {
   }
 
   private dispatch(node: NodeEntry, m: CheckedMessage, link: string | undefined): void {
-    const handled = this.handle(node, m)
+    const handled = this.handlers.handle(node, m)
     if (!handled) {
       this.checkLinksUp()
       if (this.join.commUp) {
@@ -418,95 +432,6 @@ export class Membership {
       return
     }
     this.checkLinksUp()
-  }
-
-  /** The default callbacks (HBDoMsg_T_*); false when the message is for the upper layers. */
-  private handle(node: NodeEntry, m: CheckedMessage): boolean {
-    switch (m.type) {
-      case T_STATUS:
-        this.handleStatus(node, m)
-        return true
-      case T_REXMIT:
-        if (!node.isSelf) this.outbox.answerRexmit(node, m.msg)
-        return true
-      case T_ACKMSG:
-        // flow control off: heartbeat unregisters the ack handler
-        if (this.flowControl) this.handleAck(node, m.msg)
-        return this.flowControl
-      case T_REQNODES:
-        this.handleReqnodes(node)
-        return true
-      case T_REPNODES:
-        this.handleRepnodes(node, m.msg)
-        return true
-      default:
-        return IGNORED_TYPES.has(m.type)
-    }
-  }
-
-  /** HBDoMsg_T_STATUS: liveness, late-heartbeat warnings, status changes, advertised dt. */
-  private handleStatus(node: NodeEntry, m: CheckedMessage): void {
-    const st = getString(m.msg, 'st')
-    if (st === undefined) {
-      this.out.complain('bad packet', 'error', 'HBDoMsg_T_STATUS: status update without st field')
-      return
-    }
-    const seq = m.seq ?? 0
-    if (isStaleStatus(node, m.ts, seq)) {
-      this.counters.dropped['stale-status']++
-      return
-    }
-    if (this.flowControl && !/^\s*[+-]?\d/.test(getString(m.msg, 'protocol') ?? '')) {
-      this.out.log('info', 'flow control disabled due to different version heartbeat')
-      this.flowControl = false
-    }
-    const late = lateHeartbeat(node, this.now, this.cfg)
-    if (late !== undefined) {
-      this.out.log(late.level, late.text)
-      if (late.pastDeadtime && !node.isSelf) this.markNodeDead(node)
-    }
-    if (!node.isSelf && st.toLowerCase() !== node.status.toLowerCase()) {
-      this.out.log('info', `Status update for node ${node.name}: status ${st}`)
-      const previous = node.status
-      node.status = clampStatus(st)
-      this.out.push({ type: 'node-status', node: node.name, status: node.status, previous })
-    }
-    recordStatus(node, m.ts, seq, scanHex(getString(m.msg, 'dt')), this.now)
-  }
-
-  /** HBDoMsg_T_ACKMSG: advance the peer's ack and the cluster-wide acknowledged seq. */
-  private handleAck(from: NodeEntry, msg: HaMessage): void {
-    const dest = getString(msg, 'dest')
-    if (dest === undefined || this.table.byName(dest) !== this.self) return
-    const ackSeq = scanHex(getString(msg, 'ackseq'))
-    if (takeAck(this.outbox.history, from, ackSeq, this.table.nodes, this.table.liveCount()) === 'corrupt') {
-      this.out.complain('bad packet', 'error', `HBDoMsg_T_ACK: corrupted ackseq current hiseq = ${this.outbox.history.hiSeq} ackseq =${ackSeq} in this message`)
-    }
-  }
-
-  /** HBDoMsg_T_REQNODES: answer with every normal node and our deleted-node list. */
-  private handleReqnodes(from: NodeEntry): void {
-    if (from.isSelf) {
-      this.out.complain('bad packet', 'error', 'HBDoMsg_T_REQNODES: get reqnodes msg from myself!')
-      return
-    }
-    this.doJoinSteps(this.join.onReqnodes(from, this.table.nodes))
-  }
-
-  /**
-   * HBDoMsg_T_REPNODES: communication is up. The node table is ha.cf's and stays so: 3.0.6 adds every
-   * name the list carries and removes dead or init nodes it lacks, so one packet could fill the table
-   * with nodes that then all "die", or drop a configured peer for good.
-   */
-  private handleRepnodes(from: NodeEntry, msg: HaMessage): void {
-    if (from.isSelf) return
-    const answer = this.join.onRepnodes(msg)
-    const strangers = (answer.names ?? []).filter((name) => this.table.byName(name) === undefined)
-    if (strangers.length > 0) {
-      const shown = strangers.slice(0, 5).map((n) => JSON.stringify(n)).join(' ')
-      this.out.complain('repnodes', 'warn', `repnodes from ${from.name}: ${strangers.length} node(s) not in ha.cf ignored: ${shown}${strangers.length > 5 ? ' ...' : ''}`)
-    }
-    this.doJoinSteps(answer.steps)
   }
 }
 

@@ -20,6 +20,9 @@ export const AGENT_RESULT_GRACE_MS = 2000
 
 export type NodeSignal = 'TERM' | 'HUP' | 'USR1' | 'USR2'
 
+/** The state files the core asks the shell to write (lib/io/state-files.ts writeStateFile). */
+export type StateFile = 'hostcache'
+
 export type AgentResultEvent = Extract<RmEvent, { type: 'agent-result' }>
 export type RunAgentAction = Extract<RmAction, { type: 'run-agent' }>
 
@@ -74,6 +77,8 @@ export type NodeAction =
   | { type: 'set-debug'; level: number }
   /** This life is over: close its I/O and exit or start the next one. */
   | { type: 'end'; end: LifeEnd }
+  /** A state file changed (the host cache, when a node's uuid is learned): replace it in the state directory. */
+  | { type: 'write-state'; file: StateFile; text: string }
   /** Something an admin asks about afterwards ("why did it fail over?"): the shell journals it. */
   | { type: 'event'; event: HistoryEvent }
 

@@ -1,6 +1,8 @@
 // One heartbeat node as a pure core: Membership + ResourceManager composed behind handle(event) →
 // actions and nextDeadline(). The shell (run.ts) owns sockets, files, child processes and the one
 // timer; the test kit drives this same class on virtual time. No clock reads, no timers here.
+// How a life ends (release, final steps, waiting for agents) is life-phases.ts; who keeps a
+// contested group after a healed partition or a split brain is partition-keeper.ts.
 
 import type { Membership } from '../cluster/membership.js'
 import type { MembershipAction, MembershipEnv, RestartReason } from '../cluster/actions.js'
@@ -8,29 +10,13 @@ import type { ResourceManager } from '../resources/resource-manager.js'
 import type { RmAction, RmEvent } from '../resources/rm-types.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { getString, type HaMessage } from '../wire/message.js'
+import { formatHostcache } from '../cluster/hostcache.js'
 import { deathTimingText, NodeHistory } from './node-history.js'
 import { reloadVerdict } from './reload-verdict.js'
-import { addressesToAnnounce, runsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
-import {
-  AGENT_RESULT_GRACE_MS,
-  FINAL_PHASE_STEP_MS,
-  RESTART_EXTRA_DEADTIME_MS,
-  type AgentResultEvent,
-  type CauseKind,
-  type CoreCounters,
-  type HistoryEvent,
-  type LifeEnd,
-  type LogLevel,
-  type NodeAction,
-  type NodeCoreOptions,
-  type NodeEvent,
-  type NodeObserver,
-  type NodeSignal,
-  type NodeSnapshot,
-  type Phase,
-  type Then,
-  type ReloadOutcome,
-} from './node-core-types.js'
+import { addressesToAnnounce } from './split-brain.js'
+import { PartitionKeeper } from './partition-keeper.js'
+import { LifePhases } from './life-phases.js'
+import type { AgentResultEvent, CauseKind, CoreCounters, HistoryEvent, LogLevel, NodeAction, NodeCoreOptions, NodeEvent, NodeObserver, NodeSignal, NodeSnapshot, Phase, ReloadOutcome } from './node-core-types.js'
 
 export * from './node-core-types.js'
 
@@ -38,25 +24,25 @@ export class NodeCore {
   private readonly membership: Membership
   private readonly rm: ResourceManager | undefined
   private readonly me: string
-  private readonly pid: number
-  private readonly agentTimeoutMs: number
   private readonly observer: NodeObserver | undefined
   private readonly groups: readonly ResourceGroup[]
   /** Agents the core runs itself (re-announcements): negative ids, never the manager's. */
   private nextOwnAgentId = -1
   private debugLevel: number
   private loadavg: string
-  private phase: Phase = { kind: 'running' }
+  /** Where this life is, and the agents it waits for before it ends. */
+  private readonly life: LifePhases
   private membershipStopped = false
-  /** Agents started and not yet answered: id → the time past which we stop waiting for it. */
-  private readonly agents = new Map<number, number>()
   /** A reload check is out with the shell: a second one is refused until it answers. */
   private reloadChecking = false
+  /** Our own messages as membership handed them back, not yet heard by the resource manager. */
+  private readonly ownHeard: HaMessage[] = []
+  private hearingOwn = false
 
   /** Causes, group changes, deaths, agent runs and counters for hbctl events/status/metrics. */
   private readonly history: NodeHistory
-  /** Both directors running one group: who gives it up, and the re-announcement after. */
-  private readonly splitBrain = new SplitBrainWatch()
+  /** A healed partition or both directors running one group: who gives it up, and the re-announcements. */
+  private readonly keeper: PartitionKeeper
 
   private nowMs = 0
   private wallSec = 0
@@ -66,22 +52,53 @@ export class NodeCore {
     this.membership = o.membership
     this.rm = o.resources
     this.me = o.membership.snapshot().localNode
-    this.pid = o.pid
-    this.agentTimeoutMs = o.agentTimeoutMs
     this.observer = o.observer
     this.groups = o.groups ?? []
     this.debugLevel = o.debugLevel
     this.loadavg = o.loadavg ?? 'n/a'
     this.history = new NodeHistory((event) => this.out.push({ type: 'event', event }), o.resources?.snapshot())
+    this.life = new LifePhases(
+      {
+        releaseResources: () => {
+          if (this.rm) this.rmFeed({ type: 'shutdown' })
+          return this.rm !== undefined
+        },
+        sendStatus: () => this.membershipDo(this.membership.sendStatus(this.nowMs, this.env())),
+        addDeadtime: (ms) => this.membershipDo(this.membership.addDeadtime(ms, this.nowMs, this.env())),
+        stopMembership: () => this.stopMembership(),
+        held: () => this.rm?.snapshot().iHold,
+        log: (level, text) => this.log(level, text),
+        emit: (event) => this.emit(event),
+        end: (end) => this.out.push({ type: 'end', end }),
+      },
+      o.pid,
+      o.agentTimeoutMs,
+    )
+    this.keeper = new PartitionKeeper(
+      {
+        runningResources: () => (this.phase.kind === 'running' ? this.rm?.snapshot() : undefined),
+        firstNode: () => this.membership.snapshot().nodes[0]?.name.toLowerCase() === this.me,
+        setCause: (kind, text) => this.setCause(kind, text),
+        log: (level, text) => this.log(level, text),
+        yieldAndRestart: (reason) => this.life.release({ kind: 'restart', reason }),
+        reannounce: () => this.reannounce(),
+      },
+      this.me,
+    )
+  }
+
+  private get phase(): Phase {
+    return this.life.phase
   }
 
   /** Process one event at monotonic `nowMs` (`wallSec`: time(2) for the `ts` field). */
   handle(event: NodeEvent, nowMs: number, wallSec: number): NodeAction[] {
     this.nowMs = nowMs
     this.wallSec = wallSec
+    this.life.at(nowMs)
     this.out = []
     if (this.phase.kind !== 'ended') this.dispatch(event)
-    this.watchSplitBrain()
+    this.keeper.check(this.nowMs)
     const out = this.out
     this.out = []
     return out
@@ -96,9 +113,8 @@ export class NodeCore {
     }
     if (!this.membershipStopped) take(this.membership.nextDeadline())
     if (this.rm && this.feedsResources()) take(this.rm.nextDeadline())
-    if (this.phase.kind === 'final') take(this.phase.atMs)
-    if (this.phase.kind === 'draining') take(this.drainDeadline())
-    if (this.phase.kind === 'running' && this.rm) take(this.splitBrain.nextDeadline())
+    take(this.life.nextDeadline())
+    take(this.keeper.nextDeadline())
     return min
   }
 
@@ -107,7 +123,7 @@ export class NodeCore {
       membership: this.membership.snapshot(),
       resources: this.rm?.snapshot(),
       phase: this.phase.kind,
-      runningAgents: this.agents.size,
+      runningAgents: this.life.runningAgents,
       debugLevel: this.debugLevel,
       groupCauses: this.history.causes(),
     }
@@ -190,14 +206,13 @@ export class NodeCore {
       const rd = this.rm.nextDeadline()
       if (rd !== undefined && rd <= now) this.rmDo(this.rm.tick(now))
     }
-    if (this.phase.kind === 'final' && this.phase.atMs <= now) this.finalStep(this.phase)
-    if (this.phase.kind === 'draining') this.checkDrained()
+    this.life.tick()
   }
 
   private onSignal(signal: NodeSignal): void {
     switch (signal) {
       case 'TERM':
-        this.beginShutdown()
+        this.life.shutdown()
         break
       case 'HUP':
         this.requestReload(undefined)
@@ -217,133 +232,42 @@ export class NodeCore {
       this.log('warn', 'FIFO message without t= ignored')
       return
     }
-    // Stamped and sent like any upper-layer message, then acted on as our own, as heartbeat hears
-    // its own (§9.5). The manager loops back only what it sent itself.
-    this.membershipDo(this.membership.send(msg, this.nowMs, this.env()))
+    // Stamped and sent like any upper-layer message, then acted on as our own (§9.5).
+    this.sendUpper(msg)
     const t = getString(msg, 't')
     if (t === 'hb_standby' || t === 'hb_takeover' || t === 'ask_resources') this.emit({ kind: 'request', request: t === 'hb_takeover' ? 'takeover' : 'standby', by: 'FIFO' })
-    this.rmFeed({ type: 'own-message', msg })
+    this.hearOwn()
   }
 
   private onAgentResult(ev: AgentResultEvent): void {
-    if (!this.agents.delete(ev.id)) return // not ours, or given up on: a late answer changes nothing
+    if (!this.life.agentFinished(ev.id)) return // not ours, or given up on: a late answer changes nothing
     this.history.agentFinished(ev, this.nowMs)
     if (ev.id < 0) {
       // a re-announcement of our own: the manager never asked for it
       if (!ev.ok) this.log('warn', `re-announcement failed: ${ev.detail ?? 'exit ' + String(ev.exitCode ?? '?')}`)
-      if (this.phase.kind === 'draining') this.checkDrained()
+      if (this.phase.kind === 'draining') this.life.checkDrained()
       return
     }
     // While the last phase drains before exit, membership has stopped: nothing could be announced.
     if (this.phase.kind === 'draining' && !this.phase.feedResults) {
-      this.checkDrained()
+      this.life.checkDrained()
       return
     }
     this.rmFeed(ev)
-    if (this.phase.kind === 'draining') this.checkDrained()
+    if (this.phase.kind === 'draining') this.life.checkDrained()
   }
 
-  // ---------------------------------------------------------------- shutdown and restart
-
-  private beginShutdown(): void {
-    const p = this.phase
-    if ((p.kind === 'releasing' || p.kind === 'final') && p.then.kind === 'restart') {
-      // giving up for a restart already: exit instead of starting again
-      this.log('info', `Heartbeat shutdown in progress. (${this.pid})`)
-      p.then = { kind: 'exit' }
-      return
-    }
-    if (p.kind !== 'running') {
-      this.log('warn', 'Second shutdown request: exiting now.')
-      this.endNow({ kind: 'exit', code: 0 })
-      return
-    }
-    this.log('info', `Heartbeat shutdown in progress. (${this.pid})`)
-    this.release({ kind: 'exit' })
-  }
-
-  /** Give every resource up (the manager sends `shutdone` when done), then the final phases. */
-  private release(then: Then): void {
-    this.phase = { kind: 'releasing', then }
-    if (this.rm) this.rmFeed({ type: 'shutdown' })
-    else this.enterFinal(then)
-  }
-
-  private enterFinal(then: Then): void {
-    this.phase = { kind: 'final', step: 1, atMs: this.nowMs + FINAL_PHASE_STEP_MS, then }
-  }
-
-  private finalStep(p: Extract<Phase, { kind: 'final' }>): void {
-    if (p.step === 1) {
-      this.membershipDo(this.membership.sendStatus(this.nowMs, this.env()))
-      this.phase = { kind: 'final', step: 2, atMs: this.nowMs + FINAL_PHASE_STEP_MS, then: p.then }
-      return
-    }
-    this.stopMembership()
-    const end: LifeEnd = p.then.kind === 'exit' ? { kind: 'exit', code: 0 } : { kind: 'restart', held: undefined, reason: p.then.reason, prepared: false }
-    this.drainThen(end, false)
-  }
-
-  /** A restart that keeps what we hold (a changed ha.cf, a stalled local heartbeat). */
-  private restartKeeping(reason: string, prepared: boolean): void {
-    this.log('info', `Restarting heartbeat (${reason}).`)
-    // hb_mcp_final_shutdown before a restart: hb_add_deadtime(30000), a status with deadtime + 30 s,
-    // so peers wait for the new generation instead of declaring us dead.
-    this.membershipDo(this.membership.addDeadtime(RESTART_EXTRA_DEADTIME_MS, this.nowMs, this.env()))
-    // `held` is read when the last agent has answered, so the new life holds what we really hold.
-    this.drainThen({ kind: 'restart', held: undefined, reason, prepared }, true)
-  }
+  // ---------------------------------------------------------------- restarts membership asks for, re-announcements
 
   private onRestartSelf(reason: RestartReason): void {
     if (this.phase.kind !== 'running') return
     if (reason === 'healed-partition' && this.rm) {
-      // Decided when the heal was seen (onHealedPartition): the keeper stays in this generation.
+      // Decided when the heal was seen (PartitionKeeper.healed): the keeper stays in this generation.
       this.membership.restartDeclined()
       return
     }
     if (reason === 'healed-partition') this.setCause('healed-partition', 'healed partition')
-    this.restartKeeping(reason, false)
-  }
-
-  /** A partition healed: exactly one side keeps each group, decided at once on a rule both sides share. */
-  private onHealedPartition(): void {
-    if (this.phase.kind !== 'running' || !this.rm) return
-    this.setCause('healed-partition', 'healed partition')
-    const s = this.rm.snapshot()
-    if (yieldsContested(runsGroup(s, this.me, false), runsGroup(s, this.me, true), this.isFirstNode())) {
-      // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
-      // then leaves them with the peer, which keeps what it runs.
-      this.log('warn', 'Healed partition: we run a group the peer also ran; giving up our resources and restarting.')
-      this.release({ kind: 'restart', reason: 'healed-partition' })
-      return
-    }
-    // Stronger than 3.0.6, where both sides give everything up and nobody holds the address until
-    // the start-up arbitration ends: the keeper stays in this generation, says so to the LAN again
-    // now, and once more when the peer has let its copy go.
-    this.log('warn', 'Healed partition: keeping our resources; re-announcing their addresses.')
-    this.reannounce()
-    this.splitBrain.armReannounce(this.nowMs)
-  }
-
-  private isFirstNode(): boolean {
-    return this.membership.snapshot().nodes[0]?.name.toLowerCase() === this.me
-  }
-
-  /** After every event: a clash seen for longer than its grace is settled here (see split-brain.ts). */
-  private watchSplitBrain(): void {
-    if (this.phase.kind !== 'running' || !this.rm) return
-    const verdict = this.splitBrain.check(this.rm.snapshot(), this.nowMs, this.isFirstNode())
-    if (verdict.kind === 'none') return
-    this.setCause('healed-partition', 'split brain')
-    this.log('warn', verdict.text)
-    if (verdict.kind === 'yield') this.release({ kind: 'restart', reason: 'split-brain' })
-  }
-
-  /** The peer gave up what it ran (its shutdone, or its new generation): re-announce what we kept. */
-  private onPeerLetGo(): void {
-    if (this.phase.kind !== 'running' || !this.splitBrain.peerLetGo(this.nowMs)) return
-    this.log('info', 'The peer let go of the group(s) we both ran: re-announcing their addresses.')
-    this.reannounce()
+    this.life.restartKeeping(reason, false)
   }
 
   /** A `start` of an address already up sends gratuitous ARP only (lib/agents/ipaddr-plan.ts). */
@@ -351,47 +275,15 @@ export class NodeCore {
     if (!this.rm) return
     for (const { group, index, resource } of addressesToAnnounce(this.groups, this.rm.snapshot())) {
       const id = this.nextOwnAgentId--
-      this.agents.set(id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+      this.life.agentStarted(id)
       this.history.agentStarted(id, { startMs: this.nowMs, group, resource: resource.text, op: 'start' })
       this.out.push({ type: 'run-agent', id, group, index, resource, op: 'start' })
     }
   }
 
-  /**
-   * The end is decided; agents still running are awaited, each at most until its timeout (plus the
-   * runner's grace), so no result is lost and a restart keeps exactly what we hold.
-   */
-  private drainThen(end: LifeEnd, feedResults: boolean): void {
-    this.phase = { kind: 'draining', end, feedResults }
-    if (this.agents.size > 0) this.log('info', `Waiting for ${this.agents.size} running resource agent(s) before ${end.kind === 'exit' ? 'exiting' : 'restarting'}.`)
-    this.checkDrained()
-  }
-
-  private drainDeadline(): number | undefined {
-    let max: number | undefined
-    for (const d of this.agents.values()) if (max === undefined || d > max) max = d
-    return max
-  }
-
-  private checkDrained(): void {
-    if (this.phase.kind !== 'draining') return
-    const deadline = this.drainDeadline()
-    if (deadline !== undefined && deadline > this.nowMs) return
-    if (this.agents.size > 0) this.log('error', `${this.agents.size} resource agent(s) did not answer within their timeout; going on without their results.`)
-    this.agents.clear()
-    const end = this.phase.end
-    if (end.kind === 'restart' && this.phase.feedResults) {
-      this.endNow({ ...end, held: this.rm?.snapshot().iHold })
-      return
-    }
-    this.endNow(end)
-  }
-
-  private endNow(end: LifeEnd): void {
-    if (end.kind === 'exit') this.emit({ kind: 'shutdown', text: `heartbeat exits (code ${end.code})` })
-    this.stopMembership()
-    this.phase = { kind: 'ended' }
-    this.out.push({ type: 'end', end })
+  private hostcacheText(): string {
+    const known = this.membership.snapshot().nodes.filter((n) => n.uuid !== undefined)
+    return formatHostcache(known.map((n) => ({ name: n.name, uuid: Buffer.from(n.uuid ?? '', 'hex') })))
   }
 
   private stopMembership(): void {
@@ -419,7 +311,7 @@ export class NodeCore {
     const v = reloadVerdict(o, this.phase.kind === 'running')
     if (v.level !== undefined) this.log(v.level, v.message)
     if (replyTo !== undefined) this.out.push({ type: 'reply', replyTo, ok: v.ok, message: v.message })
-    if (v.restartReason !== undefined) this.restartKeeping(v.restartReason, true)
+    if (v.restartReason !== undefined) this.life.restartKeeping(v.restartReason, true)
   }
 
   // ---------------------------------------------------------------- routing
@@ -447,26 +339,54 @@ export class NodeCore {
 
   private rmDo(actions: readonly RmAction[]): void {
     this.rmDoActions(actions)
+    this.hearOwn()
+  }
+
+  /**
+   * The one way out for upper-layer messages, the manager's and the FIFO's. Membership stamps it,
+   * hears it as heartbeat hears its own broadcast, and hands it back as a delivery from us, which
+   * membershipDo queues for hearOwn.
+   */
+  private sendUpper(msg: HaMessage): void {
+    const t = getString(msg, 't')
+    if (this.membershipStopped) {
+      this.log('error', `message t=${t ?? '?'} not sent: membership stopped`)
+      return
+    }
+    const out = this.membership.send(msg, this.nowMs, this.env())
+    if (this.observer?.sent) {
+      const stamped = out.find((x) => x.type === 'transmit' && getString(x.msg, 't') === t)
+      if (stamped?.type === 'transmit') this.observer.sent(stamped.msg, this.nowMs)
+    }
+    this.membershipDo(out)
+  }
+
+  /**
+   * The manager hears our own messages once each, in send order, after the batch of actions that
+   * sent them (3.0.6 acts on its own broadcast after the handler that sent it); what it sends in
+   * answer is heard in turn. Then the group changes of it all are journaled.
+   */
+  private hearOwn(): void {
+    if (!this.hearingOwn) {
+      this.hearingOwn = true
+      try {
+        // without a manager (heartbeat -M) or past its last event, they are only let go
+        for (let msg = this.ownHeard.shift(); msg !== undefined; msg = this.ownHeard.shift()) {
+          if (this.rm && this.feedsResources()) this.rmDoActions(this.rm.handle({ type: 'own-message', msg }, this.nowMs))
+        }
+      } finally {
+        this.hearingOwn = false
+      }
+    }
     if (this.rm) this.history.groupChanges(this.rm.snapshot())
   }
 
   private rmDoActions(actions: readonly RmAction[]): void {
     for (const a of actions) {
       switch (a.type) {
-        case 'send': {
-          if (this.membershipStopped) {
-            this.log('error', `message t=${getString(a.msg, 't') ?? '?'} not sent: membership stopped`)
-            break
-          }
-          const out = this.membership.send(a.msg, this.nowMs, this.env())
-          if (this.observer?.sent) {
-            const t = getString(a.msg, 't')
-            const stamped = out.find((x) => x.type === 'transmit' && getString(x.msg, 't') === t)
-            if (stamped?.type === 'transmit') this.observer.sent(stamped.msg, this.nowMs)
-          }
-          this.membershipDo(out)
+        case 'send':
+          this.sendUpper(a.msg)
           break
-        }
         case 'log':
           this.log(a.level, a.text)
           break
@@ -474,13 +394,12 @@ export class NodeCore {
           this.log('crit', `Resource STOP failure: ${a.resource} of group ${a.group} would not stop`)
           break
         case 'run-agent':
-          this.agents.set(a.id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
+          this.life.agentStarted(a.id)
           this.history.agentStarted(a.id, { startMs: this.nowMs, group: a.group, resource: a.resource.text, op: a.op })
           this.out.push(a)
           break
         case 'shutdown-complete':
-          if (this.phase.kind === 'releasing') this.enterFinal(this.phase.then)
-          else if (this.phase.kind === 'running') this.enterFinal({ kind: 'exit' })
+          this.life.resourcesReleased()
           break
       }
     }
@@ -505,27 +424,32 @@ export class NodeCore {
           break
         case 'node-restart':
           this.rmFeed({ type: 'node-restarted', node: a.node })
-          if (a.node !== this.me) this.onPeerLetGo()
+          if (a.node !== this.me) this.keeper.peerLetGo(this.nowMs)
           break
         case 'comm-up':
           this.rmFeed({ type: 'comm-up' })
           break
         case 'deliver':
-          // Our own messages: the manager acts on what it sent itself, and FIFO messages are fed
-          // in by onFifo, so membership's copy of them is not handed on again.
-          if (a.from === this.me) break
+          // Our own message, heard as it was sent (membership's loopback, no link): for hearOwn.
+          // A copy of ours from the wire is not heard twice.
+          if (a.from === this.me) {
+            if (a.link === undefined) this.ownHeard.push(a.msg)
+            break
+          }
           this.history.peerRequest(a.from, a.msg)
           this.observer?.delivered?.(a.msg, this.nowMs)
           this.rmFeed({ type: 'message', msg: a.msg })
-          if (getString(a.msg, 't') === 'shutdone') this.onPeerLetGo()
+          if (getString(a.msg, 't') === 'shutdone') this.keeper.peerLetGo(this.nowMs)
           break
         case 'link-status':
           this.history.link(a.node, a.link, a.status)
           break
         case 'uuid-learned':
+          // hb_uuid.c rewrites the host cache whenever it learns a uuid: the next life knows it.
+          this.out.push({ type: 'write-state', file: 'hostcache', text: this.hostcacheText() })
           break
         case 'partition-healed':
-          this.onHealedPartition()
+          this.keeper.healed(this.nowMs)
           break
         case 'restart-self':
           this.onRestartSelf(a.reason)

@@ -15,7 +15,7 @@ import type { HaCf } from '../config/ha-cf.js'
 import { Membership } from '../cluster/membership.js'
 import { openMedia, type Datagram, type Media, type MediumSpec } from '../io/udp-media.js'
 import { openLogger, type Logger, type LogLevel } from '../io/logger.js'
-import { formatUuid, loadOrCreateUuid, nextGeneration } from '../io/state-files.js'
+import { formatUuid, loadOrCreateUuid, nextGeneration, readHostcache } from '../io/state-files.js'
 import { agentDirs, planAgents, type PlannedAgent } from '../io/agent-plan.js'
 import { builtinAgents } from '../io/builtin-agents.js'
 
@@ -224,6 +224,8 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
       maxRexmitDelayMs: cf.maxRexmitDelayMs,
       generation: gen.generation,
       uuid: uuid.uuid,
+      // the peers' uuids the host cache kept (the core has it rewritten as it learns them)
+      knownUuids: await readHostcache(paths.stateDir),
       linkNames: media.links,
       random: Math.random,
       // Copies of each status ride out packet loss; peers see them as duplicates (heartbeat-ts.conf).

@@ -16,18 +16,14 @@ import { openWatchdog, type Watchdog } from '../io/watchdog.js'
 import { runnerText } from '../config/agent-rule.js'
 import { formatDiagnostic } from '../config/diagnostics.js'
 import type { HaCf } from '../config/ha-cf.js'
-import { decodePacket, encodePacket } from '../wire/packet.js'
-import { getString, type HaMessage } from '../wire/message.js'
-import type { AuthKeys } from '../wire/auth-keys.js'
 import { ResourceManager } from '../resources/resource-manager.js'
-import { ComplaintLimiter } from '../cluster/complaint-limiter.js'
 import type { RscWord } from '../resources/resource-sets.js'
 import type { Datagram } from '../io/udp-media.js'
 import type { LogLevel } from '../io/logger.js'
-import { resolveNodeName } from '../io/state-files.js'
+import { resolveNodeName, writeStateFile } from '../io/state-files.js'
 import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
-import { OwnEcho } from './own-echo.js'
+import { LifeWire } from './life-wire.js'
 import { EventJournal, JOURNAL_NAME } from '../io/event-journal.js'
 import { formatMetrics } from '../control/metrics-format.js'
 import { NotifyRunner } from '../io/notify-runner.js'
@@ -39,7 +35,7 @@ import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type ReloadOut
 
 export interface RunDaemonOptions {
   paths: DaemonPaths
-  /** Overrides HBTS_NODE_NAME / nodeinfo / uname -n. */
+  /** Our node name (HBTS_NODE_NAME, read by lib/cli/heartbeat.ts); else nodeinfo, else uname -n. */
   nodeName?: string
   foreground: boolean
   debugLevel: number
@@ -60,8 +56,6 @@ const LOADAVG_READ_MS = 5000
 const COUNTER_LOG_EVERY_LOADAVG_READS = 6
 /** ha.cf realtime: Node cannot run SCHED_FIFO, so it asks for this nice level instead. */
 const REALTIME_NICE = -10
-/** Socket errors (a pulled cable) are logged at most once in this long, with the count so far. */
-const SEND_ERROR_LOG_EVERY_MS = 10_000
 
 
 /** The environment heartbeat gives resource scripts (§9.3), from ha.cf and the daemon's own environment. */
@@ -101,7 +95,7 @@ async function readLoadavg(): Promise<string> {
 export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const env = opts.env ?? process.env
   const clock = opts.clock ?? systemClock
-  const me = await resolveNodeName({ haDir: opts.paths.haDir, explicit: opts.nodeName, env })
+  const me = await resolveNodeName({ haDir: opts.paths.haDir, explicit: opts.nodeName })
   const first = await prepareLife({ opts, env, me, clock })
   if (!first.ok) return first.code
   const life = first.life
@@ -163,7 +157,6 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   const paths = opts.paths
   const cf = cfg.haCf
   const manageResources = opts.manageResources ?? true
-  let keys: AuthKeys = cfg.keys
   let debugLevel = Math.max(opts.debugLevel, cf.debugLevel)
   log.setDebugLevel(debugLevel)
   const say = (level: LogLevel, text: string): void => log.log(level, text)
@@ -177,13 +170,6 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     }
   }
   for (const d of media.descriptions) say('info', `UDP heartbeat started: ${d}`)
-
-  // Counters for the things a peer can throw at us (architecture: garbage is a value, counted).
-  const badPackets = new Map<string, number>()
-  // Datagrams that fail to decode or verify: complaints about wire input, through the one rate limiter
-  const badPacketComplaints = new ComplaintLimiter()
-  let sendErrors = 0
-  let sendErrorLoggedAt = -Infinity
 
   const rm =
     manageResources && cf.pacemaker === 'off'
@@ -201,30 +187,17 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   const replies = new Map<number, (r: { ok: boolean; message: string }) => void>()
   let nextReplyId = 1
 
-  // Status copies and retransmissions send the same stamped (immutable) message again: sign it once
-  // per key set instead of computing two HMACs per copy.
-  const encoded = new WeakMap<HaMessage, { keys: AuthKeys; bytes: Buffer }>()
-  // Half of what bcast delivers is our own packets: known bytes, so no parse or HMAC for them.
-  const ownEcho = new OwnEcho()
-  const transmit = (msg: HaMessage): void => {
-    const cached = encoded.get(msg)
-    let bytes: Buffer
-    if (cached !== undefined && cached.keys === keys) {
-      bytes = cached.bytes
-    } else {
-      try {
-        bytes = encodePacket(msg, keys, { innerAuth: cf.msgfmt === 'classic' })
-      } catch (err) {
-        say('error', `cannot encode message t=${getString(msg, 't') ?? '?'}: ${(err as Error).message}`)
-        return
-      }
-      encoded.set(msg, { keys, bytes })
-    }
-    ownEcho.remember(bytes, msg)
-    media.send(bytes)
-    // 3.0.6 feeds the watchdog with each of its own heartbeats: a stalled daemon stops feeding it
-    if (watchdog !== undefined && getString(msg, 't') === 'status') watchdog.feed()
-  }
+  // Packets in and out (life-wire.ts): signed once per message, our own echoes known by their bytes.
+  const wire = new LifeWire({
+    media,
+    keys: cfg.keys,
+    classic: cf.msgfmt === 'classic',
+    logBadpack: cf.logBadpack,
+    watchdog,
+    nowMs: () => loop.now(),
+    say,
+    received: (msg, link) => feed({ type: 'datagram', msg, link }),
+  })
 
   // The event history for hbctl events: appended in the background, bounded by rotation.
   const journal = new EventJournal({ path: join(paths.stateDir, JOURNAL_NAME), onError: (err) => say('warn', `event journal: ${err.message}`) })
@@ -252,6 +225,12 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     timeoutsMs: { start: agentTimeoutMs, stop: agentTimeoutMs, status: agentTimeoutMs },
   })
 
+  // State files the core asks for, written one after another so the last asked for is what stays.
+  let stateWrites = Promise.resolve()
+  const writeState = (file: string, text: string): void => {
+    stateWrites = stateWrites.then(() => writeStateFile(paths.stateDir, file, text)).catch((err: unknown) => say('warn', `${join(paths.stateDir, file)}: ${(err as Error).message}`))
+  }
+
   const feed = (ev: NodeEvent): void => {
     if (ended) return
     act(core.handle(ev, loop.now(), clock.wallSec()))
@@ -262,7 +241,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     for (const a of actions) {
       switch (a.type) {
         case 'transmit':
-          transmit(a.msg)
+          wire.transmit(a.msg)
           break
         case 'log':
           say(a.level, a.text)
@@ -291,6 +270,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
           notifier.notify(record)
           break
         }
+        case 'write-state':
+          writeState(a.file, a.text)
+          break
         case 'end':
           ended = true
           finishLife?.(a.end)
@@ -302,35 +284,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   loop.add({ name: 'node', tick: (now) => act(core.handle({ type: 'timer' }, now, clock.wallSec())), nextDeadline: () => core.nextDeadline() })
 
   life.sink.onDatagram = (d: Datagram): void => {
-    if (ended) return
-    const echoed = ownEcho.match(d.data)
-    if (echoed !== undefined) {
-      // the core sees it as any copy of our own message (a duplicate that proves the link)
-      feed({ type: 'datagram', msg: echoed, link: d.link })
-      return
-    }
-    // 3.0.6's read child appends a NUL; the codec tolerates both.
-    const r = decodePacket(d.data, keys)
-    if (!r.ok) {
-      const reason = r.code
-      badPackets.set(reason, (badPackets.get(reason) ?? 0) + 1)
-      const now = loop.now()
-      if (cf.logBadpack) {
-        const text = `bad packet on ${d.link} from ${d.from}: ${r.reason} (${[...badPackets].map(([k, v]) => `${k} ${v}`).join(', ')} so far)`
-        for (const l of badPacketComplaints.complain('bad packet', 'error', text, now)) say(l.level, l.text)
-      }
-      return
-    }
-    feed({ type: 'datagram', msg: r.msg, link: d.link })
+    if (!ended) wire.receive(d)
   }
-  life.sink.onError = (link, err): void => {
-    sendErrors++
-    const now = loop.now()
-    if (now - sendErrorLoggedAt > SEND_ERROR_LOG_EVERY_MS) {
-      sendErrorLoggedAt = now
-      say('error', `${link}: ${err.message} (${sendErrors} errors so far)`)
-    }
-  }
+  life.sink.onError = (link, err): void => wire.sendError(link, err)
 
   feed({ type: 'start' })
 
@@ -339,11 +295,11 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   let lastCounters = ''
   const counterLine = (): string => {
     const c = membership.snapshot().counters
-    const bad = [...badPackets.values()].reduce((x, y) => x + y, 0)
+    const bad = wire.badPacketTotal()
     return (
       `counters: received ${c.received}, delivered ${c.delivered}, duplicates ${c.duplicates}, lost ${c.lostPackets}, recovered ${c.recovered}, ` +
       `rexmit requests ${c.rexmitRequestsSent}, retransmissions ${c.retransmissions}, naks sent ${c.naksSent}, acks ${c.acksSent}, bad packets ${bad}, ` +
-      `send errors ${sendErrors}, timer worst lateness ${loop.stats.worstLateMs.toFixed(1)} ms`
+      `send errors ${wire.sendErrors}, timer worst lateness ${loop.stats.worstLateMs.toFixed(1)} ms`
     )
   }
   let ticks = 0
@@ -364,8 +320,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     return formatMetrics({
       node: me,
       membership: m.counters,
-      badPackets,
-      sendErrors,
+      badPackets: wire.badPackets,
+      sendErrors: wire.sendErrors,
       core: core.coreCounters(),
       nodesUp: peers.filter((n) => n.status !== 'dead').length,
       linksUp: peers.reduce((sum, n) => sum + n.links.filter((l) => l.status === 'up').length, 0),
@@ -419,8 +375,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         say('error', 'Authentication configuration error: keeping the old keys.')
         return { kind: 'refused', reason: `Authentication configuration error: keeping the old keys: ${a.diagnostics.map(formatDiagnostic).join('; ')}` }
       }
-      keys = a.keys
-      ownEcho.clear()
+      wire.setKeys(a.keys)
       cfg.authkeysMtimeMs = a.mtimeMs
       // hb_signal_reread_config_action's words.
       say('info', 'Rereading authentication file.')
@@ -507,6 +462,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   }
   if (end.kind === 'exit') say('info', 'Heartbeat shutdown complete.')
   await journal.flush()
+  await stateWrites
   await log.close()
   return { end, next, cfg, debugLevel }
 }

@@ -1,14 +1,20 @@
-// heartbeat's state on disk: hb_generation, hb_uuid, /etc/ha.d/nodeinfo, and the node name they imply.
+// heartbeat's state on disk: hb_generation, hb_uuid, hostcache, /etc/ha.d/nodeinfo, and the node name they imply.
 
 import { readFile, mkdir } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { readFileNoFollow, writeFileAtomic } from './safe-files.js'
+import { parseHostcache } from '../cluster/hostcache.js'
+
+export { formatUuid } from '../cluster/hostcache.js'
 
 export const GENERATION_FILE = 'hb_generation'
 export const UUID_FILE = 'hb_uuid'
 export const NODEINFO_FILE = 'nodeinfo'
+export const HOSTCACHE_FILE = 'hostcache'
+/** Bound on what is read of the host cache: a line per node. */
+const HOSTCACHE_MAX_BYTES = 64 * 1024
 
 /** hb_generation's format (heartbeat.c): the number right-aligned in 15 columns, then a newline. */
 export function formatGeneration(generation: number): string {
@@ -75,10 +81,18 @@ export async function loadOrCreateUuid(stateDir: string): Promise<UuidResult> {
   return { uuid, created: true }
 }
 
-/** uuid bytes as heartbeat logs them (uuid_unparse, lowercase with dashes). */
-export function formatUuid(uuid: Buffer): string {
-  const h = uuid.toString('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
+/** A state file the node core asks for (its write-state action): `name` in `stateDir`, replaced atomically. */
+export async function writeStateFile(stateDir: string, name: string, text: string): Promise<void> {
+  await saveStateFile(join(stateDir, name), text)
+}
+
+/** The uuids the host cache remembers (lib/cluster/hostcache.ts); empty when it is missing or unreadable. */
+export async function readHostcache(stateDir: string): Promise<Map<string, Buffer>> {
+  try {
+    return parseHostcache((await readFileNoFollow(join(stateDir, HOSTCACHE_FILE), HOSTCACHE_MAX_BYTES)).bytes.toString('latin1'))
+  } catch {
+    return new Map()
+  }
 }
 
 /** First line of /etc/ha.d/nodeinfo (heartbeat's override of uname -n), or undefined. */
@@ -92,10 +106,13 @@ export async function readNodeInfo(haDir: string): Promise<string | undefined> {
   }
 }
 
-/** Our node name: HBTS_NODE_NAME, else nodeinfo, else uname -n; lowercased as heartbeat sends `src`. */
-export async function resolveNodeName(opts: { haDir: string; explicit?: string | undefined; env?: Readonly<Record<string, string | undefined>> }): Promise<string> {
-  const fromEnv = opts.explicit ?? opts.env?.HBTS_NODE_NAME
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim().toLowerCase()
+/**
+ * Our node name: `explicit` (HBTS_NODE_NAME, read at the edge by lib/cli/heartbeat.ts), else nodeinfo,
+ * else uname -n; lowercased as heartbeat sends `src`. A blank `explicit` counts as none.
+ */
+export async function resolveNodeName(opts: { haDir: string; explicit?: string | undefined }): Promise<string> {
+  const given = opts.explicit?.trim()
+  if (given !== undefined && given !== '') return given.toLowerCase()
   const info = await readNodeInfo(opts.haDir)
   return (info ?? hostname()).toLowerCase()
 }

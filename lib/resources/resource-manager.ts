@@ -136,19 +136,9 @@ export class ResourceManager {
   // ---------------------------------------------------------------- plumbing
 
   private finish(): RmAction[] {
-    this.drainLoopback()
     const out = this.s.out
     this.s.out = []
     return out
-  }
-
-  private drainLoopback(): void {
-    // heartbeat hears its own broadcasts and acts on them after the current handler returns.
-    const s = this.s
-    while (s.loopback.length > 0) {
-      const msg = s.loopback.shift()
-      if (msg) this.dispatch(msg, s.me)
-    }
   }
 
   private groupSnapshot(g: GroupState): GroupSnapshot {
@@ -219,7 +209,7 @@ export class ResourceManager {
       log(s, 'error', `resource message without ${t === undefined ? 't' : 'src'}; ignored`)
       return
     }
-    if (!own && src === s.me) return // our own broadcasts: already handled when sent
+    if (!own && src === s.me) return // our own come back as own-message (see RmEvent)
     const dest = getString(msg, 'dest')
     if (dest !== undefined && !same(dest, s.me) && t !== 'ip-request-resp') return
     s.peers.heardFrom(src)

@@ -16,9 +16,9 @@ export type RmEvent =
   /** A cluster message from another node, already accepted by membership; needs `t` and `src`. */
   | { type: 'message'; msg: HaMessage }
   /**
-   * A message this node sent by another path (the FIFO: hb_standby, hb_takeover, mach_down,
-   * ha_clustermsg). heartbeat acts on its own messages when they come back; messages the
-   * manager emits itself are looped back internally and must NOT be fed in again.
+   * A message this node sent, handed back as heartbeat hears its own broadcast: every `send` of the
+   * manager and every FIFO message (hb_standby, hb_takeover, mach_down, ha_clustermsg), exactly once,
+   * after the batch of actions that sent it. The manager does not loop its own sends back itself.
    */
   | { type: 'own-message'; msg: HaMessage }
   /** `hbctl standby [set]` / hb_standby: ask the peer to take `set` from us. */

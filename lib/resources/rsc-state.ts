@@ -1,5 +1,5 @@
 // hb_resource.c's file-level state as one record that the resource manager's modules share, and the
-// helpers they all use: log, send (with loopback), hb_send_resources_held(), hb_rsc_isstable(),
+// helpers they all use: log, send, hb_send_resources_held(), hb_rsc_isstable(),
 // AuditResources(), AnnounceTakeover(). Variable names follow hb_resource.c: iHold =
 // procinfo->i_hold_resources, otherHolds = other_holds_resources, localTakeoverAt = local_takeover_time.
 import type { HaMessage } from '../wire/message.js'
@@ -52,8 +52,6 @@ export interface RscState {
   now: number
   /** Actions of the event being handled. */
   out: RmAction[]
-  /** Our own broadcasts, acted on after the current handler returns (as heartbeat hears them). */
-  loopback: HaMessage[]
 
   /** The membership layer reached comm-up; the resource message handlers exist from here on. */
   commUp: boolean
@@ -123,7 +121,6 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     ops,
     now: 0,
     out: [],
-    loopback: [],
     commUp: false,
     weAreRestarting: opts.restartHeld !== undefined,
     resourceState: 'init',
@@ -148,10 +145,9 @@ export function log(s: RscState, level: LogLevel, text: string): void {
   s.out.push({ type: 'log', level, text })
 }
 
-/** Send to the cluster; heartbeat hears its own broadcast too, so it is looped back. */
+/** Send to the cluster. heartbeat hears its own broadcast too: it comes back as an `own-message` event. */
 export function sendCluster(s: RscState, msg: HaMessage): void {
   s.out.push({ type: 'send', msg })
-  s.loopback.push(msg)
 }
 
 function transition(s: RscState, g: GroupState, to: GroupRunState, reason: string, held: boolean): void {

@@ -3,6 +3,7 @@
 import t from 'tap'
 import { ClusterRm, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP } from '../resources/cluster-rm-kit.js'
 import type { ClusterRmOptions } from '../resources/cluster-rm-kit.js'
+import { messageOf } from '../../lib/wire/message.js'
 
 const DEADTIME_MS = 5000
 
@@ -67,6 +68,45 @@ t.test('standby both ways through hbctl', async (t) => {
   w = runWatching(c, c.now + 10_000)
   t.same(c.owners(), [T5], 'hbctl takeover on titanic5: the VIP is back')
   t.same(w.doubleAt, [], 'never on both machines')
+})
+
+t.test('every message a node sends is heard by it once: hb_standby through the FIFO and through hbctl', async (t) => {
+  for (const via of ['FIFO', 'hbctl'] as const) {
+    const c = pair()
+    if (via === 'FIFO') c.fifo(T5, messageOf([['t', 'ask_resources'], ['rsc_hold', 'all'], ['info', 'me']]))
+    else c.event(T5, { type: 'control', request: 'standby', arg: 'all' })
+    c.runUntil(c.now + 10_000)
+    const wants = c.node(T5).logs.filter((l) => /titanic5\.etri\.re\.kr wants to go standby \[all\]/.test(l.text))
+    t.equal(wants.length, 1, `${via}: titanic5 acts on its own ask_resources once`)
+    t.notMatch(c.logText(T5), /new request from titanic5\.etri\.re\.kr ignored/, `${via}: never a second time`)
+    t.same(c.owners(), [T6], `${via}: titanic6 holds the VIP`)
+  }
+})
+
+t.test("the host cache: the core asks for it to be written when it learns a peer's uuid, and not again while nothing new is learned", async (t) => {
+  const c = new ClusterRm({ mode: 'on' })
+  c.start(T5)
+  c.runUntil(3000)
+  t.same(c.node(T5).stateWrites, [], 'alone: no uuid learned, nothing written')
+  c.start(T6)
+  c.runUntil(20_000)
+  const line = (name: string, byte: string): string => `${name}\t${byte.repeat(4)}-${byte.repeat(2)}-${byte.repeat(2)}-${byte.repeat(2)}-${byte.repeat(6)}\t100\t\n`
+  const both = line(T5, '01') + line(T6, '02')
+  t.same(
+    c.node(T5).stateWrites.map((w) => [w.file, w.text]),
+    [['hostcache', both]],
+    "titanic5 asked once, on titanic6's first packet: both nodes, name, uuid, weight, site",
+  )
+  t.same(
+    c.node(T6).stateWrites.map((w) => [w.file, w.text]),
+    [['hostcache', both]],
+    'and titanic6 likewise',
+  )
+  c.crash(T6)
+  c.runUntil(c.now + 10_000)
+  c.start(T6)
+  c.runUntil(c.now + 20_000)
+  t.equal(c.node(T5).stateWrites.length, 1, 'titanic6 back with the same uuid (a new generation): nothing new to write')
 })
 
 t.test('graceful shutdown with a slow agent: the VIP moves once the stops are done, then the node exits', async (t) => {

@@ -20,6 +20,9 @@ t.test('two heartbeat-ts nodes (sha1)', async (t) => {
     t.match(gen, /^ *\d+\n$/, `${n.name}: hb_generation holds a number`)
     t.equal(gen.length, 16, `${n.name}: right-aligned in 15 columns plus newline, as 3.0.6 writes it`)
     t.equal((await n.host.readFile('var/lib/heartbeat/hb_uuid')).length, 16, `${n.name}: hb_uuid is 16 raw bytes`)
+    // written when the peer's uuid was learned (the core's write-state action, carried out by run.ts)
+    const cache = (await n.host.readFile('var/lib/heartbeat/hostcache')).toString('latin1')
+    t.match(cache, /^titanic5\S*\t[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\t100\t\ntitanic6\S*\t[0-9a-f-]{36}\t100\t\n$/, `${n.name}: hostcache names both nodes with their uuids`)
   }
   const uuidBefore = (await pair.nodes.titanic5.host.readFile('var/lib/heartbeat/hb_uuid')).toString('hex')
 

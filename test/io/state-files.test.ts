@@ -1,4 +1,4 @@
-// hb_generation, hb_uuid and nodeinfo as heartbeat 3.0.6 keeps them.
+// hb_generation, hb_uuid, hostcache and nodeinfo as heartbeat 3.0.6 keeps them.
 
 import t, { type Test } from 'tap'
 import { mkdtemp, readFile, writeFile, rm, readdir } from 'node:fs/promises'
@@ -10,8 +10,10 @@ import {
   loadOrCreateUuid,
   nextGeneration,
   parseGeneration,
+  readHostcache,
   readNodeInfo,
   resolveNodeName,
+  writeStateFile,
 } from '../../lib/io/state-files.js'
 
 async function tempDir(t: Test): Promise<string> {
@@ -61,13 +63,41 @@ t.test('hb_uuid: 16 raw bytes, reused', async (t) => {
   t.equal(formatUuid(Buffer.from('5f3c3a8e2b1c4d2e9a0b1c2d3e4f5061', 'hex')), '5f3c3a8e-2b1c-4d2e-9a0b-1c2d3e4f5061')
 })
 
-t.test('node name: HBTS_NODE_NAME, then nodeinfo, then uname -n, lowercased', async (t) => {
+t.test('node name: the name given (HBTS_NODE_NAME at the edge), then nodeinfo, then uname -n, lowercased', async (t) => {
   const d = await tempDir(t)
   t.equal(await readNodeInfo(d), undefined)
-  t.equal(await resolveNodeName({ haDir: d, env: {} }), hostname().toLowerCase())
+  t.equal(await resolveNodeName({ haDir: d }), hostname().toLowerCase())
   await writeFile(join(d, 'nodeinfo'), 'Titanic5.ETRI.re.kr\nsecond line\n')
   t.equal(await readNodeInfo(d), 'Titanic5.ETRI.re.kr', 'first line only')
-  t.equal(await resolveNodeName({ haDir: d, env: {} }), 'titanic5.etri.re.kr')
-  t.equal(await resolveNodeName({ haDir: d, env: { HBTS_NODE_NAME: 'Alice' } }), 'alice')
-  t.equal(await resolveNodeName({ haDir: d, explicit: 'bob', env: { HBTS_NODE_NAME: 'alice' } }), 'bob')
+  t.equal(await resolveNodeName({ haDir: d }), 'titanic5.etri.re.kr')
+  t.equal(await resolveNodeName({ haDir: d, explicit: ' Alice ' }), 'alice', 'a given name wins, trimmed and lowercased')
+  t.equal(await resolveNodeName({ haDir: d, explicit: '  ' }), 'titanic5.etri.re.kr', 'a blank one counts as none')
+})
+
+t.test('the state-file module reads no environment: HBTS_NODE_NAME is read once, at the edge', async (t) => {
+  const saved = process.env.HBTS_NODE_NAME
+  process.env.HBTS_NODE_NAME = 'from-the-environment'
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.HBTS_NODE_NAME
+    else process.env.HBTS_NODE_NAME = saved
+  })
+  const d = await tempDir(t)
+  t.equal(await resolveNodeName({ haDir: d }), hostname().toLowerCase(), 'without a given name: uname -n, not the variable')
+})
+
+t.test('hostcache: written where the core asks, read back by the next life; missing or foreign lines are no error', async (t) => {
+  const d = await tempDir(t)
+  t.same([...(await readHostcache(d))], [], 'no file: nothing known')
+  const dir = join(d, 'state')
+  await writeStateFile(dir, 'hostcache', 'titanic5\t5f3c3a8e-2b1c-4d2e-9a0b-1c2d3e4f5061\t100\t\nTitanic6\t0c1d2e3f-4051-6273-8495-a6b7c8d9eafb\t100\t\ngarbage line\nalpha\tnot-a-uuid\t100\t\n')
+  t.equal((await readdir(dir)).join(), 'hostcache', 'the state directory is made, and no temporary file is left')
+  const known = await readHostcache(dir)
+  t.same(
+    [...known].map(([name, uuid]) => [name, uuid.toString('hex')]),
+    [
+      ['titanic5', '5f3c3a8e2b1c4d2e9a0b1c2d3e4f5061'],
+      ['titanic6', '0c1d2e3f405162738495a6b7c8d9eafb'],
+    ],
+    'names lowercased, uuids as bytes; lines that are not name<TAB>uuid are skipped',
+  )
 })

@@ -72,6 +72,8 @@ interface Node {
   calls: Array<{ at: number; op: string; text: string }>
   /** The event history the core emitted (what run.ts journals for hbctl events). */
   events: Array<{ at: number; event: HistoryEvent }>
+  /** State files the core asked to have written, in order (what run.ts writes into the state directory). */
+  stateWrites: Array<{ at: number; file: string; text: string }>
 }
 
 interface Datagram {
@@ -107,7 +109,7 @@ export class ClusterRm {
     names.forEach((name, i) => {
       const uuid = Buffer.alloc(16, i + 1)
       const generation = 100 + i
-      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [] }
+      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [] }
       n.core = this.makeCore(n, undefined)
       this.nodes.set(name, n)
     })
@@ -341,6 +343,9 @@ export class ClusterRm {
           break
         case 'event':
           n.events.push({ at: this.now, event: a.event })
+          break
+        case 'write-state':
+          n.stateWrites.push({ at: this.now, file: a.file, text: a.text })
           break
         case 'end':
           this.endLife(n, a.end)

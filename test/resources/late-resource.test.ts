@@ -4,6 +4,7 @@ import { ResourceManager } from '../../lib/resources/resource-manager.js'
 import { getString, messageOf, type HaMessage } from '../../lib/wire/message.js'
 import { ClusterRm, T5, T6, VIP } from './cluster-rm-kit.js'
 import { seedGroups } from './rm-kit.js'
+import { hearOwn } from './hear-own.js'
 
 const seqOf = (m: HaMessage): number => Number.parseInt(getString(m, 'seq') ?? '0', 16)
 const isResource = (m: HaMessage): boolean => getString(m, 't') === 'resource'
@@ -98,11 +99,12 @@ t.test('resource manager: which peer resource messages count as late', async (t)
   const logs: string[] = []
   const feed = (pairs: Array<[string, string]>, hg: number, seq: number): void => {
     const msg = messageOf([...pairs, ['src', T6], ['seq', seq.toString(16)], ['hg', hg.toString(16)]])
-    for (const a of rm.handle({ type: 'message', msg }, (now += 10))) if (a.type === 'log') logs.push(a.text)
+    now += 10
+    for (const a of hearOwn(rm, rm.handle({ type: 'message', msg }, now), now)) if (a.type === 'log') logs.push(a.text)
   }
   const resource = (word: string): Array<[string, string]> => [['t', 'resource'], ['rsc_hold', word], ['rtype', 'full'], ['isstable', '1']]
-  rm.handle({ type: 'node-status', node: T6, status: 'active' }, now)
-  rm.handle({ type: 'comm-up' }, now)
+  hearOwn(rm, rm.handle({ type: 'node-status', node: T6, status: 'active' }, now), now)
+  hearOwn(rm, rm.handle({ type: 'comm-up' }, now), now)
 
   feed(resource('all'), 0x65, 0x12)
   t.equal(rm.snapshot().groups[0]?.holder, T6, 'titanic6 says it holds all: it holds our group')

@@ -4,6 +4,7 @@ import type { AutoFailback, ResourceTimers } from '../../lib/resources/resource-
 import type { RmAction, RmEvent } from '../../lib/resources/rm-types.js'
 import { messageOf } from '../../lib/wire/message.js'
 import { T5, T6, describe, seedGroups } from './rm-kit.js'
+import { hearOwn } from './hear-own.js'
 
 export { T5, T6, VIP } from './rm-kit.js'
 
@@ -28,7 +29,7 @@ export class LoneRm {
 
   feed(ev: RmEvent, at = this.now): void {
     this.now = at
-    this.apply(this.rm.handle(ev, this.now))
+    this.apply(hearOwn(this.rm, this.rm.handle(ev, this.now), this.now))
   }
 
   /** A message from titanic6. */
@@ -38,7 +39,7 @@ export class LoneRm {
 
   tickAt(at: number): void {
     this.now = at
-    this.apply(this.rm.tick(at))
+    this.apply(hearOwn(this.rm, this.rm.tick(at), at))
   }
 
   /** Answer the agent calls held back so far (and those they lead to). */

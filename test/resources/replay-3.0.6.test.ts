@@ -8,6 +8,7 @@ import type { RmAction, RmEvent } from '../../lib/resources/rm-types.js'
 import { getString, messageOf } from '../../lib/wire/message.js'
 import type { HaMessage } from '../../lib/wire/message.js'
 import { T5, T6, VIP, describe, seedGroups } from './rm-kit.js'
+import { hearOwn } from './hear-own.js'
 
 interface Packet {
   n: number
@@ -64,14 +65,14 @@ class Driver {
       const tick = Math.ceil(d / 250) * 250
       if (tick > to) break
       this.now = Math.max(this.now, tick)
-      this.apply(this.rm.tick(this.now))
+      this.apply(hearOwn(this.rm, this.rm.tick(this.now), this.now))
     }
     this.now = Math.max(this.now, to)
   }
 
   feed(at: number, ev: RmEvent): void {
     this.advance(at)
-    this.apply(this.rm.handle(ev, this.now))
+    this.apply(hearOwn(this.rm, this.rm.handle(ev, this.now), this.now))
   }
 
   private apply(actions: RmAction[]): void {
@@ -86,7 +87,7 @@ class Driver {
         answers.push({ type: 'agent-result', id: a.id, ok: true, running: this.up.has(a.resource.text) })
       }
     }
-    for (const ev of answers) this.apply(this.rm.handle(ev, this.now))
+    for (const ev of answers) this.apply(hearOwn(this.rm, this.rm.handle(ev, this.now), this.now))
   }
 }
 

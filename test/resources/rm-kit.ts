@@ -5,6 +5,7 @@ import type { RmAction, RmEvent } from '../../lib/resources/rm-types.js'
 import type { ResourceGroup } from '../../lib/config/haresources.js'
 import { getString, stringField } from '../../lib/wire/message.js'
 import type { HaMessage } from '../../lib/wire/message.js'
+import { hearOwn } from './hear-own.js'
 
 export const T5 = 'titanic5.etri.re.kr'
 export const T6 = 'titanic6.etri.re.kr'
@@ -151,7 +152,7 @@ export class Sim {
 
   feed(n: SimNode, ev: RmEvent): void {
     if (!n.alive) return
-    this.apply(n, n.rm.handle(ev, this.now))
+    this.apply(n, hearOwn(n.rm, n.rm.handle(ev, this.now), this.now))
   }
 
   private apply(n: SimNode, actions: RmAction[]): void {
@@ -218,7 +219,7 @@ export class Sim {
     const next = n.rm.nextDeadline()
     if (next !== undefined) {
       this.at(next, () => {
-        if (n.life === life && n.alive) this.apply(n, n.rm.tick(this.now))
+        if (n.life === life && n.alive) this.apply(n, hearOwn(n.rm, n.rm.tick(this.now), this.now))
       })
     }
   }

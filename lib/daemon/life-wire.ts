@@ -1,0 +1,104 @@
+// One life's packets. What the core transmits is signed (once per message and key set: status
+// copies and retransmissions resend the same stamped message) and sent on every medium; what
+// arrives is our own echo (known bytes: no parse, no HMAC), or decoded and verified, or counted as
+// bad and complained about at a limited rate. Send errors are counted and logged at a limited rate.
+
+import { ComplaintLimiter } from '../cluster/complaint-limiter.js'
+import type { Datagram, Media } from '../io/udp-media.js'
+import type { LogLevel } from '../io/logger.js'
+import type { Watchdog } from '../io/watchdog.js'
+import type { AuthKeys } from '../wire/auth-keys.js'
+import { getString, type HaMessage } from '../wire/message.js'
+import { decodePacket, encodePacket } from '../wire/packet.js'
+import { OwnEcho } from './own-echo.js'
+
+/** Socket errors (a pulled cable) are logged at most once in this long, with the count so far. */
+const SEND_ERROR_LOG_EVERY_MS = 10_000
+
+export interface LifeWireOptions {
+  media: Media
+  keys: AuthKeys
+  /** ha.cf msgfmt classic: the auth field inside the message too. */
+  classic: boolean
+  /** ha.cf log_badpack: complain about bad packets (counted either way). */
+  logBadpack: boolean
+  /** Fed with each of our own heartbeats (3.0.6 does): a stalled daemon stops feeding it. */
+  watchdog: Watchdog | undefined
+  nowMs: () => number
+  say: (level: LogLevel, text: string) => void
+  /** A message for the core: decoded and verified, or our own echoed back. */
+  received: (msg: HaMessage, link: string) => void
+}
+
+export class LifeWire {
+  /** Bad datagrams by reason (architecture: garbage from the network is a value, counted). */
+  readonly badPackets = new Map<string, number>()
+  sendErrors = 0
+  private readonly o: LifeWireOptions
+  private keys: AuthKeys
+  private readonly encoded = new WeakMap<HaMessage, { keys: AuthKeys; bytes: Buffer }>()
+  private readonly ownEcho = new OwnEcho()
+  private readonly complaints = new ComplaintLimiter()
+  private sendErrorLoggedAt = -Infinity
+
+  constructor(o: LifeWireOptions) {
+    this.o = o
+    this.keys = o.keys
+  }
+
+  /** New authkeys: what we signed with the old ones is signed again, and echoes verified like anyone's. */
+  setKeys(keys: AuthKeys): void {
+    this.keys = keys
+    this.ownEcho.clear()
+  }
+
+  transmit(msg: HaMessage): void {
+    const cached = this.encoded.get(msg)
+    let bytes: Buffer
+    if (cached !== undefined && cached.keys === this.keys) {
+      bytes = cached.bytes
+    } else {
+      try {
+        bytes = encodePacket(msg, this.keys, { innerAuth: this.o.classic })
+      } catch (err) {
+        this.o.say('error', `cannot encode message t=${getString(msg, 't') ?? '?'}: ${(err as Error).message}`)
+        return
+      }
+      this.encoded.set(msg, { keys: this.keys, bytes })
+    }
+    this.ownEcho.remember(bytes, msg)
+    this.o.media.send(bytes)
+    if (this.o.watchdog !== undefined && getString(msg, 't') === 'status') this.o.watchdog.feed()
+  }
+
+  receive(d: Datagram): void {
+    const echoed = this.ownEcho.match(d.data)
+    if (echoed !== undefined) {
+      // the core sees it as any copy of our own message (a duplicate that proves the link)
+      this.o.received(echoed, d.link)
+      return
+    }
+    // 3.0.6's read child appends a NUL; the codec tolerates both.
+    const r = decodePacket(d.data, this.keys)
+    if (r.ok) {
+      this.o.received(r.msg, d.link)
+      return
+    }
+    this.badPackets.set(r.code, (this.badPackets.get(r.code) ?? 0) + 1)
+    if (!this.o.logBadpack) return
+    const text = `bad packet on ${d.link} from ${d.from}: ${r.reason} (${[...this.badPackets].map(([k, v]) => `${k} ${v}`).join(', ')} so far)`
+    for (const l of this.complaints.complain('bad packet', 'error', text, this.o.nowMs())) this.o.say(l.level, l.text)
+  }
+
+  sendError(link: string, err: Error): void {
+    this.sendErrors++
+    const now = this.o.nowMs()
+    if (now - this.sendErrorLoggedAt <= SEND_ERROR_LOG_EVERY_MS) return
+    this.sendErrorLoggedAt = now
+    this.o.say('error', `${link}: ${err.message} (${this.sendErrors} errors so far)`)
+  }
+
+  badPacketTotal(): number {
+    return [...this.badPackets.values()].reduce((x, y) => x + y, 0)
+  }
+}
