@@ -106,7 +106,7 @@ t.test('hb-mon runs mon.cf with external monitors and alerts', async (t) => {
   const child = execa(process.execPath, [hbMon, '-c', cf, '-s', monDir, '-a', alertDir, '-P', pidFile, '--state', state, '--log', logFile], {
     detached: true,
     reject: false,
-    env: { ...process.env, HBTS_MON_TIMEOUT: '2', HBTS_MON_ALERT_TIMEOUT: '5' },
+    env: { ...process.env, HBTS_HA_DIR: '/nonexistent/ha.d', HBTS_MON_TIMEOUT: '2', HBTS_MON_ALERT_TIMEOUT: '5' },
     stdin: 'ignore',
   })
   const pid = child.pid as number
@@ -309,7 +309,8 @@ async function simpleSetup(dir: string, opts: { monitorBody?: string; alertBody?
 }
 
 function startHbMon(args: string[], env: Record<string, string>, cwd?: string) {
-  return execa(process.execPath, [hbMon, ...args], { detached: true, reject: false, stdin: 'ignore', env: { ...process.env, ...env }, ...(cwd !== undefined ? { cwd } : {}) })
+  // No ha.cf unless a test gives one: a test run on a cluster node must not write into its /var/log/ha-log.
+  return execa(process.execPath, [hbMon, ...args], { detached: true, reject: false, stdin: 'ignore', env: { ...process.env, HBTS_HA_DIR: '/nonexistent/ha.d', ...env }, ...(cwd !== undefined ? { cwd } : {}) })
 }
 
 function killGroup(pid: number | undefined): void {
