@@ -11,7 +11,10 @@
 //   Exit 1 when mon.cf cannot be read or has errors (printed as path:line: message on stderr).
 //   pidfile     -P, HBTS_MON_PIDFILE, default $HBTS_RUN_DIR/mon.pid (/run/heartbeat/mon.pid)
 //   state file  --state, HBTS_MON_STATE, default $HBTS_RUN_DIR/mon-state.json (JSON, see lib/monitor/mon-state.ts)
-//   log         --log, HBTS_MON_LOG, default $HBTS_RUN_DIR/mon.log (and stderr)
+//   log         every line goes where the node's heartbeat logs, as ha.cf says (logfile, debugfile,
+//               logfacility; read from $HBTS_HA_DIR/ha.cf, default /etc/ha.d), as program hb-mon;
+//               also to --log, HBTS_MON_LOG, default $HBTS_RUN_DIR/mon.log, and stderr. An unreadable
+//               ha.cf: a warning, and only those two. `debug N` in ha.cf (N > 0) or HBTS_MON_DEBUG=1: debug lines too.
 //   HBTS_IPVSADM (default ipvsadm): the ipvsadm the built-in lvs.alert runs
 //   down action: HBTS_LVS_QUIESCENT=1|0 if set, else heartbeat-ts.conf `[lvs] down_action = remove|quiesce`
 //   (in $HBTS_HA_DIR, default /etc/ha.d); default remove. quiesce = weight 0 instead of removing.
@@ -40,7 +43,9 @@ import { hbMonPaths, MON_OWNER_ENV, processMonitorHook } from '../io/lvs-monitor
 import { daemonPaths } from '../config/paths.js'
 import { startMonDaemon } from '../daemon/mon-daemon.js'
 import type { MonDaemon, MonDaemonOptions } from '../daemon/mon-daemon.js'
-import { formatLogLine } from '../io/logger.js'
+import { formatLogLine, openLogger } from '../io/logger.js'
+import type { Logger } from '../io/logger.js'
+import { loadLogSettings } from '../daemon/load-config.js'
 import { makeDirs, withTimeout } from '../io/bounded-io.js'
 import { descendants, descendantsSync } from '../io/process-tree.js'
 import { liveProcessIdentity } from '../io/pid-check.js'
@@ -151,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   const monCf = abs(typeof values.config === 'string' ? values.config : daemonPaths(env).monCf)
   const given = hbMonPaths(env, flags)
   const paths = { pidFile: abs(given.pidFile), stateFile: abs(given.stateFile), logFile: abs(given.logFile) }
+  const haDir = abs(daemonPaths(env).haDir)
   const split = (v: unknown): string[] | undefined => (typeof v === 'string' && v !== '' ? v.split(':').map(abs) : undefined)
   const monDirs = split(values.mondir) ?? split(env.HBTS_MON_MONDIR)
   const alertDirs = split(values.alertdir) ?? split(env.HBTS_MON_ALERTDIR)
@@ -159,7 +165,13 @@ export async function main(argv: string[]): Promise<number> {
 
   const host = hostname()
   const levelOf: Record<MonLogLevel, LogLevel> = { debug: 'debug', info: 'info', warning: 'warn', error: 'error' }
-  const debug = /^(1|yes|true|on)$/i.test(env.HBTS_MON_DEBUG ?? '')
+  // The node's log, as ha.cf names it: where admins look (mon logs to syslog), and it outlives a reboot, unlike /run.
+  const logSettings = await loadLogSettings(haDir)
+  const debug = /^(1|yes|true|on)$/i.test(env.HBTS_MON_DEBUG ?? '') || (logSettings.ok && logSettings.log.debugLevel > 0)
+  let nodeLog: Logger | undefined
+  if (logSettings.ok) {
+    nodeLog = await openLogger({ ...logSettings.log, host, entity: 'hb-mon', debugLevel: debug ? 1 : 0 })
+  }
   for (const dir of new Set([dirname(paths.pidFile), dirname(paths.stateFile), dirname(paths.logFile)])) {
     try {
       await makeDirs(dir, 0o700)
@@ -174,6 +186,13 @@ export async function main(argv: string[]): Promise<number> {
     const line = `${formatLogLine(levelOf[level], message, new Date(), { syslogFormat: true, host, pid: process.pid, entity: 'hb-mon' })}\n`
     process.stderr.write(line)
     logChain = logChain.then(() => appendFile(paths.logFile, line)).catch(() => undefined)
+    nodeLog?.log(levelOf[level], message)
+  }
+  if (!logSettings.ok) log('warning', `cannot read the node's log settings (${logSettings.message}); logging to ${paths.logFile} and standard error only`)
+  /** Flushed and closed before any exit, so the last lines (why it stopped) are in the node's log. */
+  const closeLogs = async (): Promise<void> => {
+    await withTimeout(logChain, 1000, undefined)
+    if (nodeLog) await withTimeout(nodeLog.close(), 2000, undefined)
   }
 
   const options: MonDaemonOptions = {
@@ -199,6 +218,10 @@ export async function main(argv: string[]): Promise<number> {
   for (const d of started.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`)
   if (!started.ok) {
     process.stderr.write(`hb-mon: ${started.message}\n`)
+    // Started by the lvs agent, stderr goes nowhere: the node's log says why the monitor is not running.
+    for (const d of started.diagnostics) nodeLog?.log(d.severity === 'error' ? 'error' : 'warn', formatDiagnostic(d))
+    nodeLog?.log('error', `${started.message}; not monitoring`)
+    await closeLogs()
     return 1
   }
   let daemon: MonDaemon = started.daemon
@@ -239,7 +262,7 @@ export async function main(argv: string[]): Promise<number> {
         await withTimeout(daemon.stop(), stopBoundMs, undefined)
         await withTimeout(killStragglers(), 2000, undefined)
         await withTimeout(removePidFile(paths.pidFile, process.pid), 1000, undefined)
-        await withTimeout(logChain, 1000, undefined)
+        await closeLogs()
         resolveExit(code)
       })()
     }
@@ -271,6 +294,8 @@ export async function main(argv: string[]): Promise<number> {
       reloadBusy = true
       // mon: SIGHUP re-reads the configuration; a file with errors is refused and the old one keeps running.
       reloading = (async () => {
+        // As heartbeat on SIGHUP: the log files are reopened (logrotate may have moved them).
+        await withTimeout(nodeLog?.reopen() ?? Promise.resolve(), 2000, undefined)
         let text: string
         try {
           text = await readFile(monCf, 'utf8')

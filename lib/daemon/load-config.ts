@@ -108,3 +108,24 @@ export async function loadConfig(haDir: string, localNode: string, withResources
     config: { haCf: parsed.config, keys: auth.keys, groups, haCfMtimeMs: hc.mtimeMs, authkeysMtimeMs: auth.mtimeMs },
   }
 }
+
+/** ha.cf's log directives: where a helper of the daemon (hb-mon) logs so its lines land beside the daemon's. */
+export interface HaCfLogging {
+  logfile: string | undefined
+  debugfile: string | undefined
+  logfacility: string | undefined
+  syslogFormat: boolean
+  debugLevel: number
+}
+
+/**
+ * The log directives of `haDir`/ha.cf. Errors on other lines do not matter here (the daemon refuses
+ * such a file; its log directives are still where the admin looks). Unreadable: the reason.
+ */
+export async function loadLogSettings(haDir: string): Promise<{ ok: true; log: HaCfLogging } | { ok: false; message: string }> {
+  const path = join(haDir, 'ha.cf')
+  const f = await readText(path)
+  if ('severity' in f) return { ok: false, message: `${path}: ${f.message}` }
+  const cf = parseHaCf(f.text, path).config
+  return { ok: true, log: { logfile: cf.logfile, debugfile: cf.debugfile, logfacility: cf.logfacility, syslogFormat: cf.syslogmsgfmt, debugLevel: cf.debugLevel } }
+}

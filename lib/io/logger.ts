@@ -115,6 +115,8 @@ export interface LoggerConfig {
   pid?: number
   /** Default: the socket /dev/log. */
   syslogTarget?: SyslogTarget
+  /** The program name in every line and the syslog tag (default heartbeat; hb-mon logs as hb-mon). */
+  entity?: string
   /** How often (at most) a write checks whether logrotate moved the file away. Default 1000 ms. */
   rotationCheckMs?: number
 }
@@ -182,13 +184,14 @@ interface LogFile {
  */
 export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
   const pid = cfg.pid ?? process.pid
+  const entity = cfg.entity ?? 'heartbeat'
   const checkEveryMs = cfg.rotationCheckMs ?? 1000
   const target: SyslogTarget = cfg.syslogTarget ?? { kind: 'socket', path: '/dev/log' }
   let debugLevel = cfg.debugLevel
   let failures = 0
   const reportFailure = (e: Error) => {
     // A log file we cannot write must not take the daemon down; say so once on stderr.
-    if (failures++ === 0) process.stderr.write(`heartbeat: cannot write log: ${e.message}\n`)
+    if (failures++ === 0) process.stderr.write(`${entity}: cannot write log: ${e.message}\n`)
   }
   const facilityName = cfg.logfacility !== undefined && cfg.logfacility !== 'none' ? cfg.logfacility : undefined
   const facility = facilityName !== undefined ? FACILITY_CODE[facilityName] : undefined
@@ -295,7 +298,7 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
       notedNoSyslog = true
       const note = `logfacility ${facilityName ?? ''}: ${target.path} is not a syslog socket (no syslog daemon?); messages go to the log files only`
       write('warn', note)
-      if (files.length === 0 && !cfg.echo) process.stderr.write(`heartbeat: ${note}\n`)
+      if (files.length === 0 && !cfg.echo) process.stderr.write(`${entity}: ${note}\n`)
     }
   }
 
@@ -306,7 +309,7 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
     if (now - syslogStartedMs < 10_000) return
     syslogStartedMs = now
     const where = target.kind === 'socket' ? ['--socket', target.path] : ['-d', '-n', target.host, '-P', String(target.port), '--rfc3164']
-    const child: SyslogChild = execa('logger', ['--prio-prefix', '-t', 'heartbeat', ...where], {
+    const child: SyslogChild = execa('logger', ['--prio-prefix', '-t', entity, ...where], {
       stdin: 'pipe',
       stdout: 'ignore',
       stderr: 'ignore',
@@ -322,7 +325,7 @@ export async function openLogger(cfg: LoggerConfig): Promise<Logger> {
 
   // ---- writing -----------------------------------------------------------------------
   const fileLine = (level: LogLevel, text: string) =>
-    `${formatLogLine(level, text, new Date(), { syslogFormat: cfg.syslogFormat, host: cfg.host, pid })}\n`
+    `${formatLogLine(level, text, new Date(), { syslogFormat: cfg.syslogFormat, host: cfg.host, pid, entity })}\n`
   const droppedNote = (n: number, what: string) => `${n} log lines dropped: ${what} did not keep up`
 
   function toFiles(isDebug: boolean, line: string): void {

@@ -128,6 +128,11 @@ function split(output: string): { summary: string; detail: string } {
   return nl < 0 ? { summary: output.trim(), detail: '' } : { summary: output.slice(0, nl).trim(), detail: output.slice(nl + 1) }
 }
 
+/** A failed run in a few words: the exit value and the monitor's summary line, if any. */
+function describeFailure(exitValue: number, summary: string): string {
+  return summary.trim() === '' ? `exit ${exitValue}` : `exit ${exitValue}: ${summary.trim()}`
+}
+
 /** mon's scheduler (docs §1.9–1.12). Times are scheduler-clock milliseconds; wall time is passed in for periods and `-t`. */
 export class MonScheduler {
   readonly #opts: SchedulerOptions
@@ -279,8 +284,17 @@ export class MonScheduler {
     const wasFailing = s.status === 'fail'
     const prevStatus = s.status
     s.lastCheckUnix = wall.unixSec
+    const wasFailingHosts = s.failingHosts.join(' ')
     if (failed) this.#onFailure(s, nowMs, wall, exitValue, output, out)
     else this.#onSuccess(s, prevStatus, wall, output, out)
+    // Every up/down in the log, ahead of the alerts it causes, so an admin sees why a server left the table.
+    const firstAlert = out.findIndex((a) => a.type !== 'log')
+    const at = firstAlert < 0 ? out.length : firstAlert
+    if (failed && (prevStatus !== 'fail' || s.failingHosts.join(' ') !== wasFailingHosts)) {
+      out.splice(at, 0, { type: 'log', level: 'warning', message: `${s.id}: down: ${s.failingHosts.join(' ')} (${describeFailure(exitValue, s.lastSummary)})` })
+    } else if (!failed && prevStatus !== 'ok') {
+      out.splice(at, 0, { type: 'log', level: 'info', message: `${s.id}: up: ${s.hosts.join(' ')}${prevStatus === 'fail' ? ' (again)' : ' (first check)'}` })
+    }
     if (wasFailing !== (s.status === 'fail') || prevStatus === 'untested') s.lastChangeUnix = wall.unixSec
     const interval = this.#interval(s)
     let next = run.startedMs + interval

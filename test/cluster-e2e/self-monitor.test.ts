@@ -77,6 +77,15 @@ t.test('titanic6 as active director monitors itself as real server 1', async (tt
     }, 20_000, 250)
     tt.same(down.realServers.map((r) => [r.host, r.state]), [[REALS[0], 'down'], [REALS[1], 'up'], [REALS[2], 'up']], "the monitor's state: .146 down, the others up")
 
+    // Issue 12.7: where admins look. hb-mon's lines are in the director's ha.cf logfile (/var/log/ha-log), as hb-mon.
+    const hbMonLine = (re: RegExp) => async (): Promise<string | undefined> => (await c.haLog('titanic6')).split('\n').find((l) => / hb-mon: \[\d+\]: /.test(l) && re.test(l))
+    const enDash = await waitFor('the en-dash warning in ha-log', hbMonLine(/WARN: \S*mon\.cf:20: alert argument "\S+R" starts with an en-dash/), 10_000, 250)
+    tt.pass(`ha-log: ${enDash}`)
+    const downLine = await waitFor('the down line in ha-log', hbMonLine(/WARN: realNode-1\/http: down: 129\.254\.203\.146 \(/), 10_000, 250)
+    tt.pass(`ha-log: ${downLine}`)
+    const alertLine = await waitFor('the alert run in ha-log', hbMonLine(/info: alert lvs\.alert for realNode-1\/http: lvs\.alert: \S*ipvsadm -d -t 129\.254\.203\.149:80 -r 129\.254\.203\.146/), 10_000, 250)
+    tt.pass(`ha-log: ${alertLine}`)
+
     // Start it again: .146 comes back.
     const p = t6.host.spawn([process.execPath, httpServer, 'titanic6', '80'])
     await p.waitForLine(/^listening$/, 15_000)
@@ -90,6 +99,8 @@ t.test('titanic6 as active director monitors itself as real server 1', async (tt
       return s?.state === 'up' && s.lastCheck !== undefined && s.lastCheck !== firstUp?.lastCheck ? s : undefined
     }, 20_000, 250)
     tt.pass(`the state file has .146's new check: ${up.state} at ${up.lastCheck}`)
+    const upLine = await waitFor('the up line in ha-log', hbMonLine(/info: realNode-1\/http: up: 129\.254\.203\.146 \(again\)/), 10_000, 250)
+    tt.pass(`ha-log: ${upLine}`)
 
     const st = await hbctl(c, 'titanic6', 'status', '--json')
     tt.equal(st.exitCode, 0, 'hbctl status --json on titanic6')

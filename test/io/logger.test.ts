@@ -207,6 +207,23 @@ t.test('syslog: every line with its facility and priority, as heartbeat: [pid]: 
   )
 })
 
+t.test('another program (hb-mon) logs under its own name, in the files and as its syslog tag', async (t) => {
+  const d = await tmp(t)
+  const logfile = join(d, 'ha-log')
+  const got: string[] = []
+  const sock = createSocket('udp4')
+  sock.on('message', (m) => got.push(m.toString('latin1')))
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()))
+  t.teardown(() => sock.close())
+  const log = await openLogger(base({ logfile, entity: 'hb-mon', logfacility: 'daemon', syslogTarget: { kind: 'udp', host: '127.0.0.1', port: sock.address().port } }))
+  log.log('warn', 'realNode-2/http: down: 129.254.203.147')
+  await log.close()
+  t.match(await readFile(logfile, 'latin1'), /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d n1 hb-mon: \[77\]: WARN: realNode-2\/http: down: 129\.254\.203\.147\n$/)
+  const deadline = Date.now() + 5000
+  while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  t.match(got[0], /^<28>.* hb-mon: \[77\]: WARN: realNode-2\/http: down/, 'facility daemon (3), warning: <28>, tag hb-mon')
+})
+
 t.test('logfacility without a syslog socket: one note in the log file, no syslog', async (t) => {
   const d = await tmp(t)
   const logfile = join(d, 'ha-log')

@@ -106,7 +106,7 @@ t.test('hb-mon runs mon.cf with external monitors and alerts', async (t) => {
   const child = execa(process.execPath, [hbMon, '-c', cf, '-s', monDir, '-a', alertDir, '-P', pidFile, '--state', state, '--log', logFile], {
     detached: true,
     reject: false,
-    env: { ...process.env, HBTS_MON_TIMEOUT: '2', HBTS_MON_ALERT_TIMEOUT: '5' },
+    env: { ...process.env, HBTS_HA_DIR: '/nonexistent/ha.d', HBTS_MON_TIMEOUT: '2', HBTS_MON_ALERT_TIMEOUT: '5' },
     stdin: 'ignore',
   })
   const pid = child.pid as number
@@ -211,6 +211,81 @@ t.test('hb-mon refuses a mon.cf with errors, naming path and line', async (t) =>
   t.match(r.stderr, `${cf}:5: interval: "5" is not a time value (mon needs a unit: 5s, 1m, 2h, 1d)`)
 })
 
+// ---- issue 12.7: hb-mon logs where the node logs (ha.cf), not only under /run -----------------
+
+t.test("hb-mon writes every up, down and alert run to ha.cf's logfile, as hb-mon", async (t) => {
+  if (!existsSync(hbMon)) {
+    if (process.env.CI === 'true') t.fail(`${hbMon} missing: run npm run build`)
+    else t.pass('skipped', { skip: 'run npm run build first' })
+    return
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'hbmonlog-'))
+  const haDir = join(dir, 'ha.d')
+  const haLog = join(dir, 'ha-log')
+  const runLog = join(dir, 'mon.log')
+  await Promise.all([mkdir(haDir), mkdir(join(dir, 'mon.d')), mkdir(join(dir, 'alert.d'))])
+  await writeFile(join(haDir, 'ha.cf'), `logfile ${haLog}\nlogfacility none\nnode n1\n`)
+  const flag = join(dir, 'server-down')
+  const script = async (d: string, name: string, body: string): Promise<void> => {
+    await writeFile(join(dir, d, name), `#!/bin/sh\n${body}\n`)
+    await chmod(join(dir, d, name), 0o755)
+  }
+  await script('mon.d', 'flag.monitor', `if [ -e ${flag} ]; then echo "$@"; echo connection refused; exit 1; fi\nexit 0`)
+  await script('alert.d', 'note.alert', 'exit 0')
+  const cf = join(dir, 'mon.cf')
+  await writeFile(cf, ['hostgroup realNode-2 10.9.1.2', '', 'watch realNode-2', '    service http', '        interval 1s',
+    '        monitor flag.monitor', '        period wd {Sun-Sat}', '            alert note.alert down', '            upalert note.alert up', ''].join('\n'))
+  const child = startHbMon(['-c', cf, '-s', join(dir, 'mon.d'), '-a', join(dir, 'alert.d'), '-P', join(dir, 'mon.pid'), '--state', join(dir, 's.json'), '--log', runLog], { HBTS_HA_DIR: haDir })
+  t.teardown(async () => {
+    killGroup(child.pid)
+    await rm(dir, { recursive: true, force: true })
+  })
+  const HB_MON = String.raw`^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \S+ hb-mon: \[${child.pid}\]: `
+  const inHaLog = (what: string, re: RegExp) => waitFor(what, async () => ((await readText(haLog)) ?? '').split('\n').find((l) => re.test(l)))
+
+  t.match(await inHaLog('the start', /started: /), new RegExp(`${HB_MON}info: started: ${cf}`), "the start, in ha.cf's logfile, in heartbeat's line format, as hb-mon")
+  await inHaLog('the first check', /realNode-2\/http: up: 10\.9\.1\.2 \(first check\)/)
+  await writeFile(flag, '')
+  t.match(await inHaLog('the down line', /: down: /), new RegExp(`${HB_MON}WARN: realNode-2/http: down: 10\\.9\\.1\\.2 \\(exit 1: 10\\.9\\.1\\.2\\)$`), 'the server going down')
+  t.match(await inHaLog('the alert run', /alert note\.alert for realNode-2\/http: /), new RegExp(`${HB_MON}info: alert note\\.alert for realNode-2/http: \\S+/note\\.alert -s http -g realNode-2 -h 10\\.9\\.1\\.2 -t \\d+ down$`), 'the alert it ran, with its arguments')
+  await rm(flag)
+  await inHaLog('the server back', /realNode-2\/http: up: 10\.9\.1\.2 \(again\)/)
+  t.match(await inHaLog('the upalert run', /upalert note\.alert for realNode-2\/http: /), / -u up$/)
+  process.kill(child.pid as number, 'SIGTERM')
+  t.equal((await child).exitCode, 0)
+  t.match(await readText(haLog), /hb-mon: \[\d+\]: info: SIGTERM: stopping monitors\n$/, 'the stop is the last line: flushed before the exit')
+  const run = (await readText(runLog)) ?? ''
+  t.match(run, /WARN: realNode-2\/http: down: /, 'the run directory log still has them too')
+})
+
+t.test('hb-mon: a mon.cf that stops it is said in the node log; an unreadable ha.cf is warned about', async (t) => {
+  if (!existsSync(hbMon)) {
+    if (process.env.CI === 'true') t.fail(`${hbMon} missing: run npm run build`)
+    else t.pass('skipped', { skip: 'run npm run build first' })
+    return
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'hbmonlog-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const haDir = join(dir, 'ha.d')
+  const haLog = join(dir, 'ha-log')
+  await mkdir(haDir)
+  await writeFile(join(haDir, 'ha.cf'), `logfile ${haLog}\n`)
+  const cf = join(dir, 'mon.cf')
+  await writeFile(cf, 'hostgroup g 10.0.0.1\n\nwatch g\n    service s\n        interval 5\n        monitor http.monitor\n')
+  const args = [hbMon, '-c', cf, '--state', join(dir, 's.json'), '-P', join(dir, 'p'), '--log', join(dir, 'l')]
+  const r = await execa(process.execPath, args, { reject: false, timeout: 20_000, env: { ...process.env, HBTS_HA_DIR: haDir } })
+  t.equal(r.exitCode, 1)
+  const log = (await readText(haLog)) ?? ''
+  t.match(log, /hb-mon: \[\d+\]: ERROR: \S+mon\.cf:5: interval: "5" is not a time value/, "started detached, its stderr is lost: the node's log says why")
+  t.match(log, `ERROR: ${cf} has errors; not monitoring`)
+
+  const none = join(dir, 'empty.d')
+  await mkdir(none)
+  const r2 = await execa(process.execPath, args, { reject: false, timeout: 20_000, env: { ...process.env, HBTS_HA_DIR: none } })
+  t.equal(r2.exitCode, 1)
+  t.match(r2.stderr, `WARN: cannot read the node's log settings (${join(none, 'ha.cf')}: cannot read: ENOENT); logging to ${join(dir, 'l')} and standard error only`)
+})
+
 // ---- issue 11: no hb-mon is left behind, none spins ------------------------------------------
 
 const builtOrSkip = (t: { pass: (m: string, o: { skip: string }) => void }): boolean => {
@@ -234,7 +309,8 @@ async function simpleSetup(dir: string, opts: { monitorBody?: string; alertBody?
 }
 
 function startHbMon(args: string[], env: Record<string, string>, cwd?: string) {
-  return execa(process.execPath, [hbMon, ...args], { detached: true, reject: false, stdin: 'ignore', env: { ...process.env, ...env }, ...(cwd !== undefined ? { cwd } : {}) })
+  // No ha.cf unless a test gives one: a test run on a cluster node must not write into its /var/log/ha-log.
+  return execa(process.execPath, [hbMon, ...args], { detached: true, reject: false, stdin: 'ignore', env: { ...process.env, HBTS_HA_DIR: '/nonexistent/ha.d', ...env }, ...(cwd !== undefined ? { cwd } : {}) })
 }
 
 function killGroup(pid: number | undefined): void {

@@ -176,6 +176,22 @@ t.test('a first success sends no upalert; the built-in lvs.alert is re-asserted 
   t.same(alerts(re.finishAt(5100, again.runId, ok)), [], 'only the first success re-asserts')
 })
 
+t.test('every up and down is logged, ahead of the alert it causes; a steady state is not repeated', async (t) => {
+  const p = periodHarness('')
+  const cycle = (result: MonitorResult): MonAction[] => {
+    const r = runs(p.h.tickAt(p.h.now + 10_000))[0]
+    if (!r) throw new Error('no run')
+    return p.h.finishAt(p.h.now + 100, r.runId, result)
+  }
+  const said = (acts: MonAction[]) => acts.flatMap((a) => (a.type === 'log' ? [`${a.level} ${a.message}`] : a.type === 'run-alert' ? [`alert ${a.kind}`] : []))
+  t.same(said(cycle(ok)), ['info web/http: up: 10.0.0.1 10.0.0.2 (first check)'])
+  t.same(said(cycle(ok)), [], 'still up: nothing logged')
+  t.same(said(cycle(fail('10.0.0.2\nconnect refused\n'))), ['warning web/http: down: 10.0.0.2 (exit 1: 10.0.0.2)', 'alert failure'])
+  t.same(said(cycle(fail('10.0.0.2\nconnect refused\n'))), ['alert failure'], 'still down: the alert repeats, the down line does not')
+  t.same(said(cycle(fail('10.0.0.1 10.0.0.2\n'))), ['warning web/http: down: 10.0.0.1 10.0.0.2 (exit 1: 10.0.0.1 10.0.0.2)', 'alert failure'], 'another host fails: logged')
+  t.same(said(cycle(ok)), ['info web/http: up: 10.0.0.1 10.0.0.2 (again)', 'alert up'])
+})
+
 function periodHarness(periodExtra: string, opts: Partial<SchedulerOptions> = {}) {
   const h = harness(oneWatch('        interval 10s\n        monitor http.monitor',
     `        period wd {Sun-Sat}\n${periodExtra}\n            alert mail.alert ops\n            upalert mail.alert ops`), opts)
