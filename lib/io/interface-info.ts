@@ -37,8 +37,8 @@ interface IpJsonAddr {
   secondary?: unknown
 }
 
-/** Parse `ip -j -4 addr show dev <if>` output; undefined when no IPv4 address is there. */
-export function parseIpAddrJson(ifname: string, json: string): InterfaceInfo | undefined {
+/** The `addr_info` lists of `ip -j addr show` output, link by link; undefined when it is not that JSON. */
+function addrInfoLists<T>(json: string): T[][] | undefined {
   let parsed: unknown
   try {
     parsed = JSON.parse(json)
@@ -46,8 +46,12 @@ export function parseIpAddrJson(ifname: string, json: string): InterfaceInfo | u
     return undefined
   }
   if (!Array.isArray(parsed)) return undefined
-  for (const link of parsed as Array<{ addr_info?: unknown }>) {
-    const infos = Array.isArray(link.addr_info) ? (link.addr_info as IpJsonAddr[]) : []
+  return (parsed as Array<{ addr_info?: unknown }>).map((link) => (Array.isArray(link.addr_info) ? (link.addr_info as T[]) : []))
+}
+
+/** Parse `ip -j -4 addr show dev <if>` output; undefined when no IPv4 address is there. */
+export function parseIpAddrJson(ifname: string, json: string): InterfaceInfo | undefined {
+  for (const infos of addrInfoLists<IpJsonAddr>(json) ?? []) {
     // The first non-secondary inet address is the one SIOCGIFADDR/SIOCGIFBRDADDR report.
     const a = infos.find((i) => i.family === 'inet' && i.secondary !== true && typeof i.local === 'string')
     if (a && typeof a.local === 'string') {
@@ -100,16 +104,10 @@ interface IpJsonAddr6 {
 
 /** Parse `ip -j -6 addr show dev <if>` output; undefined when no usable IPv6 address is there. */
 export function parseIp6AddrJson(ifname: string, json: string): Interface6Info | undefined {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(json)
-  } catch {
-    return undefined
-  }
-  if (!Array.isArray(parsed)) return undefined
+  const lists = addrInfoLists<IpJsonAddr6>(json)
+  if (lists === undefined) return undefined
   const addresses: Ipv6Address[] = []
-  for (const link of parsed as Array<{ addr_info?: unknown }>) {
-    const infos = Array.isArray(link.addr_info) ? (link.addr_info as IpJsonAddr6[]) : []
+  for (const infos of lists) {
     for (const a of infos) {
       // host scope (::1) reaches no peer; an address that failed DAD can never be bound
       if (a.family !== 'inet6' || typeof a.local !== 'string' || a.scope === 'host' || a.dadfailed === true) continue

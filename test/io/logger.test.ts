@@ -28,6 +28,16 @@ async function messages(path: string): Promise<string[]> {
   return text.split('\n').filter(Boolean).map((l) => l.replace(/^.*?\]: /, ''))
 }
 
+/** A UDP socket standing in for syslogd on 127.0.0.1: the records it got, and its port. */
+async function syslogCatcher(t: Test): Promise<{ got: string[]; port: number }> {
+  const got: string[] = []
+  const sock = createSocket('udp4')
+  sock.on('message', (m) => got.push(m.toString('latin1')))
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()))
+  t.teardown(() => sock.close())
+  return { got, port: sock.address().port }
+}
+
 t.test('line format', async (t) => {
   const at = new Date(2026, 10, 25, 17, 17, 9)
   t.equal(
@@ -187,12 +197,7 @@ t.test('the rotation check is rate-limited: a rename is not seen before the inte
 })
 
 t.test('syslog: every line with its facility and priority, as heartbeat: [pid]: LEVEL: text', async (t) => {
-  const got: string[] = []
-  const sock = createSocket('udp4')
-  sock.on('message', (m) => got.push(m.toString('latin1')))
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()))
-  t.teardown(() => sock.close())
-  const port = sock.address().port
+  const { got, port } = await syslogCatcher(t)
   const log = await openLogger(base({ logfacility: 'local0', debugLevel: 1, syslogTarget: { kind: 'udp', host: '127.0.0.1', port } }))
   log.log('info', 'hello')
   log.log('warn', 'careful')
@@ -210,12 +215,8 @@ t.test('syslog: every line with its facility and priority, as heartbeat: [pid]: 
 t.test('another program (hb-mon) logs under its own name, in the files and as its syslog tag', async (t) => {
   const d = await tmp(t)
   const logfile = join(d, 'ha-log')
-  const got: string[] = []
-  const sock = createSocket('udp4')
-  sock.on('message', (m) => got.push(m.toString('latin1')))
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()))
-  t.teardown(() => sock.close())
-  const log = await openLogger(base({ logfile, entity: 'hb-mon', logfacility: 'daemon', syslogTarget: { kind: 'udp', host: '127.0.0.1', port: sock.address().port } }))
+  const { got, port } = await syslogCatcher(t)
+  const log = await openLogger(base({ logfile, entity: 'hb-mon', logfacility: 'daemon', syslogTarget: { kind: 'udp', host: '127.0.0.1', port } }))
   log.log('warn', 'realNode-2/http: down: 129.254.203.147')
   await log.close()
   t.match(await readFile(logfile, 'latin1'), /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d n1 hb-mon: \[77\]: WARN: realNode-2\/http: down: 129\.254\.203\.147\n$/)
@@ -261,14 +262,10 @@ t.test('an unwritable log does not throw, and a directory that appears later is 
 t.test('strings from the wire cannot start a line: control bytes are escaped in files, echo and syslog', async (t) => {
   const d = await tmp(t)
   const logfile = join(d, 'ha-log')
-  const got: string[] = []
-  const sock = createSocket('udp4')
-  sock.on('message', (m) => got.push(m.toString('latin1')))
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()))
-  t.teardown(() => sock.close())
+  const { got, port } = await syslogCatcher(t)
   const echoed: string[] = []
   const echo = new Writable({ write(chunk: Buffer, _enc, cb) { echoed.push(chunk.toString('latin1')); cb() } })
-  const log = await openLogger(base({ logfile, echo, logfacility: 'local0', syslogTarget: { kind: 'udp', host: '127.0.0.1', port: sock.address().port } }))
+  const log = await openLogger(base({ logfile, echo, logfacility: 'local0', syslogTarget: { kind: 'udp', host: '127.0.0.1', port } }))
   const evil = 'n2\n<0>Nov 25 17:17:09 n1 heartbeat: [77]: CRIT: forged\r\x1b[2J\x07'
   log.log('warn', `node ${evil}: is dead`)
   // Longer than logger's 1024-byte record, with a priority where the second record would begin.
