@@ -326,7 +326,8 @@ export class NodeCore {
   }
 
   private isFirstNode(): boolean {
-    return this.membership.snapshot().nodes[0]?.name.toLowerCase() === this.me
+    // Asked after every event (split-brain watch): no snapshot of the whole table for one name.
+    return this.membership.firstNodeName()?.toLowerCase() === this.me
   }
 
   /** After every event: a clash seen for longer than its grace is settled here (see split-brain.ts). */
