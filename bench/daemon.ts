@@ -1,10 +1,14 @@
 // Idle cost of the heartbeat-ts daemon: RSS (VmRSS) and CPU % (utime+stime over a window, from
-// /proc/<pid>) of each node of a quiet pair, at keepalive 2 s and 200 ms. Printed, never asserted.
+// /proc/<pid>) of each node of a quiet pair, at keepalive 2 s and 200 ms; then the same for a real
+// heartbeat 3.0.6 pair (all heartbeat processes of a node summed) when the Debian package is here.
+// Printed, never asserted.
 
 import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { execa } from 'execa'
-import { buildTsPair, type Timers, type TsPair } from './ts-pair.js'
+import { benchHaCf, buildTsPair, type Timers, type TsPair } from './ts-pair.js'
+import { createKit, realHeartbeatAvailability, waitFor, type Host } from '../test/netns/kit.js'
+import { SEED_ADDRESS, SEED_NODENAME, installSeedConfig, realNodeStatus } from '../test/netns/seed-node.js'
 
 const WINDOW_MS = Number(process.env.BENCH_IDLE_MS ?? 20_000)
 /** Start-up work (JIT, comm-up, V8's post-start GCs) costs ~1 % for the first ~20 s; let most of it pass. */
@@ -78,5 +82,78 @@ export async function run(): Promise<void> {
     }
   } finally {
     await pair.destroy()
+  }
+  await runReal(hz)
+}
+
+/** The heartbeat processes of a host (3.0.6 forks a master, a FIFO reader and a reader and writer per medium). */
+async function heartbeatPids(host: Host): Promise<number[]> {
+  const r = await execa('ip', ['netns', 'pids', host.ns], { reject: false, timeout: 5000 })
+  const pids: number[] = []
+  for (const word of String(r.stdout).split('\n')) {
+    const pid = Number.parseInt(word, 10)
+    if (!Number.isInteger(pid) || pid <= 0) continue
+    const comm = await readFile(`/proc/${pid}/comm`, 'latin1').catch(() => '')
+    if (comm.trim() === 'heartbeat') pids.push(pid)
+  }
+  return pids
+}
+
+/** One node's figure: CPU ticks and VmRSS summed over its processes. */
+async function sampleAll(pids: readonly number[]): Promise<Sample> {
+  const all = await Promise.all(pids.map(sample))
+  return {
+    cpuTicks: all.reduce((n, s) => n + s.cpuTicks, 0),
+    rssKb: all.reduce((n, s) => n + s.rssKb, 0),
+    hwmKb: all.reduce((n, s) => n + s.hwmKb, 0),
+    atMs: performance.now(),
+  }
+}
+
+/** The same windows for a pair of real 3.0.6 daemons, for comparison. */
+async function runReal(hz: number): Promise<void> {
+  const a = await realHeartbeatAvailability()
+  if (!a.ok) {
+    process.stdout.write(`heartbeat 3.0.6 for comparison: skipped (${a.reason})\n`)
+    return
+  }
+  process.stdout.write('heartbeat 3.0.6 for comparison, same windows; RSS and CPU summed over each node\'s heartbeat processes\n')
+  for (const s of settings) {
+    const kit = await createKit('bdmr')
+    try {
+      const hosts: Host[] = []
+      for (const seed of ['titanic5', 'titanic6'] as const) {
+        const host = await kit.addHost({ name: seed === 'titanic5' ? 't5' : 't6', address: SEED_ADDRESS[seed], hostname: SEED_NODENAME[seed] })
+        await installSeedConfig(host, seed, { auth: 'sha1', haCf: benchHaCf(s.timers) })
+        await host.writeFile('etc/ha.d/haresources', '# no resources: idle bench\n')
+        hosts.push(host)
+      }
+      for (const h of hosts) {
+        const r = await h.startRealHeartbeat()
+        if (r.exitCode !== 0) throw new Error(`real heartbeat on ${h.hostname} failed to start (exit ${r.exitCode}): ${r.stderr}`)
+      }
+      const names = hosts.map((h) => h.hostname)
+      for (const [i, h] of hosts.entries()) {
+        const peer = names[1 - i] as string
+        await waitFor(`${h.hostname} to see ${peer} active`, async () => ((await realNodeStatus(h, peer)) === 'active' ? true : undefined), 60_000, 500)
+      }
+      const pids = await Promise.all(hosts.map(heartbeatPids))
+      await new Promise((r) => setTimeout(r, SETTLE_MS))
+      const before = await Promise.all(pids.map(sampleAll))
+      await new Promise((r) => setTimeout(r, WINDOW_MS))
+      const after = await Promise.all(pids.map(sampleAll))
+      process.stdout.write(`${s.label}\n`)
+      hosts.forEach((h, i) => {
+        const b = before[i]
+        const e = after[i]
+        if (!b || !e) return
+        const cpuPct = (100 * (e.cpuTicks - b.cpuTicks)) / hz / ((e.atMs - b.atMs) / 1000)
+        process.stdout.write(
+          `  ${h.hostname.padEnd(20)}  RSS ${(e.rssKb / 1024).toFixed(1)} MB in ${pids[i]?.length ?? 0} processes (peak ${(e.hwmKb / 1024).toFixed(1)} MB)  CPU ${cpuPct.toFixed(2)} %\n`,
+        )
+      })
+    } finally {
+      await kit.destroy()
+    }
   }
 }

@@ -207,6 +207,11 @@ export class Membership {
     this.outbox.copies.stop()
   }
 
+  /** The first node of the table (snapshot().nodes[0].name) without copying the table: asked after every event. */
+  firstNodeName(): string | undefined {
+    return this.table.nodes[0]?.name
+  }
+
   snapshot(): MembershipSnapshot {
     return buildSnapshot({
       localNode: this.cfg.localNode,

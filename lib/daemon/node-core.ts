@@ -77,7 +77,8 @@ export class NodeCore {
     this.keeper = new PartitionKeeper(
       {
         runningResources: () => (this.phase.kind === 'running' ? this.rm?.snapshot() : undefined),
-        firstNode: () => this.membership.snapshot().nodes[0]?.name.toLowerCase() === this.me,
+        // Asked after every event (the split-brain watch): one name, not a snapshot of the whole table.
+        firstNode: () => this.membership.firstNodeName()?.toLowerCase() === this.me,
         setCause: (kind, text) => this.setCause(kind, text),
         log: (level, text) => this.log(level, text),
         yieldAndRestart: (reason) => this.life.release({ kind: 'restart', reason }),

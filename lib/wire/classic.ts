@@ -3,7 +3,7 @@ import type { Field, FieldType, HaMessage } from './message.js'
 import { MAX_FIELDS } from './message.js'
 import { excerpt, failure } from './decode-error.js'
 import type { DecodeFailure } from './decode-error.js'
-import { nameProblem } from './netstring.js'
+import { nameProblem, putLatin1 } from './netstring.js'
 
 export const CLASSIC_START = Buffer.from('>>>\n', 'latin1')
 export const CLASSIC_END = Buffer.from('<<<\n', 'latin1')
@@ -132,17 +132,39 @@ function renderField(f: Field): Buffer | undefined {
  * The bytes the inner `auth` field signs (§1.6a, cl_msg.c msg2string_buf with NOHEAD): every
  * field not named `auth`, rendered as classic text, each followed by `\n`, no `>>>`/`<<<`.
  * Undefined when a field has no classic rendering here (struct/list: 3.0.6 adds no auth field then).
+ * Written into one buffer sized up front: every packet we send is signed over this text.
  */
 export function classicSignatureText(msg: HaMessage): Buffer | undefined {
-  const parts: Buffer[] = []
-  const nl = Buffer.from('\n', 'latin1')
+  let size = 0
   for (const f of msg.fields) {
     if (f.name === 'auth') continue
-    const r = renderField(f)
-    if (!r) return undefined
-    parts.push(r, nl)
+    if (f.type === 0) size += f.name.length + 1 + f.value.length + 1
+    else if (f.type === 1 || f.type === 4) size += 3 + f.name.length + 1 + 4 * Math.ceil(f.value.length / 3) + 1
+    else return undefined
   }
-  return Buffer.concat(parts)
+  const out = Buffer.allocUnsafe(size)
+  let o = 0
+  for (const f of msg.fields) {
+    if (f.name === 'auth') continue
+    if (f.type === 0) {
+      o = putLatin1(out, o, f.name)
+      out[o++] = EQUAL
+      const v = f.value
+      for (let i = 0; i < v.length; i++) {
+        const c = v[i] as number
+        out[o++] = c === LF ? DC3 : c
+      }
+    } else {
+      out[o++] = 0x28
+      out[o++] = 0x30 + f.type
+      out[o++] = 0x29
+      o = putLatin1(out, o, f.name)
+      out[o++] = EQUAL
+      o += out.write(Buffer.from(f.value.buffer, f.value.byteOffset, f.value.byteLength).toString('base64'), o, 'latin1')
+    }
+    out[o++] = LF
+  }
+  return out
 }
 
 /** Why `f` cannot travel as classic text and come back unchanged, or undefined. */

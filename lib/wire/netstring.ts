@@ -85,6 +85,8 @@ export function peelNetstring(buf: Uint8Array, at: number, end: number, what: st
  * refuses a name that starts with the whole `>>>\n` marker, and the classic probe saw 3.0.6 act on `>>>info=…`).
  */
 export function nameProblem(name: Uint8Array | string): string | undefined {
+  // Hot path (every field of every packet both ways): one pass over the characters, no string built.
+  if (typeof name === 'string' ? plainName(name) : plainNameBytes(name)) return undefined
   const text = typeof name === 'string' ? name : Buffer.from(name).toString('latin1')
   if (text.length === 0) return 'an empty field name'
   if (text.includes('=')) return `a field name containing '=' (${JSON.stringify(text)})`
@@ -95,6 +97,27 @@ export function nameProblem(name: Uint8Array | string): string | undefined {
   return undefined
 }
 
+/** A name nameProblem has nothing against: non-empty, Latin-1, no `=` or NUL, not `>>>…`. */
+function plainName(s: string): boolean {
+  const n = s.length
+  if (n === 0 || (n >= 3 && s.charCodeAt(0) === 0x3e && s.charCodeAt(1) === 0x3e && s.charCodeAt(2) === 0x3e)) return false
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c === EQUAL || c === 0 || c > 0xff) return false
+  }
+  return true
+}
+
+function plainNameBytes(b: Uint8Array): boolean {
+  const n = b.length
+  if (n === 0 || (n >= 3 && b[0] === 0x3e && b[1] === 0x3e && b[2] === 0x3e)) return false
+  for (let i = 0; i < n; i++) {
+    const c = b[i] as number
+    if (c === EQUAL || c === 0) return false
+  }
+  return true
+}
+
 export interface ParsedMessage {
   ok: true
   fields: Field[]
@@ -102,43 +125,56 @@ export interface ParsedMessage {
   end: number
 }
 
-/** One field payload `(N)name=value` (cl_netstring.c process_netstring_nvpair). */
-function parseField(buf: Uint8Array, start: number, end: number, depth: number): { ok: true; field: Field } | DecodeFailure {
-  const payload = buf.subarray(start, end)
+/**
+ * One field payload `(N)name=value` (cl_netstring.c process_netstring_nvpair) at buf[start, end).
+ * `buf` is the decoder's own copy of the datagram: the value is a view of it, not another copy.
+ */
+function parseField(buf: Buffer, start: number, end: number, depth: number): { ok: true; field: Field } | DecodeFailure {
   // 3.0.6 assert()s on these and the receiving process aborts (§1.4); we refuse the packet instead.
-  if (payload.length < 3 || payload[0] !== 0x28 || payload[2] !== 0x29 || (payload[1] as number) < 0x30 || (payload[1] as number) > 0x39) {
+  const d = buf[start + 1] as number
+  if (end - start < 3 || buf[start] !== 0x28 || buf[start + 2] !== 0x29 || d < 0x30 || d > 0x39) {
     return failure(
       'bad-field',
-      `field at byte ${start} does not start with a "(N)" type prefix (heartbeat 3.0.6 aborts on this): ${excerpt(payload)}`,
+      `field at byte ${start} does not start with a "(N)" type prefix (heartbeat 3.0.6 aborts on this): ${excerpt(buf.subarray(start, end))}`,
     )
   }
-  const digit = (payload[1] as number) - 0x30
+  const digit = d - 0x30
   if (digit > 5) {
-    return failure('bad-type', `field at byte ${start} has type ${digit}; only 0..5 exist (3.0.6 would index past its type table): ${excerpt(payload)}`)
+    return failure('bad-type', `field at byte ${start} has type ${digit}; only 0..5 exist (3.0.6 would index past its type table): ${excerpt(buf.subarray(start, end))}`)
   }
   const type = digit as FieldType
-  const eq = payload.indexOf(EQUAL, 3)
-  if (eq < 0) return failure('bad-field', `field at byte ${start} has no '=' between name and value: ${excerpt(payload)}`)
-  const nameBytes = payload.subarray(3, eq)
-  const problem = nameProblem(nameBytes)
-  if (problem) return failure('bad-field', `field at byte ${start} has ${problem}`)
-  const name = Buffer.from(nameBytes).toString('latin1')
-  const value = Buffer.from(payload.subarray(eq + 1))
-  if (type === 0 && value.includes(0)) {
-    return failure('bad-value', `string field "${name}" at byte ${start} contains a NUL byte`)
+  let eq = start + 3
+  while (eq < end && buf[eq] !== EQUAL) eq++
+  if (eq >= end) return failure('bad-field', `field at byte ${start} has no '=' between name and value: ${excerpt(buf.subarray(start, end))}`)
+  if (!plainNameBytes(buf.subarray(start + 3, eq))) {
+    return failure('bad-field', `field at byte ${start} has ${nameProblem(buf.subarray(start + 3, eq)) ?? 'a bad name'}`)
   }
+  const name = buf.toString('latin1', start + 3, eq)
+  if (type === 0) {
+    for (let i = eq + 1; i < end; i++) {
+      if (buf[i] === 0) return failure('bad-value', `string field "${name}" at byte ${start} contains a NUL byte`)
+    }
+  }
+  const value = buf.subarray(eq + 1, end)
   if (type === 2) {
     // A struct is a whole nested message; its fields go through the same checks (3.0.6 asserts on them too).
     if (depth + 1 >= MAX_STRUCT_DEPTH) return failure('bad-value', `struct field "${name}" nests deeper than ${MAX_STRUCT_DEPTH} levels`)
-    const inner = parseNetstringMessage(value, 0, value.length, depth + 1)
+    const inner = parseOwnedMessage(value, 0, value.length, depth + 1)
     if (!inner.ok) return failure('bad-value', `struct field "${name}" at byte ${start}: ${inner.reason}`)
     if (inner.end !== value.length) return failure('bad-value', `struct field "${name}" at byte ${start} has bytes after its "%%%\\n"`)
   }
   return { ok: true, field: { name, type, value } }
 }
 
-/** Fields from `###\n` through `%%%\n` (cl_netstring.c netstring2msg_rec). */
+/**
+ * Fields from `###\n` through `%%%\n` (cl_netstring.c netstring2msg_rec). The data is copied once,
+ * and each field value is a view of that copy: the caller's buffer may be reused afterwards.
+ */
 export function parseNetstringMessage(buf: Uint8Array, start: number, end: number, depth = 0): ParsedMessage | DecodeFailure {
+  return parseOwnedMessage(Buffer.from(buf), start, end, depth)
+}
+
+function parseOwnedMessage(buf: Buffer, start: number, end: number, depth: number): ParsedMessage | DecodeFailure {
   if (!startsWith(buf, start, end, NETSTRING_START)) {
     if (isPrefixOf(buf, start, end, NETSTRING_START) || start >= end) return failure('truncated', 'truncated: the data ends inside the "###\\n" start marker')
     return failure('bad-start', `netstring message does not start with "###\\n": ${excerpt(buf.subarray(start, end))}`)
@@ -149,25 +185,92 @@ export function parseNetstringMessage(buf: Uint8Array, start: number, end: numbe
     if (sp >= end) return failure('truncated', `truncated: the data ends after ${fields.length} fields, before the "%%%\\n" end marker`)
     if (startsWith(buf, sp, end, NETSTRING_END)) return { ok: true, fields, end: sp + NETSTRING_END.length }
     if (isPrefixOf(buf, sp, end, NETSTRING_END)) return failure('truncated', 'truncated: the data ends inside the "%%%\\n" end marker')
-    const peeled = peelNetstring(buf, sp, end, `field ${fields.length + 1}`)
-    if (!peeled.ok) return peeled
-    const parsed = parseField(buf, peeled.dataStart, peeled.dataEnd, depth)
+    // peelNetstring's rules inline (no result object per field); it runs only to say what is wrong.
+    let i = sp
+    let len = 0
+    for (; i < end && i - sp < MAX_LENGTH_DIGITS; i++) {
+      const c = buf[i] as number
+      if (c < 0x30 || c > 0x39) break
+      len = len * 10 + (c - 0x30)
+    }
+    const comma = i + 1 + len
+    if (i === sp || i >= end || buf[i] !== COLON || (i - sp > 1 && buf[sp] === 0x30) || comma >= end || buf[comma] !== COMMA) {
+      return peelNetstring(buf, sp, end, `field ${fields.length + 1}`) as DecodeFailure
+    }
+    const parsed = parseField(buf, i + 1, comma, depth)
     if (!parsed.ok) return parsed
     fields.push(parsed.field)
-    sp = peeled.next
+    sp = comma + 1
   }
+}
+
+/** Number of decimal digits of a non-negative integer. */
+export function decimalDigits(n: number): number {
+  let d = 1
+  while (n >= 10) {
+    n = Math.floor(n / 10)
+    d++
+  }
+  return d
+}
+
+/** Write `n` in decimal at `at`; returns the index after it. */
+export function putDecimal(buf: Buffer, at: number, n: number): number {
+  const end = at + decimalDigits(n)
+  for (let i = end - 1; i >= at; i--) {
+    buf[i] = 0x30 + (n % 10)
+    n = Math.floor(n / 10)
+  }
+  return end
+}
+
+/** Write the Latin-1 string `s` at `at` (names are short: a byte loop beats a native call); returns the index after it. */
+export function putLatin1(buf: Buffer, at: number, s: string): number {
+  const n = s.length
+  if (n > 32) return at + buf.write(s, at, n, 'latin1')
+  for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i)
+  return at + n
+}
+
+/** Bytes of one field `LEN:(T)name=value,`. */
+function fieldBytes(f: Field): number {
+  const len = 4 + f.name.length + f.value.length
+  return decimalDigits(len) + 1 + len + 1
+}
+
+/** Bytes encodeNetstringMessage writes for `fields`. */
+export function netstringMessageBytes(fields: readonly Field[]): number {
+  let n = NETSTRING_START.length + NETSTRING_END.length
+  for (const f of fields) n += fieldBytes(f)
+  return n
+}
+
+/** Write the message at `at` (room checked by the caller with netstringMessageBytes); returns the index after it. */
+export function writeNetstringMessage(fields: readonly Field[], buf: Buffer, at: number): number {
+  let o = at
+  NETSTRING_START.copy(buf, o)
+  o += NETSTRING_START.length
+  for (const f of fields) {
+    o = putDecimal(buf, o, 4 + f.name.length + f.value.length)
+    buf[o++] = COLON
+    buf[o++] = 0x28
+    buf[o++] = 0x30 + f.type
+    buf[o++] = 0x29
+    o = putLatin1(buf, o, f.name)
+    buf[o++] = EQUAL
+    buf.set(f.value, o)
+    o += f.value.length
+    buf[o++] = COMMA
+  }
+  NETSTRING_END.copy(buf, o)
+  return o + NETSTRING_END.length
 }
 
 /** `###\n` + `LEN:(T)name=value,` per field + `%%%\n`, exactly as cl_netstring.c writes it. No checks. */
 export function encodeNetstringMessage(fields: readonly Field[]): Buffer {
-  const parts: Buffer[] = [NETSTRING_START]
-  for (const f of fields) {
-    const head = `(${f.type})${f.name}=`
-    const len = Buffer.byteLength(head, 'latin1') + f.value.length
-    parts.push(Buffer.from(`${len}:${head}`, 'latin1'), f.value, Buffer.from(',', 'latin1'))
-  }
-  parts.push(NETSTRING_END)
-  return Buffer.concat(parts)
+  const out = Buffer.allocUnsafe(netstringMessageBytes(fields))
+  writeNetstringMessage(fields, out, 0)
+  return out
 }
 
 /** `LEN:payload,`: the authentication trailer's framing. */

@@ -6,7 +6,7 @@ import { computeDigest, digestMatches } from './digest.js'
 import { parseAuthValue } from './auth-value.js'
 import { failure } from './decode-error.js'
 import type { DecodeErrorCode, DecodeFailure } from './decode-error.js'
-import { encodeNetstring, encodeNetstringMessage, nameProblem, parseNetstringMessage } from './netstring.js'
+import { encodeNetstring, nameProblem, netstringMessageBytes, parseNetstringMessage, putDecimal, putLatin1, writeNetstringMessage } from './netstring.js'
 import { classicSignatureText, encodeClassicText, parseClassicText } from './classic.js'
 import { locateClassic, locateNetstring } from './locate.js'
 import type { Located, LocatedClassic, LocatedNetstring } from './locate.js'
@@ -53,7 +53,7 @@ export function locateDatagram(datagram: Uint8Array): Located {
   const n = datagram.length
   if (n === 0) return failure('empty', 'empty datagram (0 bytes)')
   if (n > MAX_DATAGRAM_BYTES) return failure('oversize', `oversize datagram: ${n} bytes, more than the ${MAX_DATAGRAM_BYTES} a UDP/IPv4 payload can hold`)
-  const buf = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength)
+  const buf = Buffer.isBuffer(datagram) ? datagram : Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength)
   // §1.8: the first four bytes pick the format; anything else is dropped.
   if (buf[0] === 0x3e) return locateClassic(buf)
   return locateNetstring(buf)
@@ -78,6 +78,8 @@ export function parseDatagram(datagram: Uint8Array): ParsedDatagram {
   return parseLocated(datagram, located)
 }
 
+const NO_KEY = Buffer.alloc(0)
+
 function describe(index: number, method: AuthMethod): string {
   return `key index ${index} (${method})`
 }
@@ -101,8 +103,10 @@ export function authenticate(located: LocatedNetstring | LocatedClassic, keys: A
     const ours = keys.keys.get(keys.active)
     // 3.0.6 checks with our active key only; we also accept the key the packet names, so a
     // key change (auth 1 -> auth 2 on each node in turn) has no window where both sides refuse.
-    const verifies = (key: Buffer): boolean => digestMatches(computeDigest(named.method, key, located.body), av.token)
-    if (!verifies(ours?.key ?? Buffer.alloc(0)) && !(av.index !== keys.active && verifies(named.key))) {
+    if (
+      !digestMatches(computeDigest(named.method, ours?.key ?? NO_KEY, located.body), av.token) &&
+      !(av.index !== keys.active && digestMatches(computeDigest(named.method, named.key, located.body), av.token))
+    ) {
       return failure(
         'bad-signature',
         `the trailer signature does not verify with ${describe(av.index, named.method)}, neither with that key nor with this node's key (auth ${keys.active}): the packet was altered or signed with another key`,
@@ -177,16 +181,36 @@ export function decodePacket(datagram: Uint8Array, keys: AuthKeys): DecodeResult
 
 /** Why a field must not be sent (a real peer would crash or drop it), or undefined. */
 export function fieldProblem(f: Field): string | undefined {
-  const problem = nameProblem(f.name)
-  if (problem) return problem
-  if (/[\r\n]/.test(f.name)) return `a field name containing a line break (${JSON.stringify(f.name)})`
+  if (!plainSendName(f.name)) {
+    const problem = nameProblem(f.name)
+    if (problem) return problem
+    if (/[\r\n]/.test(f.name)) return `a field name containing a line break (${JSON.stringify(f.name)})`
+  }
   if (!Number.isInteger(f.type) || f.type < 0 || f.type > 5) return `field "${f.name}" has type ${String(f.type)}; only 0..5 exist`
-  if (f.type === 0 && f.value.includes(0)) return `string field "${f.name}" contains a NUL byte`
+  if (f.type === 0 && hasNul(f.value)) return `string field "${f.name}" contains a NUL byte`
   if (f.type === 2) {
     const inner = parseNetstringMessage(f.value, 0, f.value.length, 1)
     if (!inner.ok || inner.end !== f.value.length) return `struct field "${f.name}" is not one well-formed netstring message`
   }
   return undefined
+}
+
+/** A name fieldProblem passes without a second look: non-empty, Latin-1, no `=`, NUL, CR or LF, not `>>>…`. */
+function plainSendName(s: string): boolean {
+  const n = s.length
+  if (n === 0 || s.startsWith('>>>')) return false
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 0x3d || c === 0 || c === 0x0a || c === 0x0d || c > 0xff) return false
+  }
+  return true
+}
+
+function hasNul(value: Uint8Array): boolean {
+  // Short values (most of them) are looked at in place; a native search pays off on long ones.
+  if (value.length > 64) return value.includes(0)
+  for (let i = 0; i < value.length; i++) if (value[i] === 0) return true
+  return false
 }
 
 function activeKey(keys: AuthKeys): { method: AuthMethod; key: Buffer } {
@@ -220,14 +244,32 @@ export function encodePacket(msg: HaMessage, keys: AuthKeys, opts: EncodeOptions
     if (problem) throw new Error(`refusing to encode ${problem}`)
   }
   const { method, key } = activeKey(keys)
-  const plain = msg.fields.every((f) => f.type === 0 || f.type === 1)
+  let plain = true
+  for (const f of msg.fields) if (f.type !== 0 && f.type !== 1) plain = false
   const signed = (opts.innerAuth ?? true) && plain ? withInnerAuth(msg, keys) : msg
-  const body = encodeNetstringMessage(signed.fields)
-  const trailer = encodeNetstring(`${keys.active} ${computeDigest(method, key, body)}`)
-  const out = Buffer.concat([body, trailer])
-  if (out.length > MAX_DATAGRAM_BYTES) throw new Error(`refusing to encode a ${out.length}-byte message: more than one UDP datagram holds`)
-  return out
+  // One buffer for body and trailer, with room for the longest trailer (`NN:NN <40 hex digits>,`).
+  const bodyBytes = netstringMessageBytes(signed.fields)
+  // A body this big cannot be sent; say so before filling it.
+  if (bodyBytes > MAX_DATAGRAM_BYTES) throw new Error(`refusing to encode a ${bodyBytes}+-byte message: more than one UDP datagram holds`)
+  const out = Buffer.allocUnsafe(bodyBytes + TRAILER_ROOM)
+  const bodyEnd = writeNetstringMessage(signed.fields, out, 0)
+  const payload = `${keys.active} ${computeDigest(method, key, out.subarray(0, bodyEnd))}`
+  let packet: Buffer
+  if (payload.length + 12 > TRAILER_ROOM) {
+    packet = Buffer.concat([out.subarray(0, bodyEnd), encodeNetstring(payload)])
+  } else {
+    let o = putDecimal(out, bodyEnd, payload.length)
+    out[o++] = 0x3a
+    o = putLatin1(out, o, payload)
+    out[o++] = 0x2c
+    packet = out.subarray(0, o)
+  }
+  if (packet.length > MAX_DATAGRAM_BYTES) throw new Error(`refusing to encode a ${packet.length}-byte message: more than one UDP datagram holds`)
+  return packet
 }
+
+// `LEN:` + `<index> <digest>` + `,`: 64 bytes hold any index 0..15 with a SHA-1 digest.
+const TRAILER_ROOM = 64
 
 /**
  * What heartbeat ≤ 2.x and glue ≤ 1.0.9 send: classic text with the `auth` field, plus the
