@@ -154,6 +154,9 @@ export class NodeCore {
       case 'agent-result':
         this.onAgentResult(ev)
         break
+      case 'stonith-result':
+        this.rmFeed(ev)
+        break
       case 'fifo':
         this.onFifo(ev.msg)
         break
@@ -476,6 +479,9 @@ export class NodeCore {
         case 'run-agent':
           this.agents.set(a.id, this.nowMs + this.agentTimeoutMs + AGENT_RESULT_GRACE_MS)
           this.history.agentStarted(a.id, { startMs: this.nowMs, group: a.group, resource: a.resource.text, op: a.op })
+          this.out.push(a)
+          break
+        case 'run-stonith':
           this.out.push(a)
           break
         case 'shutdown-complete':
