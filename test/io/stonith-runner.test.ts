@@ -15,10 +15,13 @@ t.test('argv: -p for stonith_host parameters, -F for a stonith file', async (t) 
   t.same(stonithArgv({ type: 'baytech', config: { kind: 'file', path: '/etc/ha.d/st.cfg' }, line: 3 }, 'beta'), ['-t', 'baytech', '-F', '/etc/ha.d/st.cfg', '-T', 'reset', 'beta'])
 })
 
-t.test("cluster-glue's stonith with the null plugin resets a listed host", async (t) => {
-  if ((await findOnPath('stonith', process.env.PATH)) === undefined) {
-    if (process.env.CI === 'true') t.fail('stonith (cluster-glue) is not installed: .ci/setup installs it')
-    else t.skip('stonith (cluster-glue) is not installed')
+const haveStonith = (await findOnPath('stonith', process.env.PATH)) !== undefined
+// Outside CI a machine without cluster-glue skips (with the reason); under CI=true it fails.
+const noStonith = !haveStonith && process.env.CI !== 'true' ? 'stonith (cluster-glue) is not installed' : false
+
+t.test("cluster-glue's stonith with the null plugin resets a listed host", { skip: noStonith }, async (t) => {
+  if (!haveStonith) {
+    t.fail('stonith (cluster-glue) is not installed: .ci/setup installs it')
     return
   }
   const r = await executeStonithAction(action(NULL_DEVICE), { timeoutMs: 20_000 })
