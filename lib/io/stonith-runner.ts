@@ -64,3 +64,24 @@ export async function executeStonithAction(action: Extract<RmAction, { type: 'ru
     lines: [`${[command, ...shownArgs(args)].join(' ')}: ${how}`, ...output.map((l) => `stonith: ${l}`)],
   }
 }
+
+/** The plugin types cluster-glue has installed (`stonith -L`); undefined when the command cannot run. */
+export async function installedStonithTypes(opts: { command?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Set<string> | undefined> {
+  const r = await execa(opts.command ?? STONITH_COMMAND, ['-L'], {
+    reject: false,
+    timeout: opts.timeoutMs ?? 20_000,
+    ...(opts.env !== undefined ? { env: opts.env, extendEnv: false } : {}),
+    stdin: 'ignore',
+    maxBuffer: 256 * 1024,
+  })
+  if (r.exitCode !== 0 || typeof r.stdout !== 'string') return undefined
+  return new Set(r.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== ''))
+}
+
+/**
+ * 3.0.6 refuses to start with a type libstonith cannot load ("Invalid Stonith type [x]"); here the
+ * check is against `stonith -L`. The message for a line whose type is not installed, else undefined.
+ */
+export function invalidTypeMessage(type: string, installed: ReadonlySet<string>): string | undefined {
+  return installed.has(type) ? undefined : `Invalid Stonith type [${type}]: cluster-glue has no such plugin (stonith -L lists the installed ones)`
+}

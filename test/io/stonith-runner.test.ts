@@ -3,7 +3,7 @@
 import t from 'tap'
 import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { executeStonithAction, stonithArgv } from '../../lib/io/stonith-runner.js'
+import { executeStonithAction, installedStonithTypes, invalidTypeMessage, stonithArgv } from '../../lib/io/stonith-runner.js'
 import { findOnPath } from '../../lib/agents/system-tools.js'
 import type { StonithDevice } from '../../lib/config/stonith.js'
 
@@ -51,4 +51,12 @@ t.test('exit codes, a timeout and a missing command', async (t) => {
   t.match(said.lines[0], /-p <params> -T reset beta: exit 0$/, 'the log line hides the -p parameters (often a password)')
   t.notMatch(said.lines.join('\n'), /alpha beta/)
   t.ok(said.lines.includes('stonith: device says hi'), "the command's output is kept for the log")
+})
+
+t.test('stonith -L: the installed plugin types, and the 3.0.6 refusal of any other', { skip: noStonith }, async (t) => {
+  const installed = await installedStonithTypes()
+  t.ok(installed?.has('null') && installed.has('external/ssh'), 'null and external/ssh are listed')
+  t.equal(invalidTypeMessage('null', installed ?? new Set()), undefined)
+  t.match(invalidTypeMessage('baytek', installed ?? new Set()), /^Invalid Stonith type \[baytek\]/)
+  t.equal(await installedStonithTypes({ command: '/nonexistent/stonith' }), undefined, 'no command: no list (the missing program is reported elsewhere)')
 })
