@@ -1,7 +1,7 @@
 // Issue 12 point 5 on the seed cluster: with stonith_host in ha.cf, titanic6 resets a crashed titanic5
 // through cluster-glue's `stonith` command before it takes the VIP; a reset that fails is retried
 // every 5 s and the VIP stays down until one succeeds. The device is cluster-glue's external plugin
-// mechanism with a test plugin (test/fixtures/stonith/recorder) bind-mounted over titanic6's
+// mechanism with a test plugin (test/fixtures/stonith/recorder) bind-mounted over each director's
 // /usr/lib/stonith/plugins/external in its private mount namespace; it records every call.
 
 import t from 'tap'
@@ -22,9 +22,12 @@ t.test('titanic6 resets crashed titanic5 with cluster-glue before taking the VIP
   const plugin = await readFile(join(repoRoot, 'test', 'fixtures', 'stonith', 'recorder'), 'utf8')
   await withCluster(tt, { prefix: 'scestonith', realServers: false, titanic6RealServer: false, haCf: retimed('500ms', '2', `auto_failback on\n${STONITH_HOST}`) }, async (c) => {
     const t6 = c.directors.titanic6
-    await t6.host.writeFile('stonith-plugins/recorder', plugin, 0o755)
-    const m = await t6.host.exec(['mount', '--bind', join(t6.host.root, 'stonith-plugins'), '/usr/lib/stonith/plugins/external'])
-    tt.equal(m.exitCode, 0, `test plugin mounted in titanic6's namespace: ${m.stderr}`)
+    // Both directors have the plugin, as both would have the device's (start-up checks the type).
+    for (const d of [c.directors.titanic5, t6]) {
+      await d.host.writeFile('stonith-plugins/recorder', plugin, 0o755)
+      const m = await d.host.exec(['mount', '--bind', join(d.host.root, 'stonith-plugins'), '/usr/lib/stonith/plugins/external'])
+      tt.equal(m.exitCode, 0, `test plugin mounted in ${d.seed}'s namespace: ${m.stderr}`)
+    }
     const resets = async (): Promise<string[]> => {
       const text = await t6.host.readFile(RECORD).then((b) => b.toString(), () => '')
       return text.split('\n').filter((l) => l.startsWith('reset '))
