@@ -153,3 +153,39 @@ t.test('the daemon refuses to start without a program its resources need, and sa
   t.equal(code, 6, 'exit 6: not configured')
   t.match(stderr.join(''), /ipvsadm: not installed \(Debian package ipvsadm\), needed by resource lvs/)
 })
+
+t.test('with stonith_host the daemon needs cluster-glue\'s stonith, and refuses a plugin type it does not have', async (t) => {
+  const start = async (node: { haDir: string; dir: string; pathVar: string }): Promise<{ code: number; stderr: string }> => {
+    const stderr: string[] = []
+    const write = process.stderr.write.bind(process.stderr)
+    process.stderr.write = ((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true))
+    try {
+      const code = await runDaemon({
+        paths: { haDir: node.haDir, stateDir: join(node.dir, 'state'), runDir: join(node.dir, 'run'), pidFile: join(node.dir, 'hb.pid'), monCf: join(node.dir, 'mon.cf') },
+        nodeName: 'titanic5.etri.re.kr',
+        foreground: true,
+        debugLevel: 0,
+        env: { PATH: node.pathVar },
+      })
+      return { code, stderr: stderr.join('') }
+    } finally {
+      process.stderr.write = write
+    }
+  }
+  const withLine = async (keep: readonly string[]) => {
+    const node = await seedNode(t, keep)
+    const haCf = join(node.haDir, 'ha.cf')
+    await writeFile(haCf, `${await readFile(haCf, 'utf8')}stonith_host * external/no-such-device a b\n`)
+    return node
+  }
+  const none = await start(await withLine(['ip', 'arping', 'ipvsadm', 'mkfifo', 'logger']))
+  t.equal(none.code, 6, 'exit 6 without the stonith command')
+  t.match(none.stderr, /stonith: not installed \(Debian package cluster-glue\), needed by the STONITH device \(ha\.cf line \d+\)/)
+  const node = await withLine(['ip', 'arping', 'ipvsadm', 'mkfifo', 'logger'])
+  // A stand-in stonith whose -L lists two plugins.
+  await writeFile(join(node.pathVar, 'stonith'), '#!/bin/sh\n[ "$1" = -L ] && printf "null\\nexternal/ssh\\n"\nexit 0\n')
+  await chmod(join(node.pathVar, 'stonith'), 0o755)
+  const bad = await start(node)
+  t.equal(bad.code, 6, 'exit 6 with a type cluster-glue does not have')
+  t.match(bad.stderr, /ha\.cf:\d+: Invalid Stonith type \[external\/no-such-device\]: cluster-glue has no such plugin/)
+})

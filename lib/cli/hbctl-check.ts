@@ -11,6 +11,7 @@ import { checkLocalNode, parseHaCf, type HaCf } from '../config/ha-cf.js'
 import { parseHaresources } from '../config/haresources.js'
 import { parseMonCf } from '../config/mon-cf.js'
 import { missingRequiredTools, requiredTools } from '../daemon/required-tools.js'
+import { installedStonithTypes, invalidTypeMessage } from '../io/stonith-runner.js'
 import { parseSettings } from '../config/settings.js'
 import { readBounded, tooLarge } from '../daemon/load-config.js'
 import { agentDirs, planAgents } from '../io/agent-plan.js'
@@ -163,6 +164,12 @@ export async function main(argv: string[]): Promise<number> {
     const local = await localNodeName(haDir, values.node)
     diagnostics.push(...checkLocalNode(config, haCfPath, local.name))
     diagnostics.push(...(await checkClients(config, haCfPath)), ...(await checkWatchdog(config, haCfPath)))
+    // Every stonith/stonith_host line's plugin type: the same ha.cf serves both nodes.
+    const installed = config.stonith.length > 0 ? await installedStonithTypes() : undefined
+    for (const d of installed !== undefined ? config.stonith : []) {
+      const message = invalidTypeMessage(d.type, installed ?? new Set())
+      if (message !== undefined) diagnostics.push({ path: haCfPath, line: d.line, severity: 'error', message })
+    }
     checked.push(`${haCfPath} (node ${JSON.stringify(local.name.toLowerCase())} from ${local.source})`)
   } else {
     diagnostics.push(haCfText.diagnostic)
@@ -197,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
       const parsed = parseHaresources(text.text, haresourcesPath, config?.nodes ?? [])
       diagnostics.push(...parsed.diagnostics)
       // The programs the daemon will refuse to start without (lib/agents/system-tools.json names their packages).
-      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env })
+      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}) })
       for (const m of await missingRequiredTools(needs, process.env.PATH)) {
         diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
       }

@@ -23,7 +23,6 @@ const refused = (reason: string, refuseWhen?: (value: string) => boolean): Direc
 const isOn = (value: string): boolean => parseBoolean(value) === true
 
 const PING = 'heartbeat-ts does not ping, so a ping node would stay dead and nothing (ipfail) could move the resources when this node loses its uplink; remove the line'
-const STONITH = 'heartbeat-ts does not reset a dead peer before taking its resources (3.0.6 would); remove the line only if this cluster may run without fencing'
 const PACEMAKER_OFF = (value: string): boolean => parseBoolean(value) !== false
 
 /** Every directive of DIRECTIVE_TABLE (config.c's table and the HBcomm media), by name. */
@@ -76,8 +75,9 @@ export const DIRECTIVE_SUPPORT: Readonly<Record<string, DirectiveSupport>> = {
   ping: refused(PING),
   ping6: refused(PING),
   serial: refused('heartbeat-ts opens no serial link; carry a second heartbeat path with a bcast, ucast or mcast line on a second interface (a crossover cable) instead'),
-  stonith: refused(STONITH),
-  stonith_host: refused(STONITH),
+  // A dead peer is reset through cluster-glue's `stonith` command before its groups are taken (see ha.cf(5)).
+  stonith: differs(),
+  stonith_host: differs(),
   apiauth: refused('heartbeat-ts has no heartbeat client API (libhbclient) for these permissions to apply to; its cl_status and hbctl use its own control socket; remove the line'),
   respawn: refused('heartbeat-ts does not start respawn programs (and ipfail or other heartbeat API clients could not sign on to it); remove the line'),
   failfast: refused('heartbeat-ts does not start failfast programs nor reboot when one dies; remove the line'),

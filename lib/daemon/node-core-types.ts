@@ -25,6 +25,8 @@ export type StateFile = 'hostcache'
 
 export type AgentResultEvent = Extract<RmEvent, { type: 'agent-result' }>
 export type RunAgentAction = Extract<RmAction, { type: 'run-agent' }>
+export type StonithResultEvent = Extract<RmEvent, { type: 'stonith-result' }>
+export type RunStonithAction = Extract<RmAction, { type: 'run-stonith' }>
 
 /** What the shell found when it prepared a reload (files read, media opened, membership built). */
 export type ReloadOutcome =
@@ -43,6 +45,8 @@ export type NodeEvent =
   /** The shell's timer fired: run whatever is due at `now`. */
   | { type: 'timer' }
   | AgentResultEvent
+  /** The answer to a `run-stonith` action. */
+  | StonithResultEvent
   /** A message a local script wrote into the FIFO (hb_standby, mach_down …). */
   | { type: 'fifo'; msg: HaMessage }
   /** hbctl standby/takeover (the control side has already applied the legacy refusal). */
@@ -70,6 +74,8 @@ export type NodeAction =
   | { type: 'transmit'; msg: HaMessage }
   /** Run an agent; answer with an `agent-result` event carrying the same id. */
   | RunAgentAction
+  /** Reset a dead peer with the STONITH device; answer with a `stonith-result` event carrying the same id. */
+  | RunStonithAction
   | { type: 'log'; level: LogLevel; text: string }
   /** Reopen the log, look at the configuration files and prepare (not start) the next life; answer with `reload-checked`. */
   | { type: 'check-reload'; replyTo?: number }

@@ -171,6 +171,9 @@ export class NodeCore {
       case 'agent-result':
         this.onAgentResult(ev)
         break
+      case 'stonith-result':
+        this.rmFeed(ev)
+        break
       case 'fifo':
         this.onFifo(ev.msg)
         break
@@ -397,6 +400,9 @@ export class NodeCore {
         case 'run-agent':
           this.life.agentStarted(a.id)
           this.history.agentStarted(a.id, { startMs: this.nowMs, group: a.group, resource: a.resource.text, op: a.op })
+          this.out.push(a)
+          break
+        case 'run-stonith':
           this.out.push(a)
           break
         case 'shutdown-complete':

@@ -59,6 +59,9 @@ export class NodeHistory {
       case 'signal':
         if (ev.signal === 'TERM') this.setCause('shutdown', 'shutdown (SIGTERM)')
         break
+      case 'stonith-result':
+        if (ev.outcome === 'ok') this.setCause('peer-dead', `${ev.node} dead and reset by STONITH`)
+        break
       default:
         break
     }

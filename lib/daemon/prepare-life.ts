@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import type { DaemonPaths } from '../config/paths.js'
 import { loadConfig, type LoadedConfig } from './load-config.js'
 import { missingRequiredTools, requiredTools } from './required-tools.js'
+import { stonithDeviceFor } from '../config/stonith.js'
+import { installedStonithTypes, invalidTypeMessage } from '../io/stonith-runner.js'
 import type { Clock } from './core-loop.js'
 import { defaultSettings, parseSettings, type Settings } from '../config/settings.js'
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
@@ -138,7 +140,7 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   }
   const cf = cfg.haCf
   // A node that cannot run its agents must not join and be handed the VIP: name the missing program.
-  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env }), env.PATH) : []
+  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}) }), env.PATH) : []
   if (missing.length > 0) {
     const why = missing.map((m) => m.message)
     if (!reloading) {
@@ -146,6 +148,15 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
       process.stderr.write(`heartbeat: a program this node's resources need is missing; not starting\n`)
     }
     return { ok: false, code: EXIT_NOT_CONFIGURED, reason: why.join('; ') }
+  }
+  // 3.0.6 does not start with a STONITH type it cannot load: a takeover would wait on it for ever.
+  const device = manageResources ? stonithDeviceFor(cf.stonith, me) : undefined
+  const installed = device !== undefined ? await installedStonithTypes({ env: { ...env } }) : undefined
+  const badType = device !== undefined && installed !== undefined ? invalidTypeMessage(device.type, installed) : undefined
+  if (device !== undefined && badType !== undefined) {
+    const why = `${join(paths.haDir, 'ha.cf')}:${device.line}: ${badType}`
+    if (!reloading) process.stderr.write(`heartbeat: ${why}; not starting\n`)
+    return { ok: false, code: EXIT_NOT_CONFIGURED, reason: why }
   }
   const debugLevel = Math.max(opts.debugLevel, cf.debugLevel)
   // A reload logs through the running life until the new one starts; a start opens its log first.

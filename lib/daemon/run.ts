@@ -9,6 +9,8 @@ import type { DaemonPaths } from '../config/paths.js'
 import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
 import { CoreLoop, systemClock, type Clock } from './core-loop.js'
 import { debugLines, executeAgentAction, haEnvironment, type AgentEnv, type AgentRunnerOptions } from '../io/agent-runner.js'
+import { stonithDeviceFor } from '../config/stonith.js'
+import { DEFAULT_STONITH_TIMEOUT_MS, executeStonithAction } from '../io/stonith-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
 import { arpPacingOf, arpPacingToEnv } from '../agents/gratuitous-arp.js'
 import { registryFor } from '../io/agent-plan.js'
@@ -171,9 +173,10 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   }
   for (const d of media.descriptions) say('info', `UDP heartbeat started: ${d}`)
 
+  const stonith = stonithDeviceFor(cf.stonith, me)
   const rm =
     manageResources && cf.pacemaker === 'off'
-      ? new ResourceManager({ me, nodes: cf.nodes, groups: cfg.groups, autoFailback: cf.autoFailback, pid: process.pid, ...(restartHeld !== undefined ? { restartHeld } : {}) })
+      ? new ResourceManager({ me, nodes: cf.nodes, groups: cfg.groups, autoFailback: cf.autoFailback, pid: process.pid, ...(restartHeld !== undefined ? { restartHeld } : {}), ...(stonith !== undefined ? { stonith } : {}) })
       : undefined
   const agentTimeoutMs = settings.agents.timeoutMs
   const core = new NodeCore({ membership, ...(rm ? { resources: rm } : {}), pid: process.pid, debugLevel, agentTimeoutMs, loadavg: await readLoadavg(), groups: cfg.groups })
@@ -231,6 +234,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     stateWrites = stateWrites.then(() => writeStateFile(paths.stateDir, file, text)).catch((err: unknown) => say('warn', `${join(paths.stateDir, file)}: ${(err as Error).message}`))
   }
 
+  // A reset still running when this life ends is cancelled with it.
+  const stonithAbort = new AbortController()
+
   const feed = (ev: NodeEvent): void => {
     if (ended) return
     act(core.handle(ev, loop.now(), clock.wallSec()))
@@ -251,6 +257,14 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
             if (run) for (const line of debugLines(run)) say('debug', line)
             if (a.op !== 'status') say(error ? 'error' : 'info', error ? error.message : `${run?.argv.join(' ') ?? a.resource.agent}: ok`)
             if (event.type === 'agent-result') feed(event)
+          })
+          break
+        case 'run-stonith':
+          void executeStonithAction(a, { timeoutMs: DEFAULT_STONITH_TIMEOUT_MS, signal: stonithAbort.signal, env }).then(({ event, lines }) => {
+            const [first, ...rest] = lines
+            if (first !== undefined) say(event.outcome === 'ok' ? 'info' : 'error', first)
+            for (const line of rest) say('debug', line)
+            feed(event)
           })
           break
         case 'check-reload':
@@ -451,6 +465,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   clearInterval(loadTimer)
   if (textfileTimer !== undefined) clearInterval(textfileTimer)
   loop.stop()
+  stonithAbort.abort()
   life.sink.onDatagram = undefined
   life.sink.onError = undefined
   say('info', counterLine())

@@ -26,6 +26,7 @@ import { shutdownInProgress } from './shutdown-state.js'
 import { onShutdownRequest, shutdownIfNeeded } from './shutdown.js'
 import { askForResources, localStandby, retryAutoFailback, runDueStandbys, standbyDeadline, standbyTimedOut } from './standby.js'
 import { hbTakeoverJob, ipRequestJob, ipRequestRespJob, recoverDeadResources, reqOurResources } from './takeover.js'
+import { onStonithResult, peerBack, runDueResets, stonithDeadline } from './stonith.js'
 
 export type { AutoFailback, ResourceManagerOptions, ResourceTimers } from './rm-options.js'
 export { DEFAULT_RESOURCE_TIMERS } from './rm-options.js'
@@ -82,6 +83,9 @@ export class ResourceManager {
       case 'shutdown':
         onShutdownRequest(s)
         break
+      case 'stonith-result':
+        onStonithResult(s, event.id, event.node.toLowerCase(), event.outcome)
+        break
     }
     return this.finish()
   }
@@ -95,6 +99,7 @@ export class ResourceManager {
     localTakeoverIfDue(s)
     retryAutoFailback(s)
     runDueStandbys(s)
+    runDueResets(s)
     return this.finish()
   }
 
@@ -108,6 +113,8 @@ export class ResourceManager {
     if (standby !== undefined) c.push(standby)
     if (s.failback.retryAtMs !== undefined) c.push(s.failback.retryAtMs)
     for (const p of s.pendingStandby) c.push(p.at)
+    const reset = stonithDeadline(s.stonith)
+    if (reset !== undefined) c.push(reset)
     const job = s.jobs.nextDeadline()
     if (job !== undefined) c.push(job)
     return c.length === 0 ? undefined : Math.min(...c)
@@ -195,8 +202,10 @@ export class ResourceManager {
   }
 
   private onNodeStatus(name: string, status: string): void {
-    const died = this.s.peers.setStatus(name.toLowerCase(), status)
+    const node = name.toLowerCase()
+    const died = this.s.peers.setStatus(node, status)
     if (died !== undefined) recoverDeadResources(this.s, died)
+    else if (status.toLowerCase() !== 'dead') peerBack(this.s, node, status)
   }
 
   // ---------------------------------------------------------------- messages

@@ -3,7 +3,8 @@ import type { ResourceGroup } from '../config/haresources.js'
 import type { RscWord } from './resource-sets.js'
 
 import type { AutoFailback } from '../config/ha-cf.js'
-export type { AutoFailback }
+import type { StonithDevice } from '../config/stonith.js'
+export type { AutoFailback, StonithDevice }
 
 export interface ResourceTimers {
   /** RQSTDELAY: take our local groups anyway this long after the first `resource` message. */
@@ -21,6 +22,8 @@ export interface ResourceTimers {
   failedStartStandbyMs: number
   /** PerformAutoFailback: "Auto failback delayed." retry period. */
   autoFailbackRetryMs: number
+  /** StonithProcessDied: "STONITH of X failed.  Retrying..." after this long. */
+  stonithRetryMs: number
 }
 
 export const DEFAULT_RESOURCE_TIMERS: ResourceTimers = {
@@ -32,6 +35,7 @@ export const DEFAULT_RESOURCE_TIMERS: ResourceTimers = {
   stuckStopRetryMs: 30_000,
   failedStartStandbyMs: 30_000,
   autoFailbackRetryMs: 1_000,
+  stonithRetryMs: 5_000,
 }
 
 export interface ResourceManagerOptions {
@@ -46,4 +50,6 @@ export interface ResourceManagerOptions {
   pid?: number
   /** `heartbeat -R -C <held>`: restarting while keeping resources (WeAreRestarting). */
   restartHeld?: RscWord
+  /** ha.cf's `stonith`/`stonith_host` device for this node: a dead peer is reset before its groups are taken. */
+  stonith?: StonithDevice
 }

@@ -3,6 +3,10 @@ import type { HaMessage } from '../wire/message.js'
 import type { ResourceRef } from '../config/haresources.js'
 import type { RscWord, StandbyArg } from './resource-sets.js'
 import type { LogLevel } from '../config/log-level.js'
+import type { StonithDevice } from '../config/stonith.js'
+
+/** How a reset ended (cluster-glue's S_OK, S_BADHOST, anything else), as 3.0.6 reports it on the wire. */
+export type StonithOutcome = 'ok' | 'badhost' | 'bad'
 
 export type AgentOp = 'start' | 'stop' | 'status'
 
@@ -29,6 +33,8 @@ export type RmEvent =
   | { type: 'agent-result'; id: number; ok: boolean; running?: boolean; exitCode?: number; detail?: string }
   /** Graceful shutdown (SIGTERM, `heartbeat -k`): release everything, then send `shutdone`. */
   | { type: 'shutdown' }
+  /** The answer to a `run-stonith` action; `detail` is what the shell saw (exit code, timeout). */
+  | { type: 'stonith-result'; id: number; node: string; outcome: StonithOutcome; detail?: string }
 
 export type { LogLevel }
 
@@ -42,6 +48,8 @@ export type RmAction =
   | { type: 'stop-failed'; group: string; resource: string }
   /** Our own `shutdone` went out: the daemon runs its final phases (§5.5 step 4) and exits. */
   | { type: 'shutdown-complete' }
+  /** Reset `node` with the device (cluster-glue `stonith -T reset`); answer with a `stonith-result` event carrying the same id. */
+  | { type: 'run-stonith'; id: number; node: string; device: StonithDevice }
 
 export type GroupRunState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 

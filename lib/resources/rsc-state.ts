@@ -16,6 +16,8 @@ import type { RscBits } from './resource-sets.js'
 import { NO_SHUTDOWN, shutdownInProgress, shutdownNeedsRetry } from './shutdown-state.js'
 import type { ShutdownState } from './shutdown-state.js'
 import type { StandbyState } from './standby.js'
+import { createStonithState } from './stonith.js'
+import type { StonithState } from './stonith.js'
 
 /**
  * AnnounceTakeover(): "Initial resource acquisition complete" is logged once, when both the local
@@ -75,6 +77,8 @@ export interface RscState {
   failback: FailbackState
   initial: InitialAcquisition
   pendingStandby: PendingStandby[]
+  /** Dead peers being reset before their groups are taken. */
+  stonith: StonithState
 }
 
 /** The record at start-up; `jobFinished` is RscMgmtProcessDied(). */
@@ -135,6 +139,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     failback: { needed: false, retryAtMs: undefined },
     initial: { phase: 'pending', localDone: false, foreignDone: false },
     pendingStandby: [],
+    stonith: createStonithState(opts.stonith),
   }
   return s
 }

@@ -12,6 +12,7 @@ import type { RscState } from './rsc-state.js'
 import { shutdownInProgress } from './shutdown-state.js'
 import { giveupResources, shutdownIfNeeded } from './shutdown.js'
 import { cancelStandbyForDeadPeer, localStandby } from './standby.js'
+import { resetNode } from './stonith.js'
 
 /** hb_rsc_recover_dead_resources() */
 export function recoverDeadResources(s: RscState, node: PeerInfo): void {
@@ -31,7 +32,12 @@ export function recoverDeadResources(s: RscState, node: PeerInfo): void {
     }
   }
   if (needStonith) {
-    // No STONITH device in heartbeat-ts: say so the way 3.0.6 does, then take over anyway.
+    if (s.stonith.device !== undefined) {
+      // Reset it first; onStonithResult takes its groups once a reset succeeded.
+      resetNode(s, node.name)
+      return
+    }
+    // No STONITH device configured: say so the way 3.0.6 does, then take over anyway.
     sendCluster(s, stonithMsg(node.name, 'n_stnth'))
     log(s, 'warn', 'No STONITH device configured.')
     log(s, 'warn', 'Shared disks are not protected.')

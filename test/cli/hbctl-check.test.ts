@@ -246,7 +246,7 @@ t.test('a site ha.cf with what heartbeat-ts does not act on: each line named wit
   t.equal(r.code, 1, 'heartbeat-ts would not start')
   for (const [i, line] of extra.entries()) {
     const directive = line.split(' ')[0] ?? ''
-    if (directive === 'baud') t.notMatch(r.out, `ha.cf:${first + i}:`, 'baud alone is as 3.0.6: nothing said')
+    if (directive === 'baud' || directive === 'stonith_host') t.notMatch(r.out, `ha.cf:${first + i}:`, `${directive} is acted on: nothing said`)
     else if (directive === 'rtprio') t.match(r.out, `${haDir}/ha.cf:${first + i}: warning: rtprio has no effect`)
     else if (directive === 'watchdog') {
       t.match(r.out, `${haDir}/ha.cf:${first + i}: warning: watchdog: heartbeat-ts feeds the device`)
@@ -254,5 +254,20 @@ t.test('a site ha.cf with what heartbeat-ts does not act on: each line named wit
     }
     else t.match(r.out, `${haDir}/ha.cf:${first + i}: error: directive ${directive} is not supported by heartbeat-ts: `, `${directive} is named on its line`)
   }
-  t.match(r.out, '6 errors, 2 warnings: heartbeat would not start')
+  t.match(r.out, '5 errors, 2 warnings: heartbeat would not start')
+})
+
+t.test('stonith_host: accepted with an installed cluster-glue plugin type; an unknown type is an error on its line', async (t) => {
+  const haDir = install(t, 'titanic5')
+  const haCf = join(haDir, 'ha.cf')
+  const seed = readFileSync(haCf, 'utf8')
+  writeFileSync(haCf, `${seed}stonith_host * null titanic5.etri.re.kr titanic6.etri.re.kr\n`)
+  const ok = await run(['--ha-dir', haDir, '--node', 'titanic5.etri.re.kr'])
+  t.equal(ok.code, 0, `null is installed: heartbeat would start\n${ok.out}`)
+  t.notMatch(ok.out, /Invalid Stonith type|not supported by heartbeat-ts/, 'nothing said about the stonith line')
+  const lines = seed.split('\n').length
+  writeFileSync(haCf, `${seed}stonith_host titanic6.etri.re.kr external/no-such-device a b\n`)
+  const bad = await run(['--ha-dir', haDir, '--node', 'titanic5.etri.re.kr'])
+  t.equal(bad.code, 1, 'an unknown type stops heartbeat (3.0.6: "Invalid Stonith type")')
+  t.match(bad.out, `${haCf}:${lines}: error: Invalid Stonith type [external/no-such-device]`)
 })

@@ -1,7 +1,7 @@
 // The whole node (lib/daemon/node-core.ts, as run.ts drives it) on virtual time: two nodes, the
 // seed's haresources (titanic5 owns 10.99.0.149 + lvs), fake agents, a network the test controls.
 import t from 'tap'
-import { ClusterRm, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP } from '../resources/cluster-rm-kit.js'
+import { ClusterRm, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP, describe } from '../resources/cluster-rm-kit.js'
 import type { ClusterRmOptions } from '../resources/cluster-rm-kit.js'
 import { messageOf } from '../../lib/wire/message.js'
 
@@ -385,4 +385,23 @@ t.test('one-way loss from the holder ends in its peer crashing: the keeper re-an
   c.mute(T5, false)
   c.runUntil(crashAt + 1000 + 1000)
   t.equal(lastAnnouncer(c, c.now), T5, "the client's ARP entry names titanic5 within deadtime + 1 s of the crash")
+})
+
+t.test('STONITH: titanic6 resets crashed titanic5 before the takeover; failed resets hold it, the wire says each result', async (t) => {
+  const stonith = { type: 'external/recorder', config: { kind: 'params' as const, params: `${T5} ${T6}` }, line: 12 }
+  // The first two resets fail (the device is busy), the third works.
+  const c = pair({ stonith, stonithOutcome: (_node, _target, attempt) => (attempt < 3 ? 'bad' : 'ok') })
+  c.crash(T5)
+  const crashAt = c.now
+  t.ok(c.runUntilTrue(() => c.node(T6).resetCalls.length === 1, crashAt + DEADTIME_MS + 1000), 'titanic6 starts a reset when it declares titanic5 dead')
+  t.same(c.owners(), [], 'the VIP is down while the reset runs')
+  t.ok(c.runUntilTrue(() => c.owners().join() === T6, crashAt + 30_000), 'titanic6 holds the VIP in the end')
+  const resets = c.node(T6).resetCalls
+  t.same(resets.map((r) => r.node), [T5, T5, T5], 'three resets of titanic5')
+  t.ok(resets[1]!.at - resets[0]!.at >= 6000 && resets[2]!.at - resets[1]!.at >= 6000, 'each retry 5 s after the 1 s reset failed')
+  const firstStart = c.node(T6).calls.find((x) => x.op === 'start')
+  t.ok(firstStart !== undefined && firstStart.at > resets[2]!.at, 'nothing started before the successful reset')
+  const stonithMsgs = c.node(T6).sent.filter((m) => describe(m.msg).startsWith('stonith')).map((m) => describe(m.msg))
+  t.same(stonithMsgs, [`stonith node=${T5} result=bad`, `stonith node=${T5} result=bad`, `stonith node=${T5} result=OK`], 't=stonith on the wire after each try, as 3.0.6')
+  t.match(c.snapshot(T6).groupCauses[VIP] ?? '', /reset by STONITH/, 'hbctl status says why titanic6 took the group')
 })

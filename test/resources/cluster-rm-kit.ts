@@ -3,7 +3,8 @@
 import { Membership } from '../../lib/cluster/membership.js'
 import { ResourceManager } from '../../lib/resources/resource-manager.js'
 import type { AutoFailback } from '../../lib/resources/resource-manager.js'
-import type { RmSnapshot } from '../../lib/resources/rm-types.js'
+import type { RmSnapshot, StonithOutcome } from '../../lib/resources/rm-types.js'
+import type { StonithDevice } from '../../lib/config/stonith.js'
 import type { RscWord } from '../../lib/resources/resource-sets.js'
 import type { ResourceGroup } from '../../lib/config/haresources.js'
 import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type NodeSnapshot, type ReloadOutcome, type HistoryEvent } from '../../lib/daemon/node-core.js'
@@ -36,6 +37,10 @@ export interface ClusterRmOptions {
   statusCopies?: number
   /** ms the shell takes to check a reload (read files, open sockets). */
   reloadCheckMs?: number
+  /** ha.cf's STONITH device on every node; resets take 1 s and end as `stonithOutcome` says (default ok). */
+  stonith?: StonithDevice
+  /** The outcome of the `attempt`th reset (1-based) `node` runs against `target`. */
+  stonithOutcome?: (node: string, target: string, attempt: number) => StonithOutcome
 }
 
 /** Lose datagrams `from` sends that `match` accepts (retransmissions included), at most `times` of them (default 1). */
@@ -59,6 +64,9 @@ interface Node {
   agents: Array<{ at: number; id: number; op: string; text: string }>
   /** Reload checks not yet answered. */
   checks: Array<{ at: number; replyTo: number | undefined }>
+  /** STONITH resets not yet answered, and every reset as started. */
+  resets: Array<{ at: number; id: number; node: string }>
+  resetCalls: Array<{ at: number; node: string }>
   logs: Array<{ at: number; text: string }>
   /** Upper-layer messages this node sent (stamped), in send order. */
   sent: Array<{ at: number; msg: HaMessage }>
@@ -94,7 +102,7 @@ export class ClusterRm {
   /** Pairs of nodes that cannot hear each other (both ways). */
   private readonly cuts = new Set<string>()
   private readonly muted = new Set<string>()
-  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies'>
+  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome'>
   private readonly nodes = new Map<string, Node>()
   private readonly names: string[]
   private queue: Datagram[] = []
@@ -109,7 +117,7 @@ export class ClusterRm {
     names.forEach((name, i) => {
       const uuid = Buffer.alloc(16, i + 1)
       const generation = 100 + i
-      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [] }
+      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], resets: [], resetCalls: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [] }
       n.core = this.makeCore(n, undefined)
       this.nodes.set(name, n)
     })
@@ -133,7 +141,7 @@ export class ClusterRm {
       random: rng(this.opts.seed * 31 + n.generation),
       ...(o.statusCopies !== undefined ? { statusCopies: o.statusCopies } : {}),
     })
-    const resources = new ResourceManager({ me: n.name, nodes: this.names, groups: this.opts.groups ?? seedGroups(), autoFailback: this.opts.mode, pid: 4242, ...(restartHeld !== undefined ? { restartHeld } : {}) })
+    const resources = new ResourceManager({ me: n.name, nodes: this.names, groups: this.opts.groups ?? seedGroups(), autoFailback: this.opts.mode, pid: 4242, ...(restartHeld !== undefined ? { restartHeld } : {}), ...(this.opts.stonith !== undefined ? { stonith: this.opts.stonith } : {}) })
     return new NodeCore({
       membership,
       resources,
@@ -173,6 +181,7 @@ export class ClusterRm {
     n.alive = false
     n.agents = []
     n.checks = []
+    n.resets = []
     n.up.clear()
   }
 
@@ -280,6 +289,7 @@ export class ClusterRm {
       take(n.core.nextDeadline())
       for (const a of n.agents) take(a.at)
       for (const c of n.checks) take(c.at)
+      for (const r of n.resets) take(r.at)
     }
     return min
   }
@@ -296,6 +306,12 @@ export class ClusterRm {
       const due = n.agents.filter((a) => a.at <= this.now)
       n.agents = n.agents.filter((a) => a.at > this.now)
       for (const a of due) this.agentDone(n, a)
+      const resets = n.resets.filter((r) => r.at <= this.now)
+      n.resets = n.resets.filter((r) => r.at > this.now)
+      for (const r of resets) {
+        const attempt = n.resetCalls.filter((x) => x.node === r.node && x.at <= this.now).length
+        this.feed(n, { type: 'stonith-result', id: r.id, node: r.node, outcome: this.opts.stonithOutcome?.(n.name, r.node, attempt) ?? 'ok' })
+      }
       const checks = n.checks.filter((c) => c.at <= this.now)
       n.checks = n.checks.filter((c) => c.at > this.now)
       for (const c of checks) {
@@ -333,6 +349,10 @@ export class ClusterRm {
           n.calls.push({ at: this.now, op: a.op, text: a.resource.text })
           n.agents.push({ at: this.now + (this.opts.agentDelayMs?.(n.name, a.op) ?? 50), id: a.id, op: a.op, text: a.resource.text })
           break
+        case 'run-stonith':
+          n.resetCalls.push({ at: this.now, node: a.node })
+          n.resets.push({ at: this.now + 1000, id: a.id, node: a.node })
+          break
         case 'check-reload':
           n.checks.push({ at: this.now + this.opts.reloadCheckMs, replyTo: a.replyTo })
           break
@@ -360,6 +380,7 @@ export class ClusterRm {
     // results still out belong to the life that ended (run.ts drops them with it)
     n.agents = []
     n.checks = []
+    n.resets = []
     if (end.kind === 'exit') {
       n.alive = false
       return
