@@ -82,7 +82,6 @@ export class Membership {
       join: this.join,
       flowControl: () => this.flowControl,
       flowControlOff: () => (this.flowControl = false),
-      markNodeDead: (n) => this.markNodeDead(n),
       doJoinSteps: (steps) => this.doJoinSteps(steps),
     })
   }

@@ -26,7 +26,6 @@ export interface MessageHandlerHost {
   flowControl(): boolean
   /** A peer of another protocol version: flow control off for good (heartbeat unregisters the ack handler). */
   flowControlOff(): void
-  markNodeDead(n: NodeEntry): void
   doJoinSteps(steps: readonly JoinStep[]): void
 }
 
@@ -80,7 +79,11 @@ export class MessageHandlers {
     const late = lateHeartbeat(node, this.h.output.now, this.h.config)
     if (late !== undefined) {
       this.h.output.log(late.level, late.text)
-      if (late.pastDeadtime && !node.isSelf) this.h.markNodeDead(node)
+      // 3.0.6 declares the node dead here and takes its resources while the node, alive (its status is
+      // in our hands), keeps them: both directors hold the address. Only the deadline declares a death.
+      if (late.pastDeadtime && !node.isSelf && node.status !== 'dead') {
+        this.h.output.log('warn', `Node ${node.name} is alive: its heartbeat came past deadtime but before it was declared dead; not declaring it dead (heartbeat 3.0.6 would).`)
+      }
     }
     if (!node.isSelf && st.toLowerCase() !== node.status.toLowerCase()) {
       this.h.output.log('info', `Status update for node ${node.name}: status ${st}`)

@@ -5,7 +5,7 @@
 
 import type { RmSnapshot } from '../resources/rm-types.js'
 import type { CauseKind, LogLevel } from './node-core-types.js'
-import { runsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
+import { claimsGroup, SplitBrainWatch, yieldsContested } from './split-brain.js'
 
 /** What the keeper reads from and asks of the node core. */
 export interface KeeperHost {
@@ -36,7 +36,7 @@ export class PartitionKeeper {
     const s = this.host.runningResources()
     if (s === undefined) return
     this.host.setCause('healed-partition', 'healed partition')
-    if (yieldsContested(runsGroup(s, this.me, false), runsGroup(s, this.me, true), this.host.firstNode())) {
+    if (yieldsContested(claimsGroup(s, this.me, false), claimsGroup(s, this.me, true), this.host.firstNode())) {
       // 3.0.6 CauseShutdownRestart: give the resources up and restart; the start-up arbitration
       // then leaves them with the peer, which keeps what it runs.
       this.host.log('warn', 'Healed partition: we run a group the peer also ran; giving up our resources and restarting.')

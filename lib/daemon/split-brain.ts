@@ -41,6 +41,16 @@ export function runsGroup(s: RmSnapshot, me: string, local: boolean): boolean {
   return s.groups.some((g) => (g.state === 'running' || g.state === 'starting') && (g.node.toLowerCase() === me) === local)
 }
 
+/**
+ * What the decision after a heal counts as ours: a group running or starting, or one the manager has
+ * claimed (`iHold`: a takeover queued but no agent run yet). Deciding on the running groups alone let a
+ * node that had only queued the peer's group keep, then start it: a dual hold until the watch caught it.
+ */
+export function claimsGroup(s: RmSnapshot, me: string, local: boolean): boolean {
+  const bit = local ? 'local' : 'foreign'
+  return runsGroup(s, me, local) || s.iHold === 'all' || s.iHold === bit
+}
+
 export class SplitBrainWatch {
   private clashSinceMs: number | undefined
   private keptSaid = false

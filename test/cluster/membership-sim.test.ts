@@ -327,3 +327,24 @@ t.test('edge cases: C number parsing, a gap beyond 250 resets tracking, bad conf
   t.throws(() => new Membership({ ...base, uuid: Buffer.alloc(4) }), /16 bytes, got 4/)
   t.throws(() => new Membership({ ...base, keepaliveMs: 0 }), /keepaliveMs must be > 0/)
 })
+
+t.test('a status that arrives past deadtime, before the death was declared, proves the peer alive: not declared dead', async (t) => {
+  // 3.0.6 declares the node dead on such a status and takes its resources while the node, alive, keeps them:
+  // the soak saw both directors hold the address for 4 s after a 2003 ms interval at deadtime 2 s (timer late
+  // on a loaded machine). heartbeat-ts logs the late heartbeat and leaves the node alive.
+  const sim = upPair({}, 20000)
+  const last = sim.deliveries.filter((d) => d.from === 'beta' && d.to === 'alpha' && typeOf(d.msg) === 'status').pop()
+  if (!last) throw new Error('no status from beta')
+  const before = sim.trace.length
+  // Alpha's loop stalled: nothing ran since that status; the next one arrives 5.1 s after it.
+  sim.now = last.at + timing.deadtimeMs + 100
+  const next = setString(setString(last.msg, 'seq', (hexNum(getString(last.msg, 'seq')) + 5).toString(16)), 'ts', (hexNum(getString(last.msg, 'ts')) + 5).toString(16))
+  sim.inject('alpha', next)
+  const after = sim.trace.slice(before).filter((e) => e.node === 'alpha')
+  const texts = after.flatMap((e) => (e.action.type === 'log' ? [e.action.text] : []))
+  t.ok(texts.some((l) => l.startsWith('Late heartbeat: Node beta: interval ') && l.endsWith('(> deadtime)')), `the late heartbeat is logged as 3.0.6 logs it (${texts.join(' | ')})`)
+  t.same(after.filter((e) => e.action.type === 'node-status' && e.action.status === 'dead'), [], 'beta is not declared dead')
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'active', 'beta is still active in alpha\'s view')
+  const later = sim.core('alpha').tick(sim.now + 1000, sim.env())
+  t.same(later.filter((a) => a.type === 'node-status' && a.status === 'dead'), [], 'and its deadline starts again from this status')
+})

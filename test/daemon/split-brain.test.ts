@@ -38,3 +38,22 @@ t.test('a clash held back by our own running job never leaves a deadline in the 
   t.ok(next === undefined || next > SPLIT_BRAIN_GRACE_MS, `no deadline at or before the last look (${String(next)})`)
   t.equal(w.check(snap('foreign', 'local', false), SPLIT_BRAIN_GRACE_MS + 300, false).kind, 'yield', 'acts when the job has ended')
 })
+
+t.test('a heal seen while our takeover of the peer\'s group is still queued: we yield (what we claim counts, not only what runs)', async (t) => {
+  // The soak: titanic6 declared titanic5 dead and queued the takeover; the heal came before its first agent ran,
+  // it decided to keep (nothing of the peer's was running yet), then started the group: both held it for 4 s.
+  const { PartitionKeeper } = await import('../../lib/daemon/partition-keeper.js')
+  const claimed: RmSnapshot = { ...snap('foreign', 'all', true), groups: [{ key: '10.0.0.1', node: 'titanic5', state: 'stopped' } as RmSnapshot['groups'][number]] }
+  const said: string[] = []
+  const keeper = new PartitionKeeper({
+    runningResources: () => claimed,
+    firstNode: () => false,
+    setCause: () => undefined,
+    log: (_l, text) => said.push(text),
+    yieldAndRestart: (reason) => said.push(`yield ${reason}`),
+    reannounce: () => said.push('reannounce'),
+  }, 'titanic6')
+  keeper.healed(1000)
+  t.ok(said.includes('yield healed-partition'), `yields (${said.join(' | ')})`)
+  t.notOk(said.includes('reannounce'), 'and does not claim the address as the keeper')
+})
