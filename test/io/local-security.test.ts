@@ -272,6 +272,13 @@ async function tests(): Promise<void> {
     const srv = (await import('node:net')).createServer((c) => c.end('{"ok":true,"value":{}}\n'))
     await new Promise<void>((r) => srv.listen(sock, r))
     t.teardown(() => new Promise<void>((r) => srv.close(() => r())))
+    // nobody must reach dist/ (and tap's loader in node_modules): a checkout made in a 0700 directory
+    // (`git clone . "$(mktemp -d)"`) lets others traverse it for this run only.
+    const repoMode = (await lstat(REPO)).mode & 0o7777
+    if ((repoMode & 0o001) === 0) {
+      await chmod(REPO, repoMode | 0o001)
+      t.teardown(() => chmod(REPO, repoMode))
+    }
     const r = await asNobody(process.execPath, [HBCTL_JS, 'status'], { env: { HBTS_RUN_DIR: runDir } })
     t.equal(r.exitCode, 4)
     t.match(r.stderr, /permission denied \(the control socket is root only\)/)
