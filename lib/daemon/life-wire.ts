@@ -3,7 +3,7 @@
 // arrives is our own echo (known bytes: no parse, no HMAC), or decoded and verified, or counted as
 // bad and complained about at a limited rate. Send errors are counted and logged at a limited rate.
 
-import { ComplaintLimiter } from '../cluster/complaint-limiter.js'
+import { ComplaintLimiter, type ComplaintKind } from '../cluster/complaint-limiter.js'
 import type { Datagram, Media } from '../io/udp-media.js'
 import type { LogLevel } from '../io/logger.js'
 import type { Watchdog } from '../io/watchdog.js'
@@ -11,6 +11,7 @@ import type { AuthKeys } from '../wire/auth-keys.js'
 import { getString, type HaMessage } from '../wire/message.js'
 import { decodePacket, encodePacket } from '../wire/packet.js'
 import { OwnEcho } from './own-echo.js'
+import type { SourceAdmission } from '../wire/admission.js'
 
 /** Socket errors (a pulled cable) are logged at most once in this long, with the count so far. */
 const SEND_ERROR_LOG_EVERY_MS = 10_000
@@ -26,8 +27,13 @@ export interface LifeWireOptions {
   watchdog: Watchdog | undefined
   nowMs: () => number
   say: (level: LogLevel, text: string) => void
-  /** A message for the core: decoded and verified, or our own echoed back. */
-  received: (msg: HaMessage, link: string) => void
+  /** Which senders' datagrams get a signature check (kept by the daemon across lives). */
+  admission: SourceAdmission
+  /**
+   * A message for the core: decoded and verified, or our own echoed back. True when the membership
+   * kept a peer's message as news, which makes its sender address known to the admission.
+   */
+  received: (msg: HaMessage, link: string) => boolean
 }
 
 export class LifeWire {
@@ -78,16 +84,31 @@ export class LifeWire {
       this.o.received(echoed, d.link)
       return
     }
+    const now = this.o.nowMs()
+    if (!this.o.admission.admit(d.link, d.from, d.data.length, now)) {
+      this.count('unchecked')
+      // Logged whatever log_badpack says: the admin must learn that a flood is being shed.
+      this.complain('unchecked datagram', `datagram from ${d.from} dropped unchecked: that address never sent a fresh signed message and the checks left for such senders are used up (a flood?)`, now)
+      return
+    }
     // 3.0.6's read child appends a NUL; the codec tolerates both.
     const r = decodePacket(d.data, this.keys)
     if (r.ok) {
-      this.o.received(r.msg, d.link)
+      if (this.o.received(r.msg, d.link)) this.o.admission.heardFresh(d.from, now)
       return
     }
-    this.badPackets.set(r.code, (this.badPackets.get(r.code) ?? 0) + 1)
+    this.count(r.code)
     if (!this.o.logBadpack) return
-    const text = `bad packet on ${d.link} from ${d.from}: ${r.reason} (${[...this.badPackets].map(([k, v]) => `${k} ${v}`).join(', ')} so far)`
-    for (const l of this.complaints.complain('bad packet', 'error', text, this.o.nowMs())) this.o.say(l.level, l.text)
+    this.complain('bad packet', `bad packet on ${d.link} from ${d.from}: ${r.reason}`, now)
+  }
+
+  private count(code: string): void {
+    this.badPackets.set(code, (this.badPackets.get(code) ?? 0) + 1)
+  }
+
+  private complain(kind: ComplaintKind, text: string, now: number): void {
+    const full = `${text} (${[...this.badPackets].map(([k, v]) => `${k} ${v}`).join(', ')} so far)`
+    for (const l of this.complaints.complain(kind, 'error', full, now)) this.o.say(l.level, l.text)
   }
 
   sendError(link: string, err: Error): void {

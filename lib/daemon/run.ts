@@ -25,6 +25,7 @@ import type { LogLevel } from '../io/logger.js'
 import { resolveNodeName, writeStateFile } from '../io/state-files.js'
 import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
+import { SourceAdmission } from '../wire/admission.js'
 import { LifeWire } from './life-wire.js'
 import { EventJournal, JOURNAL_NAME } from '../io/event-journal.js'
 import { formatMetrics } from '../control/metrics-format.js'
@@ -125,8 +126,10 @@ async function runLives(first: PreparedLife, opts: RunDaemonOptions, env: Readon
   let life = first
   let held: RscWord | undefined
   let debugLevel = opts.debugLevel
+  // Kept across lives: a restart during a flood must not forget which addresses are the peers'.
+  const admission = new SourceAdmission()
   for (;;) {
-    const r = await runLife(life, { ...opts, debugLevel }, env, clock, held, watchdog)
+    const r = await runLife(life, { ...opts, debugLevel }, env, clock, admission, held, watchdog)
     if (r.end.kind === 'exit') return r.end.code
     held = r.end.held
     debugLevel = r.debugLevel
@@ -153,7 +156,7 @@ interface LifeResult {
 }
 
 /** The I/O shell around one NodeCore: media, files, agents, signals, control, and the one timer. */
-async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, restartHeld: RscWord | undefined, watchdog?: Watchdog): Promise<LifeResult> {
+async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, admission: SourceAdmission, restartHeld: RscWord | undefined, watchdog?: Watchdog): Promise<LifeResult> {
   const { me, cfg, settings, log, membership, media } = life
   if (watchdog !== undefined) watchdog.onError = (err) => log.log('warn', `watchdog ${watchdog.path}: cannot write: ${err.message}`)
   const paths = opts.paths
@@ -199,7 +202,12 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     watchdog,
     nowMs: () => loop.now(),
     say,
-    received: (msg, link) => feed({ type: 'datagram', msg, link }),
+    admission,
+    received: (msg, link) => {
+      const before = membership.keptMessages()
+      feed({ type: 'datagram', msg, link })
+      return membership.keptMessages() > before
+    },
   })
 
   // The event history for hbctl events: appended in the background, bounded by rotation.
