@@ -5,7 +5,7 @@ import type { Membership, MembershipSnapshot } from '../cluster/membership.js'
 import type { RmAction, RmEvent, RmSnapshot } from '../resources/rm-types.js'
 import type { ResourceManager } from '../resources/resource-manager.js'
 import type { RscWord, StandbyArg } from '../resources/resource-sets.js'
-import type { ResourceGroup } from '../config/haresources.js'
+import type { ResourceGroup, ResourceRef } from '../config/haresources.js'
 import type { HaMessage } from '../wire/message.js'
 import type { LogLevel } from '../config/log-level.js'
 
@@ -81,6 +81,11 @@ export type NodeAction =
   | { type: 'check-reload'; replyTo?: number }
   | { type: 'reply'; replyTo: number; ok: boolean; message: string }
   | { type: 'set-debug'; level: number }
+  /**
+   * After a yield, our copies gone: announce these addresses with the MAC of whoever holds them now (a
+   * 3.0.6 survivor never re-announces an address it already held). Fire and forget.
+   */
+  | { type: 'announce-for-holder'; resources: ResourceRef[] }
   /** This life is over: close its I/O and exit or start the next one. */
   | { type: 'end'; end: LifeEnd }
   /** A state file changed (the host cache, when a node's uuid is learned): replace it in the state directory. */

@@ -14,6 +14,7 @@ import { formatHostcache } from '../cluster/hostcache.js'
 import { deathTimingText, NodeHistory } from './node-history.js'
 import { reloadVerdict } from './reload-verdict.js'
 import { addressesToAnnounce } from './split-brain.js'
+import type { ResourceRef } from '../config/haresources.js'
 import { PartitionKeeper } from './partition-keeper.js'
 import { LifePhases } from './life-phases.js'
 import type { AgentResultEvent, CauseKind, CoreCounters, HistoryEvent, LogLevel, NodeAction, NodeCoreOptions, NodeEvent, NodeObserver, NodeSignal, NodeSnapshot, Phase, ReloadOutcome } from './node-core-types.js'
@@ -38,6 +39,8 @@ export class NodeCore {
   /** Our own messages as membership handed them back, not yet heard by the resource manager. */
   private readonly ownHeard: HaMessage[] = []
   private hearingOwn = false
+  /** Addresses given up by a yield after a split brain, announced for their holder once released. */
+  private yieldedAddresses: ResourceRef[] = []
 
   /** Causes, group changes, deaths, agent runs and counters for hbctl events/status/metrics. */
   private readonly history: NodeHistory
@@ -81,7 +84,11 @@ export class NodeCore {
         firstNode: () => this.membership.firstNodeName()?.toLowerCase() === this.me,
         setCause: (kind, text) => this.setCause(kind, text),
         log: (level, text) => this.log(level, text),
-        yieldAndRestart: (reason) => this.life.release({ kind: 'restart', reason }),
+        yieldAndRestart: (reason) => {
+          // what we ran of the contested groups: the survivor keeps these addresses
+          if (this.rm) this.yieldedAddresses = addressesToAnnounce(this.groups, this.rm.snapshot()).map((a) => a.resource)
+          this.life.release({ kind: 'restart', reason })
+        },
         reannounce: () => this.reannounce(),
       },
       this.me,
@@ -406,6 +413,8 @@ export class NodeCore {
           this.out.push(a)
           break
         case 'shutdown-complete':
+          if (this.yieldedAddresses.length > 0) this.out.push({ type: 'announce-for-holder', resources: this.yieldedAddresses })
+          this.yieldedAddresses = []
           this.life.resourcesReleased()
           break
       }

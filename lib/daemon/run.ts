@@ -27,6 +27,7 @@ import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
 import { SourceAdmission } from '../wire/admission.js'
 import { LifeWire } from './life-wire.js'
+import { announceForHolder } from '../agents/holder-announce.js'
 import { EventJournal, JOURNAL_NAME } from '../io/event-journal.js'
 import { formatMetrics } from '../control/metrics-format.js'
 import { NotifyRunner } from '../io/notify-runner.js'
@@ -56,6 +57,8 @@ export interface RunDaemonOptions {
 
 /** /proc/loadavg is read this often; the counters line is considered every this many reads (30 s). */
 const LOADAVG_READ_MS = 5000
+/** Asking who holds an address (arping, 2 s) and announcing it for them (send_arp, 1 s): bounded. */
+const HOLDER_ANNOUNCE_TIMEOUT_MS = 10_000
 const COUNTER_LOG_EVERY_LOADAVG_READS = 6
 /** ha.cf realtime: Node cannot run SCHED_FIFO, so it asks for this nice level instead. */
 const REALTIME_NICE = -10
@@ -274,6 +277,12 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
             for (const line of rest) say('debug', line)
             feed(event)
           })
+          break
+        case 'announce-for-holder':
+          for (const r of a.resources) {
+            const spec = r.args[0] ?? ''
+            void announceForHolder(spec, agentOpts().env, AbortSignal.timeout(HOLDER_ANNOUNCE_TIMEOUT_MS)).then((o) => say(o.ok ? 'info' : 'warn', `announcing for the holder: ${o.text}`))
+          }
           break
         case 'check-reload':
           void checkReload().then((outcome) => feed({ type: 'reload-checked', ...(a.replyTo !== undefined ? { replyTo: a.replyTo } : {}), outcome }))

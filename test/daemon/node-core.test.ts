@@ -238,6 +238,12 @@ for (const mode of ['on', 'off', 'legacy'] as const) {
     // Decided when the heal is seen (the next status, 200 ms), not at 3.0.6's restart 2 s later.
     t.ok(t6Stop !== undefined && t6Stop.at - healAt < 1000, `titanic6 began its release ${(t6Stop?.at ?? Infinity) - healAt} ms after the heal`)
     t.same(c.owners(), [T5])
+    // A 3.0.6 survivor would not re-announce: the yielder announces the address for it once its own copy is gone.
+    const announced = c.node(T6).holderAnnounces
+    t.same(announced.map((x) => x.texts), [[VIP]], 'titanic6 announced the VIP for its holder once')
+    const t6StopDone = (t6Stop?.at ?? Infinity) + 50
+    t.ok((announced[0]?.at ?? -1) >= t6StopDone, 'after its own copy was removed')
+    t.same(c.node(T5).holderAnnounces, [], 'the keeper announces for nobody')
   })
 }
 

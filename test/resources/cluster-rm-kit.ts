@@ -76,6 +76,8 @@ interface Node {
   ends: Array<{ at: number; end: LifeEnd }>
   /** Answers to `reload` requests. */
   replies: Array<{ at: number; replyTo: number; ok: boolean; message: string }>
+  /** Addresses announced for their holder after a yield, and when. */
+  holderAnnounces: Array<{ at: number; texts: string[] }>
   /** Every agent call as started: `op resource` at a time (re-announcements are starts of an up address). */
   calls: Array<{ at: number; op: string; text: string }>
   /** The event history the core emitted (what run.ts journals for hbctl events). */
@@ -117,7 +119,7 @@ export class ClusterRm {
     names.forEach((name, i) => {
       const uuid = Buffer.alloc(16, i + 1)
       const generation = 100 + i
-      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], resets: [], resetCalls: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [] }
+      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], resets: [], resetCalls: [], holderAnnounces: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [] }
       n.core = this.makeCore(n, undefined)
       this.nodes.set(name, n)
     })
@@ -366,6 +368,9 @@ export class ClusterRm {
           break
         case 'write-state':
           n.stateWrites.push({ at: this.now, file: a.file, text: a.text })
+          break
+        case 'announce-for-holder':
+          n.holderAnnounces.push({ at: this.now, texts: a.resources.map((r) => r.text) })
           break
         case 'end':
           this.endLife(n, a.end)
