@@ -97,11 +97,11 @@ t.test('what makes heartbeat refuse to start makes check exit 1', async (t) => {
 t.test('respawn commands must be executable on this host, as heartbeat checks at start', async (t) => {
   const haDir = install(t, 'modern')
   const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
-  writeFileSync(join(haDir, 'ha.cf'), `${ha}respawn root /nonexistent/ipfail\nrespawn nosuchuser-hbctl ${process.execPath} -v\n`)
+  writeFileSync(join(haDir, 'ha.cf'), `${ha}respawn root /nonexistent/pingd\nrespawn nosuchuser-hbctl ${process.execPath} -v\n`)
   const r = await run(['--ha-dir', haDir, '--node', 'director1'])
   t.equal(r.code, 1)
   const lineOf = (text: string): number => ha.split('\n').length - 1 + (text.includes('nonexistent') ? 1 : 2)
-  t.match(r.out, `${haDir}/ha.cf:${lineOf('nonexistent')}: error: respawn: "/nonexistent/ipfail" is not executable on this host`)
+  t.match(r.out, `${haDir}/ha.cf:${lineOf('nonexistent')}: error: respawn: "/nonexistent/pingd" is not executable on this host`)
   t.match(r.out, `${haDir}/ha.cf:${lineOf('nosuchuser')}: warning: respawn: user "nosuchuser-hbctl" is not in /etc/passwd`)
 })
 
