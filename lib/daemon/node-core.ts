@@ -228,9 +228,14 @@ export class NodeCore {
       if (c.status === 'dead') this.emit({ kind: 'node-dead', node: c.node, silentMs: undefined, deadtimeMs: 0, links: [] })
       else if (c.status === 'ping') this.emit({ kind: 'node-back', node: c.node, status: c.status })
       if (this.ipfail !== undefined && c.status !== 'init' && !(c.previous === 'init' && c.status === 'dead')) {
-        this.ipfailDo(this.ipfail.pingChanged(c.node, c.status, up))
+        this.ipfailDo(this.ipfail.pingChanged(c.node, c.status, up, this.peerUp()))
       }
     }
+  }
+
+  /** The other node is up and past its join (status active): ipfail talks to it only then. */
+  private peerUp(): boolean {
+    return this.membership.snapshot().nodes.some((n) => !n.isSelf && n.status === 'active')
   }
 
   private resourcesStable(): boolean {
@@ -272,7 +277,7 @@ export class NodeCore {
       const pd = this.pingNodes.nextDeadline()
       if (pd !== undefined && pd <= now) this.onPingChanges(this.pingNodes.tick(now))
       const id = this.ipfail?.nextDeadline()
-      if (this.ipfail !== undefined && id !== undefined && id <= now) this.ipfailDo(this.ipfail.tick(now, this.resourcesStable()))
+      if (this.ipfail !== undefined && id !== undefined && id <= now) this.ipfailDo(this.ipfail.tick(now, this.resourcesStable(), this.pingNodes.upCount()))
     }
   }
 
@@ -492,7 +497,7 @@ export class NodeCore {
           this.rmFeed({ type: 'node-status', node: a.node, status: a.status })
           // ipfail compares counts when the other side (re)joins.
           if (this.ipfail !== undefined && a.node !== this.me && (a.status === 'active' || a.status === 'up') && (a.previous === 'dead' || a.previous === 'init') && this.phase.kind === 'running') {
-            this.ipfailDo(this.ipfail.peerJoined(this.pingNodes?.upCount() ?? 0))
+            this.ipfail.peerJoined(this.nowMs)
           }
           // A dead peer may have been announcing our addresses too (a one-way loss, a heal in progress):
           // what we already run gets no takeover and so no ARP; say it again, or clients keep its MAC.

@@ -35,22 +35,30 @@ export class Ipfail {
   private pending: { what: IpfailGiveup; atMs: number; text: string } | undefined
   /** A give-up came due while resources were in transition: asked again once they are stable. */
   private needStandby = false
+  /** When to ask the peer that (re)joined: not during its join handshake, as its own ipfail signs on later. */
+  private askAtMs: number | undefined
 
   constructor(o: IpfailOptions) {
     this.o = o
   }
 
-  /** A ping node came up or died: tell the peer our count (ipfail's NodeStatus / LinkStatus). */
-  pingChanged(node: string, status: 'ping' | 'dead', upCount: number): IpfailAction[] {
+  /**
+   * A ping node came up or died: tell the peer our count (ipfail's NodeStatus / LinkStatus). Not while
+   * the peer is down or joining (`peerUp` false): its join is followed by an ask anyway (peerJoined).
+   */
+  pingChanged(node: string, status: 'ping' | 'dead', upCount: number, peerUp = true): IpfailAction[] {
     const out: IpfailAction[] = []
     if (status === 'ping') out.push({ type: 'log', level: 'info', text: `ipfail: ping node ${node} came up (${upCount} up here).` })
     else out.push({ type: 'log', level: 'info', text: `ipfail: ping node ${node} is dead (${upCount} up here)${upCount === 0 ? ': we see none.' : '.'}` })
-    return [...out, ...this.ask(upCount)]
+    return peerUp ? [...out, ...this.ask(upCount)] : out
   }
 
-  /** The peer came (back) up: compare counts as ipfail does when the other ipfail joins. */
-  peerJoined(upCount: number): IpfailAction[] {
-    return this.ask(upCount)
+  /**
+   * The peer came (back) up: compare counts as ipfail does when the other ipfail joins, twice keepalive
+   * later (a message in the middle of 3.0.6's join handshake is dropped there and logged as lost).
+   */
+  peerJoined(nowMs: number): void {
+    this.askAtMs = nowMs + 2 * this.o.keepaliveMs
   }
 
   /** A message from the peer; anything not ipfail's is ignored. */
@@ -94,10 +102,21 @@ export class Ipfail {
   }
 
   nextDeadline(): number | undefined {
-    return this.pending?.atMs
+    const p = this.pending?.atMs
+    if (p === undefined) return this.askAtMs
+    return this.askAtMs === undefined ? p : Math.min(p, this.askAtMs)
   }
 
-  tick(nowMs: number, stable: boolean): IpfailAction[] {
+  tick(nowMs: number, stable: boolean, upCount: number): IpfailAction[] {
+    const out: IpfailAction[] = []
+    if (this.askAtMs !== undefined && nowMs >= this.askAtMs) {
+      this.askAtMs = undefined
+      out.push(...this.ask(upCount))
+    }
+    return [...out, ...this.giveupDue(nowMs, stable)]
+  }
+
+  private giveupDue(nowMs: number, stable: boolean): IpfailAction[] {
     const p = this.pending
     if (p === undefined || nowMs < p.atMs) return []
     this.pending = undefined
