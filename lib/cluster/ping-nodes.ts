@@ -96,6 +96,11 @@ export class PingNodes {
     return this.entries.filter((e) => e.status === 'ping').length
   }
 
+  /** ha.cf deadping (deadtime when not given): the silence after which a ping node is dead. */
+  get deadMs(): number {
+    return this.deadpingMs
+  }
+
   get size(): number {
     return this.entries.length
   }

@@ -225,7 +225,7 @@ export class NodeCore {
       const total = this.pingNodes?.size ?? 0
       // 3.0.6 logs a ping node's status change like any node's.
       this.log('info', `Status update for node ${c.node}: status ${c.status} (${up} of ${total} ping nodes up)`)
-      if (c.status === 'dead') this.emit({ kind: 'node-dead', node: c.node, silentMs: undefined, deadtimeMs: 0, links: [] })
+      if (c.status === 'dead') this.emit({ kind: 'node-dead', node: c.node, silentMs: undefined, deadtimeMs: this.pingNodes?.deadMs ?? 0, links: [] })
       else if (c.status === 'ping') this.emit({ kind: 'node-back', node: c.node, status: c.status })
       if (this.ipfail !== undefined && c.status !== 'init' && !(c.previous === 'init' && c.status === 'dead')) {
         this.ipfailDo(this.ipfail.pingChanged(c.node, c.status, up, this.peerUp()))

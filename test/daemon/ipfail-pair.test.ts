@@ -71,6 +71,8 @@ t.test('without ipfail, ping nodes are only watched: losing the router moves not
   t.same(c.snapshot(T5).pingNodes.map((p) => p.status), ['dead'])
   t.same(c.owners(), [T5], 'the VIP stays on titanic5')
   t.match(c.logText(T5), /Status update for node 10\.99\.0\.1: status dead \(0 of 1 ping nodes up\)/)
+  const dead = c.node(T5).events.find((e) => e.event.kind === 'node-dead' && e.event.node === ROUTER)
+  t.equal(dead?.event.kind === 'node-dead' ? dead.event.deadtimeMs : undefined, DEADPING_MS, 'hbctl events records the death with deadping')
 })
 
 t.test('both lose the router: balanced, nothing moves', async (t) => {
