@@ -40,6 +40,15 @@ t.test('a real ping to loopback: replies come for the ping node, and stop() ends
   t.equal(replies.length, after, 'no reply after stop: the child is gone')
 })
 
+t.test('ping6 to loopback: replies over IPv6 count for the ping node', async (t) => {
+  let resolve: (node: string) => void = () => undefined
+  const first = new Promise<string>((r) => (resolve = r))
+  const pinger = new Pinger({ targets: [{ node: '::1', address: '::1', family: 6 }], keepaliveMs: 200, onReply: (node) => resolve(node) })
+  pinger.start()
+  t.equal(await first, '::1')
+  await pinger.stop()
+})
+
 t.test('a child that ends early is reported once, with what it said', async (t) => {
   const dir = t.testdir()
   const fake = join(dir, 'ping')
