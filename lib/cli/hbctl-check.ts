@@ -9,6 +9,7 @@ import { parseAuthkeys } from '../config/authkeys.js'
 import { hasErrors, type Diagnostic } from '../config/diagnostics.js'
 import { checkLocalNode, parseHaCf, type HaCf } from '../config/ha-cf.js'
 import { parseHaresources } from '../config/haresources.js'
+import { isIpfailCommand } from '../config/ipfail.js'
 import { parseMonCf } from '../config/mon-cf.js'
 import { missingRequiredTools, requiredTools } from '../daemon/required-tools.js'
 import { installedStonithTypes, invalidTypeMessage } from '../io/stonith-runner.js'
@@ -81,6 +82,8 @@ async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
   const users = new Set((passwd ?? '').split('\n').map((l) => l.split(':')[0] ?? ''))
   for (const child of config.respawn) {
     const directive = child.failfast ? 'failfast' : 'respawn'
+    // ipfail is built in (Debian no longer ships the program): nothing is run from that path.
+    if (!child.failfast && isIpfailCommand(child.command)) continue
     try {
       await access(child.path, constants.X_OK)
     } catch {
@@ -204,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
       const parsed = parseHaresources(text.text, haresourcesPath, config?.nodes ?? [])
       diagnostics.push(...parsed.diagnostics)
       // The programs the daemon will refuse to start without (lib/agents/system-tools.json names their packages).
-      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}) })
+      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}), ...(config?.pingNodes[0] !== undefined ? { pingLine: config.pingNodes[0].line } : {}) })
       for (const m of await missingRequiredTools(needs, process.env.PATH)) {
         diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
       }

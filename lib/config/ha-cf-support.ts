@@ -2,6 +2,7 @@
 // or nothing, and then the line is refused, so that no directive is accepted and silently ignored.
 
 import { parseBoolean } from './ha-cf-state.js'
+import { isIpfailCommand } from './ipfail.js'
 
 export type SupportStatus = 'as 3.0.6' | 'differs' | 'refused'
 
@@ -22,7 +23,6 @@ const refused = (reason: string, refuseWhen?: (value: string) => boolean): Direc
   ({ status: 'refused', reason, ...(refuseWhen !== undefined ? { refuseWhen } : {}) })
 const isOn = (value: string): boolean => parseBoolean(value) === true
 
-const PING = 'heartbeat-ts does not ping, so a ping node would stay dead and nothing (ipfail) could move the resources when this node loses its uplink; remove the line'
 const PACEMAKER_OFF = (value: string): boolean => parseBoolean(value) !== false
 
 /** Every directive of DIRECTIVE_TABLE (config.c's table and the HBcomm media), by name. */
@@ -72,20 +72,22 @@ export const DIRECTIVE_SUPPORT: Readonly<Record<string, DirectiveSupport>> = {
   memreserve: differs('memreserve has no effect: Node.js cannot lock memory in advance'),
   quorum_server: AS_306,
   bcast: differs(),
-  ping: refused(PING),
-  ping6: refused(PING),
+  // Pinged with iputils ping, one child per address (lib/io/pinger.ts), not a raw ICMP socket.
+  ping: differs(),
+  ping6: differs(),
   serial: refused('heartbeat-ts opens no serial link; carry a second heartbeat path with a bcast, ucast or mcast line on a second interface (a crossover cable) instead'),
   // A dead peer is reset through cluster-glue's `stonith` command before its groups are taken (see ha.cf(5)).
   stonith: differs(),
   stonith_host: differs(),
   apiauth: refused('heartbeat-ts has no heartbeat client API (libhbclient) for these permissions to apply to; its cl_status and hbctl use its own control socket; remove the line'),
-  respawn: refused('heartbeat-ts does not start respawn programs (and ipfail or other heartbeat API clients could not sign on to it); remove the line'),
+  // ipfail is built in (lib/resources/ipfail.ts): its respawn line is acted on, not refused.
+  respawn: refused('heartbeat-ts does not start respawn programs (and heartbeat API clients could not sign on to it); remove the line', (value) => !isIpfailCommand(value.trim().split(/\s+/).slice(1).join(' '))),
   failfast: refused('heartbeat-ts does not start failfast programs nor reboot when one dies; remove the line'),
   mcast: differs(),
   mcast6: differs(),
   ucast: differs(),
   ucast6: differs(),
-  ping_group: refused(PING),
+  ping_group: differs(),
 }
 
 /** The one wording of a refusal, for the daemon and hbctl check alike. */

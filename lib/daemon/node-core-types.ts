@@ -8,6 +8,8 @@ import type { RscWord, StandbyArg } from '../resources/resource-sets.js'
 import type { ResourceGroup, ResourceRef } from '../config/haresources.js'
 import type { HaMessage } from '../wire/message.js'
 import type { LogLevel } from '../config/log-level.js'
+import type { PingNodes, PingNodeSnapshot } from '../cluster/ping-nodes.js'
+import type { Ipfail } from '../resources/ipfail.js'
 
 export type { LogLevel }
 
@@ -58,6 +60,8 @@ export type NodeEvent =
   | { type: 'reload-checked'; replyTo?: number; outcome: ReloadOutcome }
   /** /proc/loadavg as the shell last read it (the `ld` field). */
   | { type: 'loadavg'; value: string }
+  /** An ICMP echo reply for ping node `node` (a ping_group's name for any of its addresses). */
+  | { type: 'ping-reply'; node: string }
 
 /** How one life of the daemon ends; `restart` runs a new life (new generation) in the same process. */
 export type LifeEnd =
@@ -131,6 +135,10 @@ export interface NodeCoreOptions {
   /** haresources, for re-announcing the addresses we keep after a healed partition. */
   groups?: readonly ResourceGroup[]
   observer?: NodeObserver
+  /** ha.cf ping, ping6 and ping_group nodes; absent when there are none. */
+  pingNodes?: PingNodes
+  /** The built-in ipfail (ha.cf `respawn … ipfail`); needs pingNodes. */
+  ipfail?: Ipfail
 }
 
 /**
@@ -156,4 +164,6 @@ export interface NodeSnapshot {
   debugLevel: number
   /** Why each group last changed state here (its last group event's cause, in words). */
   groupCauses: Record<string, string>
+  /** The ping nodes and what their echo replies say. */
+  pingNodes: PingNodeSnapshot[]
 }

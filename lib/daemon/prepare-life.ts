@@ -140,7 +140,7 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   }
   const cf = cfg.haCf
   // A node that cannot run its agents must not join and be handed the VIP: name the missing program.
-  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}) }), env.PATH) : []
+  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}), ...(cf.pingNodes[0] !== undefined ? { pingLine: cf.pingNodes[0].line } : {}) }), env.PATH) : []
   if (missing.length > 0) {
     const why = missing.map((m) => m.message)
     if (!reloading) {

@@ -35,6 +35,10 @@ import { writeFileAtomic } from '../io/safe-files.js'
 import { discard, EXIT_FAILURE, groupsKey, prepareLife, type PreparedLife } from './prepare-life.js'
 
 export { EXIT_FAILURE, EXIT_NOT_CONFIGURED, EXIT_OK } from './prepare-life.js'
+import { PingNodes, pingTargets } from '../cluster/ping-nodes.js'
+import { Ipfail } from '../resources/ipfail.js'
+import { ipfailEnabled } from '../config/ipfail.js'
+import { Pinger } from '../io/pinger.js'
 import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type ReloadOutcome } from './node-core.js'
 
 export interface RunDaemonOptions {
@@ -158,6 +162,24 @@ interface LifeResult {
   debugLevel: number
 }
 
+/** ha.cf `respawn … ipfail`: the built-in ipfail, when there is something for it to do. */
+function builtinIpfail(cf: HaCf, me: string, managesResources: boolean, hasPingNodes: boolean, say: (level: LogLevel, text: string) => void): Ipfail | undefined {
+  if (!ipfailEnabled(cf)) return undefined
+  // ipfail itself exits at start in these cases; heartbeat-ts says why once.
+  if (!managesResources) {
+    say('warn', 'ipfail: no managed resources; ipfail off.')
+    return undefined
+  }
+  if (cf.autoFailback === 'legacy') {
+    say('error', 'ipfail: auto_failback set to incompatible legacy option; ipfail off.')
+    return undefined
+  }
+  if (!hasPingNodes) say('warn', 'ipfail: ha.cf has no ping, ping6 or ping_group node: there is nothing to compare.')
+  const peer = cf.nodes.find((n) => n.toLowerCase() !== me)
+  say('info', `ipfail built in: comparing ping nodes with ${peer ?? '(no other node)'}; auto_failback ${cf.autoFailback}.`)
+  return new Ipfail({ me, peer: peer?.toLowerCase(), keepaliveMs: cf.keepaliveMs, autoFailback: cf.autoFailback === 'on' })
+}
+
 /** The I/O shell around one NodeCore: media, files, agents, signals, control, and the one timer. */
 async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, admission: SourceAdmission, restartHeld: RscWord | undefined, watchdog?: Watchdog): Promise<LifeResult> {
   const { me, cfg, settings, log, membership, media } = life
@@ -185,8 +207,21 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
       ? new ResourceManager({ me, nodes: cf.nodes, groups: cfg.groups, autoFailback: cf.autoFailback, pid: process.pid, ...(restartHeld !== undefined ? { restartHeld } : {}), ...(stonith !== undefined ? { stonith } : {}) })
       : undefined
   const agentTimeoutMs = settings.agents.timeoutMs
-  const core = new NodeCore({ membership, ...(rm ? { resources: rm } : {}), pid: process.pid, debugLevel, agentTimeoutMs, loadavg: await readLoadavg(), groups: cfg.groups })
   const loop = new CoreLoop(clock)
+  // ha.cf ping/ping6/ping_group: members of type ping, up while iputils ping hears them (lib/io/pinger.ts).
+  const pingNodes = cf.pingNodes.length > 0 ? new PingNodes(cf.pingNodes, cf.deadpingMs, loop.now()) : undefined
+  const ipfail = builtinIpfail(cf, me, rm !== undefined, pingNodes !== undefined, say)
+  const core = new NodeCore({
+    membership,
+    ...(rm ? { resources: rm } : {}),
+    pid: process.pid,
+    debugLevel,
+    agentTimeoutMs,
+    loadavg: await readLoadavg(),
+    groups: cfg.groups,
+    ...(pingNodes !== undefined ? { pingNodes } : {}),
+    ...(ipfail !== undefined ? { ipfail } : {}),
+  })
 
   let finishLife: ((end: LifeEnd) => void) | undefined
   const lifeEnded = new Promise<LifeEnd>((resolve) => (finishLife = resolve))
@@ -321,6 +356,21 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
 
   feed({ type: 'start' })
 
+  const pinger =
+    pingNodes !== undefined
+      ? new Pinger({
+          targets: pingTargets(cf.pingNodes),
+          keepaliveMs: cf.keepaliveMs,
+          env,
+          onReply: (node) => feed({ type: 'ping-reply', node }),
+          onProblem: (_address, text) => say('warn', text),
+        })
+      : undefined
+  if (pinger !== undefined) {
+    pinger.start()
+    say('info', `ping heartbeat started: ${pingTargets(cf.pingNodes).map((t) => t.address).join(', ')} every ${cf.keepaliveMs / 1000} s (deadping ${cf.deadpingMs / 1000} s).`)
+  }
+
   // ld refresh off the hot path (an async read every 5 s, never a sync one per packet); the
   // reliable-delivery counters are logged every 30 s when they changed.
   let lastCounters = ''
@@ -449,6 +499,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         debugLevel,
         realServers: await readRealServers(monStatePath(paths, env)),
         groupCauses: s.groupCauses,
+        pingNodes: s.pingNodes,
         agents: [...life.agents.values()].map((a) => ({ name: a.agent, runs: runnerText(a), why: a.why })),
       })
     },
@@ -483,6 +534,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   if (textfileTimer !== undefined) clearInterval(textfileTimer)
   loop.stop()
   stonithAbort.abort()
+  await pinger?.stop()
   life.sink.onDatagram = undefined
   life.sink.onError = undefined
   say('info', counterLine())

@@ -10,6 +10,9 @@ import type { ResourceGroup } from '../../lib/config/haresources.js'
 import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type NodeSnapshot, type ReloadOutcome, type HistoryEvent } from '../../lib/daemon/node-core.js'
 import { getString, type HaMessage } from '../../lib/wire/message.js'
 import { describe, rng, seedGroups, T5, T6, VIP } from './rm-kit.js'
+import { PingNodes } from '../../lib/cluster/ping-nodes.js'
+import { Ipfail } from '../../lib/resources/ipfail.js'
+import type { PingNode } from '../../lib/config/ha-cf.js'
 
 export { T5, T6, VIP, describe }
 
@@ -41,6 +44,11 @@ export interface ClusterRmOptions {
   stonith?: StonithDevice
   /** The outcome of the `attempt`th reset (1-based) `node` runs against `target`. */
   stonithOutcome?: (node: string, target: string, attempt: number) => StonithOutcome
+  /** ha.cf ping nodes on every node (replies are fed by the test as `ping-reply` events), deadping in ms. */
+  pingNodes?: PingNode[]
+  deadpingMs?: number
+  /** ha.cf `respawn hacluster /usr/lib/heartbeat/ipfail` on every node. */
+  ipfail?: boolean
 }
 
 /** Lose datagrams `from` sends that `match` accepts (retransmissions included), at most `times` of them (default 1). */
@@ -104,7 +112,7 @@ export class ClusterRm {
   /** Pairs of nodes that cannot hear each other (both ways). */
   private readonly cuts = new Set<string>()
   private readonly muted = new Set<string>()
-  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome'>
+  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome' | 'pingNodes' | 'deadpingMs' | 'ipfail'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome' | 'pingNodes' | 'deadpingMs' | 'ipfail'>
   private readonly nodes = new Map<string, Node>()
   private readonly names: string[]
   private queue: Datagram[] = []
@@ -144,7 +152,12 @@ export class ClusterRm {
       ...(o.statusCopies !== undefined ? { statusCopies: o.statusCopies } : {}),
     })
     const resources = new ResourceManager({ me: n.name, nodes: this.names, groups: this.opts.groups ?? seedGroups(), autoFailback: this.opts.mode, pid: 4242, ...(restartHeld !== undefined ? { restartHeld } : {}), ...(this.opts.stonith !== undefined ? { stonith: this.opts.stonith } : {}) })
+    const pingNodes = o.pingNodes !== undefined ? new PingNodes(o.pingNodes, o.deadpingMs ?? o.deadtimeMs, this.now) : undefined
+    const peer = this.names.find((x) => x !== n.name)
+    const ipfail = o.ipfail === true ? new Ipfail({ me: n.name, peer, keepaliveMs: o.keepaliveMs, autoFailback: o.mode === 'on' }) : undefined
     return new NodeCore({
+      ...(pingNodes !== undefined ? { pingNodes } : {}),
+      ...(ipfail !== undefined ? { ipfail } : {}),
       membership,
       resources,
       pid: 4242,
