@@ -106,7 +106,7 @@ export async function openSerialPort(spec: SerialSpec, events: SerialEvents, opt
       stream = undefined
       s.destroy()
       if (closed) return
-      events.onError(link, new Error(`${spec.device}: ${err?.message ?? 'end of file'}; opening it again`))
+      events.onError(link, new Error(`line lost (${err?.message ?? 'end of file'}); opening it again`))
       scheduleReopen()
     }
     s.on('error', (err) => lost(err))
