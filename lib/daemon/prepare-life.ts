@@ -66,6 +66,12 @@ function mediaSpecs(cf: HaCf, problems: string[]): MediumSpec[] {
   return out
 }
 
+/** The first serial line of ha.cf, for the tools check (stty sets the line up). */
+function serialLine(cf: HaCf): { serialLine?: number } {
+  const m = cf.media.find((x) => x.kind === 'serial')
+  return m === undefined ? {} : { serialLine: m.line }
+}
+
 /** heartbeat-ts.conf, our extension settings (a missing file means every default); undefined on errors. */
 export async function readSettings(haDir: string, say: (level: LogLevel, text: string) => void): Promise<Settings | undefined> {
   const path = join(haDir, 'heartbeat-ts.conf')
@@ -145,7 +151,7 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   }
   const cf = cfg.haCf
   // A node that cannot run its agents must not join and be handed the VIP: name the missing program.
-  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}) }), env.PATH) : []
+  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}), ...serialLine(cf) }), env.PATH) : []
   if (missing.length > 0) {
     const why = missing.map((m) => m.message)
     if (!reloading) {
