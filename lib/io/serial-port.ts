@@ -63,7 +63,7 @@ export function sttyArgs(device: string, baud: number): string[] {
 
 async function configure(device: string, baud: number): Promise<void> {
   const r = await execa('stty', sttyArgs(device, baud), { reject: false, timeout: STTY_TIMEOUT_MS, stdin: 'ignore' })
-  if (r.exitCode !== 0) throw new Error(`cannot set tty attributes on ${device}: stty: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`)
+  if (r.exitCode !== 0) throw new Error(`cannot set tty attributes on ${device}: ${String(r.stderr).trim() || `stty exit ${r.exitCode}`}`)
 }
 
 /** Lock, configure and open the line; rejects (lock released) when any step fails. */
