@@ -33,12 +33,35 @@ async function ownerOf(path: string): Promise<number | undefined> {
 }
 
 /**
+ * Holders of each lock file in this process: a reload opens the new life's lines before the running
+ * life closes its own, and the file must stay until the last of them lets go.
+ */
+const holders = new Map<string, number>()
+
+/**
  * Take the lock for `device`; resolves to the release function, rejects with the reason when another
  * live process holds it. The file is written aside and hard-linked into place, so no reader ever
  * sees a half-written pid.
  */
 export async function lockTty(device: string, lockDir = DEFAULT_LOCK_DIR, pid = process.pid): Promise<() => Promise<void>> {
   const path = lockPath(lockDir, device)
+  await takeLock(path, device, lockDir, pid)
+  holders.set(path, (holders.get(path) ?? 0) + 1)
+  let released = false
+  return async () => {
+    if (released) return
+    released = true
+    const left = (holders.get(path) ?? 1) - 1
+    if (left > 0) {
+      holders.set(path, left)
+      return
+    }
+    holders.delete(path)
+    if ((await ownerOf(path)) === pid) await unlink(path).catch(() => undefined)
+  }
+}
+
+async function takeLock(path: string, device: string, lockDir: string, pid: number): Promise<void> {
   const tmp = join(lockDir, `LTMP.${pid}`)
   await writeFile(tmp, `${String(pid).padStart(10)}\n`, { mode: 0o644 })
   try {
@@ -57,8 +80,5 @@ export async function lockTty(device: string, lockDir = DEFAULT_LOCK_DIR, pid = 
     }
   } finally {
     await unlink(tmp).catch(() => undefined)
-  }
-  return async () => {
-    if ((await ownerOf(path)) === pid) await unlink(path).catch(() => undefined)
   }
 }

@@ -97,6 +97,18 @@ t.test('the UUCP lock: pid inside, a second opener refused, a stale lock taken o
   await again.close()
 })
 
+t.test('a reload: the new life opens the line while the old one still has it; the lock stays until both let go', async (t) => {
+  const env = await setup(t)
+  if (env === undefined) return
+  const path = lockPath(env.lockDir, env.pair.a)
+  const old = await openSerialPort({ kind: 'serial', device: env.pair.a, baud: 19200 }, seen().events, { lockDir: env.lockDir })
+  const next = await openSerialPort({ kind: 'serial', device: env.pair.a, baud: 19200 }, seen().events, { lockDir: env.lockDir })
+  await old.close()
+  t.equal(await readFile(path, 'latin1'), `${String(process.pid).padStart(10)}\n`, 'the old life closing leaves the lock to the new one')
+  await next.close()
+  await t.rejects(access(path), 'gone when the last holder closes')
+})
+
 t.test('not a tty: a regular file named as the serial port is refused', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'hbts-serial-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
