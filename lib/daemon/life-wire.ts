@@ -26,6 +26,12 @@ export interface LifeWireOptions {
   /** Fed with each of our own heartbeats (3.0.6 does): a stalled daemon stops feeding it. */
   watchdog: Watchdog | undefined
   nowMs: () => number
+  /**
+   * A message written on the serial lines is not written there again for this long (keepalive): the
+   * status copies that ride out UDP loss would only crowd a line that loses nothing (3 copies of
+   * each status fill a 9600-baud line); a retransmission asked for later still goes.
+   */
+  serialRepeatMs?: number
   say: (level: LogLevel, text: string) => void
   /** Which senders' datagrams get a signature check (kept by the daemon across lives). */
   admission: SourceAdmission
@@ -36,13 +42,22 @@ export interface LifeWireOptions {
   received: (msg: HaMessage, link: string) => boolean
 }
 
+interface Encoded {
+  keys: AuthKeys
+  bytes: Buffer
+  /** The classic text for serial lines; null when the message has none. */
+  classic?: Buffer | null
+  /** When it last went out on the serial lines. */
+  serialAtMs?: number
+}
+
 export class LifeWire {
   /** Bad datagrams by reason (architecture: garbage from the network is a value, counted). */
   readonly badPackets = new Map<string, number>()
   sendErrors = 0
   private readonly o: LifeWireOptions
   private keys: AuthKeys
-  private readonly encoded = new WeakMap<HaMessage, { keys: AuthKeys; bytes: Buffer; classic?: Buffer | null }>()
+  private readonly encoded = new WeakMap<HaMessage, Encoded>()
   private readonly ownEcho = new OwnEcho()
   private readonly complaints = new ComplaintLimiter()
   private sendErrorLoggedAt = -Infinity
@@ -60,7 +75,7 @@ export class LifeWire {
 
   transmit(msg: HaMessage): void {
     const cached = this.encoded.get(msg)
-    let entry: { keys: AuthKeys; bytes: Buffer; classic?: Buffer | null }
+    let entry: Encoded
     if (cached !== undefined && cached.keys === this.keys) {
       entry = cached
     } else {
@@ -77,6 +92,9 @@ export class LifeWire {
     // serial lines carry classic text signed in its auth field, as 3.0.6's serial plugin writes
     // every message (null: this message has no classic form, it goes out on the UDP media only)
     const classic = (): Buffer | undefined => {
+      const now = this.o.nowMs()
+      if (entry.serialAtMs !== undefined && now - entry.serialAtMs < (this.o.serialRepeatMs ?? 0)) return undefined
+      entry.serialAtMs = now
       if (entry.classic === undefined) {
         try {
           entry.classic = encodeClassicPacket(msg, entry.keys, { trailingNul: false })

@@ -202,6 +202,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     logBadpack: cf.logBadpack,
     watchdog,
     nowMs: () => loop.now(),
+    serialRepeatMs: cf.keepaliveMs,
     say,
     admission,
     received: (msg, link) => {
