@@ -3,7 +3,7 @@
 // the serial line forms a cluster and fails over; (b) with bcast eth0 as a second link, pulling the
 // cable or the network never declares the peer dead and the VIP stays put; (c) a real 3.0.6 node
 // (Debian's serial plugin) and heartbeat-ts form one cluster over the serial line alone, with no
-// complaint in either log.
+// complaint in either log, and takes the VIP over when heartbeat-ts crashes.
 
 import t, { type Test } from 'tap'
 import { access, mkdtemp, rm } from 'node:fs/promises'
@@ -163,4 +163,14 @@ t.test('(c) real 3.0.6 and heartbeat-ts over a serial line alone form one cluste
   t.equal(await statusSeenBy(ts, real.name), 'active', 'heartbeat-ts still sees the real node active 10 s later')
   t.same(complaints(await realLog(real.host)), [], 'the real node logged no complaints')
   t.notMatch(ts.ts?.text() ?? '', /bad packet on |bad frame on |ERROR:|CRIT:|not sent on serial/, 'heartbeat-ts refused no frame of the real node and logged no error')
+
+  // heartbeat-ts crashes: the real node, hearing nothing more on its tty, takes the VIP over
+  await waitFor('titanic5 (heartbeat-ts) to hold the VIP', async () => ((await vipHolders(pair)).join() === 'titanic5' ? true : undefined), 30_000, 300)
+  await ts.host.linkDown()
+  const killedAt = Date.now()
+  await ts.host.killAll('SIGKILL')
+  const seen = await deathSeenAt(real, ts.name, killedAt, DEADTIME_S * 1000 + 15_000)
+  t.ok(seen - killedAt <= DEADTIME_S * 1000 + 3000, `the real node declared heartbeat-ts dead ${seen - killedAt} ms after the crash (deadtime ${DEADTIME_S} s)`)
+  await waitFor('the real node to take the VIP', async () => ((await holdsVip(real.host)) ? true : undefined), 30_000, 300)
+  t.pass('the real node took the VIP over')
 })
