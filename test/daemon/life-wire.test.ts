@@ -3,6 +3,7 @@
 // dropped counted and complained about like bad packets.
 import t from 'tap'
 import { LifeWire } from '../../lib/daemon/life-wire.js'
+import { SourceAdmission } from '../../lib/wire/admission.js'
 import type { Media } from '../../lib/io/udp-media.js'
 import { messageOf } from '../../lib/wire/message.js'
 import { decodePacket } from '../../lib/wire/packet.js'
@@ -32,7 +33,8 @@ function setup(): { wire: LifeWire; udp: Buffer[]; serial: Buffer[]; said: strin
     nowMs: () => clock.now,
     serialRepeatMs: 1000,
     say: (level, text) => said.push(`${level}: ${text}`),
-    received: () => undefined,
+    received: () => true,
+    admission: new SourceAdmission(),
   })
   return { wire, udp, serial, said, clock }
 }
