@@ -1,7 +1,7 @@
 // hbctl check: read every file the daemon and hb-mon read (ha.cf, authkeys, haresources, heartbeat-ts.conf,
 // mon.cf) as heartbeat 3.0.6, heartbeat-ts and mon would, and print every problem.
 
-import { access, lstat, readFile } from 'node:fs/promises'
+import { access, lstat, readFile, stat } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
@@ -112,6 +112,23 @@ async function checkWatchdog(config: HaCf, path: string): Promise<Diagnostic[]> 
   }
 }
 
+/** serial.c refuses a serial line that names no character device, and heartbeat does not start (lib/io/serial-port.ts). */
+async function checkSerial(config: HaCf, path: string): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = []
+  for (const m of config.media) {
+    if (m.kind !== 'serial') continue
+    for (const device of m.devices) {
+      try {
+        // stat, not lstat: a link to the tty (udev's /dev/serial/by-id) is what sites name
+        if (!(await stat(device)).isCharacterDevice()) out.push({ path, line: m.line, severity: 'error', message: `serial: ${JSON.stringify(device)} is not a character device (a tty); the daemon refuses to start` })
+      } catch (err) {
+        out.push({ path, line: m.line, severity: 'error', message: `serial: cannot open ${JSON.stringify(device)}: ${describe((err as NodeJS.ErrnoException).code ?? String(err))}; the daemon refuses to start` })
+      }
+    }
+  }
+  return out
+}
+
 /** What runs for one haresources resource: a built-in agent, a script, or nothing found. */
 export interface AgentChoice {
   group: string
@@ -166,7 +183,7 @@ export async function main(argv: string[]): Promise<number> {
     diagnostics.push(...parsed.diagnostics)
     const local = await localNodeName(haDir, values.node)
     diagnostics.push(...checkLocalNode(config, haCfPath, local.name))
-    diagnostics.push(...(await checkClients(config, haCfPath)), ...(await checkWatchdog(config, haCfPath)))
+    diagnostics.push(...(await checkClients(config, haCfPath)), ...(await checkWatchdog(config, haCfPath)), ...(await checkSerial(config, haCfPath)))
     // Every stonith/stonith_host line's plugin type: the same ha.cf serves both nodes.
     const installed = config.stonith.length > 0 ? await installedStonithTypes() : undefined
     for (const d of installed !== undefined ? config.stonith : []) {
@@ -207,7 +224,8 @@ export async function main(argv: string[]): Promise<number> {
       const parsed = parseHaresources(text.text, haresourcesPath, config?.nodes ?? [])
       diagnostics.push(...parsed.diagnostics)
       // The programs the daemon will refuse to start without (lib/agents/system-tools.json names their packages).
-      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}), ...(config?.pingNodes[0] !== undefined ? { pingLine: config.pingNodes[0].line } : {}) })
+      const serial = config?.media.find((m) => m.kind === 'serial')
+      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}), ...(config?.pingNodes[0] !== undefined ? { pingLine: config.pingNodes[0].line } : {}), ...(serial !== undefined ? { serialLine: serial.line } : {}) })
       for (const m of await missingRequiredTools(needs, process.env.PATH)) {
         diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
       }

@@ -75,7 +75,8 @@ export const DIRECTIVE_SUPPORT: Readonly<Record<string, DirectiveSupport>> = {
   // Pinged with iputils ping, one child per address (lib/io/pinger.ts), not a raw ICMP socket.
   ping: differs(),
   ping6: differs(),
-  serial: refused('heartbeat-ts opens no serial link; carry a second heartbeat path with a bcast, ucast or mcast line on a second interface (a crossover cable) instead'),
+  // 3.0.6's framing, line settings and lock; the differences are in ha.cf(5)
+  serial: differs(),
   // A dead peer is reset through cluster-glue's `stonith` command before its groups are taken (see ha.cf(5)).
   stonith: differs(),
   stonith_host: differs(),

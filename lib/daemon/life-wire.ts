@@ -9,7 +9,7 @@ import type { LogLevel } from '../io/logger.js'
 import type { Watchdog } from '../io/watchdog.js'
 import type { AuthKeys } from '../wire/auth-keys.js'
 import { getString, type HaMessage } from '../wire/message.js'
-import { decodePacket, encodePacket } from '../wire/packet.js'
+import { decodePacket, encodeClassicPacket, encodePacket } from '../wire/packet.js'
 import { OwnEcho } from './own-echo.js'
 import type { SourceAdmission } from '../wire/admission.js'
 
@@ -26,6 +26,12 @@ export interface LifeWireOptions {
   /** Fed with each of our own heartbeats (3.0.6 does): a stalled daemon stops feeding it. */
   watchdog: Watchdog | undefined
   nowMs: () => number
+  /**
+   * A message written on the serial lines is not written there again for this long (keepalive): the
+   * status copies that ride out UDP loss would only crowd a line that loses nothing (3 copies of
+   * each status fill a 9600-baud line); a retransmission asked for later still goes.
+   */
+  serialRepeatMs?: number
   say: (level: LogLevel, text: string) => void
   /** Which senders' datagrams get a signature check (kept by the daemon across lives). */
   admission: SourceAdmission
@@ -36,13 +42,22 @@ export interface LifeWireOptions {
   received: (msg: HaMessage, link: string) => boolean
 }
 
+interface Encoded {
+  keys: AuthKeys
+  bytes: Buffer
+  /** The classic text for serial lines; null when the message has none. */
+  classic?: Buffer | null
+  /** When it last went out on the serial lines. */
+  serialAtMs?: number
+}
+
 export class LifeWire {
   /** Bad datagrams by reason (architecture: garbage from the network is a value, counted). */
   readonly badPackets = new Map<string, number>()
   sendErrors = 0
   private readonly o: LifeWireOptions
   private keys: AuthKeys
-  private readonly encoded = new WeakMap<HaMessage, { keys: AuthKeys; bytes: Buffer }>()
+  private readonly encoded = new WeakMap<HaMessage, Encoded>()
   private readonly ownEcho = new OwnEcho()
   private readonly complaints = new ComplaintLimiter()
   private sendErrorLoggedAt = -Infinity
@@ -60,20 +75,37 @@ export class LifeWire {
 
   transmit(msg: HaMessage): void {
     const cached = this.encoded.get(msg)
-    let bytes: Buffer
+    let entry: Encoded
     if (cached !== undefined && cached.keys === this.keys) {
-      bytes = cached.bytes
+      entry = cached
     } else {
       try {
-        bytes = encodePacket(msg, this.keys, { innerAuth: this.o.classic })
+        entry = { keys: this.keys, bytes: encodePacket(msg, this.keys, { innerAuth: this.o.classic }) }
       } catch (err) {
         this.o.say('error', `cannot encode message t=${getString(msg, 't') ?? '?'}: ${(err as Error).message}`)
         return
       }
-      this.encoded.set(msg, { keys: this.keys, bytes })
+      this.encoded.set(msg, entry)
     }
+    const bytes = entry.bytes
     this.ownEcho.remember(bytes, msg)
-    this.o.media.send(bytes)
+    // serial lines carry classic text signed in its auth field, as 3.0.6's serial plugin writes
+    // every message (null: this message has no classic form, it goes out on the UDP media only)
+    const classic = (): Buffer | undefined => {
+      const now = this.o.nowMs()
+      if (entry.serialAtMs !== undefined && now - entry.serialAtMs < (this.o.serialRepeatMs ?? 0)) return undefined
+      entry.serialAtMs = now
+      if (entry.classic === undefined) {
+        try {
+          entry.classic = encodeClassicPacket(msg, entry.keys, { trailingNul: false })
+        } catch (err) {
+          entry.classic = null
+          this.o.say('warn', `message t=${getString(msg, 't') ?? '?'} not sent on serial lines: ${(err as Error).message}`)
+        }
+      }
+      return entry.classic ?? undefined
+    }
+    this.o.media.send(bytes, classic)
     if (this.o.watchdog !== undefined && getString(msg, 't') === 'status') this.o.watchdog.feed()
   }
 
@@ -109,6 +141,13 @@ export class LifeWire {
   private complain(kind: ComplaintKind, text: string, now: number): void {
     const full = `${text} (${[...this.badPackets].map(([k, v]) => `${k} ${v}`).join(', ')} so far)`
     for (const l of this.complaints.complain(kind, 'error', full, now)) this.o.say(l.level, l.text)
+  }
+
+  /** A frame a serial reader threw away: counted and complained about like a bad packet. */
+  badFrame(link: string, reason: string): void {
+    this.count('bad-frame')
+    if (!this.o.logBadpack) return
+    this.complain('bad packet', `bad frame on ${link}: ${reason}`, this.o.nowMs())
   }
 
   sendError(link: string, err: Error): void {

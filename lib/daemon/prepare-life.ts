@@ -16,6 +16,7 @@ import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
 import type { HaCf } from '../config/ha-cf.js'
 import { Membership } from '../cluster/membership.js'
 import { openMedia, type Datagram, type Media, type MediumSpec } from '../io/udp-media.js'
+import { DEFAULT_LOCK_DIR } from '../io/tty-lock.js'
 import { openLogger, type Logger, type LogLevel } from '../io/logger.js'
 import { formatUuid, loadOrCreateUuid, nextGeneration, readHostcache } from '../io/state-files.js'
 import { agentDirs, planAgents, type PlannedAgent } from '../io/agent-plan.js'
@@ -35,7 +36,7 @@ export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 export const EXIT_NOT_CONFIGURED = 6
 
-/** Media from ha.cf; unsupported kinds are reported (serial is not implemented). */
+/** Media from ha.cf, one spec per interface or tty; unsupported kinds are reported. */
 function mediaSpecs(cf: HaCf, problems: string[]): MediumSpec[] {
   const out: MediumSpec[] = []
   for (const m of cf.media) {
@@ -55,11 +56,20 @@ function mediaSpecs(cf: HaCf, problems: string[]): MediumSpec[] {
       case 'mcast6':
         out.push({ kind: 'mcast6', ifname: m.interface, group: m.group, port: m.port, hops: m.hops, loop: m.loop === 1 })
         break
+      case 'serial':
+        for (const device of m.devices) out.push({ kind: 'serial', device, baud: m.baud })
+        break
       default:
-        problems.push(`ha.cf line ${m.line}: medium ${m.kind} is not supported by heartbeat-ts (use bcast, ucast, mcast, ucast6 or mcast6)`)
+        problems.push(`ha.cf line ${(m as { line: number }).line}: medium ${(m as { kind: string }).kind} is not supported by heartbeat-ts`)
     }
   }
   return out
+}
+
+/** The first serial line of ha.cf, for the tools check (stty sets the line up). */
+function serialLine(cf: HaCf): { serialLine?: number } {
+  const m = cf.media.find((x) => x.kind === 'serial')
+  return m === undefined ? {} : { serialLine: m.line }
 }
 
 /** heartbeat-ts.conf, our extension settings (a missing file means every default); undefined on errors. */
@@ -95,6 +105,7 @@ export interface PreparedLife {
 export interface MediaSink {
   onDatagram: ((d: Datagram) => void) | undefined
   onError: ((link: string, err: Error) => void) | undefined
+  onBadFrame?: ((link: string, reason: string) => void) | undefined
 }
 
 export type Prepared = { ok: true; life: PreparedLife } | { ok: false; code: number; reason: string }
@@ -140,7 +151,7 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   }
   const cf = cfg.haCf
   // A node that cannot run its agents must not join and be handed the VIP: name the missing program.
-  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}), ...(cf.pingNodes[0] !== undefined ? { pingLine: cf.pingNodes[0].line } : {}) }), env.PATH) : []
+  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}), ...(cf.pingNodes[0] !== undefined ? { pingLine: cf.pingNodes[0].line } : {}), ...serialLine(cf) }), env.PATH) : []
   if (missing.length > 0) {
     const why = missing.map((m) => m.message)
     if (!reloading) {
@@ -213,10 +224,18 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   const sink: MediaSink = { onDatagram: undefined, onError: undefined }
   let media: Media
   try {
-    media = await openMedia(specs, {
-      onDatagram: (d) => sink.onDatagram?.(d),
-      onError: (link, err) => sink.onError?.(link, err),
-    })
+    media = await openMedia(
+      specs,
+      {
+        onDatagram: (d) => sink.onDatagram?.(d),
+        onError: (link, err) => sink.onError?.(link, err),
+        onBadFrame: (link, reason) => sink.onBadFrame?.(link, reason),
+      },
+      undefined,
+      undefined,
+      // the UUCP lock directory (3.0.6: /var/lock); movable for tests like the other paths
+      { lockDir: env.HBTS_LOCK_DIR ?? DEFAULT_LOCK_DIR },
+    )
   } catch (err) {
     return fail(EXIT_FAILURE, `cannot open communication media: ${(err as Error).message}`)
   }

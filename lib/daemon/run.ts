@@ -199,7 +199,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
       say('debug', 'could not raise scheduling priority (not root?)')
     }
   }
-  for (const d of media.descriptions) say('info', `UDP heartbeat started: ${d}`)
+  // 3.0.6's wording per plugin: serial.c "Starting serial heartbeat on tty …", the UDP ones their own
+  for (const d of media.descriptions) say('info', d.startsWith('serial ') ? `Starting serial heartbeat on tty ${d.slice('serial '.length)}` : `UDP heartbeat started: ${d}`)
 
   const stonith = stonithDeviceFor(cf.stonith, me)
   const rm =
@@ -239,6 +240,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     logBadpack: cf.logBadpack,
     watchdog,
     nowMs: () => loop.now(),
+    serialRepeatMs: cf.keepaliveMs,
     say,
     admission,
     received: (msg, link) => {
@@ -353,6 +355,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     if (!ended) wire.receive(d)
   }
   life.sink.onError = (link, err): void => wire.sendError(link, err)
+  life.sink.onBadFrame = (link, reason): void => wire.badFrame(link, reason)
 
   feed({ type: 'start' })
 
@@ -537,6 +540,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   await pinger?.stop()
   life.sink.onDatagram = undefined
   life.sink.onError = undefined
+  life.sink.onBadFrame = undefined
   say('info', counterLine())
   await media.close()
   const next = end.kind === 'restart' && end.prepared ? nextLife : undefined

@@ -239,7 +239,7 @@ t.test("the site's lvs script runs instead of a built-in lvs with no table sourc
 t.test('a site ha.cf with what heartbeat-ts does not act on: each line named with its reason, check fails', async (t) => {
   const haDir = install(t, 'modern')
   const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
-  const extra = ['baud 19200', 'serial /dev/ttyS0', 'ping 10.0.0.254', 'ping_group routers 10.0.0.1 10.0.0.2', 'respawn hacluster /usr/lib/heartbeat/ipfail', 'watchdog /nonexistent/watchdog', 'stonith_host * null director1', 'apiauth ipfail uid=hacluster', 'rtprio 20']
+  const extra = ['baud 19200', 'serial /nonexistent/ttyS9', 'ping 10.0.0.254', 'ping_group routers 10.0.0.1 10.0.0.2', 'respawn hacluster /usr/lib/heartbeat/ipfail', 'watchdog /nonexistent/watchdog', 'stonith_host * null director1', 'apiauth ipfail uid=hacluster', 'rtprio 20']
   writeFileSync(join(haDir, 'ha.cf'), `${ha}${extra.join('\n')}\n`)
   const first = ha.split('\n').length
   const r = await run(['--ha-dir', haDir, '--node', 'director1'])
@@ -249,6 +249,7 @@ t.test('a site ha.cf with what heartbeat-ts does not act on: each line named wit
     // ping nodes are pinged; ipfail is built in, so its (absent) program is not looked for
     if (['baud', 'stonith_host', 'ping', 'ping_group', 'respawn'].includes(directive)) t.notMatch(r.out, `ha.cf:${first + i}:`, `${directive} is acted on: nothing said`)
     else if (directive === 'rtprio') t.match(r.out, `${haDir}/ha.cf:${first + i}: warning: rtprio has no effect`)
+    else if (directive === 'serial') t.match(r.out, `${haDir}/ha.cf:${first + i}: error: serial: cannot open "/nonexistent/ttyS9": no such file; the daemon refuses to start`, 'serial is acted on; its missing tty is an error on its line')
     else if (directive === 'watchdog') {
       t.match(r.out, `${haDir}/ha.cf:${first + i}: warning: watchdog: heartbeat-ts feeds the device`)
       t.match(r.out, `${haDir}/ha.cf:${first + i}: error: watchdog: cannot open "/nonexistent/watchdog": no such file; the daemon refuses to start`)
