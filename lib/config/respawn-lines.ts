@@ -1,0 +1,42 @@
+// Which ha.cf `respawn` lines heartbeat-ts runs itself, and what to say about the others. Pure.
+
+import type { ClientChild } from './ha-cf.js'
+
+/** The last path component of the command's program. */
+export function commandBasename(child: Pick<ClientChild, 'path'>): string {
+  const parts = child.path.split('/')
+  return parts[parts.length - 1] ?? child.path
+}
+
+/**
+ * `respawn hacluster /usr/lib/heartbeat/ipfail`: heartbeat-ts does ipfail's job itself (ping
+ * nodes, issue 12 point 1), so the line is not spawned.
+ */
+export function isIpfailLine(child: Pick<ClientChild, 'path'>): boolean {
+  return commandBasename(child) === 'ipfail'
+}
+
+/**
+ * Programs that exist to talk to heartbeat's client API (libhbclient / ccm): under heartbeat-ts
+ * they start and are restarted, but cannot sign on, so they get no cluster events.
+ */
+export const API_CLIENTS: readonly string[] = ['ccm', 'cms', 'pingd', 'attrd', 'cib', 'crmd', 'stonithd', 'mgmtd', 'hbagent', 'dopd']
+
+export function isApiClient(child: Pick<ClientChild, 'path'>): boolean {
+  return API_CLIENTS.includes(commandBasename(child))
+}
+
+/** The warning an API client's line gets at start and in hbctl check. */
+export function apiClientWarning(child: Pick<ClientChild, 'path'>): string {
+  return `respawn: ${commandBasename(child)} is a heartbeat API client; heartbeat-ts has no client API, so it cannot sign on (it is started and restarted, but gets no cluster events)`
+}
+
+/** The one line logged for a respawn line heartbeat-ts does not spawn because it does the job itself. */
+export function ipfailSkipMessage(child: Pick<ClientChild, 'command'>): string {
+  return `respawn: ipfail is built in: ${JSON.stringify(child.command)} is not started (heartbeat-ts acts on ping node counts itself)`
+}
+
+/** The respawn lines heartbeat-ts spawns: not failfast (refused), not ipfail (built in). */
+export function spawnedClients(children: readonly ClientChild[]): ClientChild[] {
+  return children.filter((c) => !c.failfast && !isIpfailLine(c))
+}
