@@ -22,15 +22,6 @@ export function isIpfailLine(child: Pick<ClientChild, 'path'>): boolean {
  */
 export const API_CLIENTS: readonly string[] = ['ccm', 'cms', 'pingd', 'attrd', 'cib', 'crmd', 'stonithd', 'mgmtd', 'hbagent', 'dopd']
 
-export function isApiClient(child: Pick<ClientChild, 'path'>): boolean {
-  return API_CLIENTS.includes(commandBasename(child))
-}
-
-/** The warning an API client's line gets at start and in hbctl check. */
-export function apiClientWarning(child: Pick<ClientChild, 'path'>): string {
-  return `respawn: ${commandBasename(child)} is a heartbeat API client; heartbeat-ts has no client API, so it cannot sign on (it is started and restarted, but gets no cluster events)`
-}
-
 /** The one line logged for a respawn line heartbeat-ts does not spawn because it does the job itself. */
 export function ipfailSkipMessage(child: Pick<ClientChild, 'command'>): string {
   return `respawn: ipfail is built in: ${JSON.stringify(child.command)} is not started (heartbeat-ts acts on ping node counts itself)`
