@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { execa } from 'execa'
-import { runDaemon } from '../../lib/daemon/run.js'
+import { EXIT_NOT_CONFIGURED, runDaemon } from '../../lib/daemon/run.js'
+import { resolveClients } from '../../lib/io/respawn-runner.js'
+import { formatDiagnostic } from '../../lib/config/diagnostics.js'
 import type { DaemonPaths } from '../../lib/config/paths.js'
 
 const ME = 'alpha'
@@ -115,12 +117,62 @@ t.test('respawn clients run as their user, are restarted, throttled, and stopped
   await new Promise((r) => setTimeout(r, 1500))
   t.equal((await lines(join(out, 'fast'))).length, 11, 'given up: not started again')
 
+  // A reload that changes ha.cf restarts heartbeat keeping the resources, and the clients with it
+  // (3.0.6's quick restart): stopped, then started again at the next comm-up — the given-up one too.
+  const slowBefore = (await lines(join(out, 'slow'))).length
+  const logBefore = log.length
+  await writeFile(join(paths.haDir, 'ha.cf'), `${await readFile(join(paths.haDir, 'ha.cf'), 'utf8')}# changed\n`)
+  process.kill(process.pid, 'SIGHUP')
+  await until(async () => (await lines(join(out, 'slow'))).length > slowBefore && (await lines(join(out, 'fast'))).length > 11, 'the clients to start again after the reload')
+  const reloadLog = log.slice(logBefore)
+  t.match(reloadLog, /Configuration changed: restarting heartbeat, keeping resources/)
+  t.match(reloadLog, /Stopping client ".*slow-client --an-argument" \(pid \d+\) with SIGTERM/, 'the running client is stopped')
+  t.ok(reloadLog.indexOf('Stopping client') < reloadLog.lastIndexOf('Starting child client'), 'then started again in the new life')
+  t.notMatch(reloadLog, /Dummy stop/, 'the resources are kept')
+
   // heartbeat -k: the resources are released first, then the clients stopped; nothing is left.
   const pids = [...(await lines(join(out, 'slow'))), ...(await lines(join(out, 'forked')))].map((l) => Number(l.split(' ')[0]))
+  const stopFrom = log.length
   stop()
   stopped = true
   t.equal(await exited, 0)
-  t.ok(log.indexOf('Dummy stop') >= 0 && log.indexOf('Dummy stop') < log.indexOf('Stopping client'), 'clients are stopped after the resources are released')
+  const stopLog = log.slice(stopFrom)
+  t.ok(stopLog.indexOf('Dummy stop') >= 0 && stopLog.indexOf('Dummy stop') < stopLog.indexOf('Stopping client'), 'clients are stopped after the resources are released')
   await until(() => pids.every((p) => !alive(p)), 'every client process and its children to be gone', 5000).catch(() => undefined)
   t.same(pids.filter(alive), [], 'no client process, nor what it forked, outlives the stop')
+})
+
+t.test('an unknown user or a program that cannot run stops the start, naming the line', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hbts-rs-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const haCf = join(dir, 'ha.cf')
+  const children = [
+    { user: 'no-such-user-hbts', command: '/bin/true', path: '/bin/true', failfast: false, line: 3 },
+    { user: 'nobody', command: `${dir}/missing --x`, path: `${dir}/missing`, failfast: false, line: 4 },
+    { user: 'nobody', command: dir, path: dir, failfast: false, line: 5 },
+  ]
+  const r = await resolveClients(children, haCf)
+  t.same(r.clients, [])
+  t.same(r.diagnostics.map(formatDiagnostic), [
+    `${haCf}:3: respawn: user "no-such-user-hbts" does not exist (getent passwd); heartbeat cannot run /bin/true as that user`,
+    `${haCf}:4: respawn: "${dir}/missing" does not exist`,
+    `${haCf}:5: respawn: "${dir}" is not a regular file`,
+  ])
+
+  const paths: DaemonPaths = { haDir: join(dir, 'ha.d'), stateDir: join(dir, 'state'), runDir: join(dir, 'run'), pidFile: join(dir, 'pid'), monCf: join(dir, 'mon.cf') }
+  await mkdir(paths.haDir)
+  await writeFile(join(paths.haDir, 'ha.cf'), `logfile /dev/null\nucast lo 127.0.0.2\nauto_failback on\nnode ${ME}\nrespawn no-such-user-hbts /bin/true\n`)
+  await writeFile(join(paths.haDir, 'authkeys'), 'auth 1\n1 sha1 respawn-test\n', { mode: 0o600 })
+  await writeFile(join(paths.haDir, 'haresources'), '')
+  const stderr: string[] = []
+  const write = process.stderr.write.bind(process.stderr)
+  process.stderr.write = ((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true))
+  let code: number
+  try {
+    code = await runDaemon({ paths, nodeName: ME, foreground: true, debugLevel: 0, env: { PATH: process.env.PATH } })
+  } finally {
+    process.stderr.write = write
+  }
+  t.equal(code, EXIT_NOT_CONFIGURED, 'not started: exit 6 (not configured), as 3.0.6')
+  t.match(stderr.join(''), `${join(paths.haDir, 'ha.cf')}:5: respawn: user "no-such-user-hbts" does not exist`)
 })
