@@ -8,13 +8,16 @@ import { execa, type ResultPromise } from 'execa'
 import type { Diagnostic } from '../config/diagnostics.js'
 import type { ClientChild } from '../config/ha-cf.js'
 import type { LogLevel } from '../config/log-level.js'
-import { RespawnClients, type RespawnAction, type RespawnExit } from '../resources/respawn.js'
+import { RESPAWN_STOP_KILL_AFTER_MS, RespawnClients, type RespawnAction, type RespawnExit } from '../resources/respawn.js'
 import { parseStatLine } from './pid-check.js'
+import { withTimeout } from './bounded-io.js'
 
 /** A getent lookup never holds a start or a check up longer than this. */
 const LOOKUP_TIMEOUT_MS = 5000
 /** A line of a client's output longer than this is cut (the logger bounds it again). */
 const OUTPUT_LINE_MAX = 1024
+/** How long past SIGKILL a stop still waits for a client's exit to be reaped. */
+const STOP_REAP_GRACE_MS = 5000
 /** At most this many output lines per client and minute reach the log; the rest is counted. */
 const OUTPUT_LINES_PER_MINUTE = 60
 
@@ -124,6 +127,7 @@ export class RespawnRunner {
   private readonly core: RespawnClients
   private readonly o: RespawnRunnerOptions
   private readonly nowMs: () => number
+  private readonly killAfterMs: number
   /** Process groups of the clients started this life (pgid → the client's uid), for the sweep at stop. */
   private readonly groups = new Map<number, number>()
   private timer: NodeJS.Timeout | undefined
@@ -134,9 +138,10 @@ export class RespawnRunner {
   constructor(o: RespawnRunnerOptions) {
     this.o = o
     this.nowMs = o.nowMs ?? (() => performance.now())
+    this.killAfterMs = o.killAfterMs ?? RESPAWN_STOP_KILL_AFTER_MS
     this.core = new RespawnClients(
       o.clients.map((c) => ({ user: c.child.user, command: c.child.command, line: c.child.line })),
-      o.killAfterMs !== undefined ? { killAfterMs: o.killAfterMs } : {},
+      { killAfterMs: this.killAfterMs },
     )
   }
 
@@ -159,9 +164,11 @@ export class RespawnRunner {
    * left in their process groups (a child a killed client had forked) is killed too.
    */
   async stop(): Promise<void> {
-    const done = new Promise<void>((resolve) => this.stoppedWaiters.push(resolve))
+    const done = new Promise<boolean>((resolve) => this.stoppedWaiters.push(() => resolve(true)))
     this.act(this.core.stop(this.nowMs()))
-    await done
+    // a process SIGKILL cannot end (stuck in the kernel) must not hold the daemon's exit for ever
+    const boundMs = (this.killAfterMs + STOP_REAP_GRACE_MS) * Math.max(1, this.core.count)
+    if (!(await withTimeout(done, boundMs, false))) this.o.log('error', `respawn clients still not gone ${Math.round(boundMs / 1000)} s after the stop began: going on without them`)
     const left = await this.sweep()
     if (left > 0) this.o.log('info', `Killed ${left} leftover process(es) of respawn clients.`)
   }
