@@ -287,7 +287,7 @@ export class RespawnRunner {
       b.dropped = 0
     }
     if (b.lines >= OUTPUT_LINES_PER_MINUTE) {
-      b.dropped++
+      if (b.dropped++ === 0) this.o.log('warn', `respawn ${command}: more than ${OUTPUT_LINES_PER_MINUTE} output lines this minute; the rest of the minute's are not logged`)
       return
     }
     b.lines++

@@ -57,7 +57,7 @@ t.test('respawn clients run as their user, are restarted, throttled, and stopped
   await chmod(out, 0o1777)
   // A long-running client that also leaves a child of its own in its process group.
   const slow = join(dir, 'slow-client')
-  await writeFile(slow, `#!/bin/sh\necho "$$ $(id -u) $(id -g) $(id -G)" >> ${out}/slow\necho "hello from the client"\nsleep 1000 &\necho $! >> ${out}/forked\nexec sleep 999\n`, { mode: 0o755 })
+  await writeFile(slow, `#!/bin/sh\necho "$$ $(id -u) $(id -g) $(id -G)" >> ${out}/slow\necho "hello from the client"\nprintf 'ctl:\\033[31m red\\n'\ni=0; while [ $i -lt 70 ]; do echo "line $i"; i=$((i+1)); done\nsleep 1000 &\necho $! >> ${out}/forked\nexec sleep 999\n`, { mode: 0o755 })
   const fast = join(dir, 'fast-client')
   await writeFile(fast, `#!/bin/sh\necho $$ >> ${out}/fast\nexit 1\n`, { mode: 0o755 })
 
@@ -100,6 +100,10 @@ t.test('respawn clients run as their user, are restarted, throttled, and stopped
   t.match(log, /ipfail is built in/, 'the ipfail line is not spawned: one line says why')
   t.notMatch(log, /Starting child client "\/usr\/lib\/heartbeat\/ipfail/)
   await until(() => /respawn .*slow-client stdout: hello from the client/.test(log), 'its output in our log')
+  await until(() => /more than 60 output lines this minute/.test(log), 'the output budget')
+  t.match(log, /slow-client stdout: ctl:\\x1b\[31m red/, 'a control character in its output is escaped in the log')
+  t.match(log, /stdout: line 57\n/, 'output lines up to the budget are logged')
+  t.notMatch(log, /stdout: line 6[0-9]\n/, 'past 60 lines a minute they are not')
 
   // Killed: restarted, as nobody again (a run under 30 s is short: 1 s later).
   process.kill(Number(pid1), 'SIGKILL')
