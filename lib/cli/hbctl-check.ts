@@ -75,6 +75,12 @@ async function localNodeName(haDir: string, given: string | undefined): Promise<
  * respawn line's user must exist and its command be an executable absolute path. ipfail lines are
  * not run (built in); failfast lines are refused by the parse.
  */
+/** The first respawn line heartbeat-ts runs, for the tools it needs. */
+function respawnLineOf(config: HaCf | undefined): { respawnLine?: number } {
+  const first = config === undefined ? undefined : spawnedClients(config.respawn)[0]
+  return first !== undefined ? { respawnLine: first.line } : {}
+}
+
 async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
   return (await resolveClients(spawnedClients(config.respawn), path)).diagnostics
 }
@@ -189,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
       const parsed = parseHaresources(text.text, haresourcesPath, config?.nodes ?? [])
       diagnostics.push(...parsed.diagnostics)
       // The programs the daemon will refuse to start without (lib/agents/system-tools.json names their packages).
-      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}) })
+      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}), ...respawnLineOf(config) })
       for (const m of await missingRequiredTools(needs, process.env.PATH)) {
         diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
       }

@@ -144,7 +144,9 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   }
   const cf = cfg.haCf
   // A node that cannot run its agents must not join and be handed the VIP: name the missing program.
-  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}) }), env.PATH) : []
+  const firstClient = spawnedClients(cf.respawn)[0]
+  const needs = requiredTools(manageResources ? cfg.groups : [], { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}), ...(firstClient !== undefined ? { respawnLine: firstClient.line } : {}) })
+  const missing = manageResources || firstClient !== undefined ? await missingRequiredTools(needs, env.PATH) : []
   if (missing.length > 0) {
     const why = missing.map((m) => m.message)
     if (!reloading) {

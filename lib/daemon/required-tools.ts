@@ -16,10 +16,12 @@ export interface ToolNeed {
 }
 
 /** The commands the built-in agents and the daemon will run for these groups (honouring the HBTS_* test overrides). */
-export function requiredTools(groups: readonly ResourceGroup[], opts: { logfacility: string | undefined; env: Env; stonithLine?: number }): ToolNeed[] {
+export function requiredTools(groups: readonly ResourceGroup[], opts: { logfacility: string | undefined; env: Env; stonithLine?: number; respawnLine?: number }): ToolNeed[] {
   const needs: ToolNeed[] = [{ command: 'mkfifo', reason: 'the FIFO hb_standby writes to' }]
   // A dead peer is reset with cluster-glue's stonith command before its groups are taken.
   if (opts.stonithLine !== undefined) needs.push({ command: 'stonith', reason: `the STONITH device (ha.cf line ${opts.stonithLine})` })
+  // respawn clients: the account looked up through NSS, the program run as that user
+  if (opts.respawnLine !== undefined) needs.push({ command: 'getent', reason: `respawn (ha.cf line ${opts.respawnLine})` }, { command: 'setpriv', reason: `respawn (ha.cf line ${opts.respawnLine})` })
   if (opts.logfacility !== undefined && opts.logfacility !== 'none') needs.push({ command: 'logger', reason: `logfacility ${opts.logfacility}` })
   // HBTS_DRY_RUN agents print the commands instead of running them.
   const dry = isDryRun(opts.env)

@@ -13,6 +13,7 @@ import { execa } from 'execa'
 import { EXIT_NOT_CONFIGURED, runDaemon } from '../../lib/daemon/run.js'
 import { resolveClients } from '../../lib/io/respawn-runner.js'
 import { formatDiagnostic } from '../../lib/config/diagnostics.js'
+import { requiredTools } from '../../lib/daemon/required-tools.js'
 import type { DaemonPaths } from '../../lib/config/paths.js'
 
 const ME = 'alpha'
@@ -179,4 +180,10 @@ t.test('an unknown user or a program that cannot run stops the start, naming the
   }
   t.equal(code, EXIT_NOT_CONFIGURED, 'not started: exit 6 (not configured), as 3.0.6')
   t.match(stderr.join(''), `${join(paths.haDir, 'ha.cf')}:5: respawn: user "no-such-user-hbts" does not exist`)
+})
+
+t.test('a node with respawn lines needs getent and setpriv: a missing one is named at start and by hbctl check', async (t) => {
+  const needs = requiredTools([], { logfacility: undefined, env: {}, respawnLine: 9 })
+  t.same(needs.map((n) => `${n.command}: ${n.reason}`), ['mkfifo: the FIFO hb_standby writes to', 'getent: respawn (ha.cf line 9)', 'setpriv: respawn (ha.cf line 9)'])
+  t.same(requiredTools([], { logfacility: undefined, env: {} }).map((n) => n.command), ['mkfifo'], 'without respawn lines, neither')
 })
