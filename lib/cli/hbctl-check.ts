@@ -1,15 +1,13 @@
 // hbctl check: read every file the daemon and hb-mon read (ha.cf, authkeys, haresources, heartbeat-ts.conf,
 // mon.cf) as heartbeat 3.0.6, heartbeat-ts and mon would, and print every problem.
 
-import { access, lstat, readFile, stat } from 'node:fs/promises'
-import { constants } from 'node:fs'
+import { lstat, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { parseAuthkeys } from '../config/authkeys.js'
 import { hasErrors, type Diagnostic } from '../config/diagnostics.js'
 import { checkLocalNode, parseHaCf, type HaCf } from '../config/ha-cf.js'
 import { parseHaresources } from '../config/haresources.js'
-import { isIpfailCommand } from '../config/ipfail.js'
 import { parseMonCf } from '../config/mon-cf.js'
 import { missingRequiredTools, requiredTools } from '../daemon/required-tools.js'
 import { installedStonithTypes, invalidTypeMessage } from '../io/stonith-runner.js'
@@ -20,6 +18,8 @@ import { builtinAgents } from '../io/builtin-agents.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { daemonPaths } from '../config/paths.js'
 import { parseCommand } from './cli-args.js'
+import { resolveClients } from '../io/respawn-runner.js'
+import { spawnedClients } from '../config/respawn-lines.js'
 
 const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME] [--json]
   Reads DIR/ha.cf, DIR/authkeys (its mode too), DIR/haresources, DIR/heartbeat-ts.conf
@@ -70,31 +70,19 @@ async function localNodeName(haDir: string, given: string | undefined): Promise<
   return { name: hostname(), source: 'uname -n' }
 }
 
-/** What heartbeat checks on the host at start: respawn/failfast commands must be executable, users must exist. */
+/**
+ * What heartbeat checks on the host at start (lib/io/respawn-runner.ts, as 3.0.6's config.c): each
+ * respawn line's user must exist and its command be an executable absolute path. ipfail lines are
+ * not run (built in); failfast lines are refused by the parse.
+ */
+/** The first respawn line heartbeat-ts runs, for the tools it needs. */
+function respawnLineOf(config: HaCf | undefined): { respawnLine?: number } {
+  const first = config === undefined ? undefined : spawnedClients(config.respawn)[0]
+  return first !== undefined ? { respawnLine: first.line } : {}
+}
+
 async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
-  const out: Diagnostic[] = []
-  let passwd: string | undefined
-  try {
-    passwd = await readFile('/etc/passwd', 'utf8')
-  } catch {
-    passwd = undefined
-  }
-  const users = new Set((passwd ?? '').split('\n').map((l) => l.split(':')[0] ?? ''))
-  for (const child of config.respawn) {
-    const directive = child.failfast ? 'failfast' : 'respawn'
-    // ipfail is built in (Debian no longer ships the program): nothing is run from that path.
-    if (!child.failfast && isIpfailCommand(child.command)) continue
-    try {
-      await access(child.path, constants.X_OK)
-    } catch {
-      out.push({ path, line: child.line, severity: 'error', message: `${directive}: ${JSON.stringify(child.path)} is not executable on this host` })
-    }
-    if (passwd !== undefined && !users.has(child.user)) {
-      // users may come from NSS (LDAP...): not knowing one locally is only a warning
-      out.push({ path, line: child.line, severity: 'warning', message: `${directive}: user ${JSON.stringify(child.user)} is not in /etc/passwd` })
-    }
-  }
-  return out
+  return (await resolveClients(spawnedClients(config.respawn), path)).diagnostics
 }
 
 /** The daemon opens the watchdog device at start and refuses to run without it (lib/io/watchdog.ts). */
@@ -225,7 +213,7 @@ export async function main(argv: string[]): Promise<number> {
       diagnostics.push(...parsed.diagnostics)
       // The programs the daemon will refuse to start without (lib/agents/system-tools.json names their packages).
       const serial = config?.media.find((m) => m.kind === 'serial')
-      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}), ...(config?.pingNodes[0] !== undefined ? { pingLine: config.pingNodes[0].line } : {}), ...(serial !== undefined ? { serialLine: serial.line } : {}) })
+      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}), ...(config?.pingNodes[0] !== undefined ? { pingLine: config.pingNodes[0].line } : {}), ...(serial !== undefined ? { serialLine: serial.line } : {}), ...respawnLineOf(config) })
       for (const m of await missingRequiredTools(needs, process.env.PATH)) {
         diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
       }

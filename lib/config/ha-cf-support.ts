@@ -2,7 +2,7 @@
 // or nothing, and then the line is refused, so that no directive is accepted and silently ignored.
 
 import { parseBoolean } from './ha-cf-state.js'
-import { isIpfailCommand } from './ipfail.js'
+import { API_CLIENTS } from './respawn-lines.js'
 
 export type SupportStatus = 'as 3.0.6' | 'differs' | 'refused'
 
@@ -23,6 +23,8 @@ const refused = (reason: string, refuseWhen?: (value: string) => boolean): Direc
   ({ status: 'refused', reason, ...(refuseWhen !== undefined ? { refuseWhen } : {}) })
 const isOn = (value: string): boolean => parseBoolean(value) === true
 
+/** A respawn line (`USER COMMAND ...`) whose program is a heartbeat API client (ccm, pingd ...). */
+const API_CLIENT_LINE = (value: string): boolean => API_CLIENTS.includes(value.trim().split(/\s+/)[1]?.split('/').pop() ?? '')
 const PACEMAKER_OFF = (value: string): boolean => parseBoolean(value) !== false
 
 /** Every directive of DIRECTIVE_TABLE (config.c's table and the HBcomm media), by name. */
@@ -81,8 +83,8 @@ export const DIRECTIVE_SUPPORT: Readonly<Record<string, DirectiveSupport>> = {
   stonith: differs(),
   stonith_host: differs(),
   apiauth: refused('heartbeat-ts has no heartbeat client API (libhbclient) for these permissions to apply to; its cl_status and hbctl use its own control socket; remove the line'),
-  // ipfail is built in (lib/resources/ipfail.ts): its respawn line is acted on, not refused.
-  respawn: refused('heartbeat-ts does not start respawn programs (and heartbeat API clients could not sign on to it); remove the line', (value) => !isIpfailCommand(value.trim().split(/\s+/).slice(1).join(' '))),
+  // Run as the user, restarted, stopped at shutdown (lib/resources/respawn.ts); ipfail's job is built in.
+  respawn: differs('respawn: this program is a heartbeat API client; heartbeat-ts has no client API, so it cannot sign on: it is started and restarted, but gets no cluster events', API_CLIENT_LINE),
   failfast: refused('heartbeat-ts does not start failfast programs nor reboot when one dies; remove the line'),
   mcast: differs(),
   mcast6: differs(),

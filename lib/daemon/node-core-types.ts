@@ -94,6 +94,8 @@ export type NodeAction =
   | { type: 'end'; end: LifeEnd }
   /** A state file changed (the host cache, when a node's uuid is learned): replace it in the state directory. */
   | { type: 'write-state'; file: StateFile; text: string }
+  /** Communication is up (comm_now_up): the shell starts the ha.cf respawn clients. */
+  | { type: 'comm-up' }
   /** Something an admin asks about afterwards ("why did it fail over?"): the shell journals it. */
   | { type: 'event'; event: HistoryEvent }
 

@@ -518,6 +518,8 @@ export class NodeCore {
           break
         case 'comm-up':
           this.rmFeed({ type: 'comm-up' })
+          // comm_now_up starts the client children (unless a shutdown is under way)
+          if (this.phase.kind === 'running') this.out.push({ type: 'comm-up' })
           break
         case 'deliver':
           // Our own message, heard as it was sent (membership's loopback, no link): for hearOwn.

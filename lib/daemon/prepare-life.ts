@@ -21,6 +21,8 @@ import { openLogger, type Logger, type LogLevel } from '../io/logger.js'
 import { formatUuid, loadOrCreateUuid, nextGeneration, readHostcache } from '../io/state-files.js'
 import { agentDirs, planAgents, type PlannedAgent } from '../io/agent-plan.js'
 import { builtinAgents } from '../io/builtin-agents.js'
+import { resolveClients, type ResolvedClient } from '../io/respawn-runner.js'
+import { ipfailSkipMessage, isIpfailLine, spawnedClients } from '../config/respawn-lines.js'
 
 /** What preparing a life needs from the daemon's options. */
 export interface PrepareOptions {
@@ -100,6 +102,8 @@ export interface PreparedLife {
   sink: MediaSink
   /** Which agent runs each haresources resource name, and why (issue 12); empty without resources. */
   agents: ReadonlyMap<string, PlannedAgent>
+  /** ha.cf respawn lines heartbeat-ts runs, their accounts looked up (lib/io/respawn-runner.ts). */
+  clients: ResolvedClient[]
 }
 
 export interface MediaSink {
@@ -151,7 +155,9 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   }
   const cf = cfg.haCf
   // A node that cannot run its agents must not join and be handed the VIP: name the missing program.
-  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}), ...(cf.pingNodes[0] !== undefined ? { pingLine: cf.pingNodes[0].line } : {}), ...serialLine(cf) }), env.PATH) : []
+  const firstClient = spawnedClients(cf.respawn)[0]
+  const needs = requiredTools(manageResources ? cfg.groups : [], { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}), ...(cf.pingNodes[0] !== undefined ? { pingLine: cf.pingNodes[0].line } : {}), ...serialLine(cf), ...(firstClient !== undefined ? { respawnLine: firstClient.line } : {}) })
+  const missing = manageResources || firstClient !== undefined ? await missingRequiredTools(needs, env.PATH) : []
   if (missing.length > 0) {
     const why = missing.map((m) => m.message)
     if (!reloading) {
@@ -168,6 +174,22 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
     const why = `${join(paths.haDir, 'ha.cf')}:${device.line}: ${badType}`
     if (!reloading) process.stderr.write(`heartbeat: ${why}; not starting\n`)
     return { ok: false, code: EXIT_NOT_CONFIGURED, reason: why }
+  }
+  // respawn: 3.0.6 does not start with an unknown user or a program it cannot run (config.c).
+  const haCfPath = join(paths.haDir, 'ha.cf')
+  const resolved = await resolveClients(spawnedClients(cf.respawn), haCfPath, env)
+  if (resolved.diagnostics.length > 0) {
+    const why = resolved.diagnostics.map(formatDiagnostic)
+    if (!reloading) {
+      for (const w of why) process.stderr.write(`heartbeat: ${w}\n`)
+      process.stderr.write('heartbeat: a respawn line cannot be run; not starting\n')
+    }
+    return { ok: false, code: EXIT_NOT_CONFIGURED, reason: why.join('; ') }
+  }
+  for (const child of cf.respawn) {
+    if (child.failfast) continue
+    // (an API client's warning comes with the parse, on its line)
+    if (isIpfailLine(child)) pre.push(['info', `${haCfPath}:${child.line}: ${ipfailSkipMessage(child)}`])
   }
   const debugLevel = Math.max(opts.debugLevel, cf.debugLevel)
   // A reload logs through the running life until the new one starts; a start opens its log first.
@@ -270,7 +292,7 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   if (gen.previous === undefined && cf.hbgenmethod === 'file') log.log('warn', `No Previous generation - starting at ${gen.generation}`)
   log.log('info', `Heartbeat generation: ${gen.generation}`)
   if (uuid.created) log.log('info', `No uuid found for current node - generated ${formatUuid(uuid.uuid)}.`)
-  return { ok: true, life: { me, cfg, settings, log, generation: gen.generation, membership, media, sink, agents } }
+  return { ok: true, life: { me, cfg, settings, log, generation: gen.generation, membership, media, sink, agents, clients: resolved.clients } }
 }
 
 export async function discard(life: PreparedLife): Promise<void> {

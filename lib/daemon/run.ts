@@ -32,6 +32,7 @@ import { EventJournal, JOURNAL_NAME } from '../io/event-journal.js'
 import { formatMetrics } from '../control/metrics-format.js'
 import { NotifyRunner } from '../io/notify-runner.js'
 import { writeFileAtomic } from '../io/safe-files.js'
+import { RespawnRunner } from '../io/respawn-runner.js'
 import { discard, EXIT_FAILURE, groupsKey, prepareLife, type PreparedLife } from './prepare-life.js'
 
 export { EXIT_FAILURE, EXIT_NOT_CONFIGURED, EXIT_OK } from './prepare-life.js'
@@ -276,6 +277,10 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     timeoutsMs: { start: agentTimeoutMs, stop: agentTimeoutMs, status: agentTimeoutMs },
   })
 
+  // ha.cf respawn clients: started at comm-up, stopped when this life ends (a reload that restarts
+  // stops them and the next life starts them again, as 3.0.6's quick restart does).
+  const clients = new RespawnRunner({ clients: life.clients, env: scriptEnv(cf, paths, me, debugLevel, env), log: say })
+
   // State files the core asks for, written one after another so the last asked for is what stays.
   let stateWrites = Promise.resolve()
   const writeState = (file: string, text: string): void => {
@@ -340,6 +345,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         }
         case 'write-state':
           writeState(a.file, a.text)
+          break
+        case 'comm-up':
+          clients.start()
           break
         case 'end':
           ended = true
@@ -526,6 +534,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
 
   const end = await lifeEnded
   for (const r of replies.values()) r({ ok: false, message: 'heartbeat stopped before the reload was done' })
+  // The resources are given up by now (3.0.6 stops its client children after them): each client
+  // gets SIGTERM, last started first, and SIGKILL past the bound.
+  if (clients.count > 0) await clients.stop()
   await control.close()
 
   process.off('SIGTERM', onTerm)

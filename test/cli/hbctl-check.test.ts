@@ -94,15 +94,18 @@ t.test('what makes heartbeat refuse to start makes check exit 1', async (t) => {
   t.match(seconds.out, `${haDir}/ha.cf:4: error: keepalive: "2s" is not a time heartbeat accepts (did you mean 2 = 2 seconds, or 2000ms?)`)
 })
 
-t.test('respawn commands must be executable on this host, as heartbeat checks at start', async (t) => {
+t.test('respawn: the user must exist and the command be an executable absolute path, as heartbeat checks at start', async (t) => {
   const haDir = install(t, 'modern')
   const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
-  writeFileSync(join(haDir, 'ha.cf'), `${ha}respawn root /nonexistent/pingd\nrespawn nosuchuser-hbctl ${process.execPath} -v\n`)
+  const extra = [`respawn root /nonexistent/client`, `respawn nosuchuser-hbctl ${process.execPath} -v`, `respawn hacluster /usr/lib/heartbeat/ipfail`, `respawn nobody ${process.execPath} -e 0`]
+  writeFileSync(join(haDir, 'ha.cf'), `${ha}${extra.join('\n')}\n`)
   const r = await run(['--ha-dir', haDir, '--node', 'director1'])
   t.equal(r.code, 1)
-  const lineOf = (text: string): number => ha.split('\n').length - 1 + (text.includes('nonexistent') ? 1 : 2)
-  t.match(r.out, `${haDir}/ha.cf:${lineOf('nonexistent')}: error: respawn: "/nonexistent/pingd" is not executable on this host`)
-  t.match(r.out, `${haDir}/ha.cf:${lineOf('nosuchuser')}: warning: respawn: user "nosuchuser-hbctl" is not in /etc/passwd`)
+  const lineOf = (i: number): number => ha.split('\n').length + i
+  t.match(r.out, `${haDir}/ha.cf:${lineOf(0)}: error: respawn: "/nonexistent/client" does not exist`)
+  t.match(r.out, `${haDir}/ha.cf:${lineOf(1)}: error: respawn: user "nosuchuser-hbctl" does not exist (getent passwd)`)
+  t.notMatch(r.out, `ha.cf:${lineOf(2)}:`, 'ipfail is built in: its line is not checked as a program to run')
+  t.notMatch(r.out, `ha.cf:${lineOf(3)}:`, 'a runnable line: nothing to say')
 })
 
 t.test('missing files and bad options', async (t) => {

@@ -17,8 +17,6 @@ const read = (line: string): string[] => parseHaCf(`${base}${line}\n`, HA_CF).di
 
 t.test('every directive heartbeat-ts does not act on is an error on its line, with the reason', async (t) => {
   const refused: Array<[string, string]> = [
-    ['respawn hacluster /usr/lib/heartbeat/ipfailover', 'respawn'],
-    ['respawn hacluster /usr/lib/heartbeat/dopd', 'respawn'],
     ['failfast hacluster /usr/lib/heartbeat/ipfail', 'failfast'],
     ['apiauth ipfail uid=hacluster', 'apiauth'],
     ['use_apphbd on', 'use_apphbd'],
@@ -50,12 +48,16 @@ t.test('a value that has no effect here is a warning on its line', async (t) => 
     ['conn_logd_time 30', /conn_logd_time has no effect/],
     ['use_logd yes', /use_logd on: heartbeat-ts does not send its lines to ha_logd/],
     ['watchdog /dev/watchdog', /watchdog: heartbeat-ts feeds the device .* cannot set its timeout/],
+    ['respawn hacluster /usr/lib/heartbeat/ccm', /respawn: this program is a heartbeat API client; heartbeat-ts has no client API, so it cannot sign on/],
+    ['respawn root /usr/lib/pacemaker/pingd -m 100', /respawn: this program is a heartbeat API client/],
   ] as const) {
     const out = read(line)
     t.equal(out.length, 1, line)
     t.match(out[0], new RegExp(`^${HA_CF}:9: warning: ${what.source}`), line)
   }
   t.same(read('use_logd no'), [], 'use_logd off: nothing to say')
+  t.same(read('respawn nobody /usr/local/bin/my-daemon --ccm'), [], 'respawn of a program that is not an API client: run, nothing to say')
+  t.same(read('respawn hacluster /usr/lib/heartbeat/ipfail'), [], 'respawn ipfail: accepted (built in, not spawned)')
 })
 
 t.test('no log destination: 3.0.6 logs through ha_logd (syslog, facility daemon); heartbeat-ts logs to syslog daemon itself, and says so', async (t) => {
@@ -68,7 +70,7 @@ t.test('no log destination: 3.0.6 logs through ha_logd (syslog, facility daemon)
 })
 
 t.test('read as 3.0.6 (hbctl export-pacemaker), nothing is refused', async (t) => {
-  const text = `${base}apiauth ipfail uid=hacluster\nrespawn hacluster /usr/lib/heartbeat/dopd\npacemaker on\n`
+  const text = `${base}apiauth ipfail uid=hacluster\nfailfast hacluster /usr/lib/heartbeat/ipfail\npacemaker on\n`
   t.same(parseHaCf(text, HA_CF, { refuseUnsupported: false }).diagnostics, [])
   t.equal(parseHaCf(text, HA_CF).diagnostics.length, 3)
 })
@@ -110,10 +112,10 @@ t.test('ha.cf(5) lists every directive with "as 3.0.6", "differs: ..." or "refus
 t.test('the daemon refuses at start what hbctl check refuses (the same reader)', async (t) => {
   const dir = join(t.testdir(), 'ha.d')
   mkdirSync(dir)
-  writeFileSync(join(dir, 'ha.cf'), `${base}respawn hacluster /usr/lib/heartbeat/dopd\n`)
+  writeFileSync(join(dir, 'ha.cf'), `${base}failfast hacluster /usr/lib/heartbeat/ipfail\n`)
   writeFileSync(join(dir, 'authkeys'), 'auth 1\n1 sha1 k\n', { mode: 0o600 })
   writeFileSync(join(dir, 'haresources'), 'alpha 10.0.0.5\n')
   const r = await loadConfig(dir, 'alpha', true)
   t.equal(r.ok, false, 'not started')
-  t.same(r.diagnostics.map(formatDiagnostic).filter((l) => l.includes('not supported')), [`${join(dir, 'ha.cf')}:9: directive respawn is not supported by heartbeat-ts: heartbeat-ts does not start respawn programs (and heartbeat API clients could not sign on to it); remove the line`])
+  t.same(r.diagnostics.map(formatDiagnostic).filter((l) => l.includes('not supported')), [`${join(dir, 'ha.cf')}:9: directive failfast is not supported by heartbeat-ts: heartbeat-ts does not start failfast programs nor reboot when one dies; remove the line`])
 })

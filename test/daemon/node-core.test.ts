@@ -157,6 +157,20 @@ t.test('reload with ha.cf changed: an in-process restart that keeps the VIP; the
   t.same(c.node(T5).calls.slice(callsBefore).filter((x) => x.op === 'stop'), [], 'nothing was stopped')
   t.match(c.logText(T6), /Heartbeat restart on node titanic5\.etri\.re\.kr/)
   t.notMatch(c.logText(T6), /titanic5\.etri\.re\.kr: is dead/)
+  const ended = c.node(T5).ends[0]?.at ?? 0
+  const commUps = c.node(T5).commUps
+  t.equal(commUps.length, 2, 'comm-up once per life: the respawn clients start again in the new life')
+  t.ok((commUps[1] ?? 0) > ended, 'the second one after the restart')
+})
+
+t.test('comm-up (when the shell starts the respawn clients) comes once per life, and not while stopping', async (t) => {
+  const c = pair()
+  t.equal(c.node(T5).commUps.length, 1, 'once, at start-up')
+  t.equal(c.node(T6).commUps.length, 1)
+  c.signal(T5, 'TERM')
+  c.runUntil(c.now + 30_000)
+  t.same(ends(c, T5), ['exit 0'])
+  t.equal(c.node(T5).commUps.length, 1, 'none during the shutdown')
 })
 
 t.test('a reload the shell could not prepare is refused: the node runs on unchanged, holding, and says why', async (t) => {

@@ -90,6 +90,8 @@ interface Node {
   calls: Array<{ at: number; op: string; text: string }>
   /** The event history the core emitted (what run.ts journals for hbctl events). */
   events: Array<{ at: number; event: HistoryEvent }>
+  /** When the core said communication is up (run.ts starts the respawn clients then). */
+  commUps: number[]
   /** State files the core asked to have written, in order (what run.ts writes into the state directory). */
   stateWrites: Array<{ at: number; file: string; text: string }>
 }
@@ -127,7 +129,7 @@ export class ClusterRm {
     names.forEach((name, i) => {
       const uuid = Buffer.alloc(16, i + 1)
       const generation = 100 + i
-      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], resets: [], resetCalls: [], holderAnnounces: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [] }
+      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], resets: [], resetCalls: [], holderAnnounces: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [], commUps: [] }
       n.core = this.makeCore(n, undefined)
       this.nodes.set(name, n)
     })
@@ -384,6 +386,9 @@ export class ClusterRm {
           break
         case 'announce-for-holder':
           n.holderAnnounces.push({ at: this.now, texts: a.resources.map((r) => r.text) })
+          break
+        case 'comm-up':
+          n.commUps.push(this.now)
           break
         case 'end':
           this.endLife(n, a.end)
