@@ -1,15 +1,22 @@
 // Failover bench on the seed cluster in namespaces: crash of the VIP's holder → first HTTP answer from the
-// peer, and `hbctl standby` → first answer from the peer; median and worst of several runs. Root only.
+// peer, and the three graceful hand-overs (`hbctl standby`, 3.0.6's hb_standby script through the FIFO,
+// `heartbeat -k` on the holder) → first answer from the peer; median and worst of several runs. Root only.
 
 import { join } from 'node:path'
-import { netnsAvailability, waitFor, type Proc } from '../test/netns/kit.js'
+import { existsSync } from 'node:fs'
+import { netnsAvailability, repoRoot, waitFor, type Proc } from '../test/netns/kit.js'
 import type { SeedNode } from '../test/netns/seed-node.js'
 import { buildSeedCluster, VIP, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
 import { SEED_ADDRESS } from '../test/netns/seed-node.js'
 import { firstAnswer, hbctl, retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
 import { medianAndWorst } from './ts-pair.js'
 
-const RUNS = Number(process.env.BENCH_FAILOVER_RUNS ?? 5)
+const RUNS = Number(process.env.BENCH_FAILOVER_RUNS ?? 10)
+/** Which scenarios run: crash, standby (hbctl), hb_standby, kill (`heartbeat -k`); all by default. */
+const SCENARIOS = new Set((process.env.BENCH_FAILOVER_SCENARIOS ?? 'crash,standby,hb_standby,kill').split(',').map((x) => x.trim()))
+/** 3.0.6's own script: a shell writing ask_resources into the FIFO (ha_clustermsg). */
+const HB_STANDBY = '/usr/share/heartbeat/hb_standby'
+const HEARTBEAT_CLI = join(repoRoot, 'dist', 'lib', 'cli', 'heartbeat.js')
 const KEEPALIVE = process.env.BENCH_FAILOVER_KEEPALIVE ?? '200ms'
 const DEADTIME = process.env.BENCH_FAILOVER_DEADTIME ?? '1'
 /** `debug 1` in ha.cf so ha-debug gets the agents' durations for the breakdown; BENCH_FAILOVER_DEBUG=0 for the bare figures. */
@@ -162,7 +169,7 @@ export async function run(): Promise<void> {
 
     deadtimeForSamples = deadtimeMs
     const crash: Sample[] = []
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; i < (SCENARIOS.has('crash') ? RUNS : 0); i++) {
       crash.push(await measure(c, 'titanic6', () => c.crash('titanic5')))
       await c.reboot('titanic5')
       const startedAt = Date.now()
@@ -176,54 +183,107 @@ export async function run(): Promise<void> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     }
 
-    const graceful: Sample[] = []
+    // hbctl standby and hb_standby alternate the holder; `heartbeat -k` stops titanic5, which takes its group back once restarted.
     let holder: SeedNode = 'titanic5'
-    for (let i = 0; i < RUNS; i++) {
-      const from = holder
-      graceful.push(
-        await measure(c, other(from), async () => {
-          const at = Date.now()
+    const handOver = async (act: (from: SeedNode) => Promise<void>): Promise<Sample[]> => {
+      const out: Sample[] = []
+      for (let i = 0; i < RUNS; i++) {
+        const from = holder
+        out.push(
+          await measure(c, other(from), async () => {
+            const at = Date.now()
+            await act(from)
+            return at
+          }),
+        )
+        holder = other(from)
+        await waitOwner(c, holder, 30_000)
+        await settled(c)
+      }
+      return out
+    }
+    const standby = SCENARIOS.has('standby')
+      ? await handOver(async (from) => {
           const r = await hbctl(c, from, 'standby')
           if (r.exitCode !== 0) throw new Error(`hbctl standby on ${from}: ${r.out}`)
-          return at
-        }),
-      )
-      holder = other(from)
-      await waitOwner(c, holder, 30_000)
-      await settled(c)
+        })
+      : []
+    const hbStandby =
+      SCENARIOS.has('hb_standby') && existsSync(HB_STANDBY)
+        ? await handOver(async (from) => {
+            const r = await c.directors[from].host.exec([HB_STANDBY], { env: c.envFor(from), timeoutMs: 30_000 })
+            if (r.exitCode !== 0) throw new Error(`hb_standby on ${from}: ${r.stdout}${r.stderr}`)
+          })
+        : []
+    const kill: Sample[] = []
+    if (SCENARIOS.has('kill')) {
+      if (holder !== 'titanic5') {
+        await hbctl(c, holder, 'standby')
+        holder = 'titanic5'
+        await waitOwner(c, holder, 30_000)
+        await settled(c)
+      }
+      for (let i = 0; i < RUNS; i++) {
+        const d = c.directors.titanic5
+        let stopping: Promise<unknown> = Promise.resolve()
+        kill.push(
+          await measure(c, 'titanic6', async () => {
+            const at = Date.now()
+            // Not awaited: `heartbeat -k` returns once the daemon is gone, 2 s of final status messages after the hand-over.
+            stopping = d.host.exec([process.execPath, HEARTBEAT_CLI, '-k'], { env: c.envFor('titanic5'), timeoutMs: 60_000 })
+            return at
+          }),
+        )
+        await stopping
+        await d.daemon?.exited
+        d.daemon = undefined
+        const startedAt = Date.now()
+        await c.start('titanic5')
+        await waitOwner(c, 'titanic5', 60_000)
+        await settled(c)
+        const wait = startedAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      }
     }
     const standinMs = await standinCostMs(c)
     const med = (xs: readonly number[]): number => Math.round(medianAndWorst(xs.filter((x) => Number.isFinite(x))).median)
     const agent = (xs: readonly Sample[], key: string): number[] => xs.map((x) => x.agentMs.get(key) ?? Number.NaN)
-    const totals = crash.map((x) => x.totalMs)
-    process.stdout.write(`${line('crash → VIP answered by the peer', totals, '')}\n`)
-    process.stdout.write(`${line('  of which beyond the deadtime', totals.map((x) => x - deadtimeMs), '; target ≤ 50 ms median')}\n`)
-    // Detection ends where the takeover's agents begin: the first frame goes out as IPaddr start ends.
-    const ipaddrUp = (x: Sample): number => (x.agentMs.get('titanic6 IPaddr status') ?? 0) + (x.agentMs.get('titanic6 IPaddr start') ?? 0)
-    const detect = crash.map((x) => x.arpMs - ipaddrUp(x))
-    process.stdout.write(
-      '  breakdown (medians; from the client\'s wire with tcpdump and titanic6\'s ha-debug):\n' +
-        `    kill → titanic5's silence + deadtime runs out   ${med(crash.map((x) => x.deadlineMs ?? Number.NaN))} ms (its last heartbeat was up to one keepalive before the kill)\n` +
-        `    kill → titanic6 declares it dead (est.)         ${med(detect)} ms  (late by ${med(crash.map((x, i) => (detect[i] ?? 0) - (x.deadlineMs ?? Number.NaN)))} ms)\n` +
-        `    IPaddr status + start on titanic6               ${med(agent(crash, 'titanic6 IPaddr status'))} + ${med(agent(crash, 'titanic6 IPaddr start'))} ms\n` +
-        `    kill → first gratuitous ARP on the wire         ${med(crash.map((x) => x.arpMs))} ms\n` +
-        `    first ARP → first HTTP answer                   ${med(crash.map((x) => x.answerAfterArpMs))} ms (the prober's try in flight to the dead MAC runs to its 100 ms timeout first;\n` +
-        '                                                    a real client would retransmit its SYN after 1 s)\n',
-    )
-    const gTotals = graceful.map((x) => x.totalMs)
-    process.stdout.write(`${line('hbctl standby → answered by the peer', gTotals, '; target ≤ 100 ms')}\n`)
+    if (crash.length > 0) {
+      const totals = crash.map((x) => x.totalMs)
+      process.stdout.write(`${line('crash → VIP answered by the peer', totals, '')}\n`)
+      process.stdout.write(`${line('  of which beyond the deadtime', totals.map((x) => x - deadtimeMs), '; target ≤ 50 ms median')}\n`)
+      // Detection ends where the takeover's agents begin: the first frame goes out as IPaddr start ends.
+      const ipaddrUp = (x: Sample): number => (x.agentMs.get('titanic6 IPaddr status') ?? 0) + (x.agentMs.get('titanic6 IPaddr start') ?? 0)
+      const detect = crash.map((x) => x.arpMs - ipaddrUp(x))
+      process.stdout.write(
+        '  breakdown (medians; from the client\'s wire with tcpdump and titanic6\'s ha-debug):\n' +
+          `    kill → titanic5's silence + deadtime runs out   ${med(crash.map((x) => x.deadlineMs ?? Number.NaN))} ms (its last heartbeat was up to one keepalive before the kill)\n` +
+          `    kill → titanic6 declares it dead (est.)         ${med(detect)} ms  (late by ${med(crash.map((x, i) => (detect[i] ?? 0) - (x.deadlineMs ?? Number.NaN)))} ms)\n` +
+          `    IPaddr status + start on titanic6               ${med(agent(crash, 'titanic6 IPaddr status'))} + ${med(agent(crash, 'titanic6 IPaddr start'))} ms\n` +
+          `    kill → first gratuitous ARP on the wire         ${med(crash.map((x) => x.arpMs))} ms\n` +
+          `    first ARP → first HTTP answer                   ${med(crash.map((x) => x.answerAfterArpMs))} ms (the prober's try in flight to the dead MAC runs to its 100 ms timeout first;\n` +
+          '                                                    a real client would retransmit its SYN after 1 s)\n',
+      )
+    }
     const giver = (x: Sample, agentName: string, op: string): number => x.agentMs.get(`titanic5 ${agentName} ${op}`) ?? x.agentMs.get(`titanic6 ${agentName} ${op}`) ?? Number.NaN
-    const lvsStop = graceful.map((x) => giver(x, 'lvs', 'stop'))
+    const graceful = (label: string, xs: readonly Sample[], startup: string): void => {
+      if (xs.length === 0) return
+      process.stdout.write(`${line(`${label} → answered by the peer`, xs.map((x) => x.totalMs), '; target ≤ 100 ms median, ≤ 200 ms worst')}\n`)
+      process.stdout.write(
+        '  breakdown (medians):\n' +
+          `    giver: lvs stop ${med(xs.map((x) => giver(x, 'lvs', 'stop')))} ms, IPaddr stop ${med(xs.map((x) => giver(x, 'IPaddr', 'stop')))} ms\n` +
+          `    taker: IPaddr status ${med(xs.map((x) => x.agentMs.get('titanic6 IPaddr status') ?? x.agentMs.get('titanic5 IPaddr status') ?? Number.NaN))} ms, IPaddr start ${med(xs.map((x) => x.agentMs.get('titanic6 IPaddr start') ?? x.agentMs.get('titanic5 IPaddr start') ?? Number.NaN))} ms\n` +
+          `    ${label} → first gratuitous ARP on the wire  ${med(xs.map((x) => x.arpMs))} ms (includes ${startup} and the hand-over messages)\n` +
+          `    first ARP → first HTTP answer               ${med(xs.map((x) => x.answerAfterArpMs))} ms\n`,
+      )
+    }
+    graceful('hbctl standby', standby, "hbctl's own Node start-up")
+    graceful('hb_standby (FIFO)', hbStandby, "the shell script's start-up")
+    graceful('heartbeat -k on the holder', kill, "the heartbeat CLI's Node start-up")
     process.stdout.write(
-      '  breakdown (medians):\n' +
-        `    giver: lvs stop ${med(lvsStop)} ms, IPaddr stop ${med(graceful.map((x) => giver(x, 'IPaddr', 'stop')))} ms\n` +
-        `    taker: IPaddr start ${med(graceful.map((x) => x.agentMs.get(`${'titanic6'} IPaddr start`) ?? x.agentMs.get('titanic5 IPaddr start') ?? Number.NaN))} ms\n` +
-        `    standby → first gratuitous ARP on the wire  ${med(graceful.map((x) => x.arpMs))} ms (includes hbctl's own Node start-up and the hand-over messages)\n` +
-        `    first ARP → first HTTP answer               ${med(graceful.map((x) => x.answerAfterArpMs))} ms\n` +
-        `    stand-in ipvsadm: ${Math.round(standinMs)} ms of Node start-up per call (measured after the runs; it varies with load); lvs stop\n` +
-        `      runs it twice (-S -n, then one -D), so about ${Math.round(Math.min(2 * standinMs, med(lvsStop)))} ms of the giver's ${med(lvsStop)} ms lvs stop is the stand-in's\n` +
-        '      start-up, which a real (C) ipvsadm would not cost.\n' +
-        '      The taker starts lvs after IPaddr: its ipvsadm calls are not before the first answer.\n',
+      `  stand-in ipvsadm: ${Math.round(standinMs)} ms of Node start-up per call (measured after the runs; it varies with load); the\n` +
+        "    giver's lvs stop runs it once (one -D per service), which a real (C) ipvsadm would not cost. The taker starts\n" +
+        '    lvs after IPaddr: its ipvsadm calls are not before the first answer.\n',
     )
     process.stdout.write(
       'Measured from the SIGKILL (resp. the hbctl command, including its own start-up) to the first HTTP answer\n' +
