@@ -13,7 +13,7 @@ import { getString, type HaMessage } from '../wire/message.js'
 import { formatHostcache } from '../cluster/hostcache.js'
 import { deathTimingText, NodeHistory } from './node-history.js'
 import { reloadVerdict } from './reload-verdict.js'
-import { addressesToAnnounce } from './split-brain.js'
+import { addressesNotStopped, addressesToAnnounce } from './split-brain.js'
 import type { ResourceRef } from '../config/haresources.js'
 import { PartitionKeeper } from './partition-keeper.js'
 import { LifePhases } from './life-phases.js'
@@ -94,7 +94,7 @@ export class NodeCore {
         log: (level, text) => this.log(level, text),
         yieldAndRestart: (reason) => {
           // what we ran of the contested groups: the survivor keeps these addresses
-          if (this.rm) this.yieldedAddresses = addressesToAnnounce(this.groups, this.rm.snapshot()).map((a) => a.resource)
+          if (this.rm) this.yieldedAddresses = addressesNotStopped(this.groups, this.rm.snapshot())
           this.life.release({ kind: 'restart', reason })
         },
         reannounce: () => this.reannounce(),

@@ -114,7 +114,19 @@ function clashOf(s: RmSnapshot): Clash {
 
 /** The addresses of the groups running here: a `start` of an address already up sends gratuitous ARP only. */
 export function addressesToAnnounce(groups: readonly ResourceGroup[], s: RmSnapshot): Array<{ group: string; index: number; resource: ResourceRef }> {
-  const running = new Set(s.groups.filter((g) => g.state === 'running').map((g) => g.key))
+  return addressesOf(groups, s, (state) => state === 'running')
+}
+
+/**
+ * The addresses of every group not stopped here: a yield can come while a takeover is still
+ * starting, its address already up and announced to the LAN.
+ */
+export function addressesNotStopped(groups: readonly ResourceGroup[], s: RmSnapshot): ResourceRef[] {
+  return addressesOf(groups, s, (state) => state !== 'stopped').map((a) => a.resource)
+}
+
+function addressesOf(groups: readonly ResourceGroup[], s: RmSnapshot, keep: (state: RmSnapshot['groups'][number]['state']) => boolean): Array<{ group: string; index: number; resource: ResourceRef }> {
+  const running = new Set(s.groups.filter((g) => keep(g.state)).map((g) => g.key))
   const out: Array<{ group: string; index: number; resource: ResourceRef }> = []
   for (const g of groups) {
     if (!running.has(g.key)) continue

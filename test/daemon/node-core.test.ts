@@ -261,6 +261,23 @@ for (const mode of ['on', 'off', 'legacy'] as const) {
   })
 }
 
+t.test('a heal while our takeover is still starting: the address we raised is announced for the holder once released (the mixed soak)', async (t) => {
+  // titanic6's lvs start takes 3 s, so the heal lands after its IPaddr start and before the group runs
+  const c = new ClusterRm({ mode: 'on', keepaliveMs: 200, deadtimeMs: 1000, agentDelayMs: (node, op) => (node === T6 && op === 'start' ? 1500 : 50) })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(20_000)
+  t.same(c.owners(), [T5])
+  c.partition(T5, T6, true)
+  t.ok(c.runUntilTrue(() => c.node(T6).up.has(VIP), c.now + 5000), 'titanic6 raised the VIP in its takeover')
+  t.equal(c.rm(T6).groups.find((g) => g.key === VIP)?.state, 'starting', 'its group is still starting (lvs runs)')
+  c.partition(T5, T6, false)
+  const healAt = c.now
+  c.runUntil(healAt + 15_000)
+  t.same(c.owners(), [T5], 'titanic5 keeps the VIP')
+  t.same(c.node(T6).holderAnnounces.map((x) => x.texts), [[VIP]], 'titanic6 announced the VIP for its holder')
+})
+
 t.test('healed partition with a group on each node, both ran both: the first ha.cf node keeps them all', async (t) => {
   const groups = [
     { node: T5, key: VIP, line: 1, resources: [{ agent: 'IPaddr', args: [VIP], text: VIP }] },
