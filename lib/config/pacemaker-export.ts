@@ -334,6 +334,15 @@ export function exportPacemaker(haCf: HaCf, groups: readonly ResourceGroup[], st
   const notes: string[] = []
   if (stonith.length === 0) notes.push('WARNING: stonith-enabled=false. heartbeat release 1 ran without fencing and so does this CIB; configure a fence device and turn STONITH on before relying on it.')
   else notes.push(`stonith-enabled=true with ${stonith.map((s) => `${s.directive.type} (ha.cf line ${s.directive.line})`).join(', ')}; test each device (stonith_admin --reboot) before relying on it`)
+  for (const src of stonith) {
+    const d = src.directive
+    if (d.kind === 'stonith_host' && d.host !== '*' && !haCf.nodes.includes(d.host)) notes.push(`WARNING: ha.cf line ${d.line}: stonith_host ${d.host} is not a node of this cluster; its device can run nowhere`)
+  }
+  for (const n of haCf.nodes) {
+    const mine = stonith.filter((s) => s.directive.kind === 'stonith' || s.directive.host === '*' || s.directive.host === n)
+    // 3.0.6 kept one device per node (the last line that applies); Pacemaker may use any of them
+    if (mine.length > 1) notes.push(`${n} may use ${mine.length} devices (ha.cf lines ${mine.map((s) => s.directive.line).join(', ')}); heartbeat used only the last (line ${mine[mine.length - 1]?.directive.line}): remove the others or order them with a fencing-topology`)
+  }
   const cibXml = buildCib(haCf, groups, notes, stonith)
   const corosyncConf = buildCorosyncConf(haCf, notes)
   return { cibXml, corosyncConf, notes }

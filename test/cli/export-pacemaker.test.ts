@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { execa } from 'execa'
 import { main } from '../../lib/cli/hbctl-export-pacemaker.js'
+import { parseHaCf } from '../../lib/config/ha-cf.js'
+import { exportPacemaker, type StonithSource } from '../../lib/config/pacemaker-export.js'
 
 const example = (rel: string): string => fileURLToPath(new URL(`../../ha.d-example/${rel}`, import.meta.url))
 
@@ -247,6 +249,16 @@ t.test('stonith_host titanic5 external/ssh titanic6 and a stonith FILE line: par
   t.equal((await fencers(up.cib)).get('st-titanic5.etri.re.kr'), `Started ${T5}`)
   const down = await simulate(t, up.cib, ['-d', T5])
   t.equal((await fencers(down.cib)).get('st-titanic5.etri.re.kr'), 'Stopped', 'titanic5 gone: its device does not move to titanic6')
+})
+
+t.test('STONITH lines heartbeat would not have used together, or for a host outside the cluster, are named', async (t) => {
+  const haCf = parseHaCf(`${SEED_HA_CF}stonith_host * null ${T5} ${T6}\nstonith_host ${T5} external/ssh ${T6}\nstonith_host ${T6} external/ssh ${T5}\nstonith_host titanic7 null x\n`, 'ha.cf', { refuseUnsupported: false }).config
+  const src = (i: number): StonithSource => ({ directive: haCf.stonith[i]!, names: ['hostlist'], values: 'x' })
+  const e = exportPacemaker(haCf, [], [0, 1, 2, 3].map(src))
+  const base = SEED_HA_CF.split('\n').length // the first appended line (the seed ends with a newline)
+  t.ok(e.notes.includes(`${T5} may use 2 devices (ha.cf lines ${base}, ${base + 1}); heartbeat used only the last (line ${base + 1}): remove the others or order them with a fencing-topology`), e.notes.join('\n'))
+  t.ok(e.notes.some((n) => n.startsWith(`WARNING: ha.cf line ${base + 3}: stonith_host titanic7 is not a node`)), 'a device for a stranger is named')
+  t.match(e.cibXml, /name="stonith-enabled" value="true"/)
 })
 
 t.test('a STONITH line that cannot be mapped is refused by line, nothing written', async (t) => {
