@@ -1,5 +1,5 @@
 // hbctl events [--follow] [--json] [--since DURATION|TIME]: the daemon's event history (deaths,
-// takeovers and releases with their cause, agent runs, requests, reloads) from its journal.
+// takeovers and releases with their cause, agent runs, requests, reloads, STONITH resets) from its journal.
 
 import { open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -9,7 +9,7 @@ import { EXIT_USAGE, parseCommand } from './cli-args.js'
 
 const USAGE = `usage: hbctl events [--follow] [--json] [--since DURATION|TIME]
   The event history: nodes dead and back, takeovers and releases with their cause, agent runs,
-  standby/takeover requests and who asked, reloads, shutdowns. Kept in hbts-events.jsonl in the
+  standby/takeover requests and who asked, reloads, shutdowns, STONITH resets. Kept in hbts-events.jsonl in the
   state directory (/var/lib/heartbeat), across restarts.
   --follow, -f    keep printing new events as they come
   --json          one JSON object a line, as journaled
@@ -57,6 +57,12 @@ export function formatEvent(r: JournalRecord): string {
     case 'shutdown':
       what = `shutdown: ${s('text')}`
       break
+    case 'stonith': {
+      const outcome = r.outcome === 'started' ? 'started' : r.outcome === 'ok' ? 'ok' : `FAILED (${s('outcome')})`
+      const took = r.outcome === 'started' ? '' : ` in ${ms(r.durationMs)}`
+      what = `reset ${s('node')} with ${s('device')}: ${outcome} (attempt ${s('attempt')}${took})${typeof r.detail === 'string' && r.detail !== '' ? `: ${r.detail.split('\n').join(' | ')}` : ''}`
+      break
+    }
     default:
       what = `${r.kind} ${JSON.stringify(r)}`
   }

@@ -1,6 +1,6 @@
 // haresources + ha.cf → a Pacemaker CIB and a corosync.conf, as strings (hbctl export-pacemaker writes them).
 
-import type { HaCf } from './ha-cf.js'
+import type { HaCf, StonithDirective } from './ha-cf.js'
 import type { ResourceGroup, ResourceRef } from './haresources.js'
 import { parseIpaddrSpec } from './ipaddr-spec.js'
 
@@ -26,6 +26,31 @@ interface Primitive {
   params: Array<[string, string]>
   /** Where it came from, for the comment. */
   text: string
+}
+
+/**
+ * One ha.cf `stonith`/`stonith_host` line with what the caller learned about it: the plugin's parameter
+ * names (`stonith -t TYPE -n`) and the positional values (the line's rest, or the `stonith` file's).
+ */
+export interface StonithSource {
+  directive: StonithDirective
+  names: readonly string[]
+  values: string
+}
+
+/** What cluster-glue does with positional values: one per name, the last name takes the rest. */
+export function stonithParams(names: readonly string[], values: string): { ok: true; params: Array<[string, string]> } | { ok: false; why: string } {
+  const words = values.trim() === '' ? [] : values.trim().split(/\s+/)
+  if (names.length === 0) return words.length === 0 ? { ok: true, params: [] } : { ok: false, why: 'the plugin names no parameters but values are given' }
+  if (words.length < names.length) return { ok: false, why: `${words.length} value${words.length === 1 ? '' : 's'} for ${names.length} parameter${names.length === 1 ? '' : 's'} (${names.join(' ')})` }
+  const params = names.slice(0, -1).map((n, i): [string, string] => [n, words[i] ?? ''])
+  params.push([names[names.length - 1] ?? '', words.slice(names.length - 1).join(' ')])
+  return { ok: true, params }
+}
+
+/** How the ha.cf line reads, for comments and messages. */
+export function stonithLineText(d: StonithDirective): string {
+  return d.kind === 'stonith' ? `stonith ${d.type} ${d.configFile}` : `stonith_host ${d.host} ${d.type} ${d.params}`.trimEnd()
 }
 
 function xmlEscape(s: string): string {
@@ -108,7 +133,7 @@ export function stickinessFor(autoFailback: HaCf['autoFailback']): number {
   return autoFailback === 'off' ? STICKY_SCORE : 0
 }
 
-export function buildCib(haCf: HaCf, groups: readonly ResourceGroup[], notes: string[]): string {
+export function buildCib(haCf: HaCf, groups: readonly ResourceGroup[], notes: string[], stonith: readonly StonithSource[] = []): string {
   const ids = new Ids()
   const lines: string[] = []
   const nv = (owner: string, name: string, value: string, indent: string): string =>
@@ -118,8 +143,13 @@ export function buildCib(haCf: HaCf, groups: readonly ResourceGroup[], notes: st
   lines.push('  <configuration>')
   lines.push('    <crm_config>')
   lines.push('      <cluster_property_set id="cib-bootstrap-options">')
-  lines.push(`        ${comment('WARNING: STONITH IS OFF. heartbeat release 1 ran without fencing; a split brain can start the VIP on both nodes. Configure a fence device and set stonith-enabled=true before production.')}`)
-  lines.push(nv('cib-bootstrap-options', 'stonith-enabled', 'false', '        '))
+  if (stonith.length === 0) {
+    lines.push(`        ${comment('WARNING: STONITH IS OFF. heartbeat release 1 ran without fencing; a split brain can start the VIP on both nodes. Configure a fence device and set stonith-enabled=true before production.')}`)
+    lines.push(nv('cib-bootstrap-options', 'stonith-enabled', 'false', '        '))
+  } else {
+    lines.push(`        ${comment(`ha.cf names ${stonith.length} STONITH device${stonith.length === 1 ? '' : 's'}: fencing on`)}`)
+    lines.push(nv('cib-bootstrap-options', 'stonith-enabled', 'true', '        '))
+  }
   lines.push(`        ${comment('two nodes: the survivor keeps the resources, as heartbeat did (corosync two_node also keeps quorum)')}`)
   lines.push(nv('cib-bootstrap-options', 'no-quorum-policy', 'ignore', '        '))
   lines.push(nv('cib-bootstrap-options', 'cluster-name', haCf.cluster, '        '))
@@ -130,6 +160,31 @@ export function buildCib(haCf: HaCf, groups: readonly ResourceGroup[], notes: st
   lines.push('    </nodes>')
   lines.push('    <resources>')
   const locations: string[] = []
+  for (const src of stonith) {
+    const d = src.directive
+    const mapped = stonithParams(src.names, src.values)
+    // the caller checked; a line that does not map is refused there, never dropped here
+    if (!mapped.ok) throw new Error(`ha.cf line ${d.line}: ${stonithLineText(d)}: ${mapped.why}`)
+    const id = ids.take(`st-${d.kind === 'stonith_host' && d.host !== '*' ? d.host : d.type.replace(/^external\//, '')}`)
+    lines.push(`      ${comment(`ha.cf line ${d.line}: ${d.kind === 'stonith' ? stonithLineText(d) : `stonith_host ${d.host} ${d.type}`} (cluster-glue plugin; parameters by name)`)}`)
+    lines.push(`      <primitive id="${id}" class="stonith" type="${xmlEscape(d.type)}">`)
+    if (mapped.params.length > 0) {
+      lines.push(`        <instance_attributes id="${ids.take(`${id}-instance_attributes`)}">`)
+      for (const [k, v] of mapped.params) lines.push(nv(id, k, v, '          '))
+      lines.push('        </instance_attributes>')
+    }
+    lines.push('        <operations>')
+    lines.push(`          <op id="${ids.take(`${id}-monitor-60s`)}" name="monitor" interval="60s" timeout="20s"/>`)
+    lines.push('        </operations>')
+    lines.push('      </primitive>')
+    // stonith_host HOST: only HOST used the device (3.0.6 skips the line elsewhere), so it runs
+    // nowhere else, which keeps it off the peer it fences; `*` and `stonith` lines: any node
+    if (d.kind === 'stonith_host' && d.host !== '*') {
+      for (const n of haCf.nodes.filter((n) => n !== d.host)) {
+        locations.push(`    <rsc_location id="${ids.take(`loc-${id}-not-${n}`)}" rsc="${id}" node="${xmlEscape(n)}" score="-INFINITY"/>`)
+      }
+    }
+  }
   for (const g of groups) {
     const prims = g.resources.map((r) => {
       const p = primitiveFor(r, notes)
@@ -158,7 +213,7 @@ export function buildCib(haCf: HaCf, groups: readonly ResourceGroup[], notes: st
   }
   lines.push('    </resources>')
   lines.push('    <constraints>')
-  lines.push(`      ${comment(`each group prefers its haresources node (score ${OWNER_SCORE}); it may run on the other`)}`)
+  lines.push(`      ${comment(`each group prefers its haresources node (score ${OWNER_SCORE}); it may run on the other. A stonith_host device runs only on its host.`)}`)
   lines.push(...locations.map((l) => `  ${l}`))
   lines.push('    </constraints>')
   const sticky = stickinessFor(haCf.autoFailback)
@@ -274,10 +329,21 @@ export function buildCorosyncConf(haCf: HaCf, notes: string[]): string {
   return `${out.join('\n')}\n`
 }
 
-export function exportPacemaker(haCf: HaCf, groups: readonly ResourceGroup[]): PacemakerExport {
+/** `stonith` must give one source per ha.cf stonith line (the CLI refuses lines it could not resolve). */
+export function exportPacemaker(haCf: HaCf, groups: readonly ResourceGroup[], stonith: readonly StonithSource[] = []): PacemakerExport {
   const notes: string[] = []
-  notes.push('WARNING: stonith-enabled=false. heartbeat release 1 ran without fencing and so does this CIB; configure a fence device and turn STONITH on before relying on it.')
-  const cibXml = buildCib(haCf, groups, notes)
+  if (stonith.length === 0) notes.push('WARNING: stonith-enabled=false. heartbeat release 1 ran without fencing and so does this CIB; configure a fence device and turn STONITH on before relying on it.')
+  else notes.push(`stonith-enabled=true with ${stonith.map((s) => `${s.directive.type} (ha.cf line ${s.directive.line})`).join(', ')}; test each device (stonith_admin --reboot) before relying on it`)
+  for (const src of stonith) {
+    const d = src.directive
+    if (d.kind === 'stonith_host' && d.host !== '*' && !haCf.nodes.includes(d.host)) notes.push(`WARNING: ha.cf line ${d.line}: stonith_host ${d.host} is not a node of this cluster; its device can run nowhere`)
+  }
+  for (const n of haCf.nodes) {
+    const mine = stonith.filter((s) => s.directive.kind === 'stonith' || s.directive.host === '*' || s.directive.host === n)
+    // 3.0.6 kept one device per node (the last line that applies); Pacemaker may use any of them
+    if (mine.length > 1) notes.push(`${n} may use ${mine.length} devices (ha.cf lines ${mine.map((s) => s.directive.line).join(', ')}); heartbeat used only the last (line ${mine[mine.length - 1]?.directive.line}): remove the others or order them with a fencing-topology`)
+  }
+  const cibXml = buildCib(haCf, groups, notes, stonith)
   const corosyncConf = buildCorosyncConf(haCf, notes)
   return { cibXml, corosyncConf, notes }
 }

@@ -115,6 +115,8 @@ export type HistoryEvent =
   | { kind: 'request'; request: 'standby' | 'takeover'; by: string }
   | { kind: 'reload'; outcome: ReloadOutcome['kind']; text: string }
   | { kind: 'shutdown'; text: string }
+  /** A STONITH reset of `node` with the cluster-glue `device` type: begun, then its outcome; `attempt` counts from 1 until one succeeds. */
+  | { kind: 'stonith'; node: string; device: string; attempt: number; outcome: 'started' | StonithResultEvent['outcome']; durationMs?: number; detail?: string }
 
 /** Counters the core keeps for hbctl metrics (membership keeps its own); one shape, defined with the exposition format. */
 export type { CoreCounters } from '../control/metrics-format.js'

@@ -192,6 +192,7 @@ export class NodeCore {
         this.onAgentResult(ev)
         break
       case 'stonith-result':
+        this.history.stonithFinished(ev, this.nowMs)
         this.rmFeed(ev)
         break
       case 'fifo':
@@ -480,6 +481,7 @@ export class NodeCore {
           this.out.push(a)
           break
         case 'run-stonith':
+          this.history.stonithStarted(a.id, a.node, a.device.type, this.nowMs)
           this.out.push(a)
           break
         case 'shutdown-complete':

@@ -6,7 +6,7 @@
 import type { MembershipSnapshot } from '../cluster/membership.js'
 import type { RmSnapshot } from '../resources/rm-types.js'
 import { getString, type HaMessage } from '../wire/message.js'
-import type { AgentResultEvent, CauseKind, CoreCounters, HistoryEvent, NodeEvent } from './node-core-types.js'
+import type { AgentResultEvent, CauseKind, CoreCounters, HistoryEvent, NodeEvent, StonithResultEvent } from './node-core-types.js'
 
 interface Cause {
   kind: CauseKind
@@ -28,6 +28,9 @@ export class NodeHistory {
   private readonly groupCauses = new Map<string, Cause>()
   /** What each running agent is, for the agent event and its duration. */
   private readonly agentRuns = new Map<number, AgentRun>()
+  /** Each running reset by id, and per node the attempts since its last successful reset. */
+  private readonly resets = new Map<number, { node: string; device: string; attempt: number; startMs: number }>()
+  private readonly resetAttempts = new Map<string, number>()
   readonly counters: CoreCounters = { nodeDeaths: 0, linkDown: 0, linkUp: 0, takeovers: 0, releases: 0, agentRuns: {}, agentDurationMs: {} }
 
   /** `emit` hands an event to the shell (the journal); `initial`: groups already running (kept across a restart). */
@@ -110,6 +113,7 @@ export class NodeHistory {
         links: (n?.links ?? []).map((l) => ({ link: l.name, silentMs: since(l.lastPacketMs) })),
       })
     } else if (previous === 'dead') {
+      this.resetAttempts.delete(node)
       this.setCause('peer-back', `${node} ${status}`)
       this.emit({ kind: 'node-back', node, status })
     }
@@ -131,6 +135,29 @@ export class NodeHistory {
     if (status === 'dead') this.counters.linkDown++
     else this.counters.linkUp++
     this.emit({ kind: 'link', node, link, status })
+  }
+
+  stonithStarted(id: number, node: string, device: string, nowMs: number): void {
+    const attempt = (this.resetAttempts.get(node) ?? 0) + 1
+    this.resetAttempts.set(node, attempt)
+    this.resets.set(id, { node, device, attempt, startMs: nowMs })
+    this.emit({ kind: 'stonith', node, device, attempt, outcome: 'started' })
+  }
+
+  stonithFinished(ev: StonithResultEvent, nowMs: number): void {
+    const run = this.resets.get(ev.id)
+    if (run === undefined) return
+    this.resets.delete(ev.id)
+    if (ev.outcome === 'ok') this.resetAttempts.delete(run.node)
+    this.emit({
+      kind: 'stonith',
+      node: run.node,
+      device: run.device,
+      attempt: run.attempt,
+      outcome: ev.outcome,
+      durationMs: nowMs - run.startMs,
+      ...(ev.detail !== undefined ? { detail: ev.detail.slice(-400) } : {}),
+    })
   }
 
   agentStarted(id: number, run: AgentRun): void {

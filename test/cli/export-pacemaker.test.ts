@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { execa } from 'execa'
 import { main } from '../../lib/cli/hbctl-export-pacemaker.js'
+import { parseHaCf } from '../../lib/config/ha-cf.js'
+import { exportPacemaker, type StonithSource } from '../../lib/config/pacemaker-export.js'
 
 const example = (rel: string): string => fileURLToPath(new URL(`../../ha.d-example/${rel}`, import.meta.url))
 
@@ -70,11 +72,12 @@ function haDir(t: Test, files: Record<string, string> | string): string {
   return dir
 }
 
-async function exportTo(t: Test, dir: string): Promise<{ out: string; err: string; cib: string; corosync: string }> {
+async function exportTo(t: Test, dir: string, fencing = false): Promise<{ out: string; err: string; cib: string; corosync: string }> {
   const outDir = join(testDir(t), 'out')
   const r = await run(['--ha-dir', dir, '--out', outDir])
   t.equal(r.code, 0, r.err)
-  t.match(r.err, /WARNING: stonith-enabled=false/, 'the admin is told loudly that STONITH is off')
+  if (fencing) t.match(r.err, /stonith-enabled=true with /, 'the admin is told which devices fence')
+  else t.match(r.err, /WARNING: stonith-enabled=false/, 'the admin is told loudly that STONITH is off')
   return { out: r.out, err: r.err, cib: join(outDir, 'cib.xml'), corosync: readFileSync(join(outDir, 'corosync.conf'), 'utf8') }
 }
 
@@ -188,6 +191,87 @@ t.test('a broken configuration writes nothing; --out is required', async (t) => 
   t.match(r.err, /node3/)
   t.throws(() => readdirSync(outDir), 'no output directory')
   t.equal((await run(['--ha-dir', dir])).code, 2)
+})
+
+// ha.cf's STONITH lines become stonith: resources named as cluster-glue names the plugin's parameters.
+const haveStonith = (await execa('sh', ['-c', 'command -v stonith'], { reject: false })).exitCode === 0
+function needStonith(t: Test): boolean {
+  if (!needPacemaker(t)) return false
+  if (haveStonith) return true
+  if (process.env.CI === 'true') t.fail('stonith (cluster-glue) missing')
+  else t.comment('skipped: cluster-glue stonith not installed')
+  return false
+}
+const SEED_HA_CF = readFileSync(example('titanic5/ha.d/ha.cf'), 'utf8')
+const SEED_HARESOURCES = readFileSync(example('titanic5/ha.d/haresources'), 'utf8')
+const lineOf = (text: string, directive: string): number => text.split('\n').indexOf(directive) + 1
+
+/** Where each stonith resource runs, from crm_simulate's text. */
+async function fencers(cib: string): Promise<Map<string, string>> {
+  const r = await execa('crm_simulate', ['-x', cib], { timeout: 60_000 })
+  return new Map([...r.stdout.matchAll(/\* (\S+)\s+\(stonith:[^)]+\):\s+(\S+(?: \S+)?)/g)].map((m) => [m[1] ?? '', m[2] ?? '']))
+}
+
+t.test('stonith_host * null titanic5 titanic6: a null fencing device anywhere, stonith-enabled=true', async (t) => {
+  if (!needStonith(t)) return
+  const haCf = `${SEED_HA_CF}stonith_host * null ${T5} ${T6}\n`
+  const e = await exportTo(t, haDir(t, { 'ha.cf': haCf, haresources: SEED_HARESOURCES, authkeys: AUTHKEYS }), true)
+  const xml = readFileSync(e.cib, 'utf8')
+  t.match(xml, /name="stonith-enabled" value="true"/)
+  t.notMatch(xml, /STONITH IS OFF/)
+  t.match(xml, new RegExp(`<!-- ha.cf line ${lineOf(haCf, `stonith_host * null ${T5} ${T6}`)}: stonith_host \\* null`), 'the CIB names the ha.cf line')
+  t.match(xml, /<primitive id="st-null" class="stonith" type="null">[^]*name="hostlist" value="titanic5\.etri\.re\.kr titanic6\.etri\.re\.kr"/, 'the values fill null\'s one parameter, hostlist')
+  t.notMatch(xml, /rsc="st-null"/, '* : no location constraint')
+  // an unseen node is fenced at start (crm_verify warns of it): verify once both are up
+  const up = await simulate(t, e.cib, ['-u', T5, '-u', T6])
+  await verify(t, up.cib)
+  const down = await simulate(t, up.cib, ['-d', T5])
+  t.equal((await fencers(down.cib)).get('st-null'), `Started ${T6}`, 'titanic5 gone: the device runs on titanic6')
+  t.same((await placement(down.cib)).get('grp-vip-129.254.203.149'), [T6])
+})
+
+t.test('stonith_host titanic5 external/ssh titanic6 and a stonith FILE line: parameters by name, kept off the fenced host', async (t) => {
+  if (!needStonith(t)) return
+  const dir = haDir(t, { haresources: SEED_HARESOURCES, authkeys: AUTHKEYS })
+  const ipmiCfg = join(testDir(t), 'ipmi.cfg')
+  writeFileSync(ipmiCfg, `# hostname ipaddr userid passwd interface\n${T5} 10.0.0.5 admin s3cret lan\n`)
+  const sshLine = `stonith_host ${T5} external/ssh ${T6}`
+  const haCf = `${SEED_HA_CF}${sshLine}\nstonith external/ipmi ${ipmiCfg}\n`
+  writeFileSync(join(dir, 'ha.cf'), haCf)
+  const e = await exportTo(t, dir, true)
+  const xml = readFileSync(e.cib, 'utf8')
+  t.match(xml, /<primitive id="st-titanic5\.etri\.re\.kr" class="stonith" type="external\/ssh">[^]*name="hostlist" value="titanic6\.etri\.re\.kr"/)
+  t.match(xml, /rsc="st-titanic5\.etri\.re\.kr" node="titanic6\.etri\.re\.kr" score="-INFINITY"/, 'the titanic5 device never runs on titanic6, the host it fences')
+  t.match(xml, /type="external\/ipmi">[^]*name="hostname" value="titanic5\.etri\.re\.kr"[^]*name="ipaddr" value="10\.0\.0\.5"[^]*name="userid" value="admin"[^]*name="passwd" value="s3cret"[^]*name="interface" value="lan"/, 'the file\'s values in stonith -n order')
+  t.match(e.err, new RegExp(`external/ssh \\(ha.cf line ${lineOf(haCf, sshLine)}\\)`))
+  const up = await simulate(t, e.cib, ['-u', T5, '-u', T6])
+  await verify(t, up.cib)
+  t.equal((await fencers(up.cib)).get('st-titanic5.etri.re.kr'), `Started ${T5}`)
+  const down = await simulate(t, up.cib, ['-d', T5])
+  t.equal((await fencers(down.cib)).get('st-titanic5.etri.re.kr'), 'Stopped', 'titanic5 gone: its device does not move to titanic6')
+})
+
+t.test('STONITH lines heartbeat would not have used together, or for a host outside the cluster, are named', async (t) => {
+  const haCf = parseHaCf(`${SEED_HA_CF}stonith_host * null ${T5} ${T6}\nstonith_host ${T5} external/ssh ${T6}\nstonith_host ${T6} external/ssh ${T5}\nstonith_host titanic7 null x\n`, 'ha.cf', { refuseUnsupported: false }).config
+  const src = (i: number): StonithSource => ({ directive: haCf.stonith[i]!, names: ['hostlist'], values: 'x' })
+  const e = exportPacemaker(haCf, [], [0, 1, 2, 3].map(src))
+  const base = SEED_HA_CF.split('\n').length // the first appended line (the seed ends with a newline)
+  t.ok(e.notes.includes(`${T5} may use 2 devices (ha.cf lines ${base}, ${base + 1}); heartbeat used only the last (line ${base + 1}): remove the others or order them with a fencing-topology`), e.notes.join('\n'))
+  t.ok(e.notes.some((n) => n.startsWith(`WARNING: ha.cf line ${base + 3}: stonith_host titanic7 is not a node`)), 'a device for a stranger is named')
+  t.match(e.cibXml, /name="stonith-enabled" value="true"/)
+})
+
+t.test('a STONITH line that cannot be mapped is refused by line, nothing written', async (t) => {
+  if (!haveStonith) return void t.comment('skipped: cluster-glue stonith not installed')
+  for (const bad of [`stonith_host * nosuchplugin ${T6}`, 'stonith_host * external/ipmi titanic6 10.0.0.6', `stonith null ${join(testDir(t), 'missing.cfg')}`]) {
+    const haCf = `${SEED_HA_CF}${bad}\n`
+    const dir = haDir(t, { 'ha.cf': haCf, haresources: SEED_HARESOURCES, authkeys: AUTHKEYS })
+    const outDir = join(testDir(t), 'out-refused')
+    const r = await run(['--ha-dir', dir, '--out', outDir])
+    t.equal(r.code, 1, bad)
+    t.match(r.err, `ha.cf:${lineOf(haCf, bad)}: ${bad}: cannot export`, `${bad}: the error names the line`)
+    t.throws(() => readdirSync(outDir), 'no output directory')
+  }
 })
 
 t.test("corosync -t accepts the modern export on director1 (a namespace holding its ucast address)", async (t) => {

@@ -91,3 +91,32 @@ t.test('hbctl status shows each group\'s cause under its row', async (t) => {
   g.cause = 'titanic6.etri.re.kr dead'
   t.match(formatStatus(st, { color: false, width: 120, timeZone: 'UTC' }), /cause: titanic6\.etri\.re\.kr dead/)
 })
+
+t.test('STONITH resets are in the history: each attempt, its device and outcome, counted until one works', async (t) => {
+  const stonith = { type: 'null', config: { kind: 'params' as const, params: `${T5} ${T6}` }, line: 12 }
+  // the first reset fails, the second works (the kit's resets take 1 s)
+  const c = new ClusterRm({ mode: 'on', stonith, stonithOutcome: (_n, _target, attempt) => (attempt < 2 ? 'bad' : 'ok') })
+  c.start(T5)
+  c.runUntil(1500)
+  c.start(T6)
+  c.runUntil(30_000)
+  const crashAt = c.now
+  c.crash(T5)
+  t.ok(c.runUntilTrue(() => c.owners().join() === T6, crashAt + 60_000), 'titanic6 takes the VIP after the reset')
+  const resets = of(c, T6, 'stonith', crashAt)
+  t.same(
+    resets.map((e) => [e.node, e.device, e.attempt, e.outcome]),
+    [
+      [T5, 'null', 1, 'started'],
+      [T5, 'null', 1, 'bad'],
+      [T5, 'null', 2, 'started'],
+      [T5, 'null', 2, 'ok'],
+    ],
+    'two attempts of resetting titanic5 with null: the failed one and the one that worked',
+  )
+  t.equal(resets[3]?.durationMs, 1000, 'how long the reset took')
+  t.same(of(c, T5, 'stonith'), [], 'titanic5 (dead) reset no one')
+  const takeover = c.node(T6).events.find((e) => e.at >= crashAt && e.event.kind === 'group' && e.event.to === 'starting')
+  const ok = c.node(T6).events.find((e) => e.event.kind === 'stonith' && e.event.outcome === 'ok')
+  t.ok(takeover !== undefined && ok !== undefined && ok.at <= takeover.at, 'the reset is journaled before the takeover it allowed')
+})

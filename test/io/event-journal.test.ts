@@ -75,6 +75,19 @@ t.test('formatEvent says why', async (t) => {
     formatEvent({ time: at(1), host: 'titanic6', kind: 'group', group: '10.0.0.1', from: 'stopped', to: 'starting', cause: 'peer-dead', text: 'titanic5 dead' }),
     '2026-12-02 05:00:01Z titanic6 group 10.0.0.1 stopped -> starting: peer-dead (titanic5 dead)',
   )
+  t.equal(
+    formatEvent({ time: at(2), host: 'titanic6', kind: 'stonith', node: 'titanic5', device: 'null', attempt: 1, outcome: 'started' }),
+    '2026-12-02 05:00:02Z titanic6 reset titanic5 with null: started (attempt 1)',
+  )
+  t.equal(
+    formatEvent({ time: at(3), host: 'titanic6', kind: 'stonith', node: 'titanic5', device: 'external/ipmi', attempt: 1, outcome: 'bad', durationMs: 1200, detail: 'exit 1\nipmitool: timeout' }),
+    '2026-12-02 05:00:03Z titanic6 reset titanic5 with external/ipmi: FAILED (bad) (attempt 1 in 1.2 s): exit 1 | ipmitool: timeout',
+    'a failed reset says so loudly, with what the device said',
+  )
+  t.equal(
+    formatEvent({ time: at(9), host: 'titanic6', kind: 'stonith', node: 'titanic5', device: 'null', attempt: 2, outcome: 'ok', durationMs: 1000 }),
+    '2026-12-02 05:00:09Z titanic6 reset titanic5 with null: ok (attempt 2 in 1.0 s)',
+  )
 })
 
 t.test('hbctl events: text, --json, --since, usage errors', async (t) => {
