@@ -15,21 +15,23 @@ const DEADTIME = process.env.BENCH_FAILOVER_DEADTIME ?? '1'
 /** `debug 1` in ha.cf so ha-debug gets the agents' durations for the breakdown; BENCH_FAILOVER_DEBUG=0 for the bare figures. */
 const DEBUG = process.env.BENCH_FAILOVER_DEBUG !== '0'
 /** ha.cf(5): a bare number is seconds. */
-function toMs(v: string): number {
+export function toMs(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v)
   if (!m) return Number.NaN
   return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000
 }
 
 /** 5 s of start-up deadtime + one keepalive-ish margin. */
-const STARTUP_DEADTIME_WINDOW_MS = 6000
+export const STARTUP_DEADTIME_WINDOW_MS = 6000
 
-const other = (s: SeedNode): SeedNode => (s === 'titanic5' ? 'titanic6' : 'titanic5')
+export const other = (s: SeedNode): SeedNode => (s === 'titanic5' ? 'titanic6' : 'titanic5')
 
-async function settled(c: SeedCluster): Promise<void> {
+/** Both directors' own cl_status says no resource transition is under way (hbctl's for heartbeat-ts, the real one for 3.0.6). */
+export async function settled(c: SeedCluster): Promise<void> {
   await waitFor('both nodes settled', async () => {
     for (const seed of ['titanic5', 'titanic6'] as const) {
-      const r = await hbctl(c, seed, 'cl_status', 'rscstatus')
+      const d = c.directors[seed]
+      const r = d.impl === 'ts' ? await hbctl(c, seed, 'cl_status', 'rscstatus') : await d.host.clStatus(['rscstatus']).then((x) => ({ exitCode: x.exitCode, out: x.stdout.trim() }))
       if (r.exitCode !== 0 || r.out === 'transition') return undefined
     }
     return true
@@ -39,7 +41,7 @@ async function settled(c: SeedCluster): Promise<void> {
 }
 
 /** What the client's wire and the daemons' debug logs say about one failover. */
-interface Sample {
+export interface Sample {
   totalMs: number
   /** Act → the new holder's first gratuitous ARP frame seen by the client. */
   arpMs: number
@@ -97,8 +99,11 @@ async function agentTimes(c: SeedCluster, seed: SeedNode, from: number, into: Ma
   }
 }
 
-/** `act()` (returning its start time) until `to` answers on the VIP, with the client's wire and both daemons' agent times. */
-async function measure(c: SeedCluster, to: SeedNode, act: () => Promise<number>): Promise<Sample> {
+/**
+ * `act()` (returning its start time) until `to` answers on the VIP, with the client's wire and both daemons' agent times.
+ * `deadtimeMs` (crash only) places the old holder's deadline: its last heartbeat on the wire + the deadtime.
+ */
+export async function measure(c: SeedCluster, to: SeedNode, act: () => Promise<number>, deadtimeMs = 0): Promise<Sample> {
   const prober = await c.startProber(10, 100)
   const wire = await startWire(c)
   const logFrom = { titanic5: await debugLength(c, 'titanic5'), titanic6: await debugLength(c, 'titanic6') }
@@ -111,17 +116,12 @@ async function measure(c: SeedCluster, to: SeedNode, act: () => Promise<number>)
     const arpAt = await waitFor(`${to}'s gratuitous ARP on the client's wire`, async () => firstGarp(c, wire, to, at), 5_000, 20).catch(() => Number.NaN)
     const agentMs = new Map<string, number>()
     for (const seed of ['titanic5', 'titanic6'] as const) await agentTimes(c, seed, logFrom[seed], agentMs)
-    return { totalMs: answered - at, arpMs: arpAt - at, answerAfterArpMs: answered - arpAt, agentMs, ...lastBeat(wire, other(to), at) }
+    const last = lastHeartbeat(wire, other(to), at)
+    return { totalMs: answered - at, arpMs: arpAt - at, answerAfterArpMs: answered - arpAt, agentMs, ...(last === undefined ? {} : { deadlineMs: last + deadtimeMs - at }) }
   } finally {
     prober.kill('SIGTERM')
     wire.kill('SIGTERM')
   }
-}
-
-let deadtimeForSamples = 0
-function lastBeat(wire: Proc, seed: SeedNode, at: number): { deadlineMs?: number } {
-  const last = lastHeartbeat(wire, seed, at)
-  return last === undefined ? {} : { deadlineMs: last + deadtimeForSamples - at }
 }
 
 /** Median start-up cost of one stand-in ipvsadm call in a director, over a C program run the same way. */
@@ -138,7 +138,58 @@ async function standinCostMs(c: SeedCluster): Promise<number> {
   return (await time(['ipvsadm', '-S', '-n'])) - (await time(['ip', '-V']))
 }
 
-function line(label: string, xs: readonly number[], note: string): string {
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * `runs` crashes of titanic5 holding the VIP (every process SIGKILLed, cable pulled) at a uniformly random phase
+ * of its keepalive, each measured until titanic6 answers; titanic5 is rebooted, restarted and takes its group back
+ * (auto_failback on) between runs. Works for both implementations.
+ */
+export async function crashRuns(c: SeedCluster, runs: number, deadtimeMs: number, keepaliveMs: number): Promise<Sample[]> {
+  const out: Sample[] = []
+  for (let i = 0; i < runs; i++) {
+    // measure() starts when a heartbeat is on the wire; a uniform wait over one keepalive makes the phase uniform.
+    out.push(
+      await measure(c, 'titanic6', async () => {
+        await sleep(Math.random() * keepaliveMs)
+        return c.crash('titanic5')
+      }, deadtimeMs),
+    )
+    await c.reboot('titanic5')
+    const startedAt = Date.now()
+    await c.start('titanic5')
+    // auto_failback on: titanic5 takes its group back once it is up.
+    await waitOwner(c, 'titanic5', 60_000)
+    await settled(c)
+    // A starting node advertises deadtime + 2 s for its first 5 s (3.0.6's add_deadtime at start-up);
+    // crash it only once its peer uses the configured deadtime again.
+    const wait = startedAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
+    if (wait > 0) await sleep(wait)
+  }
+  return out
+}
+
+/** `runs` graceful hand-overs by `give(holder)` (hbctl standby, hb_standby), alternating direction; each until the peer answers. */
+export async function standbyRuns(c: SeedCluster, runs: number, give: (holder: SeedNode) => Promise<void>): Promise<Sample[]> {
+  const out: Sample[] = []
+  let holder: SeedNode = 'titanic5'
+  for (let i = 0; i < runs; i++) {
+    const from = holder
+    out.push(
+      await measure(c, other(from), async () => {
+        const at = Date.now()
+        await give(from)
+        return at
+      }),
+    )
+    holder = other(from)
+    await waitOwner(c, holder, 30_000)
+    await settled(c)
+  }
+  return out
+}
+
+export function line(label: string, xs: readonly number[], note: string): string {
   const { median, worst } = medianAndWorst(xs)
   return `${label.padEnd(36)} median ${String(Math.round(median)).padStart(5)} ms   worst ${String(Math.round(worst)).padStart(5)} ms   (${xs.length} runs: ${xs.map((x) => Math.round(x)).join(', ')})${note}`
 }
@@ -160,38 +211,11 @@ export async function run(): Promise<void> {
     await waitOwner(c, 'titanic5', 60_000)
     await settled(c)
 
-    deadtimeForSamples = deadtimeMs
-    const crash: Sample[] = []
-    for (let i = 0; i < RUNS; i++) {
-      crash.push(await measure(c, 'titanic6', () => c.crash('titanic5')))
-      await c.reboot('titanic5')
-      const startedAt = Date.now()
-      await c.start('titanic5')
-      // auto_failback on: titanic5 takes its group back once it is up.
-      await waitOwner(c, 'titanic5', 60_000)
-      await settled(c)
-      // A starting node advertises deadtime + 2 s for its first 5 s (3.0.6's add_deadtime at start-up);
-      // crash it only once its peer uses the configured deadtime again.
-      const wait = startedAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-    }
-
-    const graceful: Sample[] = []
-    let holder: SeedNode = 'titanic5'
-    for (let i = 0; i < RUNS; i++) {
-      const from = holder
-      graceful.push(
-        await measure(c, other(from), async () => {
-          const at = Date.now()
-          const r = await hbctl(c, from, 'standby')
-          if (r.exitCode !== 0) throw new Error(`hbctl standby on ${from}: ${r.out}`)
-          return at
-        }),
-      )
-      holder = other(from)
-      await waitOwner(c, holder, 30_000)
-      await settled(c)
-    }
+    const crash = await crashRuns(c, RUNS, deadtimeMs, toMs(KEEPALIVE))
+    const graceful = await standbyRuns(c, RUNS, async (from) => {
+      const r = await hbctl(c, from, 'standby')
+      if (r.exitCode !== 0) throw new Error(`hbctl standby on ${from}: ${r.out}`)
+    })
     const standinMs = await standinCostMs(c)
     const med = (xs: readonly number[]): number => Math.round(medianAndWorst(xs.filter((x) => Number.isFinite(x))).median)
     const agent = (xs: readonly Sample[], key: string): number[] => xs.map((x) => x.agentMs.get(key) ?? Number.NaN)

@@ -30,6 +30,7 @@ import { EventJournal, JOURNAL_NAME } from '../io/event-journal.js'
 import { formatMetrics } from '../control/metrics-format.js'
 import { NotifyRunner } from '../io/notify-runner.js'
 import { writeFileAtomic } from '../io/safe-files.js'
+import { runtimeStatsIntervalMs, startRuntimeStats } from '../io/runtime-stats.js'
 import { discard, EXIT_FAILURE, groupsKey, prepareLife, type PreparedLife } from './prepare-life.js'
 
 export { EXIT_FAILURE, EXIT_NOT_CONFIGURED, EXIT_OK } from './prepare-life.js'
@@ -328,6 +329,13 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   }, LOADAVG_READ_MS)
   loadTimer.unref()
 
+  // HBTS_RUNTIME_STATS=<s>: event-loop delay, timer lateness and GC pauses in the log (what limits fast timers).
+  const statsEveryMs = runtimeStatsIntervalMs(env.HBTS_RUNTIME_STATS)
+  const runtimeStats = statsEveryMs === undefined ? undefined : startRuntimeStats()
+  if (runtimeStats) loop.lateness = (ms) => runtimeStats.timerLate(ms)
+  const statsTimer = runtimeStats && setInterval(() => say('info', runtimeStats.report()), statsEveryMs)
+  statsTimer?.unref()
+
   const metricsText = (): string => {
     const m = membership.snapshot()
     const peers = m.nodes.filter((n) => !n.isSelf)
@@ -464,6 +472,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   process.off('SIGUSR2', onUsr2)
   clearInterval(loadTimer)
   if (textfileTimer !== undefined) clearInterval(textfileTimer)
+  if (statsTimer !== undefined) clearInterval(statsTimer)
+  runtimeStats?.stop()
   loop.stop()
   stonithAbort.abort()
   life.sink.onDatagram = undefined
