@@ -3,7 +3,6 @@
 // (node-core.ts) and the core's actions carried out: sockets, files, child processes.
 
 import { readFile, stat } from 'node:fs/promises'
-import { setPriority } from 'node:os'
 import { join } from 'node:path'
 import type { DaemonPaths } from '../config/paths.js'
 import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
@@ -31,6 +30,7 @@ import { formatMetrics } from '../control/metrics-format.js'
 import { NotifyRunner } from '../io/notify-runner.js'
 import { writeFileAtomic } from '../io/safe-files.js'
 import { runtimeStatsIntervalMs, startRuntimeStats } from '../io/runtime-stats.js'
+import { raiseSchedulingPriority } from '../io/realtime.js'
 import { discard, EXIT_FAILURE, groupsKey, prepareLife, type PreparedLife } from './prepare-life.js'
 
 export { EXIT_FAILURE, EXIT_NOT_CONFIGURED, EXIT_OK } from './prepare-life.js'
@@ -57,8 +57,6 @@ export interface RunDaemonOptions {
 /** /proc/loadavg is read this often; the counters line is considered every this many reads (30 s). */
 const LOADAVG_READ_MS = 5000
 const COUNTER_LOG_EVERY_LOADAVG_READS = 6
-/** ha.cf realtime: Node cannot run SCHED_FIFO, so it asks for this nice level instead. */
-const REALTIME_NICE = -10
 
 
 /** The environment heartbeat gives resource scripts (§9.3), from ha.cf and the daemon's own environment. */
@@ -164,13 +162,11 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   log.setDebugLevel(debugLevel)
   const say = (level: LogLevel, text: string): void => log.log(level, text)
 
-  // ha.cf realtime: heartbeat runs SCHED_FIFO; Node cannot, so ask for a better nice level instead.
+  // ha.cf realtime: SCHED_RR as 3.0.6 runs (through chrt), else a better nice level.
   if (cf.realtime) {
-    try {
-      setPriority(0, REALTIME_NICE)
-    } catch {
-      say('debug', 'could not raise scheduling priority (not root?)')
-    }
+    const p = await raiseSchedulingPriority(process.pid)
+    if (p.kind === 'rr') say('debug', `scheduling: SCHED_RR priority ${p.priority} on every thread (children reset on fork)`)
+    else say('debug', `scheduling: no SCHED_RR (${p.why})${p.kind === 'nice' ? `; nice ${p.nice} instead` : ''}`)
   }
   for (const d of media.descriptions) say('info', `UDP heartbeat started: ${d}`)
 
