@@ -156,14 +156,15 @@ export async function crashRuns(c: SeedCluster, runs: number, deadtimeMs: number
       }, deadtimeMs),
     )
     await c.reboot('titanic5')
-    const startedAt = Date.now()
     await c.start('titanic5')
     // auto_failback on: titanic5 takes its group back once it is up.
     await waitOwner(c, 'titanic5', 60_000)
-    await settled(c)
     // A starting node advertises deadtime + 2 s for its first 5 s (3.0.6's add_deadtime at start-up);
-    // crash it only once its peer uses the configured deadtime again.
-    const wait = startedAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
+    // crash it only once its peer uses the configured deadtime again. Its own start (a loaded machine can
+    // take seconds to start Node) is before it took the group back.
+    const ownerAt = Date.now()
+    await settled(c)
+    const wait = ownerAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
     if (wait > 0) await sleep(wait)
   }
   return out
