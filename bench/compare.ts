@@ -5,9 +5,9 @@
 
 import { cpus, loadavg, release } from 'node:os'
 import { clockTicksPerSecond, idleReal, idleTs, windowText, type IdleSetting } from './daemon.js'
-import { crashRuns, line, measure, settled, standbyRuns, toMs, type Sample } from './failover.js'
+import { crashRuns, line, measure, settled, standbyRuns, toMs, withSeedPair, type Sample } from './failover.js'
 import { medianAndWorst } from './ts-pair.js'
-import { buildSeedCluster, realHeartbeatPids, type Impl, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
+import { realHeartbeatPids, type Impl, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
 import { hbctl, retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
 import { distFile, REAL_HEARTBEAT, realHeartbeatAvailability, waitFor } from '../test/netns/kit.js'
 
@@ -86,14 +86,7 @@ async function standby(c: SeedCluster, impl: Impl, runs: number): Promise<Sample
 async function scenarios(impl: Impl, s: Setting, runs: number, rows: Rows): Promise<void> {
   const timers = timersText(s.keepalive, s.deadtime)
   process.stdout.write(`${IMPL_NAME[impl]}, ${s.label}: ${runs} crashes, ${runs} heartbeat -k, ${runs} standby (load average ${loadavg()[0]?.toFixed(2) ?? '?'})\n`)
-  const c = await buildSeedCluster({ prefix: `cmp${impl}`, impl: { titanic5: impl, titanic6: impl }, realServers: false, haCf: retimed(s.keepalive, s.deadtime, 'auto_failback on') })
-  const stop = (): void => void c.destroy().finally(() => process.exit(130))
-  process.once('SIGINT', stop)
-  try {
-    await c.start('titanic5')
-    await c.start('titanic6')
-    await waitOwner(c, 'titanic5', 60_000)
-    await settled(c)
+  await withSeedPair({ prefix: `cmp${impl}`, impl: { titanic5: impl, titanic6: impl }, realServers: false, haCf: retimed(s.keepalive, s.deadtime, 'auto_failback on') }, async (c) => {
     const crash = await crashRuns(c, runs, toMs(s.deadtime), toMs(s.keepalive))
     put(rows, `crash → served, ${timers}`, impl, crash.map((x) => x.totalMs))
     put(rows, `  kill → gratuitous ARP, ${timers}`, impl, crash.map((x) => x.arpMs))
@@ -103,10 +96,7 @@ async function scenarios(impl: Impl, s: Setting, runs: number, rows: Rows): Prom
     put(rows, `  … daemon gone, ${timers}`, impl, k.goneMs)
     const sb = await standby(c, impl, runs)
     put(rows, `standby → served, ${timers}`, impl, sb.map((x) => x.totalMs))
-  } finally {
-    process.off('SIGINT', stop)
-    await c.destroy()
-  }
+  })
 }
 
 /** `2/5` → `2s/5s`, `200ms/1` → `200ms/1s` (ha.cf(5): a bare number is seconds). */

@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import { netnsAvailability, waitFor, type Proc } from '../test/netns/kit.js'
 import type { SeedNode } from '../test/netns/seed-node.js'
-import { buildSeedCluster, VIP, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
+import { buildSeedCluster, VIP, type SeedCluster, type SeedClusterOptions } from '../test/cluster-e2e/seed-cluster.js'
 import { SEED_ADDRESS } from '../test/netns/seed-node.js'
 import { firstAnswer, hbctl, retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
 import { medianAndWorst } from './ts-pair.js'
@@ -145,6 +145,26 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * of its keepalive, each measured until titanic6 answers; titanic5 is rebooted, restarted and takes its group back
  * (auto_failback on) between runs. Works for both implementations.
  */
+/**
+ * The seed cluster built with `opts`, both directors started, titanic5 holding the group and both settled;
+ * `body` runs on it, then everything is removed (on Ctrl-C too).
+ */
+export async function withSeedPair<T>(opts: SeedClusterOptions, body: (c: SeedCluster) => Promise<T>): Promise<T> {
+  const c = await buildSeedCluster(opts)
+  const stop = (): void => void c.destroy().finally(() => process.exit(130))
+  process.once('SIGINT', stop)
+  try {
+    await c.start('titanic5')
+    await c.start('titanic6')
+    await waitOwner(c, 'titanic5', 60_000)
+    await settled(c)
+    return await body(c)
+  } finally {
+    process.off('SIGINT', stop)
+    await c.destroy()
+  }
+}
+
 export async function crashRuns(c: SeedCluster, runs: number, deadtimeMs: number, keepaliveMs: number): Promise<Sample[]> {
   const out: Sample[] = []
   for (let i = 0; i < runs; i++) {
@@ -203,15 +223,7 @@ export async function run(): Promise<void> {
   }
   const deadtimeMs = toMs(DEADTIME)
   process.stdout.write(`seed cluster in namespaces (heartbeat-ts on titanic5 and titanic6), keepalive ${KEEPALIVE}, deadtime ${DEADTIME} (${deadtimeMs} ms), auto_failback on${DEBUG ? ', debug 1' : ''}; HTTP probe every 10 ms\n`)
-  const c = await buildSeedCluster({ prefix: 'fobench', realServers: false, haCf: retimed(KEEPALIVE, DEADTIME, `auto_failback on${DEBUG ? '\ndebug 1' : ''}`) })
-  const stop = (): void => void c.destroy().finally(() => process.exit(130))
-  process.once('SIGINT', stop)
-  try {
-    await c.start('titanic5')
-    await c.start('titanic6')
-    await waitOwner(c, 'titanic5', 60_000)
-    await settled(c)
-
+  await withSeedPair({ prefix: 'fobench', realServers: false, haCf: retimed(KEEPALIVE, DEADTIME, `auto_failback on${DEBUG ? '\ndebug 1' : ''}`) }, async (c) => {
     const crash = await crashRuns(c, RUNS, deadtimeMs, toMs(KEEPALIVE))
     const graceful = await standbyRuns(c, RUNS, async (from) => {
       const r = await hbctl(c, from, 'standby')
@@ -255,8 +267,5 @@ export async function run(): Promise<void> {
         `from the peer seen by the client. The lvs resource runs the stand-in ipvsadm (${join('test', 'bin', 'ipvsadm')}, one Node process\n` +
         'per call) because this kernel has no IPVS; a graceful hand-over waits for lvs stop on the old holder.\n',
     )
-  } finally {
-    process.off('SIGINT', stop)
-    await c.destroy()
-  }
+  })
 }

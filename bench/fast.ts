@@ -5,10 +5,10 @@
 // `--hog off` runs it on an idle machine. Root only; printed, never asserted.
 
 import { availableParallelism, loadavg } from 'node:os'
-import { crashRuns, line, settled, STARTUP_DEADTIME_WINDOW_MS } from './failover.js'
+import { crashRuns, line, settled, STARTUP_DEADTIME_WINDOW_MS, withSeedPair } from './failover.js'
 import { startHog, stopHog } from './membership.js'
 import { medianAndWorst } from './ts-pair.js'
-import { buildSeedCluster, VIP, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
+import { VIP, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
 import { retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
 import { netnsAvailability } from '../test/netns/kit.js'
 import type { SeedNode } from '../test/netns/seed-node.js'
@@ -52,60 +52,53 @@ export async function run(opts: Record<string, string> = {}): Promise<void> {
       `HBTS_RUNTIME_STATS=${STATS_EVERY_S}; ${hogOn ? `${availableParallelism()} busy loops (one per core)` : 'no CPU hog'}; ` +
       `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start, ${new Date().toISOString()}\n`,
   )
-  const c = await buildSeedCluster({
-    prefix: 'fastb',
-    realServers: false,
-    haCf: retimed(`${KEEPALIVE_MS}ms`, `${DEADTIME_MS}ms`, 'auto_failback on'),
-    env: { HBTS_RUNTIME_STATS: String(STATS_EVERY_S) },
-  })
   // The hog ends by itself even if this process dies: steady window + crashes at their slowest + start-up.
   const hog = hogOn ? startHog(seconds * 1000 + runs * 40_000 + 180_000) : []
-  const stop = (): void => void stopHog(hog).then(() => c.destroy()).finally(() => process.exit(130))
-  process.once('SIGINT', stop)
   try {
-    await c.start('titanic5')
-    await c.start('titanic6')
+    await withSeedPair(
+      { prefix: 'fastb', realServers: false, haCf: retimed(`${KEEPALIVE_MS}ms`, `${DEADTIME_MS}ms`, 'auto_failback on'), env: { HBTS_RUNTIME_STATS: String(STATS_EVERY_S) } },
+      (c) => measureFast(c, seconds, runs),
+    )
+  } finally {
+    await stopHog(hog)
+  }
+}
+
+async function measureFast(c: SeedCluster, seconds: number, runs: number): Promise<void> {
+  // Past both nodes' start-up deadtime (deadtime + 2 s for their first 5 s).
+  await new Promise((r) => setTimeout(r, STARTUP_DEADTIME_WINDOW_MS))
+  const from = { titanic5: (await c.haLog('titanic5')).length, titanic6: (await c.haLog('titanic6')).length }
+  const prober = await c.startProber(10, 100)
+  const steadyFrom = Date.now()
+  await new Promise((r) => setTimeout(r, seconds * 1000))
+  prober.kill('SIGTERM')
+  const probes = prober.lines.filter((l) => Number(l.text.split(' ')[0]) >= steadyFrom)
+  const failed = probes.filter((l) => l.text.split(' ')[1] !== 'titanic5')
+  const owners = await c.owners()
+  process.stdout.write(`steady ${seconds} s (load average ${loadavg()[0]?.toFixed(2) ?? '?'} at the end):\n`)
+  for (const seed of SEEDS) {
+    const text = await logFrom(c, seed, from[seed])
+    const deaths = text.split('\n').filter((l) => /: is dead$/.test(l.trim()))
+    const late = text.split('\n').filter((l) => /Late heartbeat/.test(l))
+    const worstLate = Math.max(0, ...late.map((l) => Number(/interval (\d+) ms/.exec(l)?.[1] ?? 0)))
+    process.stdout.write(
+      `  ${seed}: false deaths ${deaths.length}, late-heartbeat warnings ${late.length}${late.length > 0 ? ` (longest silence ${worstLate} ms)` : ''}\n` +
+        `    ${statsText(parseRuntimeStats(text))}\n`,
+    )
+    for (const l of deaths.slice(0, 5)) process.stdout.write(`    ${l.trim()}\n`)
+  }
+  process.stdout.write(
+    `  client: ${probes.length} GETs to ${VIP}, ${failed.length} not answered by titanic5${failed.length > 0 ? ` (first: ${failed[0]?.text ?? ''})` : ''}; VIP held by ${owners.join(', ') || 'nobody'} at the end\n`,
+  )
+  if (runs > 0) {
+    // Every death from here on is a real one; settle first in case the steady window moved the group.
     await waitOwner(c, 'titanic5', 60_000)
     await settled(c)
-    // Past both nodes' start-up deadtime (deadtime + 2 s for their first 5 s).
-    await new Promise((r) => setTimeout(r, STARTUP_DEADTIME_WINDOW_MS))
-    const from = { titanic5: (await c.haLog('titanic5')).length, titanic6: (await c.haLog('titanic6')).length }
-    const prober = await c.startProber(10, 100)
-    const steadyFrom = Date.now()
-    await new Promise((r) => setTimeout(r, seconds * 1000))
-    prober.kill('SIGTERM')
-    const probes = prober.lines.filter((l) => Number(l.text.split(' ')[0]) >= steadyFrom)
-    const failed = probes.filter((l) => l.text.split(' ')[1] !== 'titanic5')
-    const owners = await c.owners()
-    process.stdout.write(`steady ${seconds} s (load average ${loadavg()[0]?.toFixed(2) ?? '?'} at the end):\n`)
-    for (const seed of SEEDS) {
-      const text = await logFrom(c, seed, from[seed])
-      const deaths = text.split('\n').filter((l) => /: is dead$/.test(l.trim()))
-      const late = text.split('\n').filter((l) => /Late heartbeat/.test(l))
-      const worstLate = Math.max(0, ...late.map((l) => Number(/interval (\d+) ms/.exec(l)?.[1] ?? 0)))
-      process.stdout.write(
-        `  ${seed}: false deaths ${deaths.length}, late-heartbeat warnings ${late.length}${late.length > 0 ? ` (longest silence ${worstLate} ms)` : ''}\n` +
-          `    ${statsText(parseRuntimeStats(text))}\n`,
-      )
-      for (const l of deaths.slice(0, 5)) process.stdout.write(`    ${l.trim()}\n`)
-    }
-    process.stdout.write(
-      `  client: ${probes.length} GETs to ${VIP}, ${failed.length} not answered by titanic5${failed.length > 0 ? ` (first: ${failed[0]?.text ?? ''})` : ''}; VIP held by ${owners.join(', ') || 'nobody'} at the end\n`,
-    )
-    if (runs > 0) {
-      // Every death from here on is a real one; settle first in case the steady window moved the group.
-      await waitOwner(c, 'titanic5', 60_000)
-      await settled(c)
-      const crash = await crashRuns(c, runs, DEADTIME_MS, KEEPALIVE_MS)
-      process.stdout.write(`${line('crash → VIP answered by the peer', crash.map((x) => x.totalMs), '; target ≤ 130 ms median')}\n`)
-      process.stdout.write(`${line('  kill → first gratuitous ARP', crash.map((x) => x.arpMs), '')}\n`)
-      process.stdout.write(`${line('  first ARP → first HTTP answer', crash.map((x) => x.answerAfterArpMs), '')}\n`)
-      process.stdout.write(`${line('  kill → last heartbeat + deadtime', crash.map((x) => x.deadlineMs ?? Number.NaN), '')}\n`)
-      process.stdout.write(`  titanic6 over the whole run: ${statsText(parseRuntimeStats(await c.haLog('titanic6')))}\n`)
-    }
-  } finally {
-    process.off('SIGINT', stop)
-    await stopHog(hog)
-    await c.destroy()
+    const crash = await crashRuns(c, runs, DEADTIME_MS, KEEPALIVE_MS)
+    process.stdout.write(`${line('crash → VIP answered by the peer', crash.map((x) => x.totalMs), '; target ≤ 130 ms median')}\n`)
+    process.stdout.write(`${line('  kill → first gratuitous ARP', crash.map((x) => x.arpMs), '')}\n`)
+    process.stdout.write(`${line('  first ARP → first HTTP answer', crash.map((x) => x.answerAfterArpMs), '')}\n`)
+    process.stdout.write(`${line('  kill → last heartbeat + deadtime', crash.map((x) => x.deadlineMs ?? Number.NaN), '')}\n`)
+    process.stdout.write(`  titanic6 over the whole run: ${statsText(parseRuntimeStats(await c.haLog('titanic6')))}\n`)
   }
 }
