@@ -80,9 +80,9 @@ async function measureFast(c: SeedCluster, seconds: number, runs: number): Promi
     const text = await logFrom(c, seed, from[seed])
     const deaths = text.split('\n').filter((l) => /: is dead$/.test(l.trim()))
     const late = text.split('\n').filter((l) => /Late heartbeat/.test(l))
-    const worstLate = Math.max(0, ...late.map((l) => Number(/interval (\d+) ms/.exec(l)?.[1] ?? 0)))
+    const worstLate = Math.max(0, ...late.map((l) => Number(/interval ([\d.]+) ms/.exec(l)?.[1] ?? 0)))
     process.stdout.write(
-      `  ${seed}: false deaths ${deaths.length}, late-heartbeat warnings ${late.length}${late.length > 0 ? ` (longest silence ${worstLate} ms)` : ''}\n` +
+      `  ${seed}: false deaths ${deaths.length}, late-heartbeat warnings ${late.length}${late.length > 0 ? ` (longest silence ${worstLate.toFixed(0)} ms)` : ''}\n` +
         `    ${statsText(parseRuntimeStats(text))}\n`,
     )
     for (const l of deaths.slice(0, 5)) process.stdout.write(`    ${l.trim()}\n`)
