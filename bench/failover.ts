@@ -14,6 +14,8 @@ const KEEPALIVE = process.env.BENCH_FAILOVER_KEEPALIVE ?? '200ms'
 const DEADTIME = process.env.BENCH_FAILOVER_DEADTIME ?? '1'
 /** `debug 1` in ha.cf so ha-debug gets the agents' durations for the breakdown; BENCH_FAILOVER_DEBUG=0 for the bare figures. */
 const DEBUG = process.env.BENCH_FAILOVER_DEBUG !== '0'
+/** More ha.cf lines for both directors (e.g. `realtime off`). */
+const EXTRA = process.env.BENCH_FAILOVER_HACF ?? ''
 /** ha.cf(5): a bare number is seconds. */
 export function toMs(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v)
@@ -159,6 +161,13 @@ export async function withSeedPair<T>(opts: SeedClusterOptions, body: (c: SeedCl
     await waitOwner(c, 'titanic5', 60_000)
     await settled(c)
     return await body(c)
+  } catch (err) {
+    // What each director said last, for a run that failed.
+    for (const seed of ['titanic5', 'titanic6'] as const) {
+      const lines = (await c.haLog(seed)).split('\n').filter((l) => /dead|restart|Late|transition|acquisition|release|takeover|giving up|Starting|ERROR|CRIT/i.test(l))
+      process.stdout.write(`--- ${seed} ha-log, membership and resource lines ---\n${lines.slice(-40).join('\n')}\n`)
+    }
+    throw err
   } finally {
     process.off('SIGINT', stop)
     await c.destroy()
@@ -223,7 +232,7 @@ export async function run(): Promise<void> {
   }
   const deadtimeMs = toMs(DEADTIME)
   process.stdout.write(`seed cluster in namespaces (heartbeat-ts on titanic5 and titanic6), keepalive ${KEEPALIVE}, deadtime ${DEADTIME} (${deadtimeMs} ms), auto_failback on${DEBUG ? ', debug 1' : ''}; HTTP probe every 10 ms\n`)
-  await withSeedPair({ prefix: 'fobench', realServers: false, haCf: retimed(KEEPALIVE, DEADTIME, `auto_failback on${DEBUG ? '\ndebug 1' : ''}`) }, async (c) => {
+  await withSeedPair({ prefix: 'fobench', realServers: false, haCf: retimed(KEEPALIVE, DEADTIME, `auto_failback on${DEBUG ? '\ndebug 1' : ''}${EXTRA === '' ? '' : `\n${EXTRA}`}`) }, async (c) => {
     const crash = await crashRuns(c, RUNS, deadtimeMs, toMs(KEEPALIVE))
     const graceful = await standbyRuns(c, RUNS, async (from) => {
       const r = await hbctl(c, from, 'standby')
