@@ -5,11 +5,11 @@
 
 import { cpus, loadavg, release } from 'node:os'
 import { clockTicksPerSecond, idleReal, idleTs, windowText, type IdleSetting } from './daemon.js'
-import { crashRuns, line, measure, settled, standbyRuns, toMs, withSeedPair, type Sample } from './failover.js'
+import { crashRuns, line, standbyRuns, stopRuns, toMs, withSeedPair, type Sample } from './failover.js'
 import { medianAndWorst } from './ts-pair.js'
-import { realHeartbeatPids, type Impl, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
-import { hbctl, retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
-import { distFile, REAL_HEARTBEAT, realHeartbeatAvailability, waitFor } from '../test/netns/kit.js'
+import type { Impl, SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
+import { hbctl, retimed } from '../test/cluster-e2e/scenario-helpers.js'
+import { realHeartbeatAvailability } from '../test/netns/kit.js'
 
 const DEFAULT_RUNS = 10
 
@@ -34,40 +34,6 @@ function put(rows: Rows, label: string, impl: Impl, xs: readonly number[]): void
   const row = rows.get(label) ?? { ts: [], real: [] }
   row[impl].push(...xs)
   rows.set(label, row)
-}
-
-/**
- * `runs` times `heartbeat -k` on titanic5 holding the VIP (what the init script's stop does), each until titanic6
- * answers; titanic5 is started again and takes its group back (auto_failback on) between runs. Also returns how
- * long the command itself took (the admin's wait: heartbeat-ts's -k polls for the pid every 200 ms).
- */
-async function stopRuns(c: SeedCluster, runs: number): Promise<{ samples: Sample[]; commandMs: number[]; goneMs: number[] }> {
-  const d = c.directors.titanic5
-  const argv = d.impl === 'ts' ? [process.execPath, await distFile('lib/cli/heartbeat.js'), '-k'] : [REAL_HEARTBEAT, '-k']
-  const samples: Sample[] = []
-  const commandMs: number[] = []
-  const goneMs: number[] = []
-  for (let i = 0; i < runs; i++) {
-    samples.push(
-      await measure(c, 'titanic6', async () => {
-        const at = Date.now()
-        const r = await d.host.exec(argv, { env: c.envFor('titanic5'), timeoutMs: 60_000 })
-        if (r.exitCode !== 0) throw new Error(`heartbeat -k on titanic5 (${d.impl}): exit ${r.exitCode} ${r.stderr}`)
-        commandMs.push(Date.now() - at)
-        // Until no daemon process is left (heartbeat-ts's -k itself waits for that; 3.0.6's may not).
-        if (d.impl === 'ts') await d.daemon?.exited
-        else await waitFor('titanic5: heartbeat 3.0.6 gone', async () => ((await realHeartbeatPids(d.host)).length > 0 ? undefined : true), 60_000, 20)
-        goneMs.push(Date.now() - at)
-        return at
-      }),
-    )
-    // Already stopped: this only brings the cluster's own view of the daemon up to date.
-    await c.stop('titanic5')
-    await c.start('titanic5')
-    await waitOwner(c, 'titanic5', 60_000)
-    await settled(c)
-  }
-  return { samples, commandMs, goneMs }
 }
 
 /** hbctl standby on heartbeat-ts, Debian's hb_standby (a message through the FIFO) on 3.0.6. */

@@ -1,15 +1,22 @@
 // Failover bench on the seed cluster in namespaces: crash of the VIP's holder → first HTTP answer from the
-// peer, and `hbctl standby` → first answer from the peer; median and worst of several runs. Root only.
+// peer, and the three graceful hand-overs (`hbctl standby`, 3.0.6's hb_standby script through the FIFO,
+// `heartbeat -k` on the holder) → first answer from the peer; median and worst of several runs. Root only.
 
 import { join } from 'node:path'
-import { netnsAvailability, waitFor, type Proc } from '../test/netns/kit.js'
+import { existsSync } from 'node:fs'
+import { netnsAvailability, REAL_HEARTBEAT, repoRoot, waitFor, type Proc } from '../test/netns/kit.js'
 import type { SeedNode } from '../test/netns/seed-node.js'
-import { buildSeedCluster, VIP, type SeedCluster, type SeedClusterOptions } from '../test/cluster-e2e/seed-cluster.js'
+import { buildSeedCluster, realHeartbeatPids, VIP, type SeedCluster, type SeedClusterOptions } from '../test/cluster-e2e/seed-cluster.js'
 import { SEED_ADDRESS } from '../test/netns/seed-node.js'
 import { firstAnswer, hbctl, retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
 import { medianAndWorst } from './ts-pair.js'
 
-const RUNS = Number(process.env.BENCH_FAILOVER_RUNS ?? 5)
+const RUNS = Number(process.env.BENCH_FAILOVER_RUNS ?? 10)
+/** Which scenarios run: crash, standby (hbctl), hb_standby, kill (`heartbeat -k`); all by default. */
+const SCENARIOS = new Set((process.env.BENCH_FAILOVER_SCENARIOS ?? 'crash,standby,hb_standby,kill').split(',').map((x) => x.trim()))
+/** 3.0.6's own script: a shell writing ask_resources into the FIFO (ha_clustermsg). */
+const HB_STANDBY = '/usr/share/heartbeat/hb_standby'
+const HEARTBEAT_CLI = join(repoRoot, 'dist', 'lib', 'cli', 'heartbeat.js')
 const KEEPALIVE = process.env.BENCH_FAILOVER_KEEPALIVE ?? '200ms'
 const DEADTIME = process.env.BENCH_FAILOVER_DEADTIME ?? '1'
 /** `debug 1` in ha.cf so ha-debug gets the agents' durations for the breakdown; BENCH_FAILOVER_DEBUG=0 for the bare figures. */
@@ -143,6 +150,62 @@ async function standinCostMs(c: SeedCluster): Promise<number> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
+ * titanic5 started again, holding its group (auto_failback on), both settled, and past its start-up deadtime:
+ * a starting node advertises deadtime + 2 s for its first 5 s (3.0.6's add_deadtime), so it is crashed or
+ * stopped only once its peer uses the configured deadtime again. Its own start (a loaded machine can take
+ * seconds to start Node) is before it took the group back.
+ */
+async function titanic5Back(c: SeedCluster): Promise<void> {
+  await c.start('titanic5')
+  await waitOwner(c, 'titanic5', 60_000)
+  const ownerAt = Date.now()
+  await settled(c)
+  const wait = ownerAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
+  if (wait > 0) await sleep(wait)
+}
+
+/** An odd number of hand-overs leaves titanic6 holding: give the group back before the next scenario. */
+async function backToTitanic5(c: SeedCluster): Promise<void> {
+  if ((await c.owners()).includes('titanic5')) return
+  await hbctl(c, 'titanic6', 'standby')
+  await waitOwner(c, 'titanic5', 30_000)
+  await settled(c)
+}
+
+/**
+ * `runs` times `heartbeat -k` on titanic5 holding the VIP (what the init script's stop does), each until titanic6
+ * answers; titanic5 is started again and takes its group back (auto_failback on) between runs. Also returns how
+ * long the command took (the admin's wait) and until no daemon process was left. Both implementations.
+ */
+export async function stopRuns(c: SeedCluster, runs: number): Promise<{ samples: Sample[]; commandMs: number[]; goneMs: number[] }> {
+  const d = c.directors.titanic5
+  const argv = d.impl === 'ts' ? [process.execPath, HEARTBEAT_CLI, '-k'] : [REAL_HEARTBEAT, '-k']
+  const samples: Sample[] = []
+  const commandMs: number[] = []
+  const goneMs: number[] = []
+  for (let i = 0; i < runs; i++) {
+    samples.push(
+      await measure(c, 'titanic6', async () => {
+        const at = Date.now()
+        // The answer is looked for from `at` on, so waiting here for the command loses nothing.
+        const r = await d.host.exec(argv, { env: c.envFor('titanic5'), timeoutMs: 60_000 })
+        if (r.exitCode !== 0) throw new Error(`heartbeat -k on titanic5 (${d.impl}): exit ${r.exitCode} ${r.stderr}`)
+        commandMs.push(Date.now() - at)
+        // Until no daemon process is left (heartbeat-ts's -k itself waits for that; 3.0.6's may not).
+        if (d.impl === 'ts') await d.daemon?.exited
+        else await waitFor('titanic5: heartbeat 3.0.6 gone', async () => ((await realHeartbeatPids(d.host)).length > 0 ? undefined : true), 60_000, 20)
+        goneMs.push(Date.now() - at)
+        return at
+      }),
+    )
+    // Already stopped: this only brings the cluster's own view of the daemon up to date.
+    await c.stop('titanic5')
+    await titanic5Back(c)
+  }
+  return { samples, commandMs, goneMs }
+}
+
+/**
  * `runs` crashes of titanic5 holding the VIP (every process SIGKILLed, cable pulled) at a uniformly random phase
  * of its keepalive, each measured until titanic6 answers; titanic5 is rebooted, restarted and takes its group back
  * (auto_failback on) between runs. Works for both implementations.
@@ -185,16 +248,7 @@ export async function crashRuns(c: SeedCluster, runs: number, deadtimeMs: number
       }, deadtimeMs),
     )
     await c.reboot('titanic5')
-    await c.start('titanic5')
-    // auto_failback on: titanic5 takes its group back once it is up.
-    await waitOwner(c, 'titanic5', 60_000)
-    // A starting node advertises deadtime + 2 s for its first 5 s (3.0.6's add_deadtime at start-up);
-    // crash it only once its peer uses the configured deadtime again. Its own start (a loaded machine can
-    // take seconds to start Node) is before it took the group back.
-    const ownerAt = Date.now()
-    await settled(c)
-    const wait = ownerAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
-    if (wait > 0) await sleep(wait)
+    await titanic5Back(c)
   }
   return out
 }
@@ -233,43 +287,62 @@ export async function run(): Promise<void> {
   const deadtimeMs = toMs(DEADTIME)
   process.stdout.write(`seed cluster in namespaces (heartbeat-ts on titanic5 and titanic6), keepalive ${KEEPALIVE}, deadtime ${DEADTIME} (${deadtimeMs} ms), auto_failback on${DEBUG ? ', debug 1' : ''}; HTTP probe every 10 ms\n`)
   await withSeedPair({ prefix: 'fobench', realServers: false, haCf: retimed(KEEPALIVE, DEADTIME, `auto_failback on${DEBUG ? '\ndebug 1' : ''}${EXTRA === '' ? '' : `\n${EXTRA}`}`) }, async (c) => {
-    const crash = await crashRuns(c, RUNS, deadtimeMs, toMs(KEEPALIVE))
-    const graceful = await standbyRuns(c, RUNS, async (from) => {
-      const r = await hbctl(c, from, 'standby')
-      if (r.exitCode !== 0) throw new Error(`hbctl standby on ${from}: ${r.out}`)
-    })
+    const crash = SCENARIOS.has('crash') ? await crashRuns(c, RUNS, deadtimeMs, toMs(KEEPALIVE)) : []
+    const standby = SCENARIOS.has('standby')
+      ? await standbyRuns(c, RUNS, async (from) => {
+          const r = await hbctl(c, from, 'standby')
+          if (r.exitCode !== 0) throw new Error(`hbctl standby on ${from}: ${r.out}`)
+        })
+      : []
+    await backToTitanic5(c)
+    const hbStandby =
+      SCENARIOS.has('hb_standby') && existsSync(HB_STANDBY)
+        ? await standbyRuns(c, RUNS, async (from) => {
+            const r = await c.directors[from].host.exec([HB_STANDBY], { env: c.envFor(from), timeoutMs: 30_000 })
+            if (r.exitCode !== 0) throw new Error(`hb_standby on ${from}: ${r.stdout}${r.stderr}`)
+          })
+        : []
+    await backToTitanic5(c)
+    const kill = SCENARIOS.has('kill') ? (await stopRuns(c, RUNS)).samples : []
     const standinMs = await standinCostMs(c)
     const med = (xs: readonly number[]): number => Math.round(medianAndWorst(xs.filter((x) => Number.isFinite(x))).median)
     const agent = (xs: readonly Sample[], key: string): number[] => xs.map((x) => x.agentMs.get(key) ?? Number.NaN)
-    const totals = crash.map((x) => x.totalMs)
-    process.stdout.write(`${line('crash → VIP answered by the peer', totals, '')}\n`)
-    process.stdout.write(`${line('  of which beyond the deadtime', totals.map((x) => x - deadtimeMs), '; target ≤ 50 ms median')}\n`)
-    // Detection ends where the takeover's agents begin: the first frame goes out as IPaddr start ends.
-    const ipaddrUp = (x: Sample): number => (x.agentMs.get('titanic6 IPaddr status') ?? 0) + (x.agentMs.get('titanic6 IPaddr start') ?? 0)
-    const detect = crash.map((x) => x.arpMs - ipaddrUp(x))
-    process.stdout.write(
-      '  breakdown (medians; from the client\'s wire with tcpdump and titanic6\'s ha-debug):\n' +
-        `    kill → titanic5's silence + deadtime runs out   ${med(crash.map((x) => x.deadlineMs ?? Number.NaN))} ms (its last heartbeat was up to one keepalive before the kill)\n` +
-        `    kill → titanic6 declares it dead (est.)         ${med(detect)} ms  (late by ${med(crash.map((x, i) => (detect[i] ?? 0) - (x.deadlineMs ?? Number.NaN)))} ms)\n` +
-        `    IPaddr status + start on titanic6               ${med(agent(crash, 'titanic6 IPaddr status'))} + ${med(agent(crash, 'titanic6 IPaddr start'))} ms\n` +
-        `    kill → first gratuitous ARP on the wire         ${med(crash.map((x) => x.arpMs))} ms\n` +
-        `    first ARP → first HTTP answer                   ${med(crash.map((x) => x.answerAfterArpMs))} ms (the prober's try in flight to the dead MAC runs to its 100 ms timeout first;\n` +
-        '                                                    a real client would retransmit its SYN after 1 s)\n',
-    )
-    const gTotals = graceful.map((x) => x.totalMs)
-    process.stdout.write(`${line('hbctl standby → answered by the peer', gTotals, '; target ≤ 100 ms')}\n`)
+    if (crash.length > 0) {
+      const totals = crash.map((x) => x.totalMs)
+      process.stdout.write(`${line('crash → VIP answered by the peer', totals, '')}\n`)
+      process.stdout.write(`${line('  of which beyond the deadtime', totals.map((x) => x - deadtimeMs), '; target ≤ 50 ms median')}\n`)
+      // Detection ends where the takeover's agents begin: the first frame goes out as IPaddr start ends.
+      const ipaddrUp = (x: Sample): number => (x.agentMs.get('titanic6 IPaddr status') ?? 0) + (x.agentMs.get('titanic6 IPaddr start') ?? 0)
+      const detect = crash.map((x) => x.arpMs - ipaddrUp(x))
+      process.stdout.write(
+        '  breakdown (medians; from the client\'s wire with tcpdump and titanic6\'s ha-debug):\n' +
+          `    kill → titanic5's silence + deadtime runs out   ${med(crash.map((x) => x.deadlineMs ?? Number.NaN))} ms (its last heartbeat was up to one keepalive before the kill)\n` +
+          `    kill → titanic6 declares it dead (est.)         ${med(detect)} ms  (late by ${med(crash.map((x, i) => (detect[i] ?? 0) - (x.deadlineMs ?? Number.NaN)))} ms)\n` +
+          `    IPaddr status + start on titanic6               ${med(agent(crash, 'titanic6 IPaddr status'))} + ${med(agent(crash, 'titanic6 IPaddr start'))} ms\n` +
+          `    kill → first gratuitous ARP on the wire         ${med(crash.map((x) => x.arpMs))} ms\n` +
+          `    first ARP → first HTTP answer                   ${med(crash.map((x) => x.answerAfterArpMs))} ms (the prober's try in flight to the dead MAC runs to its 100 ms timeout first;\n` +
+          '                                                    a real client would retransmit its SYN after 1 s)\n',
+      )
+    }
     const giver = (x: Sample, agentName: string, op: string): number => x.agentMs.get(`titanic5 ${agentName} ${op}`) ?? x.agentMs.get(`titanic6 ${agentName} ${op}`) ?? Number.NaN
-    const lvsStop = graceful.map((x) => giver(x, 'lvs', 'stop'))
+    const graceful = (label: string, xs: readonly Sample[], startup: string): void => {
+      if (xs.length === 0) return
+      process.stdout.write(`${line(`${label} → answered by the peer`, xs.map((x) => x.totalMs), '; target ≤ 100 ms median, ≤ 200 ms worst')}\n`)
+      process.stdout.write(
+        '  breakdown (medians):\n' +
+          `    giver: lvs stop ${med(xs.map((x) => giver(x, 'lvs', 'stop')))} ms, IPaddr stop ${med(xs.map((x) => giver(x, 'IPaddr', 'stop')))} ms\n` +
+          `    taker: IPaddr status ${med(xs.map((x) => x.agentMs.get('titanic6 IPaddr status') ?? x.agentMs.get('titanic5 IPaddr status') ?? Number.NaN))} ms, IPaddr start ${med(xs.map((x) => x.agentMs.get('titanic6 IPaddr start') ?? x.agentMs.get('titanic5 IPaddr start') ?? Number.NaN))} ms\n` +
+          `    ${label} → first gratuitous ARP on the wire  ${med(xs.map((x) => x.arpMs))} ms (includes ${startup} and the hand-over messages)\n` +
+          `    first ARP → first HTTP answer               ${med(xs.map((x) => x.answerAfterArpMs))} ms\n`,
+      )
+    }
+    graceful('hbctl standby', standby, "hbctl's own Node start-up")
+    graceful('hb_standby (FIFO)', hbStandby, "the shell script's start-up")
+    graceful('heartbeat -k on the holder', kill, "the heartbeat CLI's Node start-up")
     process.stdout.write(
-      '  breakdown (medians):\n' +
-        `    giver: lvs stop ${med(lvsStop)} ms, IPaddr stop ${med(graceful.map((x) => giver(x, 'IPaddr', 'stop')))} ms\n` +
-        `    taker: IPaddr start ${med(graceful.map((x) => x.agentMs.get(`${'titanic6'} IPaddr start`) ?? x.agentMs.get('titanic5 IPaddr start') ?? Number.NaN))} ms\n` +
-        `    standby → first gratuitous ARP on the wire  ${med(graceful.map((x) => x.arpMs))} ms (includes hbctl's own Node start-up and the hand-over messages)\n` +
-        `    first ARP → first HTTP answer               ${med(graceful.map((x) => x.answerAfterArpMs))} ms\n` +
-        `    stand-in ipvsadm: ${Math.round(standinMs)} ms of Node start-up per call (measured after the runs; it varies with load); lvs stop\n` +
-        `      runs it twice (-S -n, then one -D), so about ${Math.round(Math.min(2 * standinMs, med(lvsStop)))} ms of the giver's ${med(lvsStop)} ms lvs stop is the stand-in's\n` +
-        '      start-up, which a real (C) ipvsadm would not cost.\n' +
-        '      The taker starts lvs after IPaddr: its ipvsadm calls are not before the first answer.\n',
+      `  stand-in ipvsadm: ${Math.round(standinMs)} ms of Node start-up per call (measured after the runs; it varies with load); the\n` +
+        "    giver's lvs stop runs it once (one -D per service), which a real (C) ipvsadm would not cost. The taker starts\n" +
+        '    lvs after IPaddr: its ipvsadm calls are not before the first answer.\n',
     )
     process.stdout.write(
       'Measured from the SIGKILL (resp. the hbctl command, including its own start-up) to the first HTTP answer\n' +

@@ -42,11 +42,11 @@ export async function run(): Promise<void> {
       }
     }
   }
-  process.stdout.write('\nside by side                      deaths  VIP held by          log lines/s (t5, t6)  forged/s\n')
+  process.stdout.write('\nside by side                      deaths  VIP held by          log lines/s (t5, t6)  forged/s  kernel drops (t5, t6)\n')
   for (const r of reports) {
     const who = r.impl === 'ts' ? 'heartbeat-ts' : 'heartbeat 3.0.6'
     process.stdout.write(
-      `${`${who}, ka ${r.timers.keepalive} dt ${r.timers.deadtime}`.padEnd(33)} ${String(r.deaths.length).padStart(6)}  ${r.vipHolders.join(', ').padEnd(20)} ${`${r.logLinesPerSec.titanic5 ?? '?'}, ${r.logLinesPerSec.titanic6 ?? '?'}`.padEnd(21)} ${Math.round(r.sentDatagrams / (r.floodMs / 1000))}\n`,
+      `${`${who}, ka ${r.timers.keepalive} dt ${r.timers.deadtime}`.padEnd(33)} ${String(r.deaths.length).padStart(6)}  ${r.vipHolders.join(', ').padEnd(20)} ${`${r.logLinesPerSec.titanic5 ?? '?'}, ${r.logLinesPerSec.titanic6 ?? '?'}`.padEnd(21)} ${String(Math.round(r.sentDatagrams / (r.floodMs / 1000))).padEnd(9)} ${r.kernelDrops.titanic5 ?? '?'}, ${r.kernelDrops.titanic6 ?? '?'}\n`,
     )
   }
 }

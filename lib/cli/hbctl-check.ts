@@ -1,8 +1,7 @@
 // hbctl check: read every file the daemon and hb-mon read (ha.cf, authkeys, haresources, heartbeat-ts.conf,
 // mon.cf) as heartbeat 3.0.6, heartbeat-ts and mon would, and print every problem.
 
-import { access, lstat, readFile } from 'node:fs/promises'
-import { constants } from 'node:fs'
+import { lstat, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { parseAuthkeys } from '../config/authkeys.js'
@@ -19,6 +18,8 @@ import { builtinAgents } from '../io/builtin-agents.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { daemonPaths } from '../config/paths.js'
 import { parseCommand } from './cli-args.js'
+import { resolveClients } from '../io/respawn-runner.js'
+import { spawnedClients } from '../config/respawn-lines.js'
 
 const USAGE = `usage: hbctl check [--ha-dir DIR] [--mon FILE] [--node NAME] [--json]
   Reads DIR/ha.cf, DIR/authkeys (its mode too), DIR/haresources, DIR/heartbeat-ts.conf
@@ -69,29 +70,19 @@ async function localNodeName(haDir: string, given: string | undefined): Promise<
   return { name: hostname(), source: 'uname -n' }
 }
 
-/** What heartbeat checks on the host at start: respawn/failfast commands must be executable, users must exist. */
+/**
+ * What heartbeat checks on the host at start (lib/io/respawn-runner.ts, as 3.0.6's config.c): each
+ * respawn line's user must exist and its command be an executable absolute path. ipfail lines are
+ * not run (built in); failfast lines are refused by the parse.
+ */
+/** The first respawn line heartbeat-ts runs, for the tools it needs. */
+function respawnLineOf(config: HaCf | undefined): { respawnLine?: number } {
+  const first = config === undefined ? undefined : spawnedClients(config.respawn)[0]
+  return first !== undefined ? { respawnLine: first.line } : {}
+}
+
 async function checkClients(config: HaCf, path: string): Promise<Diagnostic[]> {
-  const out: Diagnostic[] = []
-  let passwd: string | undefined
-  try {
-    passwd = await readFile('/etc/passwd', 'utf8')
-  } catch {
-    passwd = undefined
-  }
-  const users = new Set((passwd ?? '').split('\n').map((l) => l.split(':')[0] ?? ''))
-  for (const child of config.respawn) {
-    const directive = child.failfast ? 'failfast' : 'respawn'
-    try {
-      await access(child.path, constants.X_OK)
-    } catch {
-      out.push({ path, line: child.line, severity: 'error', message: `${directive}: ${JSON.stringify(child.path)} is not executable on this host` })
-    }
-    if (passwd !== undefined && !users.has(child.user)) {
-      // users may come from NSS (LDAP...): not knowing one locally is only a warning
-      out.push({ path, line: child.line, severity: 'warning', message: `${directive}: user ${JSON.stringify(child.user)} is not in /etc/passwd` })
-    }
-  }
-  return out
+  return (await resolveClients(spawnedClients(config.respawn), path)).diagnostics
 }
 
 /** The daemon opens the watchdog device at start and refuses to run without it (lib/io/watchdog.ts). */
@@ -107,6 +98,23 @@ async function checkWatchdog(config: HaCf, path: string): Promise<Diagnostic[]> 
   } catch (err) {
     return [{ path, ...at, severity: 'error', message: `watchdog: cannot open ${JSON.stringify(device)}: ${describe((err as NodeJS.ErrnoException).code ?? String(err))}; the daemon refuses to start (load a driver, e.g. modprobe softdog)` }]
   }
+}
+
+/** serial.c refuses a serial line that names no character device, and heartbeat does not start (lib/io/serial-port.ts). */
+async function checkSerial(config: HaCf, path: string): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = []
+  for (const m of config.media) {
+    if (m.kind !== 'serial') continue
+    for (const device of m.devices) {
+      try {
+        // stat, not lstat: a link to the tty (udev's /dev/serial/by-id) is what sites name
+        if (!(await stat(device)).isCharacterDevice()) out.push({ path, line: m.line, severity: 'error', message: `serial: ${JSON.stringify(device)} is not a character device (a tty); the daemon refuses to start` })
+      } catch (err) {
+        out.push({ path, line: m.line, severity: 'error', message: `serial: cannot open ${JSON.stringify(device)}: ${describe((err as NodeJS.ErrnoException).code ?? String(err))}; the daemon refuses to start` })
+      }
+    }
+  }
+  return out
 }
 
 /** What runs for one haresources resource: a built-in agent, a script, or nothing found. */
@@ -163,7 +171,7 @@ export async function main(argv: string[]): Promise<number> {
     diagnostics.push(...parsed.diagnostics)
     const local = await localNodeName(haDir, values.node)
     diagnostics.push(...checkLocalNode(config, haCfPath, local.name))
-    diagnostics.push(...(await checkClients(config, haCfPath)), ...(await checkWatchdog(config, haCfPath)))
+    diagnostics.push(...(await checkClients(config, haCfPath)), ...(await checkWatchdog(config, haCfPath)), ...(await checkSerial(config, haCfPath)))
     // Every stonith/stonith_host line's plugin type: the same ha.cf serves both nodes.
     const installed = config.stonith.length > 0 ? await installedStonithTypes() : undefined
     for (const d of installed !== undefined ? config.stonith : []) {
@@ -204,7 +212,8 @@ export async function main(argv: string[]): Promise<number> {
       const parsed = parseHaresources(text.text, haresourcesPath, config?.nodes ?? [])
       diagnostics.push(...parsed.diagnostics)
       // The programs the daemon will refuse to start without (lib/agents/system-tools.json names their packages).
-      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}) })
+      const serial = config?.media.find((m) => m.kind === 'serial')
+      const needs = requiredTools(parsed.groups, { logfacility: config?.logfacility, env: process.env, ...(config?.stonith[0] !== undefined ? { stonithLine: config.stonith[0].line } : {}), ...(config?.pingNodes[0] !== undefined ? { pingLine: config.pingNodes[0].line } : {}), ...(serial !== undefined ? { serialLine: serial.line } : {}), ...respawnLineOf(config) })
       for (const m of await missingRequiredTools(needs, process.env.PATH)) {
         diagnostics.push({ path: haresourcesPath, ...(m.need.haresourcesLine !== undefined ? { line: m.need.haresourcesLine } : {}), severity: 'error', message: m.message })
       }

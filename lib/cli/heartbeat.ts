@@ -6,11 +6,9 @@ import { readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { execa } from 'execa'
 import { daemonPaths, fifoPath, controlSocketPath } from '../config/paths.js'
 import type { DaemonPaths } from '../config/paths.js'
 import { probeDaemon, processAlive, writePidFile, removePidFileSync } from '../io/pidfile.js'
-import { startDetached } from '../io/daemonize.js'
 import { describeCHeartbeat, runningDaemon } from '../io/running-daemon.js'
 import type { DaemonState } from '../io/daemon-state.js'
 import { writeFifoMessage } from '../io/fifo-write.js'
@@ -164,6 +162,8 @@ async function daemonize(paths: DaemonPaths, env: Env, debugLevel: number, deps:
   const c = await cHeartbeatRunning(paths, state)
   if (c !== undefined) return { rc: LSB.failure, detail: `ERROR: ${c.words} is running; stop it before starting heartbeat-ts.\n` }
   const timeoutMs = Number(env.HBTS_START_TIMEOUT_MS ?? 30_000)
+  // Loaded here, not at the top: execa costs `heartbeat -k` (stop, a hand-over) more than Node's own start-up on a loaded node.
+  const { startDetached } = await import('../io/daemonize.js')
   const r = await startDetached({
     script: deps.script,
     args: ['-f', ...Array.from({ length: debugLevel }, () => '-d')],
@@ -176,6 +176,8 @@ async function daemonize(paths: DaemonPaths, env: Env, debugLevel: number, deps:
   return { rc: r.rc, detail: r.detail }
 }
 
+const KILL_POLL_MS = 50
+
 /** -k: SIGTERM, then wait without a timeout until it is gone (heartbeat -k; the graceful stop can take long). */
 async function kill(paths: DaemonPaths): Promise<{ rc: number; detail: string }> {
   const state = await probeDaemon(paths.pidFile)
@@ -187,7 +189,8 @@ async function kill(paths: DaemonPaths): Promise<{ rc: number; detail: string }>
     if (code === 'ESRCH') return { rc: 0, detail: 'INFO: Heartbeat already stopped.\n' }
     return { rc: LSB.permission, detail: `ERROR: cannot signal heartbeat [pid ${state.pid}]: ${code ?? String(err)}\n` }
   }
-  while (processAlive(state.pid)) await sleep(200)
+  // The admin waits on this loop: look often, it costs a kill(0) each time.
+  while (processAlive(state.pid)) await sleep(KILL_POLL_MS)
   return { rc: 0, detail: '' }
 }
 
@@ -207,6 +210,7 @@ async function reload(paths: DaemonPaths, env: Env, debugLevel: number, deps: He
 async function runStartStop(paths: DaemonPaths, args: string[]): Promise<void> {
   const hook = join(paths.haDir, 'resource.d', 'startstop')
   if (!(await pathExists(hook))) return
+  const { execa } = await import('execa')
   await execa(hook, args, { stdio: 'inherit', reject: false, timeout: 300_000 })
 }
 

@@ -2,10 +2,12 @@
 import type { LogLevel } from './actions.js'
 
 /** What the membership complains about when a packet is refused or odd; each kind has its own budget. */
-export type ComplaintKind = 'bad packet' | 'unknown node' | 'old generation' | 'lost packets' | 'NAK' | 'rexmit request' | 'repnodes'
+export type ComplaintKind = 'bad packet' | 'unknown node' | 'old generation' | 'lost packets' | 'NAK' | 'rexmit request' | 'repnodes' | 'unchecked datagram'
 
 /** Lines of one kind logged per window before the rest are only counted. */
 export const COMPLAINT_BURST = 5
+/** Kinds whose every line says the same thing: one per window, then the count. */
+const BURST_BY_KIND: Partial<Record<ComplaintKind, number>> = { 'unchecked datagram': 1 }
 export const COMPLAINT_WINDOW_MS = 10_000
 
 interface Window {
@@ -39,7 +41,7 @@ export class ComplaintLimiter {
       w = { startMs: now, logged: 0, suppressed: 0, level: 'debug' }
       this.windows.set(kind, w)
     }
-    if (w.logged < COMPLAINT_BURST) {
+    if (w.logged < (BURST_BY_KIND[kind] ?? COMPLAINT_BURST)) {
       w.logged++
       out.push({ level, text })
     } else {

@@ -45,6 +45,8 @@ export class Membership {
   private restartSelfMs: number | undefined
 
   private readonly counters = newCounters()
+  /** Peers' messages kept as news: the wire layer learns from it which sender addresses are genuine. */
+  private keptFromPeers = 0
 
   constructor(config: MembershipConfig) {
     assertMembershipConfig(config)
@@ -102,6 +104,11 @@ export class Membership {
       this.sendLocalStatus()
       this.nextStatusMs = now + this.cfg.keepaliveMs
     })
+  }
+
+  /** How many peers' messages passed every replay, generation and sequence check so far. */
+  keptMessages(): number {
+    return this.keptFromPeers
   }
 
   /** An authenticated, decoded message that arrived on medium `link`. */
@@ -419,6 +426,7 @@ export class Membership {
       this.counters.duplicates++
       return
     }
+    if (!node.isSelf) this.keptFromPeers++
     this.dispatch(node, checked, link)
   }
 

@@ -36,13 +36,19 @@ export function applyBcast(s: ReadState, values: string[]): void {
   if (good.length > 0) addMedium(s, { kind: 'bcast', interfaces: good, port: latchPort(s, 'bcast'), line: s.line })
 }
 
-/** `serial /dev/ttyS0...`: one ring over every device named. */
+/**
+ * `serial /dev/ttyS0...`: one medium per device (3.0.6 forwards nothing between them: the "ring" of
+ * its comments is gone from its code). serial.c reads `baud` once, when the first serial line
+ * loads it: every serial line uses that speed.
+ */
 export function applySerial(s: ReadState, values: string[]): void {
   const good = values.filter((v) => {
     if (!v.startsWith('/')) error(s, `serial: ${quote(v)} is not a device path (e.g. /dev/ttyS0)`)
     return v.startsWith('/')
   })
-  if (good.length > 0) addMedium(s, { kind: 'serial', devices: good, line: s.line })
+  const first = s.draft.media.find((m) => m.kind === 'serial')
+  const baud = first?.kind === 'serial' ? first.baud : s.draft.baud
+  if (good.length > 0) addMedium(s, { kind: 'serial', devices: good, baud, line: s.line })
 }
 
 /** `ping addr...` / `ping6 addr...`: one ping node per address. */

@@ -2,6 +2,7 @@
 // or nothing, and then the line is refused, so that no directive is accepted and silently ignored.
 
 import { parseBoolean } from './ha-cf-state.js'
+import { API_CLIENTS } from './respawn-lines.js'
 
 export type SupportStatus = 'as 3.0.6' | 'differs' | 'refused'
 
@@ -22,7 +23,8 @@ const refused = (reason: string, refuseWhen?: (value: string) => boolean): Direc
   ({ status: 'refused', reason, ...(refuseWhen !== undefined ? { refuseWhen } : {}) })
 const isOn = (value: string): boolean => parseBoolean(value) === true
 
-const PING = 'heartbeat-ts does not ping, so a ping node would stay dead and nothing (ipfail) could move the resources when this node loses its uplink; remove the line'
+/** A respawn line (`USER COMMAND ...`) whose program is a heartbeat API client (ccm, pingd ...). */
+const API_CLIENT_LINE = (value: string): boolean => API_CLIENTS.includes(value.trim().split(/\s+/)[1]?.split('/').pop() ?? '')
 const PACEMAKER_OFF = (value: string): boolean => parseBoolean(value) !== false
 
 /** Every directive of DIRECTIVE_TABLE (config.c's table and the HBcomm media), by name. */
@@ -72,20 +74,23 @@ export const DIRECTIVE_SUPPORT: Readonly<Record<string, DirectiveSupport>> = {
   memreserve: differs('memreserve has no effect: Node.js cannot lock memory in advance'),
   quorum_server: AS_306,
   bcast: differs(),
-  ping: refused(PING),
-  ping6: refused(PING),
-  serial: refused('heartbeat-ts opens no serial link; carry a second heartbeat path with a bcast, ucast or mcast line on a second interface (a crossover cable) instead'),
+  // Pinged with iputils ping, one child per address (lib/io/pinger.ts), not a raw ICMP socket.
+  ping: differs(),
+  ping6: differs(),
+  // 3.0.6's framing, line settings and lock; the differences are in ha.cf(5)
+  serial: differs(),
   // A dead peer is reset through cluster-glue's `stonith` command before its groups are taken (see ha.cf(5)).
   stonith: differs(),
   stonith_host: differs(),
   apiauth: refused('heartbeat-ts has no heartbeat client API (libhbclient) for these permissions to apply to; its cl_status and hbctl use its own control socket; remove the line'),
-  respawn: refused('heartbeat-ts does not start respawn programs (and ipfail or other heartbeat API clients could not sign on to it); remove the line'),
+  // Run as the user, restarted, stopped at shutdown (lib/resources/respawn.ts); ipfail's job is built in.
+  respawn: differs('respawn: this program is a heartbeat API client; heartbeat-ts has no client API, so it cannot sign on: it is started and restarted, but gets no cluster events', API_CLIENT_LINE),
   failfast: refused('heartbeat-ts does not start failfast programs nor reboot when one dies; remove the line'),
   mcast: differs(),
   mcast6: differs(),
   ucast: differs(),
   ucast6: differs(),
-  ping_group: refused(PING),
+  ping_group: differs(),
 }
 
 /** The one wording of a refusal, for the daemon and hbctl check alike. */

@@ -20,7 +20,8 @@ export type Medium =
   | { kind: 'mcast'; interface: string; group: string; port: number; ttl: number; loop: 0 | 1; line: number }
   | { kind: 'ucast6'; interface: string; address: string; port: number; line: number }
   | { kind: 'mcast6'; interface: string; group: string; port: number; hops: number; loop: 0 | 1; line: number }
-  | { kind: 'serial'; devices: string[]; line: number }
+  /** `baud`: the speed the serial plugin latched when the first serial line was read. */
+  | { kind: 'serial'; devices: string[]; baud: number; line: number }
 
 /** `ping`/`ping6` address (node named by the address as written) or a `ping_group`. */
 export type PingNode =

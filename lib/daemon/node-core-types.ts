@@ -5,9 +5,11 @@ import type { Membership, MembershipSnapshot } from '../cluster/membership.js'
 import type { RmAction, RmEvent, RmSnapshot } from '../resources/rm-types.js'
 import type { ResourceManager } from '../resources/resource-manager.js'
 import type { RscWord, StandbyArg } from '../resources/resource-sets.js'
-import type { ResourceGroup } from '../config/haresources.js'
+import type { ResourceGroup, ResourceRef } from '../config/haresources.js'
 import type { HaMessage } from '../wire/message.js'
 import type { LogLevel } from '../config/log-level.js'
+import type { PingNodes, PingNodeSnapshot } from '../cluster/ping-nodes.js'
+import type { Ipfail } from '../resources/ipfail.js'
 
 export type { LogLevel }
 
@@ -58,6 +60,8 @@ export type NodeEvent =
   | { type: 'reload-checked'; replyTo?: number; outcome: ReloadOutcome }
   /** /proc/loadavg as the shell last read it (the `ld` field). */
   | { type: 'loadavg'; value: string }
+  /** An ICMP echo reply for ping node `node` (a ping_group's name for any of its addresses). */
+  | { type: 'ping-reply'; node: string }
 
 /** How one life of the daemon ends; `restart` runs a new life (new generation) in the same process. */
 export type LifeEnd =
@@ -81,10 +85,17 @@ export type NodeAction =
   | { type: 'check-reload'; replyTo?: number }
   | { type: 'reply'; replyTo: number; ok: boolean; message: string }
   | { type: 'set-debug'; level: number }
+  /**
+   * After a yield, our copies gone: announce these addresses with the MAC of whoever holds them now (a
+   * 3.0.6 survivor never re-announces an address it already held). Fire and forget.
+   */
+  | { type: 'announce-for-holder'; resources: ResourceRef[] }
   /** This life is over: close its I/O and exit or start the next one. */
   | { type: 'end'; end: LifeEnd }
   /** A state file changed (the host cache, when a node's uuid is learned): replace it in the state directory. */
   | { type: 'write-state'; file: StateFile; text: string }
+  /** Communication is up (comm_now_up): the shell starts the ha.cf respawn clients. */
+  | { type: 'comm-up' }
   /** Something an admin asks about afterwards ("why did it fail over?"): the shell journals it. */
   | { type: 'event'; event: HistoryEvent }
 
@@ -126,6 +137,10 @@ export interface NodeCoreOptions {
   /** haresources, for re-announcing the addresses we keep after a healed partition. */
   groups?: readonly ResourceGroup[]
   observer?: NodeObserver
+  /** ha.cf ping, ping6 and ping_group nodes; absent when there are none. */
+  pingNodes?: PingNodes
+  /** The built-in ipfail (ha.cf `respawn … ipfail`); needs pingNodes. */
+  ipfail?: Ipfail
 }
 
 /**
@@ -151,4 +166,6 @@ export interface NodeSnapshot {
   debugLevel: number
   /** Why each group last changed state here (its last group event's cause, in words). */
   groupCauses: Record<string, string>
+  /** The ping nodes and what their echo replies say. */
+  pingNodes: PingNodeSnapshot[]
 }

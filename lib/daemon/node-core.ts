@@ -14,8 +14,12 @@ import { formatHostcache } from '../cluster/hostcache.js'
 import { deathTimingText, NodeHistory } from './node-history.js'
 import { reloadVerdict } from './reload-verdict.js'
 import { addressesToAnnounce } from './split-brain.js'
+import type { ResourceRef } from '../config/haresources.js'
 import { PartitionKeeper } from './partition-keeper.js'
 import { LifePhases } from './life-phases.js'
+import type { PingNodes, PingStatusChange } from '../cluster/ping-nodes.js'
+import type { Ipfail, IpfailAction } from '../resources/ipfail.js'
+import { IPFAIL_MESSAGE_TYPES } from '../resources/ipfail.js'
 import type { AgentResultEvent, CauseKind, CoreCounters, HistoryEvent, LogLevel, NodeAction, NodeCoreOptions, NodeEvent, NodeObserver, NodeSignal, NodeSnapshot, Phase, ReloadOutcome } from './node-core-types.js'
 
 export * from './node-core-types.js'
@@ -38,11 +42,16 @@ export class NodeCore {
   /** Our own messages as membership handed them back, not yet heard by the resource manager. */
   private readonly ownHeard: HaMessage[] = []
   private hearingOwn = false
+  /** Addresses given up by a yield after a split brain, announced for their holder once released. */
+  private yieldedAddresses: ResourceRef[] = []
 
   /** Causes, group changes, deaths, agent runs and counters for hbctl events/status/metrics. */
   private readonly history: NodeHistory
   /** A healed partition or both directors running one group: who gives it up, and the re-announcements. */
   private readonly keeper: PartitionKeeper
+
+  private readonly pingNodes: PingNodes | undefined
+  private readonly ipfail: Ipfail | undefined
 
   private nowMs = 0
   private wallSec = 0
@@ -56,6 +65,8 @@ export class NodeCore {
     this.groups = o.groups ?? []
     this.debugLevel = o.debugLevel
     this.loadavg = o.loadavg ?? 'n/a'
+    this.pingNodes = o.pingNodes
+    this.ipfail = o.pingNodes !== undefined ? o.ipfail : undefined
     this.history = new NodeHistory((event) => this.out.push({ type: 'event', event }), o.resources?.snapshot())
     this.life = new LifePhases(
       {
@@ -81,7 +92,11 @@ export class NodeCore {
         firstNode: () => this.membership.firstNodeName()?.toLowerCase() === this.me,
         setCause: (kind, text) => this.setCause(kind, text),
         log: (level, text) => this.log(level, text),
-        yieldAndRestart: (reason) => this.life.release({ kind: 'restart', reason }),
+        yieldAndRestart: (reason) => {
+          // what we ran of the contested groups: the survivor keeps these addresses
+          if (this.rm) this.yieldedAddresses = addressesToAnnounce(this.groups, this.rm.snapshot()).map((a) => a.resource)
+          this.life.release({ kind: 'restart', reason })
+        },
         reannounce: () => this.reannounce(),
       },
       this.me,
@@ -116,6 +131,10 @@ export class NodeCore {
     if (this.rm && this.feedsResources()) take(this.rm.nextDeadline())
     take(this.life.nextDeadline())
     take(this.keeper.nextDeadline())
+    if (this.phase.kind === 'running') {
+      take(this.pingNodes?.nextDeadline())
+      take(this.ipfail?.nextDeadline())
+    }
     return min
   }
 
@@ -127,6 +146,7 @@ export class NodeCore {
       runningAgents: this.life.runningAgents,
       debugLevel: this.debugLevel,
       groupCauses: this.history.causes(),
+      pingNodes: this.pingNodes?.snapshot() ?? [],
     }
   }
 
@@ -197,6 +217,55 @@ export class NodeCore {
       case 'loadavg':
         this.loadavg = ev.value
         break
+      case 'ping-reply':
+        if (this.phase.kind !== 'running' || this.pingNodes === undefined) return
+        this.onPingChanges(this.pingNodes.reply(ev.node, this.nowMs))
+        break
+    }
+  }
+
+  // ---------------------------------------------------------------- ping nodes and ipfail
+
+  private onPingChanges(changes: readonly PingStatusChange[]): void {
+    for (const c of changes) {
+      const up = this.pingNodes?.upCount() ?? 0
+      const total = this.pingNodes?.size ?? 0
+      // 3.0.6 logs a ping node's status change like any node's.
+      this.log('info', `Status update for node ${c.node}: status ${c.status} (${up} of ${total} ping nodes up)`)
+      if (c.status === 'dead') this.emit({ kind: 'node-dead', node: c.node, silentMs: undefined, deadtimeMs: this.pingNodes?.deadMs ?? 0, links: [] })
+      else if (c.status === 'ping') this.emit({ kind: 'node-back', node: c.node, status: c.status })
+      if (this.ipfail !== undefined && c.status !== 'init' && !(c.previous === 'init' && c.status === 'dead')) {
+        this.ipfailDo(this.ipfail.pingChanged(c.node, c.status, up, this.peerUp()))
+      }
+    }
+  }
+
+  /** The other node is up and past its join (status active): ipfail talks to it only then. */
+  private peerUp(): boolean {
+    return this.membership.snapshot().nodes.some((n) => !n.isSelf && n.status === 'active')
+  }
+
+  private resourcesStable(): boolean {
+    const r = this.rm?.snapshot()
+    return r !== undefined && r.rscstatus !== 'transition'
+  }
+
+  private ipfailDo(actions: readonly IpfailAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send':
+          if (this.phase.kind === 'running') this.sendUpper(a.msg)
+          break
+        case 'log':
+          this.log(a.level, a.text)
+          break
+        case 'giveup':
+          if (this.phase.kind !== 'running' || !this.rm) break
+          this.log('info', `${a.text}: giving up ${a.what} resources (as hb_standby ${a.what}).`)
+          this.emit({ kind: 'request', request: 'standby', by: 'ipfail' })
+          this.rmFeed({ type: 'standby', arg: a.what })
+          break
+      }
     }
   }
 
@@ -211,6 +280,12 @@ export class NodeCore {
       if (rd !== undefined && rd <= now) this.rmDo(this.rm.tick(now))
     }
     this.life.tick()
+    if (this.phase.kind === 'running' && this.pingNodes !== undefined) {
+      const pd = this.pingNodes.nextDeadline()
+      if (pd !== undefined && pd <= now) this.onPingChanges(this.pingNodes.tick(now))
+      const id = this.ipfail?.nextDeadline()
+      if (this.ipfail !== undefined && id !== undefined && id <= now) this.ipfailDo(this.ipfail.tick(now, this.resourcesStable(), this.pingNodes.upCount()))
+    }
   }
 
   private onSignal(signal: NodeSignal): void {
@@ -383,6 +458,8 @@ export class NodeCore {
       }
     }
     if (this.rm) this.history.groupChanges(this.rm.snapshot())
+    // ipfail's give-up that came due in a transition is asked again once resources are stable.
+    if (this.ipfail !== undefined && this.phase.kind === 'running' && this.resourcesStable()) this.ipfailDo(this.ipfail.stable(this.pingNodes?.upCount() ?? 0))
   }
 
   private rmDoActions(actions: readonly RmAction[]): void {
@@ -406,6 +483,8 @@ export class NodeCore {
           this.out.push(a)
           break
         case 'shutdown-complete':
+          if (this.yieldedAddresses.length > 0) this.out.push({ type: 'announce-for-holder', resources: this.yieldedAddresses })
+          this.yieldedAddresses = []
           this.life.resourcesReleased()
           break
       }
@@ -425,6 +504,10 @@ export class NodeCore {
           if (a.status === 'dead' && this.debugLevel > 0) this.log('debug', deathTimingText(this.membership.snapshot(), a.node, this.nowMs))
           if (a.node !== this.me) this.history.nodeStatus(a.node, a.status, a.previous, this.membership.snapshot(), this.nowMs)
           this.rmFeed({ type: 'node-status', node: a.node, status: a.status })
+          // ipfail compares counts when the other side (re)joins.
+          if (this.ipfail !== undefined && a.node !== this.me && (a.status === 'active' || a.status === 'up') && (a.previous === 'dead' || a.previous === 'init') && this.phase.kind === 'running') {
+            this.ipfail.peerJoined(this.nowMs)
+          }
           // A dead peer may have been announcing our addresses too (a one-way loss, a heal in progress):
           // what we already run gets no takeover and so no ARP; say it again, or clients keep its MAC.
           if (a.status === 'dead' && a.node !== this.me && this.phase.kind === 'running') this.reannounce()
@@ -435,6 +518,8 @@ export class NodeCore {
           break
         case 'comm-up':
           this.rmFeed({ type: 'comm-up' })
+          // comm_now_up starts the client children (unless a shutdown is under way)
+          if (this.phase.kind === 'running') this.out.push({ type: 'comm-up' })
           break
         case 'deliver':
           // Our own message, heard as it was sent (membership's loopback, no link): for hearOwn.
@@ -446,6 +531,9 @@ export class NodeCore {
           this.history.peerRequest(a.from, a.msg)
           this.observer?.delivered?.(a.msg, this.nowMs)
           this.rmFeed({ type: 'message', msg: a.msg })
+          if (this.ipfail !== undefined && this.phase.kind === 'running' && IPFAIL_MESSAGE_TYPES.includes(getString(a.msg, 't') ?? '')) {
+            this.ipfailDo(this.ipfail.message(a.msg, this.pingNodes?.upCount() ?? 0, this.resourcesStable(), this.nowMs))
+          }
           if (getString(a.msg, 't') === 'shutdone') this.keeper.peerLetGo(this.nowMs)
           break
         case 'link-status':

@@ -16,10 +16,13 @@ import { formatDiagnostic, hasErrors } from '../config/diagnostics.js'
 import type { HaCf } from '../config/ha-cf.js'
 import { Membership } from '../cluster/membership.js'
 import { openMedia, type Datagram, type Media, type MediumSpec } from '../io/udp-media.js'
+import { DEFAULT_LOCK_DIR } from '../io/tty-lock.js'
 import { openLogger, type Logger, type LogLevel } from '../io/logger.js'
 import { formatUuid, loadOrCreateUuid, nextGeneration, readHostcache } from '../io/state-files.js'
 import { agentDirs, planAgents, type PlannedAgent } from '../io/agent-plan.js'
 import { builtinAgents } from '../io/builtin-agents.js'
+import { resolveClients, type ResolvedClient } from '../io/respawn-runner.js'
+import { ipfailSkipMessage, isIpfailLine, spawnedClients } from '../config/respawn-lines.js'
 
 /** What preparing a life needs from the daemon's options. */
 export interface PrepareOptions {
@@ -35,7 +38,7 @@ export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 export const EXIT_NOT_CONFIGURED = 6
 
-/** Media from ha.cf; unsupported kinds are reported (serial is not implemented). */
+/** Media from ha.cf, one spec per interface or tty; unsupported kinds are reported. */
 function mediaSpecs(cf: HaCf, problems: string[]): MediumSpec[] {
   const out: MediumSpec[] = []
   for (const m of cf.media) {
@@ -55,11 +58,20 @@ function mediaSpecs(cf: HaCf, problems: string[]): MediumSpec[] {
       case 'mcast6':
         out.push({ kind: 'mcast6', ifname: m.interface, group: m.group, port: m.port, hops: m.hops, loop: m.loop === 1 })
         break
+      case 'serial':
+        for (const device of m.devices) out.push({ kind: 'serial', device, baud: m.baud })
+        break
       default:
-        problems.push(`ha.cf line ${m.line}: medium ${m.kind} is not supported by heartbeat-ts (use bcast, ucast, mcast, ucast6 or mcast6)`)
+        problems.push(`ha.cf line ${(m as { line: number }).line}: medium ${(m as { kind: string }).kind} is not supported by heartbeat-ts`)
     }
   }
   return out
+}
+
+/** The first serial line of ha.cf, for the tools check (stty sets the line up). */
+function serialLine(cf: HaCf): { serialLine?: number } {
+  const m = cf.media.find((x) => x.kind === 'serial')
+  return m === undefined ? {} : { serialLine: m.line }
 }
 
 /** heartbeat-ts.conf, our extension settings (a missing file means every default); undefined on errors. */
@@ -90,11 +102,14 @@ export interface PreparedLife {
   sink: MediaSink
   /** Which agent runs each haresources resource name, and why (issue 12); empty without resources. */
   agents: ReadonlyMap<string, PlannedAgent>
+  /** ha.cf respawn lines heartbeat-ts runs, their accounts looked up (lib/io/respawn-runner.ts). */
+  clients: ResolvedClient[]
 }
 
 export interface MediaSink {
   onDatagram: ((d: Datagram) => void) | undefined
   onError: ((link: string, err: Error) => void) | undefined
+  onBadFrame?: ((link: string, reason: string) => void) | undefined
 }
 
 export type Prepared = { ok: true; life: PreparedLife } | { ok: false; code: number; reason: string }
@@ -140,7 +155,9 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   }
   const cf = cfg.haCf
   // A node that cannot run its agents must not join and be handed the VIP: name the missing program.
-  const missing = manageResources ? await missingRequiredTools(requiredTools(cfg.groups, { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}) }), env.PATH) : []
+  const firstClient = spawnedClients(cf.respawn)[0]
+  const needs = requiredTools(manageResources ? cfg.groups : [], { logfacility: cf.logfacility, env, ...(cf.stonith[0] !== undefined ? { stonithLine: cf.stonith[0].line } : {}), ...(cf.pingNodes[0] !== undefined ? { pingLine: cf.pingNodes[0].line } : {}), ...serialLine(cf), ...(firstClient !== undefined ? { respawnLine: firstClient.line } : {}) })
+  const missing = manageResources || firstClient !== undefined ? await missingRequiredTools(needs, env.PATH) : []
   if (missing.length > 0) {
     const why = missing.map((m) => m.message)
     if (!reloading) {
@@ -157,6 +174,22 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
     const why = `${join(paths.haDir, 'ha.cf')}:${device.line}: ${badType}`
     if (!reloading) process.stderr.write(`heartbeat: ${why}; not starting\n`)
     return { ok: false, code: EXIT_NOT_CONFIGURED, reason: why }
+  }
+  // respawn: 3.0.6 does not start with an unknown user or a program it cannot run (config.c).
+  const haCfPath = join(paths.haDir, 'ha.cf')
+  const resolved = await resolveClients(spawnedClients(cf.respawn), haCfPath, env)
+  if (resolved.diagnostics.length > 0) {
+    const why = resolved.diagnostics.map(formatDiagnostic)
+    if (!reloading) {
+      for (const w of why) process.stderr.write(`heartbeat: ${w}\n`)
+      process.stderr.write('heartbeat: a respawn line cannot be run; not starting\n')
+    }
+    return { ok: false, code: EXIT_NOT_CONFIGURED, reason: why.join('; ') }
+  }
+  for (const child of cf.respawn) {
+    if (child.failfast) continue
+    // (an API client's warning comes with the parse, on its line)
+    if (isIpfailLine(child)) pre.push(['info', `${haCfPath}:${child.line}: ${ipfailSkipMessage(child)}`])
   }
   const debugLevel = Math.max(opts.debugLevel, cf.debugLevel)
   // A reload logs through the running life until the new one starts; a start opens its log first.
@@ -213,10 +246,18 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   const sink: MediaSink = { onDatagram: undefined, onError: undefined }
   let media: Media
   try {
-    media = await openMedia(specs, {
-      onDatagram: (d) => sink.onDatagram?.(d),
-      onError: (link, err) => sink.onError?.(link, err),
-    })
+    media = await openMedia(
+      specs,
+      {
+        onDatagram: (d) => sink.onDatagram?.(d),
+        onError: (link, err) => sink.onError?.(link, err),
+        onBadFrame: (link, reason) => sink.onBadFrame?.(link, reason),
+      },
+      undefined,
+      undefined,
+      // the UUCP lock directory (3.0.6: /var/lock); movable for tests like the other paths
+      { lockDir: env.HBTS_LOCK_DIR ?? DEFAULT_LOCK_DIR },
+    )
   } catch (err) {
     return fail(EXIT_FAILURE, `cannot open communication media: ${(err as Error).message}`)
   }
@@ -251,7 +292,7 @@ export async function prepareLife(p: PrepareInput): Promise<Prepared> {
   if (gen.previous === undefined && cf.hbgenmethod === 'file') log.log('warn', `No Previous generation - starting at ${gen.generation}`)
   log.log('info', `Heartbeat generation: ${gen.generation}`)
   if (uuid.created) log.log('info', `No uuid found for current node - generated ${formatUuid(uuid.uuid)}.`)
-  return { ok: true, life: { me, cfg, settings, log, generation: gen.generation, membership, media, sink, agents } }
+  return { ok: true, life: { me, cfg, settings, log, generation: gen.generation, membership, media, sink, agents, clients: resolved.clients } }
 }
 
 export async function discard(life: PreparedLife): Promise<void> {

@@ -16,10 +16,16 @@ export interface ToolNeed {
 }
 
 /** The commands the built-in agents and the daemon will run for these groups (honouring the HBTS_* test overrides). */
-export function requiredTools(groups: readonly ResourceGroup[], opts: { logfacility: string | undefined; env: Env; stonithLine?: number }): ToolNeed[] {
+export function requiredTools(groups: readonly ResourceGroup[], opts: { logfacility: string | undefined; env: Env; stonithLine?: number; pingLine?: number; serialLine?: number; respawnLine?: number }): ToolNeed[] {
   const needs: ToolNeed[] = [{ command: 'mkfifo', reason: 'the FIFO hb_standby writes to' }]
   // A dead peer is reset with cluster-glue's stonith command before its groups are taken.
   if (opts.stonithLine !== undefined) needs.push({ command: 'stonith', reason: `the STONITH device (ha.cf line ${opts.stonithLine})` })
+  // ping nodes are pinged with iputils ping (lib/io/pinger.ts).
+  if (opts.pingLine !== undefined) needs.push({ command: 'ping', reason: `the ping nodes (ha.cf line ${opts.pingLine})` })
+  // A serial line is set up with stty before it is opened (Node has no termios).
+  if (opts.serialLine !== undefined) needs.push({ command: 'stty', reason: `the serial line (ha.cf line ${opts.serialLine})` })
+  // respawn clients: the account looked up through NSS, the program run as that user
+  if (opts.respawnLine !== undefined) needs.push({ command: 'getent', reason: `respawn (ha.cf line ${opts.respawnLine})` }, { command: 'setpriv', reason: `respawn (ha.cf line ${opts.respawnLine})` })
   if (opts.logfacility !== undefined && opts.logfacility !== 'none') needs.push({ command: 'logger', reason: `logfacility ${opts.logfacility}` })
   // HBTS_DRY_RUN agents print the commands instead of running them.
   const dry = isDryRun(opts.env)

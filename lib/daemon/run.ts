@@ -24,16 +24,23 @@ import type { LogLevel } from '../io/logger.js'
 import { resolveNodeName, writeStateFile } from '../io/state-files.js'
 import { monStatePath, readRealServers, startDaemonControl } from './control.js'
 import { buildClusterStatus } from './status-snapshot.js'
+import { SourceAdmission } from '../wire/admission.js'
 import { LifeWire } from './life-wire.js'
+import { announceForHolder } from '../agents/holder-announce.js'
 import { EventJournal, JOURNAL_NAME } from '../io/event-journal.js'
 import { formatMetrics } from '../control/metrics-format.js'
 import { NotifyRunner } from '../io/notify-runner.js'
 import { writeFileAtomic } from '../io/safe-files.js'
 import { runtimeStatsIntervalMs, startRuntimeStats } from '../io/runtime-stats.js'
 import { raiseSchedulingPriority } from '../io/realtime.js'
+import { RespawnRunner } from '../io/respawn-runner.js'
 import { discard, EXIT_FAILURE, groupsKey, prepareLife, type PreparedLife } from './prepare-life.js'
 
 export { EXIT_FAILURE, EXIT_NOT_CONFIGURED, EXIT_OK } from './prepare-life.js'
+import { PingNodes, pingTargets } from '../cluster/ping-nodes.js'
+import { Ipfail } from '../resources/ipfail.js'
+import { ipfailEnabled } from '../config/ipfail.js'
+import { Pinger } from '../io/pinger.js'
 import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type ReloadOutcome } from './node-core.js'
 
 export interface RunDaemonOptions {
@@ -56,6 +63,8 @@ export interface RunDaemonOptions {
 
 /** /proc/loadavg is read this often; the counters line is considered every this many reads (30 s). */
 const LOADAVG_READ_MS = 5000
+/** Asking who holds an address (arping, 2 s) and announcing it for them (send_arp, 1 s): bounded. */
+const HOLDER_ANNOUNCE_TIMEOUT_MS = 10_000
 const COUNTER_LOG_EVERY_LOADAVG_READS = 6
 
 
@@ -124,8 +133,10 @@ async function runLives(first: PreparedLife, opts: RunDaemonOptions, env: Readon
   let life = first
   let held: RscWord | undefined
   let debugLevel = opts.debugLevel
+  // Kept across lives: a restart during a flood must not forget which addresses are the peers'.
+  const admission = new SourceAdmission()
   for (;;) {
-    const r = await runLife(life, { ...opts, debugLevel }, env, clock, held, watchdog)
+    const r = await runLife(life, { ...opts, debugLevel }, env, clock, admission, held, watchdog)
     if (r.end.kind === 'exit') return r.end.code
     held = r.end.held
     debugLevel = r.debugLevel
@@ -151,8 +162,26 @@ interface LifeResult {
   debugLevel: number
 }
 
+/** ha.cf `respawn … ipfail`: the built-in ipfail, when there is something for it to do. */
+function builtinIpfail(cf: HaCf, me: string, managesResources: boolean, hasPingNodes: boolean, say: (level: LogLevel, text: string) => void): Ipfail | undefined {
+  if (!ipfailEnabled(cf)) return undefined
+  // ipfail itself exits at start in these cases; heartbeat-ts says why once.
+  if (!managesResources) {
+    say('warn', 'ipfail: no managed resources; ipfail off.')
+    return undefined
+  }
+  if (cf.autoFailback === 'legacy') {
+    say('error', 'ipfail: auto_failback set to incompatible legacy option; ipfail off.')
+    return undefined
+  }
+  if (!hasPingNodes) say('warn', 'ipfail: ha.cf has no ping, ping6 or ping_group node: there is nothing to compare.')
+  const peer = cf.nodes.find((n) => n.toLowerCase() !== me)
+  say('info', `ipfail built in: comparing ping nodes with ${peer ?? '(no other node)'}; auto_failback ${cf.autoFailback}.`)
+  return new Ipfail({ me, peer: peer?.toLowerCase(), keepaliveMs: cf.keepaliveMs, autoFailback: cf.autoFailback === 'on' })
+}
+
 /** The I/O shell around one NodeCore: media, files, agents, signals, control, and the one timer. */
-async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, restartHeld: RscWord | undefined, watchdog?: Watchdog): Promise<LifeResult> {
+async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, admission: SourceAdmission, restartHeld: RscWord | undefined, watchdog?: Watchdog): Promise<LifeResult> {
   const { me, cfg, settings, log, membership, media } = life
   if (watchdog !== undefined) watchdog.onError = (err) => log.log('warn', `watchdog ${watchdog.path}: cannot write: ${err.message}`)
   const paths = opts.paths
@@ -168,7 +197,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     if (p.kind === 'rr') say('debug', `scheduling: SCHED_RR priority ${p.priority} on every thread (children reset on fork)`)
     else say('debug', `scheduling: no SCHED_RR (${p.why})${p.kind === 'nice' ? `; nice ${p.nice} instead` : ''}`)
   }
-  for (const d of media.descriptions) say('info', `UDP heartbeat started: ${d}`)
+  // 3.0.6's wording per plugin: serial.c "Starting serial heartbeat on tty …", the UDP ones their own
+  for (const d of media.descriptions) say('info', d.startsWith('serial ') ? `Starting serial heartbeat on tty ${d.slice('serial '.length)}` : `UDP heartbeat started: ${d}`)
 
   const stonith = stonithDeviceFor(cf.stonith, me)
   const rm =
@@ -176,8 +206,21 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
       ? new ResourceManager({ me, nodes: cf.nodes, groups: cfg.groups, autoFailback: cf.autoFailback, pid: process.pid, ...(restartHeld !== undefined ? { restartHeld } : {}), ...(stonith !== undefined ? { stonith } : {}) })
       : undefined
   const agentTimeoutMs = settings.agents.timeoutMs
-  const core = new NodeCore({ membership, ...(rm ? { resources: rm } : {}), pid: process.pid, debugLevel, agentTimeoutMs, loadavg: await readLoadavg(), groups: cfg.groups })
   const loop = new CoreLoop(clock)
+  // ha.cf ping/ping6/ping_group: members of type ping, up while iputils ping hears them (lib/io/pinger.ts).
+  const pingNodes = cf.pingNodes.length > 0 ? new PingNodes(cf.pingNodes, cf.deadpingMs, loop.now()) : undefined
+  const ipfail = builtinIpfail(cf, me, rm !== undefined, pingNodes !== undefined, say)
+  const core = new NodeCore({
+    membership,
+    ...(rm ? { resources: rm } : {}),
+    pid: process.pid,
+    debugLevel,
+    agentTimeoutMs,
+    loadavg: await readLoadavg(),
+    groups: cfg.groups,
+    ...(pingNodes !== undefined ? { pingNodes } : {}),
+    ...(ipfail !== undefined ? { ipfail } : {}),
+  })
 
   let finishLife: ((end: LifeEnd) => void) | undefined
   const lifeEnded = new Promise<LifeEnd>((resolve) => (finishLife = resolve))
@@ -195,8 +238,14 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     logBadpack: cf.logBadpack,
     watchdog,
     nowMs: () => loop.now(),
+    serialRepeatMs: cf.keepaliveMs,
     say,
-    received: (msg, link) => feed({ type: 'datagram', msg, link }),
+    admission,
+    received: (msg, link) => {
+      const before = membership.keptMessages()
+      feed({ type: 'datagram', msg, link })
+      return membership.keptMessages() > before
+    },
   })
 
   // The event history for hbctl events: appended in the background, bounded by rotation.
@@ -224,6 +273,10 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     env: { ...scriptEnv(cf, paths, me, debugLevel, env), ...arpPacingToEnv(arpPacingOf(settings.ipaddr)) },
     timeoutsMs: { start: agentTimeoutMs, stop: agentTimeoutMs, status: agentTimeoutMs },
   })
+
+  // ha.cf respawn clients: started at comm-up, stopped when this life ends (a reload that restarts
+  // stops them and the next life starts them again, as 3.0.6's quick restart does).
+  const clients = new RespawnRunner({ clients: life.clients, env: scriptEnv(cf, paths, me, debugLevel, env), log: say })
 
   // State files the core asks for, written one after another so the last asked for is what stays.
   let stateWrites = Promise.resolve()
@@ -264,6 +317,12 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
             feed(event)
           })
           break
+        case 'announce-for-holder':
+          for (const r of a.resources) {
+            const spec = r.args[0] ?? ''
+            void announceForHolder(spec, agentOpts().env, AbortSignal.timeout(HOLDER_ANNOUNCE_TIMEOUT_MS)).then((o) => say(o.ok ? 'info' : 'warn', `announcing for the holder: ${o.text}`))
+          }
+          break
         case 'check-reload':
           void checkReload().then((outcome) => feed({ type: 'reload-checked', ...(a.replyTo !== undefined ? { replyTo: a.replyTo } : {}), outcome }))
           break
@@ -284,6 +343,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         case 'write-state':
           writeState(a.file, a.text)
           break
+        case 'comm-up':
+          clients.start()
+          break
         case 'end':
           ended = true
           finishLife?.(a.end)
@@ -298,8 +360,24 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
     if (!ended) wire.receive(d)
   }
   life.sink.onError = (link, err): void => wire.sendError(link, err)
+  life.sink.onBadFrame = (link, reason): void => wire.badFrame(link, reason)
 
   feed({ type: 'start' })
+
+  const pinger =
+    pingNodes !== undefined
+      ? new Pinger({
+          targets: pingTargets(cf.pingNodes),
+          keepaliveMs: cf.keepaliveMs,
+          env,
+          onReply: (node) => feed({ type: 'ping-reply', node }),
+          onProblem: (_address, text) => say('warn', text),
+        })
+      : undefined
+  if (pinger !== undefined) {
+    pinger.start()
+    say('info', `ping heartbeat started: ${pingTargets(cf.pingNodes).map((t) => t.address).join(', ')} every ${cf.keepaliveMs / 1000} s (deadping ${cf.deadpingMs / 1000} s).`)
+  }
 
   // ld refresh off the hot path (an async read every 5 s, never a sync one per packet); the
   // reliable-delivery counters are logged every 30 s when they changed.
@@ -436,6 +514,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         debugLevel,
         realServers: await readRealServers(monStatePath(paths, env)),
         groupCauses: s.groupCauses,
+        pingNodes: s.pingNodes,
         agents: [...life.agents.values()].map((a) => ({ name: a.agent, runs: runnerText(a), why: a.why })),
       })
     },
@@ -459,6 +538,9 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
 
   const end = await lifeEnded
   for (const r of replies.values()) r({ ok: false, message: 'heartbeat stopped before the reload was done' })
+  // The resources are given up by now (3.0.6 stops its client children after them): each client
+  // gets SIGTERM, last started first, and SIGKILL past the bound.
+  if (clients.count > 0) await clients.stop()
   await control.close()
 
   process.off('SIGTERM', onTerm)
@@ -472,8 +554,10 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   runtimeStats?.stop()
   loop.stop()
   stonithAbort.abort()
+  await pinger?.stop()
   life.sink.onDatagram = undefined
   life.sink.onError = undefined
+  life.sink.onBadFrame = undefined
   say('info', counterLine())
   await media.close()
   const next = end.kind === 'restart' && end.prepared ? nextLife : undefined

@@ -6,6 +6,7 @@ import type { MembershipSnapshot, NodeSnapshot } from '../cluster/membership.js'
 import type { RmSnapshot, GroupSnapshot } from '../resources/rm-types.js'
 import { CLUSTER_STATUS_SCHEMA_VERSION, type AgentStatus, type ClusterStatus, type GroupStatus, type NodeStatus, type NodeStatusWord, type RealServerStatus } from '../control/cluster-status.js'
 import type { MonStateFile } from '../monitor/mon-state.js'
+import type { PingNodeSnapshot } from '../cluster/ping-nodes.js'
 import { hbVersionString } from '../control/version.js'
 
 export interface StatusInputs {
@@ -25,6 +26,8 @@ export interface StatusInputs {
   groupCauses?: Readonly<Record<string, string>>
   /** Which agent each resource name runs (prepare-life's plan), in haresources order. */
   agents?: readonly AgentStatus[]
+  /** The ping nodes as their echo replies say (NodeSnapshot.pingNodes); without it every ping node is dead. */
+  pingNodes?: readonly PingNodeSnapshot[]
 }
 
 const STATUS_WORDS: readonly string[] = ['init', 'up', 'active', 'dead', 'ping']
@@ -101,9 +104,27 @@ export function buildClusterStatus(i: StatusInputs): ClusterStatus {
   const m = i.membership
   const me = m.localNode
   const nodes = m.nodes.map((n) => nodeStatus(n, m, i.nowMs))
-  // Ping nodes: heartbeat-ts sends no pings, so it never learns they are reachable.
+  // Ping nodes after the normal ones, as 3.0.6's node table has them (ha.cf order). A ping node's one
+  // link is named after it, as 3.0.6's ping medium is.
+  const seen = new Set<string>()
   for (const p of i.cf.pingNodes) {
-    nodes.push({ name: p.name, type: 'ping', status: 'dead', local: false, lastHeardMsAgo: null, advertisedDeadtimeMs: null, generation: null, links: [], weight: 100, site: '' })
+    if (seen.has(p.name)) continue
+    seen.add(p.name)
+    const live = i.pingNodes?.find((x) => x.name === p.name)
+    const status = live?.status ?? 'dead'
+    const heardAt = live?.lastReplyMs
+    nodes.push({
+      name: p.name,
+      type: 'ping',
+      status,
+      local: false,
+      lastHeardMsAgo: heardAt === undefined ? null : Math.max(0, Math.round(i.nowMs - heardAt)),
+      advertisedDeadtimeMs: null,
+      generation: null,
+      links: [{ name: p.name, status: status === 'ping' ? 'up' : 'dead' }],
+      weight: 100,
+      site: '',
+    })
   }
   const r = i.resources
   const groups: GroupStatus[] = r

@@ -1,5 +1,6 @@
-// The heartbeat media over node:dgram (bcast/udp, ucast, mcast, ucast6, mcast6): every message out on
-// every medium, every datagram in tagged with its medium's link name (the interface) for link status.
+// The heartbeat media over node:dgram (bcast/udp, ucast, mcast, ucast6, mcast6) and serial lines
+// (serial-port.ts): every message out on every medium, every datagram or frame in tagged with its
+// medium's link name (the interface, or the tty) for link status.
 
 import { createSocket, type Socket, type SocketType } from 'node:dgram'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -13,6 +14,7 @@ import {
   type InterfaceLookup,
 } from './interface-info.js'
 import { parseIpv6 } from '../config/ipaddr-spec.js'
+import { openSerialPort, type SerialPort, type SerialSpec } from './serial-port.js'
 
 /** One heartbeat path, resolved from ha.cf (a `bcast eth0 eth1` line gives one spec per interface). */
 export type MediumSpec =
@@ -21,6 +23,7 @@ export type MediumSpec =
   | { kind: 'mcast'; ifname: string; group: string; port: number; ttl: number; loop: boolean }
   | { kind: 'ucast6'; ifname: string; peer: string; port: number }
   | { kind: 'mcast6'; ifname: string; group: string; port: number; hops: number; loop: boolean }
+  | SerialSpec
 
 export interface Datagram {
   /** The medium's link name: its interface, as heartbeat names links (`node:eth0`). */
@@ -35,6 +38,8 @@ export interface MediaEvents {
   onDatagram(d: Datagram): void
   /** Socket or send failures: reported, never thrown (a pulled cable must not stop the daemon). */
   onError(link: string, err: Error): void
+  /** A serial frame the reader dropped (too long, cut short). */
+  onBadFrame?(link: string, reason: string): void
 }
 
 export interface Media {
@@ -42,8 +47,12 @@ export interface Media {
   readonly descriptions: readonly string[]
   /** Distinct link names, in ha.cf order. */
   readonly links: readonly string[]
-  /** Send the same bytes on every medium (heartbeat writes each message to all media). */
-  send(data: Buffer): void
+  /**
+   * Send the same message on every medium (heartbeat writes each message to all media): `data` on
+   * the UDP media, `classic()` (the message as signed classic text, undefined when it has none) on
+   * serial lines, as 3.0.6's serial plugin rewrites every message it writes.
+   */
+  send(data: Buffer, classic?: () => Buffer | undefined): void
   close(): Promise<void>
 }
 
@@ -143,7 +152,9 @@ export async function openMedia(
   events: MediaEvents,
   lookup: InterfaceLookup = lookupInterface,
   lookup6: Interface6Lookup = lookupInterface6,
+  serialOptions: { lockDir?: string } = {},
 ): Promise<Media> {
+  const ports: SerialPort[] = []
   const receivers = new Map<string, Socket>()
   const senders: Sender[] = []
   const descriptions: string[] = []
@@ -198,11 +209,23 @@ export async function openMedia(
   try {
     const ours = new Set<string>()
     for (const spec of specs) {
+      if (spec.kind === 'serial') continue
       if (spec.kind === 'ucast6' || spec.kind === 'mcast6') {
         for (const a of (await info6(spec.ifname)).addresses) ours.add(canonical6(a.address))
       } else ours.add((await info(spec.ifname)).address)
     }
     for (const spec of specs) {
+      if (spec.kind === 'serial') {
+        const port = await openSerialPort(spec, {
+          onFrame: (link, data) => events.onDatagram({ link, data, from: link, fromPort: 0 }),
+          onBadFrame: (link, reason) => events.onBadFrame?.(link, reason),
+          onError: (link, err) => events.onError(link, err),
+        }, serialOptions)
+        ports.push(port)
+        descriptions.push(port.description)
+        if (!links.includes(port.link)) links.push(port.link)
+        continue
+      }
       const link = spec.ifname
       switch (spec.kind) {
         case 'bcast': {
@@ -267,6 +290,7 @@ export async function openMedia(
     }
   } catch (err) {
     for (const s of sockets) s.close()
+    await Promise.all(ports.map((p) => p.close()))
     throw err
   }
 
@@ -274,8 +298,12 @@ export async function openMedia(
   return {
     descriptions,
     links,
-    send(data) {
+    send(data, classic) {
       if (closed) return
+      if (ports.length > 0) {
+        const text = classic?.()
+        if (text !== undefined) for (const p of ports) p.send(text)
+      }
       for (const s of senders) {
         s.socket.send(data, s.port, s.dest, (err) => {
           if (err) events.onError(s.link, err)
@@ -285,7 +313,7 @@ export async function openMedia(
     async close() {
       if (closed) return
       closed = true
-      await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+      await Promise.all([...sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))), ...ports.map((p) => p.close())])
     },
   }
 }

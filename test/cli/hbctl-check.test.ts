@@ -94,15 +94,18 @@ t.test('what makes heartbeat refuse to start makes check exit 1', async (t) => {
   t.match(seconds.out, `${haDir}/ha.cf:4: error: keepalive: "2s" is not a time heartbeat accepts (did you mean 2 = 2 seconds, or 2000ms?)`)
 })
 
-t.test('respawn commands must be executable on this host, as heartbeat checks at start', async (t) => {
+t.test('respawn: the user must exist and the command be an executable absolute path, as heartbeat checks at start', async (t) => {
   const haDir = install(t, 'modern')
   const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
-  writeFileSync(join(haDir, 'ha.cf'), `${ha}respawn root /nonexistent/ipfail\nrespawn nosuchuser-hbctl ${process.execPath} -v\n`)
+  const extra = [`respawn root /nonexistent/client`, `respawn nosuchuser-hbctl ${process.execPath} -v`, `respawn hacluster /usr/lib/heartbeat/ipfail`, `respawn nobody ${process.execPath} -e 0`]
+  writeFileSync(join(haDir, 'ha.cf'), `${ha}${extra.join('\n')}\n`)
   const r = await run(['--ha-dir', haDir, '--node', 'director1'])
   t.equal(r.code, 1)
-  const lineOf = (text: string): number => ha.split('\n').length - 1 + (text.includes('nonexistent') ? 1 : 2)
-  t.match(r.out, `${haDir}/ha.cf:${lineOf('nonexistent')}: error: respawn: "/nonexistent/ipfail" is not executable on this host`)
-  t.match(r.out, `${haDir}/ha.cf:${lineOf('nosuchuser')}: warning: respawn: user "nosuchuser-hbctl" is not in /etc/passwd`)
+  const lineOf = (i: number): number => ha.split('\n').length + i
+  t.match(r.out, `${haDir}/ha.cf:${lineOf(0)}: error: respawn: "/nonexistent/client" does not exist`)
+  t.match(r.out, `${haDir}/ha.cf:${lineOf(1)}: error: respawn: user "nosuchuser-hbctl" does not exist (getent passwd)`)
+  t.notMatch(r.out, `ha.cf:${lineOf(2)}:`, 'ipfail is built in: its line is not checked as a program to run')
+  t.notMatch(r.out, `ha.cf:${lineOf(3)}:`, 'a runnable line: nothing to say')
 })
 
 t.test('missing files and bad options', async (t) => {
@@ -239,22 +242,24 @@ t.test("the site's lvs script runs instead of a built-in lvs with no table sourc
 t.test('a site ha.cf with what heartbeat-ts does not act on: each line named with its reason, check fails', async (t) => {
   const haDir = install(t, 'modern')
   const ha = readFileSync(join(haDir, 'ha.cf'), 'utf8')
-  const extra = ['baud 19200', 'serial /dev/ttyS0', 'ping 10.0.0.254', 'ping_group routers 10.0.0.1 10.0.0.2', 'watchdog /nonexistent/watchdog', 'stonith_host * null director1', 'apiauth ipfail uid=hacluster', 'rtprio 20']
+  const extra = ['baud 19200', 'serial /nonexistent/ttyS9', 'ping 10.0.0.254', 'ping_group routers 10.0.0.1 10.0.0.2', 'respawn hacluster /usr/lib/heartbeat/ipfail', 'watchdog /nonexistent/watchdog', 'stonith_host * null director1', 'apiauth ipfail uid=hacluster', 'rtprio 20']
   writeFileSync(join(haDir, 'ha.cf'), `${ha}${extra.join('\n')}\n`)
   const first = ha.split('\n').length
   const r = await run(['--ha-dir', haDir, '--node', 'director1'])
   t.equal(r.code, 1, 'heartbeat-ts would not start')
   for (const [i, line] of extra.entries()) {
     const directive = line.split(' ')[0] ?? ''
-    if (directive === 'baud' || directive === 'stonith_host') t.notMatch(r.out, `ha.cf:${first + i}:`, `${directive} is acted on: nothing said`)
+    // ping nodes are pinged; ipfail is built in, so its (absent) program is not looked for
+    if (['baud', 'stonith_host', 'ping', 'ping_group', 'respawn'].includes(directive)) t.notMatch(r.out, `ha.cf:${first + i}:`, `${directive} is acted on: nothing said`)
     else if (directive === 'rtprio') t.match(r.out, `${haDir}/ha.cf:${first + i}: warning: rtprio has no effect`)
+    else if (directive === 'serial') t.match(r.out, `${haDir}/ha.cf:${first + i}: error: serial: cannot open "/nonexistent/ttyS9": no such file; the daemon refuses to start`, 'serial is acted on; its missing tty is an error on its line')
     else if (directive === 'watchdog') {
       t.match(r.out, `${haDir}/ha.cf:${first + i}: warning: watchdog: heartbeat-ts feeds the device`)
       t.match(r.out, `${haDir}/ha.cf:${first + i}: error: watchdog: cannot open "/nonexistent/watchdog": no such file; the daemon refuses to start`)
     }
     else t.match(r.out, `${haDir}/ha.cf:${first + i}: error: directive ${directive} is not supported by heartbeat-ts: `, `${directive} is named on its line`)
   }
-  t.match(r.out, '5 errors, 2 warnings: heartbeat would not start')
+  t.match(r.out, '3 errors, 2 warnings: heartbeat would not start')
 })
 
 t.test('stonith_host: accepted with an installed cluster-glue plugin type; an unknown type is an error on its line', async (t) => {

@@ -17,11 +17,6 @@ const read = (line: string): string[] => parseHaCf(`${base}${line}\n`, HA_CF).di
 
 t.test('every directive heartbeat-ts does not act on is an error on its line, with the reason', async (t) => {
   const refused: Array<[string, string]> = [
-    ['ping 10.0.0.254', 'ping'],
-    ['ping6 fe80::1', 'ping6'],
-    ['ping_group routers 10.0.0.1 10.0.0.2', 'ping_group'],
-    ['serial /dev/ttyS0', 'serial'],
-    ['respawn hacluster /usr/lib/heartbeat/ipfail', 'respawn'],
     ['failfast hacluster /usr/lib/heartbeat/ipfail', 'failfast'],
     ['apiauth ipfail uid=hacluster', 'apiauth'],
     ['use_apphbd on', 'use_apphbd'],
@@ -34,12 +29,12 @@ t.test('every directive heartbeat-ts does not act on is an error on its line, wi
     t.equal(out.length, 1, `${line}: one diagnostic`)
     t.match(out[0], new RegExp(`^${HA_CF}:9: directive ${directive} is not supported by heartbeat-ts: \\S.{20,}`), `${line}: refused on its line with a reason`)
   }
-  t.match(read('ping 10.0.0.254')[0], /ipfail/, 'the ping reason says what is lost')
-  t.match(read('serial /dev/ttyS0')[0], /second interface/, 'the serial reason says what to do instead')
 })
 
 t.test('a refused directive is refused only for the values heartbeat-ts cannot act on', async (t) => {
-  for (const line of ['pacemaker off', 'crm no', 'use_apphbd off', 'uuidfrom file', 'baud 19200', 'deadping 20', 'quorum_server q1', 'crm_daemon_dir /usr/lib/pacemaker', 'record_config_changes on', 'msgfmt netstring', 'hbgenmethod time', 'ucast6 eth0 fe80::2', 'mcast6 eth0 ff12::1:2:3:4 694 1 0', 'stonith baytech /etc/ha.d/conf/stonith.baytech', 'stonith_host * null alpha beta']) {
+  for (const line of ['pacemaker off', 'crm no', 'use_apphbd off', 'uuidfrom file', 'baud 19200', 'deadping 20', 'quorum_server q1', 'crm_daemon_dir /usr/lib/pacemaker', 'record_config_changes on', 'msgfmt netstring', 'hbgenmethod time', 'ucast6 eth0 fe80::2', 'mcast6 eth0 ff12::1:2:3:4 694 1 0', 'stonith baytech /etc/ha.d/conf/stonith.baytech', 'stonith_host * null alpha beta',
+    // ping nodes are pinged and ipfail is built in (lib/io/pinger.ts, lib/resources/ipfail.ts)
+    'serial /dev/ttyS0', 'ping 10.0.0.254', 'ping6 fe80::1', 'ping_group routers 10.0.0.1 10.0.0.2', 'respawn hacluster /usr/lib/heartbeat/ipfail', 'respawn hacluster /usr/lib64/heartbeat/ipfail -d']) {
     t.same(read(line), [], `${line}: accepted, nothing said`)
   }
 })
@@ -53,12 +48,16 @@ t.test('a value that has no effect here is a warning on its line', async (t) => 
     ['conn_logd_time 30', /conn_logd_time has no effect/],
     ['use_logd yes', /use_logd on: heartbeat-ts does not send its lines to ha_logd/],
     ['watchdog /dev/watchdog', /watchdog: heartbeat-ts feeds the device .* cannot set its timeout/],
+    ['respawn hacluster /usr/lib/heartbeat/ccm', /respawn: this program is a heartbeat API client; heartbeat-ts has no client API, so it cannot sign on/],
+    ['respawn root /usr/lib/pacemaker/pingd -m 100', /respawn: this program is a heartbeat API client/],
   ] as const) {
     const out = read(line)
     t.equal(out.length, 1, line)
     t.match(out[0], new RegExp(`^${HA_CF}:9: warning: ${what.source}`), line)
   }
   t.same(read('use_logd no'), [], 'use_logd off: nothing to say')
+  t.same(read('respawn nobody /usr/local/bin/my-daemon --ccm'), [], 'respawn of a program that is not an API client: run, nothing to say')
+  t.same(read('respawn hacluster /usr/lib/heartbeat/ipfail'), [], 'respawn ipfail: accepted (built in, not spawned)')
 })
 
 t.test('no log destination: 3.0.6 logs through ha_logd (syslog, facility daemon); heartbeat-ts logs to syslog daemon itself, and says so', async (t) => {
@@ -71,7 +70,7 @@ t.test('no log destination: 3.0.6 logs through ha_logd (syslog, facility daemon)
 })
 
 t.test('read as 3.0.6 (hbctl export-pacemaker), nothing is refused', async (t) => {
-  const text = `${base}ping 10.0.0.254\nrespawn hacluster /usr/lib/heartbeat/ipfail\npacemaker on\n`
+  const text = `${base}apiauth ipfail uid=hacluster\nfailfast hacluster /usr/lib/heartbeat/ipfail\npacemaker on\n`
   t.same(parseHaCf(text, HA_CF, { refuseUnsupported: false }).diagnostics, [])
   t.equal(parseHaCf(text, HA_CF).diagnostics.length, 3)
 })
@@ -113,10 +112,10 @@ t.test('ha.cf(5) lists every directive with "as 3.0.6", "differs: ..." or "refus
 t.test('the daemon refuses at start what hbctl check refuses (the same reader)', async (t) => {
   const dir = join(t.testdir(), 'ha.d')
   mkdirSync(dir)
-  writeFileSync(join(dir, 'ha.cf'), `${base}respawn hacluster /usr/lib/heartbeat/ipfail\n`)
+  writeFileSync(join(dir, 'ha.cf'), `${base}failfast hacluster /usr/lib/heartbeat/ipfail\n`)
   writeFileSync(join(dir, 'authkeys'), 'auth 1\n1 sha1 k\n', { mode: 0o600 })
   writeFileSync(join(dir, 'haresources'), 'alpha 10.0.0.5\n')
   const r = await loadConfig(dir, 'alpha', true)
   t.equal(r.ok, false, 'not started')
-  t.same(r.diagnostics.map(formatDiagnostic).filter((l) => l.includes('not supported')), [`${join(dir, 'ha.cf')}:9: directive respawn is not supported by heartbeat-ts: heartbeat-ts does not start respawn programs (and ipfail or other heartbeat API clients could not sign on to it); remove the line`])
+  t.same(r.diagnostics.map(formatDiagnostic).filter((l) => l.includes('not supported')), [`${join(dir, 'ha.cf')}:9: directive failfast is not supported by heartbeat-ts: heartbeat-ts does not start failfast programs nor reboot when one dies; remove the line`])
 })

@@ -157,6 +157,20 @@ t.test('reload with ha.cf changed: an in-process restart that keeps the VIP; the
   t.same(c.node(T5).calls.slice(callsBefore).filter((x) => x.op === 'stop'), [], 'nothing was stopped')
   t.match(c.logText(T6), /Heartbeat restart on node titanic5\.etri\.re\.kr/)
   t.notMatch(c.logText(T6), /titanic5\.etri\.re\.kr: is dead/)
+  const ended = c.node(T5).ends[0]?.at ?? 0
+  const commUps = c.node(T5).commUps
+  t.equal(commUps.length, 2, 'comm-up once per life: the respawn clients start again in the new life')
+  t.ok((commUps[1] ?? 0) > ended, 'the second one after the restart')
+})
+
+t.test('comm-up (when the shell starts the respawn clients) comes once per life, and not while stopping', async (t) => {
+  const c = pair()
+  t.equal(c.node(T5).commUps.length, 1, 'once, at start-up')
+  t.equal(c.node(T6).commUps.length, 1)
+  c.signal(T5, 'TERM')
+  c.runUntil(c.now + 30_000)
+  t.same(ends(c, T5), ['exit 0'])
+  t.equal(c.node(T5).commUps.length, 1, 'none during the shutdown')
 })
 
 t.test('a reload the shell could not prepare is refused: the node runs on unchanged, holding, and says why', async (t) => {
@@ -238,6 +252,12 @@ for (const mode of ['on', 'off', 'legacy'] as const) {
     // Decided when the heal is seen (the next status, 200 ms), not at 3.0.6's restart 2 s later.
     t.ok(t6Stop !== undefined && t6Stop.at - healAt < 1000, `titanic6 began its release ${(t6Stop?.at ?? Infinity) - healAt} ms after the heal`)
     t.same(c.owners(), [T5])
+    // A 3.0.6 survivor would not re-announce: the yielder announces the address for it once its own copy is gone.
+    const announced = c.node(T6).holderAnnounces
+    t.same(announced.map((x) => x.texts), [[VIP]], 'titanic6 announced the VIP for its holder once')
+    const t6StopDone = (t6Stop?.at ?? Infinity) + 50
+    t.ok((announced[0]?.at ?? -1) >= t6StopDone, 'after its own copy was removed')
+    t.same(c.node(T5).holderAnnounces, [], 'the keeper announces for nobody')
   })
 }
 

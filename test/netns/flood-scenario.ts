@@ -27,8 +27,10 @@ export interface FloodReport {
   /** Log lines each node wrote during the flood, and per second. */
   logLines: Record<string, number>
   logLinesPerSec: Record<string, number>
-  /** A few of the lines logged during the flood, for the report. */
+  /** A few of the lines logged during the flood, for the report: deaths and lateness first. */
   sampleLines: string[]
+  /** Datagrams each node's kernel dropped for a full receive queue during the flood (/proc/net/snmp RcvbufErrors). */
+  kernelDrops: Record<string, number>
 }
 
 export const VIP = '129.254.203.149'
@@ -44,6 +46,15 @@ async function seedWithTimers(t: FloodTimers): Promise<string> {
 async function holdsVip(n: PairNode): Promise<boolean> {
   const r = await n.host.exec(['ip', '-o', '-4', 'addr', 'show'])
   return r.stdout.includes(`${VIP}/`)
+}
+
+/** The namespace's UDP RcvbufErrors: datagrams the kernel dropped because a socket's queue was full. */
+async function rcvbufErrors(n: PairNode): Promise<number> {
+  const r = await n.host.exec(['cat', '/proc/net/snmp'])
+  const udp = r.stdout.split('\n').filter((l) => l.startsWith('Udp:'))
+  const names = (udp[0] ?? '').split(/\s+/)
+  const values = (udp[1] ?? '').split(/\s+/)
+  return Number(values[names.indexOf('RcvbufErrors')] ?? 0)
 }
 
 async function logLines(n: PairNode): Promise<string[]> {
@@ -80,6 +91,7 @@ export async function floodPair(t: Test, opts: { prefix: string; impl: Impl; tim
 
   const nodes = [pair.nodes.titanic5, pair.nodes.titanic6]
   const before = await Promise.all(nodes.map(logLines))
+  const dropsBefore = await Promise.all(nodes.map(rcvbufErrors))
   const flooder = await pair.kit.addHost({ name: 'flood', address: FLOOD_ADDRESS })
   const script = await distFile('test/netns/flood-host.js')
   // The segment's broadcast address: the seed's `udp eth0` listens there (heartbeat-ts binds the
@@ -101,6 +113,9 @@ export async function floodPair(t: Test, opts: { prefix: string; impl: Impl; tim
   const floodMs = Date.now() - from
   const m = /flood: (\d+) datagrams, (\d+) bytes/.exec(done.text)
   const after = await Promise.all(nodes.map(logLines))
+  const dropsAfter = await Promise.all(nodes.map(rcvbufErrors))
+  const kernelDrops: Record<string, number> = {}
+  nodes.forEach((n, i) => void (kernelDrops[n.seed] = (dropsAfter[i] ?? 0) - (dropsBefore[i] ?? 0)))
   const logLinesCount: Record<string, number> = {}
   const perSec: Record<string, number> = {}
   const sample: string[] = []
@@ -108,8 +123,10 @@ export async function floodPair(t: Test, opts: { prefix: string; impl: Impl; tim
     const added = (after[i] ?? []).slice((before[i] ?? []).length)
     logLinesCount[n.seed] = added.length
     perSec[n.seed] = Math.round((added.length / (floodMs / 1000)) * 10) / 10
-    const telling = added.filter((l) => /dead|WARN|ERROR|CRIT|late|lost|counters/i.test(l))
-    sample.push(...(telling.length > 0 ? telling : added).slice(0, 8).map((l) => `${n.seed}: ${l.slice(0, 300)}`))
+    // what explains a death first, then the rest of what was complained about
+    const first = added.filter((l) => /dead|late|lateness|counters|CRIT/i.test(l))
+    const then = added.filter((l) => !first.includes(l) && /WARN|ERROR|lost/i.test(l))
+    sample.push(...[...first, ...then, ...added].filter((l, i, all) => all.indexOf(l) === i).slice(0, 10).map((l) => `${n.seed}: ${l.slice(0, 300)}`))
   })
   return {
     impl: opts.impl,
@@ -123,6 +140,7 @@ export async function floodPair(t: Test, opts: { prefix: string; impl: Impl; tim
     logLines: logLinesCount,
     logLinesPerSec: perSec,
     sampleLines: sample,
+    kernelDrops,
   }
 }
 
@@ -133,6 +151,7 @@ export function describeFlood(r: FloodReport): string {
     `${r.impl === 'ts' ? 'heartbeat-ts' : 'heartbeat 3.0.6'}, keepalive ${r.timers.keepalive} deadtime ${r.timers.deadtime}, ${r.replays ? 'with' : 'without'} replays: ` +
     `${r.sentDatagrams} forged datagrams (${rate}/s, ${mb} MB) in ${Math.round(r.floodMs / 1000)} s; ` +
     `deaths: ${r.deaths.length === 0 ? 'none' : r.deaths.join('; ')}; VIP held by: ${r.vipHolders.join(', ')}; ` +
-    `log lines/s: ${Object.entries(r.logLinesPerSec).map(([k, v]) => `${k} ${v}`).join(', ')}`
+    `log lines/s: ${Object.entries(r.logLinesPerSec).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
+    `kernel drops (full receive queue): ${Object.entries(r.kernelDrops).map(([k, v]) => `${k} ${v}`).join(', ')}`
   )
 }

@@ -10,6 +10,9 @@ import type { ResourceGroup } from '../../lib/config/haresources.js'
 import { NodeCore, type LifeEnd, type NodeAction, type NodeEvent, type NodeSnapshot, type ReloadOutcome, type HistoryEvent } from '../../lib/daemon/node-core.js'
 import { getString, type HaMessage } from '../../lib/wire/message.js'
 import { describe, rng, seedGroups, T5, T6, VIP } from './rm-kit.js'
+import { PingNodes } from '../../lib/cluster/ping-nodes.js'
+import { Ipfail } from '../../lib/resources/ipfail.js'
+import type { PingNode } from '../../lib/config/ha-cf.js'
 
 export { T5, T6, VIP, describe }
 
@@ -41,6 +44,11 @@ export interface ClusterRmOptions {
   stonith?: StonithDevice
   /** The outcome of the `attempt`th reset (1-based) `node` runs against `target`. */
   stonithOutcome?: (node: string, target: string, attempt: number) => StonithOutcome
+  /** ha.cf ping nodes on every node (replies are fed by the test as `ping-reply` events), deadping in ms. */
+  pingNodes?: PingNode[]
+  deadpingMs?: number
+  /** ha.cf `respawn hacluster /usr/lib/heartbeat/ipfail` on every node. */
+  ipfail?: boolean
 }
 
 /** Lose datagrams `from` sends that `match` accepts (retransmissions included), at most `times` of them (default 1). */
@@ -76,10 +84,14 @@ interface Node {
   ends: Array<{ at: number; end: LifeEnd }>
   /** Answers to `reload` requests. */
   replies: Array<{ at: number; replyTo: number; ok: boolean; message: string }>
+  /** Addresses announced for their holder after a yield, and when. */
+  holderAnnounces: Array<{ at: number; texts: string[] }>
   /** Every agent call as started: `op resource` at a time (re-announcements are starts of an up address). */
   calls: Array<{ at: number; op: string; text: string }>
   /** The event history the core emitted (what run.ts journals for hbctl events). */
   events: Array<{ at: number; event: HistoryEvent }>
+  /** When the core said communication is up (run.ts starts the respawn clients then). */
+  commUps: number[]
   /** State files the core asked to have written, in order (what run.ts writes into the state directory). */
   stateWrites: Array<{ at: number; file: string; text: string }>
 }
@@ -102,7 +114,7 @@ export class ClusterRm {
   /** Pairs of nodes that cannot hear each other (both ways). */
   private readonly cuts = new Set<string>()
   private readonly muted = new Set<string>()
-  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome'>
+  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome' | 'pingNodes' | 'deadpingMs' | 'ipfail'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome' | 'pingNodes' | 'deadpingMs' | 'ipfail'>
   private readonly nodes = new Map<string, Node>()
   private readonly names: string[]
   private queue: Datagram[] = []
@@ -117,7 +129,7 @@ export class ClusterRm {
     names.forEach((name, i) => {
       const uuid = Buffer.alloc(16, i + 1)
       const generation = 100 + i
-      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], resets: [], resetCalls: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [] }
+      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], resets: [], resetCalls: [], holderAnnounces: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [], commUps: [] }
       n.core = this.makeCore(n, undefined)
       this.nodes.set(name, n)
     })
@@ -142,7 +154,12 @@ export class ClusterRm {
       ...(o.statusCopies !== undefined ? { statusCopies: o.statusCopies } : {}),
     })
     const resources = new ResourceManager({ me: n.name, nodes: this.names, groups: this.opts.groups ?? seedGroups(), autoFailback: this.opts.mode, pid: 4242, ...(restartHeld !== undefined ? { restartHeld } : {}), ...(this.opts.stonith !== undefined ? { stonith: this.opts.stonith } : {}) })
+    const pingNodes = o.pingNodes !== undefined ? new PingNodes(o.pingNodes, o.deadpingMs ?? o.deadtimeMs, this.now) : undefined
+    const peer = this.names.find((x) => x !== n.name)
+    const ipfail = o.ipfail === true ? new Ipfail({ me: n.name, peer, keepaliveMs: o.keepaliveMs, autoFailback: o.mode === 'on' }) : undefined
     return new NodeCore({
+      ...(pingNodes !== undefined ? { pingNodes } : {}),
+      ...(ipfail !== undefined ? { ipfail } : {}),
       membership,
       resources,
       pid: 4242,
@@ -366,6 +383,12 @@ export class ClusterRm {
           break
         case 'write-state':
           n.stateWrites.push({ at: this.now, file: a.file, text: a.text })
+          break
+        case 'announce-for-holder':
+          n.holderAnnounces.push({ at: this.now, texts: a.resources.map((r) => r.text) })
+          break
+        case 'comm-up':
+          n.commUps.push(this.now)
           break
         case 'end':
           this.endLife(n, a.end)
