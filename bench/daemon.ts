@@ -9,6 +9,7 @@ import { execa } from 'execa'
 import { benchHaCf, buildTsPair, type Timers, type TsPair } from './ts-pair.js'
 import { createKit, realHeartbeatAvailability, waitFor, type Host } from '../test/netns/kit.js'
 import { SEED_ADDRESS, SEED_NODENAME, installSeedConfig, realNodeStatus } from '../test/netns/seed-node.js'
+import { realHeartbeatPids } from '../test/cluster-e2e/seed-cluster.js'
 
 const WINDOW_MS = Number(process.env.BENCH_IDLE_MS ?? 20_000)
 /** Start-up work (JIT, comm-up, V8's post-start GCs) costs ~1 % for the first ~20 s; let most of it pass. */
@@ -38,7 +39,7 @@ async function sample(pid: number): Promise<Sample> {
   return { cpuTicks: utime + stime, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), atMs: performance.now() }
 }
 
-async function clockTicksPerSecond(): Promise<number> {
+export async function clockTicksPerSecond(): Promise<number> {
   const r = await execa('getconf', ['CLK_TCK'], { reject: false, timeout: 5000 })
   const n = Number(String(r.stdout).trim())
   return Number.isFinite(n) && n > 0 ? n : 100
@@ -54,14 +55,59 @@ async function daemonPid(pair: TsPair, i: 0 | 1): Promise<number> {
   return pid
 }
 
+/** One node's idle figure over the window. */
+export interface IdleNode {
+  name: string
+  rssMb: number
+  hwmMb: number
+  cpuPct: number
+  /** How many processes were summed (1 for heartbeat-ts). */
+  processes: number
+}
+
+/** Per timer setting, both nodes of a quiet pair. */
+export interface IdleSetting {
+  label: string
+  timers: Timers
+  nodes: IdleNode[]
+}
+
+function idleNode(name: string, b: Sample, e: Sample, hz: number, processes: number): IdleNode {
+  return { name, rssMb: e.rssKb / 1024, hwmMb: e.hwmKb / 1024, cpuPct: (100 * (e.cpuTicks - b.cpuTicks)) / hz / ((e.atMs - b.atMs) / 1000), processes }
+}
+
+function printIdle(settings: readonly IdleSetting[]): void {
+  for (const s of settings) {
+    process.stdout.write(`${s.label}\n`)
+    for (const n of s.nodes) {
+      const procs = n.processes > 1 ? ` in ${n.processes} processes` : ''
+      process.stdout.write(`  ${n.name.padEnd(20)}  RSS ${n.rssMb.toFixed(1)} MB${procs} (peak ${n.hwmMb.toFixed(1)} MB)  CPU ${n.cpuPct.toFixed(2)} %\n`)
+    }
+  }
+}
+
 export async function run(): Promise<void> {
   const hz = await clockTicksPerSecond()
+  printIdle(await idleTs(hz, (where) => process.stdout.write(`idle, no resources: ${where}; ${windowText(hz)}\n`)))
+  const a = await realHeartbeatAvailability()
+  if (!a.ok) {
+    process.stdout.write(`heartbeat 3.0.6 for comparison: skipped (${a.reason})\n`)
+    return
+  }
+  process.stdout.write('heartbeat 3.0.6 for comparison, same windows; RSS and CPU summed over each node\'s heartbeat processes\n')
+  printIdle(await idleReal(hz))
+}
+
+export function windowText(hz: number): string {
+  return `${(WINDOW_MS / 1000).toFixed(0)} s window after ${SETTLE_MS / 1000} s settling; CPU from /proc/<pid>/stat at ${hz} ticks/s (resolution ${((100 * 1000) / hz / WINDOW_MS).toFixed(2)} %)`
+}
+
+/** A quiet heartbeat-ts pair (no resources) per timer setting; `where` gets the pair's description first. */
+export async function idleTs(hz: number, where: (text: string) => void = () => undefined): Promise<IdleSetting[]> {
+  const out: IdleSetting[] = []
   const pair = await buildTsPair('bdmn')
   try {
-    process.stdout.write(
-      `idle, no resources: ${pair.where}; ${(WINDOW_MS / 1000).toFixed(0)} s window after ${SETTLE_MS / 1000} s settling; ` +
-        `CPU from /proc/<pid>/stat at ${hz} ticks/s (resolution ${((100 * 1000) / hz / WINDOW_MS).toFixed(2)} %)\n`,
-    )
+    where(pair.where)
     for (const s of settings) {
       await pair.restartWith(s.timers, 40_000)
       const pids = [await daemonPid(pair, 0), await daemonPid(pair, 1)]
@@ -69,34 +115,12 @@ export async function run(): Promise<void> {
       const before = await Promise.all(pids.map(sample))
       await new Promise((r) => setTimeout(r, WINDOW_MS))
       const after = await Promise.all(pids.map(sample))
-      process.stdout.write(`${s.label}\n`)
-      pair.members.forEach((m, i) => {
-        const b = before[i]
-        const e = after[i]
-        if (!b || !e) return
-        const cpuPct = (100 * (e.cpuTicks - b.cpuTicks)) / hz / ((e.atMs - b.atMs) / 1000)
-        process.stdout.write(
-          `  ${m.name.padEnd(20)}  RSS ${(e.rssKb / 1024).toFixed(1)} MB (peak ${(e.hwmKb / 1024).toFixed(1)} MB)  CPU ${cpuPct.toFixed(2)} %\n`,
-        )
-      })
+      out.push({ label: s.label, timers: s.timers, nodes: pair.members.map((m, i) => idleNode(m.name, before[i] as Sample, after[i] as Sample, hz, 1)) })
     }
   } finally {
     await pair.destroy()
   }
-  await runReal(hz)
-}
-
-/** The heartbeat processes of a host (3.0.6 forks a master, a FIFO reader and a reader and writer per medium). */
-async function heartbeatPids(host: Host): Promise<number[]> {
-  const r = await execa('ip', ['netns', 'pids', host.ns], { reject: false, timeout: 5000 })
-  const pids: number[] = []
-  for (const word of String(r.stdout).split('\n')) {
-    const pid = Number.parseInt(word, 10)
-    if (!Number.isInteger(pid) || pid <= 0) continue
-    const comm = await readFile(`/proc/${pid}/comm`, 'latin1').catch(() => '')
-    if (comm.trim() === 'heartbeat') pids.push(pid)
-  }
-  return pids
+  return out
 }
 
 /** One node's figure: CPU ticks and VmRSS summed over its processes. */
@@ -110,14 +134,9 @@ async function sampleAll(pids: readonly number[]): Promise<Sample> {
   }
 }
 
-/** The same windows for a pair of real 3.0.6 daemons, for comparison. */
-async function runReal(hz: number): Promise<void> {
-  const a = await realHeartbeatAvailability()
-  if (!a.ok) {
-    process.stdout.write(`heartbeat 3.0.6 for comparison: skipped (${a.reason})\n`)
-    return
-  }
-  process.stdout.write('heartbeat 3.0.6 for comparison, same windows; RSS and CPU summed over each node\'s heartbeat processes\n')
+/** The same windows for a pair of real 3.0.6 daemons (the caller checks realHeartbeatAvailability). */
+export async function idleReal(hz: number): Promise<IdleSetting[]> {
+  const out: IdleSetting[] = []
   for (const s of settings) {
     const kit = await createKit('bdmr')
     try {
@@ -137,23 +156,15 @@ async function runReal(hz: number): Promise<void> {
         const peer = names[1 - i] as string
         await waitFor(`${h.hostname} to see ${peer} active`, async () => ((await realNodeStatus(h, peer)) === 'active' ? true : undefined), 60_000, 500)
       }
-      const pids = await Promise.all(hosts.map(heartbeatPids))
+      const pids = await Promise.all(hosts.map(realHeartbeatPids))
       await new Promise((r) => setTimeout(r, SETTLE_MS))
       const before = await Promise.all(pids.map(sampleAll))
       await new Promise((r) => setTimeout(r, WINDOW_MS))
       const after = await Promise.all(pids.map(sampleAll))
-      process.stdout.write(`${s.label}\n`)
-      hosts.forEach((h, i) => {
-        const b = before[i]
-        const e = after[i]
-        if (!b || !e) return
-        const cpuPct = (100 * (e.cpuTicks - b.cpuTicks)) / hz / ((e.atMs - b.atMs) / 1000)
-        process.stdout.write(
-          `  ${h.hostname.padEnd(20)}  RSS ${(e.rssKb / 1024).toFixed(1)} MB in ${pids[i]?.length ?? 0} processes (peak ${(e.hwmKb / 1024).toFixed(1)} MB)  CPU ${cpuPct.toFixed(2)} %\n`,
-        )
-      })
+      out.push({ label: s.label, timers: s.timers, nodes: hosts.map((h, i) => idleNode(h.hostname, before[i] as Sample, after[i] as Sample, hz, pids[i]?.length ?? 0)) })
     } finally {
       await kit.destroy()
     }
   }
+  return out
 }

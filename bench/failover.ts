@@ -4,9 +4,9 @@
 
 import { join } from 'node:path'
 import { existsSync } from 'node:fs'
-import { netnsAvailability, repoRoot, waitFor, type Proc } from '../test/netns/kit.js'
+import { netnsAvailability, REAL_HEARTBEAT, repoRoot, waitFor, type Proc } from '../test/netns/kit.js'
 import type { SeedNode } from '../test/netns/seed-node.js'
-import { buildSeedCluster, VIP, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
+import { buildSeedCluster, realHeartbeatPids, VIP, type SeedCluster, type SeedClusterOptions } from '../test/cluster-e2e/seed-cluster.js'
 import { SEED_ADDRESS } from '../test/netns/seed-node.js'
 import { firstAnswer, hbctl, retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
 import { medianAndWorst } from './ts-pair.js'
@@ -21,22 +21,26 @@ const KEEPALIVE = process.env.BENCH_FAILOVER_KEEPALIVE ?? '200ms'
 const DEADTIME = process.env.BENCH_FAILOVER_DEADTIME ?? '1'
 /** `debug 1` in ha.cf so ha-debug gets the agents' durations for the breakdown; BENCH_FAILOVER_DEBUG=0 for the bare figures. */
 const DEBUG = process.env.BENCH_FAILOVER_DEBUG !== '0'
+/** More ha.cf lines for both directors (e.g. `realtime off`). */
+const EXTRA = process.env.BENCH_FAILOVER_HACF ?? ''
 /** ha.cf(5): a bare number is seconds. */
-function toMs(v: string): number {
+export function toMs(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v)
   if (!m) return Number.NaN
   return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000
 }
 
 /** 5 s of start-up deadtime + one keepalive-ish margin. */
-const STARTUP_DEADTIME_WINDOW_MS = 6000
+export const STARTUP_DEADTIME_WINDOW_MS = 6000
 
-const other = (s: SeedNode): SeedNode => (s === 'titanic5' ? 'titanic6' : 'titanic5')
+export const other = (s: SeedNode): SeedNode => (s === 'titanic5' ? 'titanic6' : 'titanic5')
 
-async function settled(c: SeedCluster): Promise<void> {
+/** Both directors' own cl_status says no resource transition is under way (hbctl's for heartbeat-ts, the real one for 3.0.6). */
+export async function settled(c: SeedCluster): Promise<void> {
   await waitFor('both nodes settled', async () => {
     for (const seed of ['titanic5', 'titanic6'] as const) {
-      const r = await hbctl(c, seed, 'cl_status', 'rscstatus')
+      const d = c.directors[seed]
+      const r = d.impl === 'ts' ? await hbctl(c, seed, 'cl_status', 'rscstatus') : await d.host.clStatus(['rscstatus']).then((x) => ({ exitCode: x.exitCode, out: x.stdout.trim() }))
       if (r.exitCode !== 0 || r.out === 'transition') return undefined
     }
     return true
@@ -46,7 +50,7 @@ async function settled(c: SeedCluster): Promise<void> {
 }
 
 /** What the client's wire and the daemons' debug logs say about one failover. */
-interface Sample {
+export interface Sample {
   totalMs: number
   /** Act → the new holder's first gratuitous ARP frame seen by the client. */
   arpMs: number
@@ -104,8 +108,11 @@ async function agentTimes(c: SeedCluster, seed: SeedNode, from: number, into: Ma
   }
 }
 
-/** `act()` (returning its start time) until `to` answers on the VIP, with the client's wire and both daemons' agent times. */
-async function measure(c: SeedCluster, to: SeedNode, act: () => Promise<number>): Promise<Sample> {
+/**
+ * `act()` (returning its start time) until `to` answers on the VIP, with the client's wire and both daemons' agent times.
+ * `deadtimeMs` (crash only) places the old holder's deadline: its last heartbeat on the wire + the deadtime.
+ */
+export async function measure(c: SeedCluster, to: SeedNode, act: () => Promise<number>, deadtimeMs = 0): Promise<Sample> {
   const prober = await c.startProber(10, 100)
   const wire = await startWire(c)
   const logFrom = { titanic5: await debugLength(c, 'titanic5'), titanic6: await debugLength(c, 'titanic6') }
@@ -118,17 +125,12 @@ async function measure(c: SeedCluster, to: SeedNode, act: () => Promise<number>)
     const arpAt = await waitFor(`${to}'s gratuitous ARP on the client's wire`, async () => firstGarp(c, wire, to, at), 5_000, 20).catch(() => Number.NaN)
     const agentMs = new Map<string, number>()
     for (const seed of ['titanic5', 'titanic6'] as const) await agentTimes(c, seed, logFrom[seed], agentMs)
-    return { totalMs: answered - at, arpMs: arpAt - at, answerAfterArpMs: answered - arpAt, agentMs, ...lastBeat(wire, other(to), at) }
+    const last = lastHeartbeat(wire, other(to), at)
+    return { totalMs: answered - at, arpMs: arpAt - at, answerAfterArpMs: answered - arpAt, agentMs, ...(last === undefined ? {} : { deadlineMs: last + deadtimeMs - at }) }
   } finally {
     prober.kill('SIGTERM')
     wire.kill('SIGTERM')
   }
-}
-
-let deadtimeForSamples = 0
-function lastBeat(wire: Proc, seed: SeedNode, at: number): { deadlineMs?: number } {
-  const last = lastHeartbeat(wire, seed, at)
-  return last === undefined ? {} : { deadlineMs: last + deadtimeForSamples - at }
 }
 
 /** Median start-up cost of one stand-in ipvsadm call in a director, over a C program run the same way. */
@@ -145,7 +147,133 @@ async function standinCostMs(c: SeedCluster): Promise<number> {
   return (await time(['ipvsadm', '-S', '-n'])) - (await time(['ip', '-V']))
 }
 
-function line(label: string, xs: readonly number[], note: string): string {
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * titanic5 started again, holding its group (auto_failback on), both settled, and past its start-up deadtime:
+ * a starting node advertises deadtime + 2 s for its first 5 s (3.0.6's add_deadtime), so it is crashed or
+ * stopped only once its peer uses the configured deadtime again. Its own start (a loaded machine can take
+ * seconds to start Node) is before it took the group back.
+ */
+async function titanic5Back(c: SeedCluster): Promise<void> {
+  await c.start('titanic5')
+  await waitOwner(c, 'titanic5', 60_000)
+  const ownerAt = Date.now()
+  await settled(c)
+  const wait = ownerAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
+  if (wait > 0) await sleep(wait)
+}
+
+/** An odd number of hand-overs leaves titanic6 holding: give the group back before the next scenario. */
+async function backToTitanic5(c: SeedCluster): Promise<void> {
+  if ((await c.owners()).includes('titanic5')) return
+  await hbctl(c, 'titanic6', 'standby')
+  await waitOwner(c, 'titanic5', 30_000)
+  await settled(c)
+}
+
+/**
+ * `runs` times `heartbeat -k` on titanic5 holding the VIP (what the init script's stop does), each until titanic6
+ * answers; titanic5 is started again and takes its group back (auto_failback on) between runs. Also returns how
+ * long the command took (the admin's wait) and until no daemon process was left. Both implementations.
+ */
+export async function stopRuns(c: SeedCluster, runs: number): Promise<{ samples: Sample[]; commandMs: number[]; goneMs: number[] }> {
+  const d = c.directors.titanic5
+  const argv = d.impl === 'ts' ? [process.execPath, HEARTBEAT_CLI, '-k'] : [REAL_HEARTBEAT, '-k']
+  const samples: Sample[] = []
+  const commandMs: number[] = []
+  const goneMs: number[] = []
+  for (let i = 0; i < runs; i++) {
+    samples.push(
+      await measure(c, 'titanic6', async () => {
+        const at = Date.now()
+        // The answer is looked for from `at` on, so waiting here for the command loses nothing.
+        const r = await d.host.exec(argv, { env: c.envFor('titanic5'), timeoutMs: 60_000 })
+        if (r.exitCode !== 0) throw new Error(`heartbeat -k on titanic5 (${d.impl}): exit ${r.exitCode} ${r.stderr}`)
+        commandMs.push(Date.now() - at)
+        // Until no daemon process is left (heartbeat-ts's -k itself waits for that; 3.0.6's may not).
+        if (d.impl === 'ts') await d.daemon?.exited
+        else await waitFor('titanic5: heartbeat 3.0.6 gone', async () => ((await realHeartbeatPids(d.host)).length > 0 ? undefined : true), 60_000, 20)
+        goneMs.push(Date.now() - at)
+        return at
+      }),
+    )
+    // Already stopped: this only brings the cluster's own view of the daemon up to date.
+    await c.stop('titanic5')
+    await titanic5Back(c)
+  }
+  return { samples, commandMs, goneMs }
+}
+
+/**
+ * `runs` crashes of titanic5 holding the VIP (every process SIGKILLed, cable pulled) at a uniformly random phase
+ * of its keepalive, each measured until titanic6 answers; titanic5 is rebooted, restarted and takes its group back
+ * (auto_failback on) between runs. Works for both implementations.
+ */
+/**
+ * The seed cluster built with `opts`, both directors started, titanic5 holding the group and both settled;
+ * `body` runs on it, then everything is removed (on Ctrl-C too).
+ */
+export async function withSeedPair<T>(opts: SeedClusterOptions, body: (c: SeedCluster) => Promise<T>): Promise<T> {
+  const c = await buildSeedCluster(opts)
+  const stop = (): void => void c.destroy().finally(() => process.exit(130))
+  process.once('SIGINT', stop)
+  try {
+    await c.start('titanic5')
+    await c.start('titanic6')
+    await waitOwner(c, 'titanic5', 60_000)
+    await settled(c)
+    return await body(c)
+  } catch (err) {
+    // What each director said last, for a run that failed.
+    for (const seed of ['titanic5', 'titanic6'] as const) {
+      const lines = (await c.haLog(seed)).split('\n').filter((l) => /dead|restart|Late|transition|acquisition|release|takeover|giving up|Starting|ERROR|CRIT/i.test(l))
+      process.stdout.write(`--- ${seed} ha-log, membership and resource lines ---\n${lines.slice(-40).join('\n')}\n`)
+    }
+    throw err
+  } finally {
+    process.off('SIGINT', stop)
+    await c.destroy()
+  }
+}
+
+export async function crashRuns(c: SeedCluster, runs: number, deadtimeMs: number, keepaliveMs: number): Promise<Sample[]> {
+  const out: Sample[] = []
+  for (let i = 0; i < runs; i++) {
+    // measure() starts when a heartbeat is on the wire; a uniform wait over one keepalive makes the phase uniform.
+    out.push(
+      await measure(c, 'titanic6', async () => {
+        await sleep(Math.random() * keepaliveMs)
+        return c.crash('titanic5')
+      }, deadtimeMs),
+    )
+    await c.reboot('titanic5')
+    await titanic5Back(c)
+  }
+  return out
+}
+
+/** `runs` graceful hand-overs by `give(holder)` (hbctl standby, hb_standby), alternating direction; each until the peer answers. */
+export async function standbyRuns(c: SeedCluster, runs: number, give: (holder: SeedNode) => Promise<void>): Promise<Sample[]> {
+  const out: Sample[] = []
+  let holder: SeedNode = 'titanic5'
+  for (let i = 0; i < runs; i++) {
+    const from = holder
+    out.push(
+      await measure(c, other(from), async () => {
+        const at = Date.now()
+        await give(from)
+        return at
+      }),
+    )
+    holder = other(from)
+    await waitOwner(c, holder, 30_000)
+    await settled(c)
+  }
+  return out
+}
+
+export function line(label: string, xs: readonly number[], note: string): string {
   const { median, worst } = medianAndWorst(xs)
   return `${label.padEnd(36)} median ${String(Math.round(median)).padStart(5)} ms   worst ${String(Math.round(worst)).padStart(5)} ms   (${xs.length} runs: ${xs.map((x) => Math.round(x)).join(', ')})${note}`
 }
@@ -158,93 +286,24 @@ export async function run(): Promise<void> {
   }
   const deadtimeMs = toMs(DEADTIME)
   process.stdout.write(`seed cluster in namespaces (heartbeat-ts on titanic5 and titanic6), keepalive ${KEEPALIVE}, deadtime ${DEADTIME} (${deadtimeMs} ms), auto_failback on${DEBUG ? ', debug 1' : ''}; HTTP probe every 10 ms\n`)
-  const c = await buildSeedCluster({ prefix: 'fobench', realServers: false, haCf: retimed(KEEPALIVE, DEADTIME, `auto_failback on${DEBUG ? '\ndebug 1' : ''}`) })
-  const stop = (): void => void c.destroy().finally(() => process.exit(130))
-  process.once('SIGINT', stop)
-  try {
-    await c.start('titanic5')
-    await c.start('titanic6')
-    await waitOwner(c, 'titanic5', 60_000)
-    await settled(c)
-
-    deadtimeForSamples = deadtimeMs
-    const crash: Sample[] = []
-    for (let i = 0; i < (SCENARIOS.has('crash') ? RUNS : 0); i++) {
-      crash.push(await measure(c, 'titanic6', () => c.crash('titanic5')))
-      await c.reboot('titanic5')
-      const startedAt = Date.now()
-      await c.start('titanic5')
-      // auto_failback on: titanic5 takes its group back once it is up.
-      await waitOwner(c, 'titanic5', 60_000)
-      await settled(c)
-      // A starting node advertises deadtime + 2 s for its first 5 s (3.0.6's add_deadtime at start-up);
-      // crash it only once its peer uses the configured deadtime again.
-      const wait = startedAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-    }
-
-    // hbctl standby and hb_standby alternate the holder; `heartbeat -k` stops titanic5, which takes its group back once restarted.
-    let holder: SeedNode = 'titanic5'
-    const handOver = async (act: (from: SeedNode) => Promise<void>): Promise<Sample[]> => {
-      const out: Sample[] = []
-      for (let i = 0; i < RUNS; i++) {
-        const from = holder
-        out.push(
-          await measure(c, other(from), async () => {
-            const at = Date.now()
-            await act(from)
-            return at
-          }),
-        )
-        holder = other(from)
-        await waitOwner(c, holder, 30_000)
-        await settled(c)
-      }
-      return out
-    }
+  await withSeedPair({ prefix: 'fobench', realServers: false, haCf: retimed(KEEPALIVE, DEADTIME, `auto_failback on${DEBUG ? '\ndebug 1' : ''}${EXTRA === '' ? '' : `\n${EXTRA}`}`) }, async (c) => {
+    const crash = SCENARIOS.has('crash') ? await crashRuns(c, RUNS, deadtimeMs, toMs(KEEPALIVE)) : []
     const standby = SCENARIOS.has('standby')
-      ? await handOver(async (from) => {
+      ? await standbyRuns(c, RUNS, async (from) => {
           const r = await hbctl(c, from, 'standby')
           if (r.exitCode !== 0) throw new Error(`hbctl standby on ${from}: ${r.out}`)
         })
       : []
+    await backToTitanic5(c)
     const hbStandby =
       SCENARIOS.has('hb_standby') && existsSync(HB_STANDBY)
-        ? await handOver(async (from) => {
+        ? await standbyRuns(c, RUNS, async (from) => {
             const r = await c.directors[from].host.exec([HB_STANDBY], { env: c.envFor(from), timeoutMs: 30_000 })
             if (r.exitCode !== 0) throw new Error(`hb_standby on ${from}: ${r.stdout}${r.stderr}`)
           })
         : []
-    const kill: Sample[] = []
-    if (SCENARIOS.has('kill')) {
-      if (holder !== 'titanic5') {
-        await hbctl(c, holder, 'standby')
-        holder = 'titanic5'
-        await waitOwner(c, holder, 30_000)
-        await settled(c)
-      }
-      for (let i = 0; i < RUNS; i++) {
-        const d = c.directors.titanic5
-        let stopping: Promise<unknown> = Promise.resolve()
-        kill.push(
-          await measure(c, 'titanic6', async () => {
-            const at = Date.now()
-            // Not awaited: `heartbeat -k` returns once the daemon is gone, 2 s of final status messages after the hand-over.
-            stopping = d.host.exec([process.execPath, HEARTBEAT_CLI, '-k'], { env: c.envFor('titanic5'), timeoutMs: 60_000 })
-            return at
-          }),
-        )
-        await stopping
-        await d.daemon?.exited
-        d.daemon = undefined
-        const startedAt = Date.now()
-        await c.start('titanic5')
-        await waitOwner(c, 'titanic5', 60_000)
-        await settled(c)
-        const wait = startedAt + STARTUP_DEADTIME_WINDOW_MS - Date.now()
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-      }
-    }
+    await backToTitanic5(c)
+    const kill = SCENARIOS.has('kill') ? (await stopRuns(c, RUNS)).samples : []
     const standinMs = await standinCostMs(c)
     const med = (xs: readonly number[]): number => Math.round(medianAndWorst(xs.filter((x) => Number.isFinite(x))).median)
     const agent = (xs: readonly Sample[], key: string): number[] => xs.map((x) => x.agentMs.get(key) ?? Number.NaN)
@@ -290,8 +349,5 @@ export async function run(): Promise<void> {
         `from the peer seen by the client. The lvs resource runs the stand-in ipvsadm (${join('test', 'bin', 'ipvsadm')}, one Node process\n` +
         'per call) because this kernel has no IPVS; a graceful hand-over waits for lvs stop on the old holder.\n',
     )
-  } finally {
-    process.off('SIGINT', stop)
-    await c.destroy()
-  }
+  })
 }

@@ -24,14 +24,14 @@ const settings: Setting[] = [
 ]
 
 /** One busy loop per core, each ending by itself after `ms` even if this process dies. */
-function startHog(ms: number): ResultPromise[] {
+export function startHog(ms: number): ResultPromise[] {
   const body = `const end = Date.now() + ${ms}; let x = 0; while (Date.now() < end) x++`
   return Array.from({ length: availableParallelism() }, () =>
     execa(process.execPath, ['-e', body], { reject: false, stdin: 'ignore', timeout: ms + 5000, killSignal: 'SIGKILL' }),
   )
 }
 
-async function stopHog(hog: readonly ResultPromise[]): Promise<void> {
+export async function stopHog(hog: readonly ResultPromise[]): Promise<void> {
   for (const p of hog) p.kill('SIGKILL')
   await Promise.all(hog.map((p) => p.catch(() => undefined)))
 }

@@ -60,7 +60,7 @@ Options:
   -r              reread the configuration (SIGHUP); start the daemon when it is not running
   -d              more debug output (repeat for more)
   -v              verbose: one more debug level
-  -l              accepted for old scripts (Node.js has no realtime scheduling)
+  -l              accepted for old scripts (ha.cf realtime off turns SCHED_RR off)
   -V              print the version (3.0.6's form)
   --version       print the command's name and version
   -h, --help      print this help
@@ -286,7 +286,7 @@ export async function main(argv: string[], env: Env = process.env, deps: Heartbe
       // -V is 3.0.6's (the bare version); --version is every command's (name and version).
       'print-version': { type: 'boolean', short: 'V' },
       debug: { type: 'boolean', short: 'd', multiple: true },
-      // -l (no realtime) and -v (verbose) are accepted for old scripts; Node has no realtime scheduling.
+      // -l (no realtime) and -v (verbose) are accepted for old scripts; ha.cf's realtime decides.
       'no-realtime': { type: 'boolean', short: 'l' },
       verbose: { type: 'boolean', short: 'v' },
     },

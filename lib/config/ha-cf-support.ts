@@ -45,7 +45,7 @@ export const DIRECTIVE_SUPPORT: Readonly<Record<string, DirectiveSupport>> = {
   debugfile: AS_306,
   nice_failback: AS_306,
   auto_failback: AS_306,
-  rtprio: differs('rtprio has no effect: Node.js cannot run SCHED_FIFO; with realtime on, heartbeat-ts raises its nice level instead'),
+  rtprio: differs('rtprio has no effect: with realtime on, heartbeat-ts runs SCHED_RR at priority 1 (through chrt), as 3.0.6 does by default'),
   hbgenmethod: AS_306,
   realtime: differs(),
   debug: AS_306,

@@ -36,6 +36,8 @@ export class CoreLoop {
   private stopped = false
   private inTick = false
   readonly stats: TimerStats = { fired: 0, worstLateMs: 0 }
+  /** Told each firing's lateness past its deadline (HBTS_RUNTIME_STATS). */
+  lateness: ((lateMs: number) => void) | undefined
   private readonly clock: Clock
 
   constructor(clock: Clock) {
@@ -76,6 +78,7 @@ export class CoreLoop {
     const now = this.clock.nowMs()
     this.stats.fired++
     if (armed !== undefined && now - armed > this.stats.worstLateMs) this.stats.worstLateMs = now - armed
+    if (armed !== undefined) this.lateness?.(now - armed)
     this.runTicks(now)
   }
 

@@ -3,7 +3,6 @@
 // (node-core.ts) and the core's actions carried out: sockets, files, child processes.
 
 import { readFile, stat } from 'node:fs/promises'
-import { setPriority } from 'node:os'
 import { join } from 'node:path'
 import type { DaemonPaths } from '../config/paths.js'
 import { loadAuthkeys, loadConfig, type LoadedConfig } from './load-config.js'
@@ -32,6 +31,8 @@ import { EventJournal, JOURNAL_NAME } from '../io/event-journal.js'
 import { formatMetrics } from '../control/metrics-format.js'
 import { NotifyRunner } from '../io/notify-runner.js'
 import { writeFileAtomic } from '../io/safe-files.js'
+import { runtimeStatsIntervalMs, startRuntimeStats } from '../io/runtime-stats.js'
+import { raiseSchedulingPriority } from '../io/realtime.js'
 import { RespawnRunner } from '../io/respawn-runner.js'
 import { discard, EXIT_FAILURE, groupsKey, prepareLife, type PreparedLife } from './prepare-life.js'
 
@@ -65,8 +66,6 @@ const LOADAVG_READ_MS = 5000
 /** Asking who holds an address (arping, 2 s) and announcing it for them (send_arp, 1 s): bounded. */
 const HOLDER_ANNOUNCE_TIMEOUT_MS = 10_000
 const COUNTER_LOG_EVERY_LOADAVG_READS = 6
-/** ha.cf realtime: Node cannot run SCHED_FIFO, so it asks for this nice level instead. */
-const REALTIME_NICE = -10
 
 
 /** The environment heartbeat gives resource scripts (§9.3), from ha.cf and the daemon's own environment. */
@@ -192,13 +191,11 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   log.setDebugLevel(debugLevel)
   const say = (level: LogLevel, text: string): void => log.log(level, text)
 
-  // ha.cf realtime: heartbeat runs SCHED_FIFO; Node cannot, so ask for a better nice level instead.
+  // ha.cf realtime: SCHED_RR as 3.0.6 runs (through chrt), else a better nice level.
   if (cf.realtime) {
-    try {
-      setPriority(0, REALTIME_NICE)
-    } catch {
-      say('debug', 'could not raise scheduling priority (not root?)')
-    }
+    const p = await raiseSchedulingPriority(process.pid)
+    if (p.kind === 'rr') say('debug', `scheduling: SCHED_RR priority ${p.priority} on every thread (children reset on fork)`)
+    else say('debug', `scheduling: no SCHED_RR (${p.why})${p.kind === 'nice' ? `; nice ${p.nice} instead` : ''}`)
   }
   // 3.0.6's wording per plugin: serial.c "Starting serial heartbeat on tty …", the UDP ones their own
   for (const d of media.descriptions) say('info', d.startsWith('serial ') ? `Starting serial heartbeat on tty ${d.slice('serial '.length)}` : `UDP heartbeat started: ${d}`)
@@ -406,6 +403,13 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   }, LOADAVG_READ_MS)
   loadTimer.unref()
 
+  // HBTS_RUNTIME_STATS=<s>: event-loop delay, timer lateness and GC pauses in the log (what limits fast timers).
+  const statsEveryMs = runtimeStatsIntervalMs(env.HBTS_RUNTIME_STATS)
+  const runtimeStats = statsEveryMs === undefined ? undefined : startRuntimeStats()
+  if (runtimeStats) loop.lateness = (ms) => runtimeStats.timerLate(ms)
+  const statsTimer = runtimeStats && setInterval(() => say('info', runtimeStats.report()), statsEveryMs)
+  statsTimer?.unref()
+
   const metricsText = (): string => {
     const m = membership.snapshot()
     const peers = m.nodes.filter((n) => !n.isSelf)
@@ -546,6 +550,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   process.off('SIGUSR2', onUsr2)
   clearInterval(loadTimer)
   if (textfileTimer !== undefined) clearInterval(textfileTimer)
+  if (statsTimer !== undefined) clearInterval(statsTimer)
+  runtimeStats?.stop()
   loop.stop()
   stonithAbort.abort()
   await pinger?.stop()

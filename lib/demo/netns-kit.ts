@@ -154,7 +154,8 @@ async function must(cmd: string, args: readonly string[]): Promise<string> {
   return r.stdout
 }
 
-async function netnsPids(ns: string): Promise<number[]> {
+/** Every process in the network namespace `ns` (pgrep inside a host would also see other hosts' processes). */
+export async function netnsPids(ns: string): Promise<number[]> {
   const r = await run('ip', ['netns', 'pids', ns])
   if (r.exitCode !== 0) return []
   return r.stdout

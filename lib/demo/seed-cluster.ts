@@ -4,7 +4,7 @@
 import { mkdir, readFile, rm, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { createKit, distFile, repoRoot, waitFor, REAL_HEARTBEAT, type Host, type Kit, type Proc } from './netns-kit.js'
+import { createKit, distFile, netnsPids, repoRoot, waitFor, REAL_HEARTBEAT, type Host, type Kit, type Proc } from './netns-kit.js'
 import { SEED_ADDRESS, SEED_NODENAME, seedFile, type SeedNode } from './seed-node.js'
 
 export const VIP = '129.254.203.149'
@@ -97,6 +97,16 @@ async function mustExec(host: Host, argv: readonly string[]): Promise<string> {
   const r = await host.exec(argv)
   if (r.exitCode !== 0) throw new Error(`${host.name}: ${argv.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`)
   return r.stdout
+}
+
+/** The heartbeat 3.0.6 processes of a host (a master, a FIFO reader, a reader and a writer per medium). */
+export async function realHeartbeatPids(host: Host): Promise<number[]> {
+  const out: number[] = []
+  for (const pid of await netnsPids(host.ns)) {
+    const comm = await readFile(`/proc/${pid}/comm`, 'latin1').catch(() => '')
+    if (comm.trim() === 'heartbeat') out.push(pid)
+  }
+  return out
 }
 
 /** titanic6's boot-time real-server role (ifcfg-lo:0 + sysctl.conf.realserver, `hidden` read as arp_ignore/arp_announce). */
@@ -204,7 +214,8 @@ export async function buildSeedCluster(opts: SeedClusterOptions): Promise<SeedCl
         clearTimeout(t)
         return
       }
-      await waitFor(`${d.seed}: heartbeat 3.0.6 gone`, async () => ((await d.host.exec(['pgrep', '-x', 'heartbeat'])).exitCode === 0 ? undefined : true), timeoutMs, 100)
+      // The host's own processes: a pgrep inside it sees every namespace's, another cluster's 3.0.6 too.
+      await waitFor(`${d.seed}: heartbeat 3.0.6 gone`, async () => ((await realHeartbeatPids(d.host)).length > 0 ? undefined : true), timeoutMs, 100)
     }
 
     const cluster: SeedCluster = {
