@@ -173,7 +173,8 @@ function killQuietly(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-async function removeNamespace(ns: string): Promise<void> {
+/** Kill every process in `ns`, then delete it (a test's teardown, even after a failure). */
+export async function removeNamespace(ns: string): Promise<void> {
   for (const pid of await netnsPids(ns)) killQuietly(pid, 'SIGKILL')
   // The kernel frees a namespace once its last process is gone; give killed processes a moment.
   for (let i = 0; i < 50 && (await netnsPids(ns)).length > 0; i++) await new Promise((r) => setTimeout(r, 20))

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { execa } from 'execa'
 import { emptyState, runIpvsadm } from '../support/ipvsadm-standin.js'
+import { removeNamespace } from '../netns/kit.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const VIP = '129.254.203.149'
@@ -35,18 +36,8 @@ async function main(): Promise<void> {
   const standinFiles: string[] = []
 
   t.teardown(async () => {
-    for (const ns of [dir, cli, sw]) {
-      // Every process left in a namespace (arping bursts, the monitor stub) goes with it.
-      const pids = await execa('ip', ['netns', 'pids', ns], { reject: false })
-      for (const pid of pids.stdout.split('\n').map(Number).filter((n) => n > 1)) {
-        try {
-          process.kill(pid, 'SIGKILL')
-        } catch {
-          // already gone
-        }
-      }
-      await execa('ip', ['netns', 'del', ns], { reject: false })
-    }
+    // Every process left in a namespace (arping bursts, the monitor stub) goes with it.
+    for (const ns of [dir, cli, sw]) await removeNamespace(ns)
     for (const f of standinFiles) rmSync(f, { force: true })
     rmSync(tmp, { recursive: true, force: true })
   })

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { holderMacOf } from '../../lib/agents/holder-announce.js'
+import { removeNamespace } from '../netns/kit.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const VIP = '129.254.203.149'
@@ -31,17 +32,7 @@ if (!isRoot) {
     const ip = async (...args: string[]): Promise<string> => (await execa('ip', args, { timeout: 10_000 })).stdout
     const all = [sw, ...Object.values(hosts).map((h) => h[1])]
     t.teardown(async () => {
-      for (const ns of all) {
-        const pids = await execa('ip', ['netns', 'pids', ns], { reject: false })
-        for (const pid of pids.stdout.split('\n').map(Number).filter((n) => n > 1)) {
-          try {
-            process.kill(pid, 'SIGKILL')
-          } catch {
-            // gone already
-          }
-        }
-        await execa('ip', ['netns', 'del', ns], { reject: false })
-      }
+      for (const ns of all) await removeNamespace(ns)
     })
     for (const ns of all) await ip('netns', 'add', ns)
     await ip('-n', sw, 'link', 'add', 'br0', 'type', 'bridge')

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { execa } from 'execa'
 import { ipaddrSpecFromOcf, lvsArgsFromOcf, OCF, runOcfIpaddr, runOcfLvs as runOcfLvsWith } from '../../lib/agents/ocf-adapter.js'
 import { processMonitorHook } from '../../lib/io/lvs-monitor-hook.js'
+import { removeNamespace } from '../netns/kit.js'
 
 const runOcfLvs = (action: string, env: Record<string, string | undefined>) => runOcfLvsWith(action, env, processMonitorHook())
 
@@ -104,15 +105,7 @@ async function namespaced(): Promise<void> {
     t.teardown(() => chmodSync(repo, repoMode))
   }
   t.teardown(async () => {
-    const pids = await execa('ip', ['netns', 'pids', ns], { reject: false })
-    for (const pid of pids.stdout.split('\n').map(Number).filter((n) => n > 1)) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    }
-    await execa('ip', ['netns', 'del', ns], { reject: false })
+    await removeNamespace(ns)
     for (const f of standinFiles) rmSync(f, { force: true })
     rmSync(tmp, { recursive: true, force: true })
   })
