@@ -10,9 +10,8 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { gate, realHeartbeatAvailability, waitFor, type Availability, type Host } from '../netns/kit.js'
 import { realLog, realNodeStatus, type SeedNode } from '../netns/seed-node.js'
-import { buildPair, complaints, deathSeenAt, startNode, statusSeenBy, waitBothActive, type Impl, type Pair, type PairNode } from './pair-scenario.js'
+import { buildPair, complaints, deathSeenAt, holdsSeedVip as holdsVip, logged, startBoth, statusSeenBy, vipHolders, type Impl, type Pair } from './pair-scenario.js'
 
-const VIP = '129.254.203.149'
 const ULA: Record<SeedNode, string> = { titanic5: 'fd00::145', titanic6: 'fd00::146' }
 const CROSSOVER: Record<SeedNode, string> = { titanic5: 'fe80::5', titanic6: 'fe80::6' }
 const DEADTIME_S = 4
@@ -84,30 +83,6 @@ async function cut(host: Host, family: 'ipv4' | 'ipv6'): Promise<void> {
 
 async function heal(host: Host): Promise<void> {
   await run(['ip', 'netns', 'exec', host.ns, 'nft', 'delete', 'table', 'inet', 'hbcut'])
-}
-
-async function holdsVip(host: Host): Promise<boolean> {
-  const out = await run(['ip', '-n', host.ns, '-j', '-4', 'addr', 'show', 'dev', 'eth0'])
-  const links = JSON.parse(out || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>
-  return links.some((l) => (l.addr_info ?? []).some((a) => a.local === VIP))
-}
-
-async function vipHolders(pair: Pair): Promise<string[]> {
-  const out: string[] = []
-  for (const n of Object.values(pair.nodes)) if (await holdsVip(n.host)) out.push(n.seed)
-  return out
-}
-
-async function startBoth(pair: Pair): Promise<void> {
-  await startNode(pair.nodes.titanic5)
-  await new Promise((r) => setTimeout(r, 1500))
-  await startNode(pair.nodes.titanic6)
-  await waitBothActive(pair, 40_000)
-}
-
-/** Lines a heartbeat-ts node logged from line `from` on matching re. */
-function logged(n: PairNode, re: RegExp, from = 0): string[] {
-  return (n.ts?.proc.lines ?? []).slice(from).map((l) => l.text).filter((l) => re.test(l))
 }
 
 async function onlyLinkPair(t: Test, prefix: string, media: readonly string[], medium: RegExp): Promise<void> {

@@ -2,9 +2,13 @@
 // checks the interop tests share: both active, no complaints in the real log, crash and rejoin.
 
 import type { Test } from 'tap'
+import { execa } from 'execa'
 import { createKit, startObserver, waitFor, type Host, type Kit, type Observer } from '../netns/kit.js'
 import { SEED_ADDRESS, SEED_NODENAME, installSeedConfig, realLog, realNodeStatus, statusEvents, type AuthVariant, type SeedNode } from '../netns/seed-node.js'
 import { startTsNode, type TsNode } from '../netns/ts-node.js'
+
+/** The seed's service address. */
+const SEED_VIP = '129.254.203.149'
 
 export type Impl = 'ts' | 'real'
 
@@ -209,4 +213,31 @@ export async function mixedPairScenario(t: Test, opts: { prefix: string; auth: A
   t.equal(await realNodeStatus(real.host, ts.name), 'active', 'the real node sees the restarted heartbeat-ts active')
   reportCrash(t, await crashAndRejoin(pair, real, ts, 40_000), ts.impl)
   t.equal(await realNodeStatus(real.host, ts.name), 'active', 'the restarted real node sees heartbeat-ts active')
+}
+
+/** Whether `host` has the seed's VIP on its eth0. */
+export async function holdsSeedVip(host: Host): Promise<boolean> {
+  const r = await execa('ip', ['-n', host.ns, '-j', '-4', 'addr', 'show', 'dev', 'eth0'], { reject: false, timeout: 30_000, stdin: 'ignore' })
+  const links = JSON.parse(String(r.stdout) || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>
+  return links.some((l) => (l.addr_info ?? []).some((a) => a.local === SEED_VIP))
+}
+
+/** The directors holding the seed's VIP now, by seed name. */
+export async function vipHolders(pair: Pair): Promise<string[]> {
+  const out: string[] = []
+  for (const n of Object.values(pair.nodes)) if (await holdsSeedVip(n.host)) out.push(n.seed)
+  return out
+}
+
+/** titanic5 first, titanic6 1.5 s later, both active. */
+export async function startBoth(pair: Pair): Promise<void> {
+  await startNode(pair.nodes.titanic5)
+  await new Promise((r) => setTimeout(r, 1500))
+  await startNode(pair.nodes.titanic6)
+  await waitBothActive(pair, 40_000)
+}
+
+/** Lines a heartbeat-ts node logged from line `from` on matching re. */
+export function logged(n: PairNode, re: RegExp, from = 0): string[] {
+  return (n.ts?.proc.lines ?? []).slice(from).map((l) => l.text).filter((l) => re.test(l))
 }

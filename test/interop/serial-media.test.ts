@@ -9,13 +9,11 @@ import t, { type Test } from 'tap'
 import { access, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { gate, realHeartbeatAvailability, waitFor, type Availability, type Host } from '../netns/kit.js'
+import { gate, realHeartbeatAvailability, waitFor, type Availability } from '../netns/kit.js'
 import { realLog, realNodeStatus, type SeedNode } from '../netns/seed-node.js'
-import { buildPair, complaints, deathSeenAt, startNode, statusSeenBy, waitBothActive, type Impl, type Pair, type PairNode } from './pair-scenario.js'
+import { buildPair, complaints, deathSeenAt, holdsSeedVip as holdsVip, logged, startBoth, statusSeenBy, vipHolders, type Impl, type Pair, type PairNode } from './pair-scenario.js'
 import { ptyPair, socatAvailability, type PtyPair } from '../support/pty-pair.js'
-import { execa } from 'execa'
 
-const VIP = '129.254.203.149'
 const DEADTIME_S = 4
 
 /** Fast timers, this node's end of the cable, and any other media. */
@@ -77,28 +75,6 @@ async function serialPair(t: Test, prefix: string, impl: Record<SeedNode, Impl>,
   return { pair, cable, a, b }
 }
 
-async function holdsVip(host: Host): Promise<boolean> {
-  const r = await execa('ip', ['-n', host.ns, '-j', '-4', 'addr', 'show', 'dev', 'eth0'], { reject: false, timeout: 30_000, stdin: 'ignore' })
-  const links = JSON.parse(String(r.stdout) || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>
-  return links.some((l) => (l.addr_info ?? []).some((a) => a.local === VIP))
-}
-
-async function vipHolders(pair: Pair): Promise<string[]> {
-  const out: string[] = []
-  for (const n of Object.values(pair.nodes)) if (await holdsVip(n.host)) out.push(n.seed)
-  return out
-}
-
-async function startBoth(pair: Pair): Promise<void> {
-  await startNode(pair.nodes.titanic5)
-  await new Promise((r) => setTimeout(r, 1500))
-  await startNode(pair.nodes.titanic6)
-  await waitBothActive(pair, 40_000)
-}
-
-function logged(n: PairNode, re: RegExp, from = 0): string[] {
-  return (n.ts?.proc.lines ?? []).slice(from).map((l) => l.text).filter((l) => re.test(l))
-}
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
