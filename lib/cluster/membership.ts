@@ -397,6 +397,10 @@ export class Membership {
           if (e.previousGeneration > 0) this.out.push({ type: 'node-restart', node: node.name, generation: e.generation })
           if (!node.isSelf && link !== undefined && this.join.commUp) this.greetJoiningPeer()
           break
+        case 'restarted-apart':
+          // The same decision as a heal; no 3.0.6 restart here (it has none for this case).
+          this.out.push({ type: 'partition-healed', node: node.name })
+          break
         case 'healed-partition':
           // Said at once: the node decides who keeps what now (3.0.6 restarts 2 s later, below).
           this.out.push({ type: 'partition-healed', node: node.name })

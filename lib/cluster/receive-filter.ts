@@ -36,6 +36,8 @@ export type FilterEffect =
   | { kind: 'ack'; seq: number }
   | { kind: 'restart'; previousGeneration: number; generation: number }
   | { kind: 'healed-partition' }
+  /** A node we declared dead came back in a new generation already active: it started without us. */
+  | { kind: 'restarted-apart' }
 
 export interface FilterOutcome {
   verdict: 'keep' | 'drop' | 'duplicate'
@@ -139,6 +141,13 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
       isRestart = true
       if (t.generation > 0) log('info', `Heartbeat restart on node ${node.name}`)
       effects.push({ kind: 'restart', previousGeneration: t.generation, generation: gen })
+      // Dead to us, and its first word in the new generation is already `active`: it restarted while
+      // apart from us and ran its start-up alone, taking what it found unheld. 3.0.6 sees only a
+      // restart and waits for the peer's resource message (sent once its starts end, seconds later).
+      if (node.status === 'dead' && t.generation > 0 && getString(m.msg, 'st') === 'active') {
+        log('warn', `Cluster node ${node.name} restarted while apart from us and is already active: treating it as a healed partition.`)
+        effects.push({ kind: 'restarted-apart' })
+      }
       resetTracking()
       node.statusTs = 0
       node.lastStatusMs = undefined

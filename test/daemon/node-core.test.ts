@@ -3,7 +3,7 @@
 import t from 'tap'
 import { ClusterRm, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP, describe } from '../resources/cluster-rm-kit.js'
 import type { ClusterRmOptions } from '../resources/cluster-rm-kit.js'
-import { messageOf } from '../../lib/wire/message.js'
+import { getString, messageOf } from '../../lib/wire/message.js'
 
 const DEADTIME_MS = 5000
 
@@ -276,6 +276,41 @@ t.test('a heal while our takeover is still starting: the address we raised is an
   c.runUntil(healAt + 15_000)
   t.same(c.owners(), [T5], 'titanic5 keeps the VIP')
   t.same(c.node(T6).holderAnnounces.map((x) => x.texts), [[VIP]], 'titanic6 announced the VIP for its holder')
+})
+
+t.test('the peer restarted while we were apart and came back already active: one holder soon after the heal (the mixed soak, seed 20261205)', async (t) => {
+  // titanic5 restarts inside a partition, runs its start-up alone and takes its group back; its lvs
+  // start is slow (a real 3.0.6 says what it holds only once its start is done). titanic6 sees a new
+  // generation, not a returning node, so nothing said "partition" to it.
+  const c = new ClusterRm({ mode: 'on', keepaliveMs: 200, deadtimeMs: 1000, agentDelayMs: (node, op, resource) => (node === T5 && op === 'start' && resource === 'lvs' ? 8000 : 50) })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(30_000)
+  t.same(c.owners(), [T5])
+  c.partition(T5, T6, true)
+  t.ok(c.runUntilTrue(() => c.owners().includes(T6) && c.rm(T6).groups.every((g) => g.state === 'running'), c.now + 20_000), 'titanic6 took the group over')
+  c.crash(T5)
+  c.runUntil(c.now + 500)
+  c.start(T5)
+  t.ok(c.runUntilTrue(() => c.node(T5).up.has(VIP), c.now + 30_000), 'titanic5, alone, raised the VIP again')
+  c.partition(T5, T6, false)
+  const healAt = c.now
+  // As 3.0.6 mid-acquisition: nothing about its resources until its slow lvs start ends.
+  c.drops.push({ from: T5, times: 1000, match: (m) => c.rm(T5).groups.some((g) => g.state === 'starting') && ['resource', 'ask_resources', 'starting'].includes(getString(m, 't') ?? '') })
+  let lastDouble = healAt
+  let noneFor = 0
+  let longestNone = 0
+  while (c.now < healAt + 30_000) {
+    c.runUntil(c.now + 10)
+    const owners = c.owners()
+    if (owners.length > 1) lastDouble = c.now
+    noneFor = owners.length === 0 ? noneFor + 10 : 0
+    longestNone = Math.max(longestNone, noneFor)
+  }
+  t.ok(lastDouble - healAt <= 3000, `one holder ${lastDouble - healAt} ms after the heal (deadtime + 2 s at most)`)
+  t.ok(longestNone <= 2000, `never without a holder for long (longest ${longestNone} ms)`)
+  t.equal(c.owners().length, 1, `exactly one holder at the end (${c.owners().join(', ')})`)
+  t.match(c.logText(T6), /restarted while apart from us and is already active: treating it as a healed partition/, 'titanic6 says why it gives the group up')
 })
 
 t.test('healed partition with a group on each node, both ran both: the first ha.cf node keeps them all', async (t) => {

@@ -38,7 +38,9 @@ for (const tsAs of ['titanic5', 'titanic6'] as const) {
     const early = pair.obs.heard.filter((h) => h.f.src === ts.name && Number.parseInt(h.f.seq ?? 'ffff', 16) <= 12)
     t.comment(`heartbeat-ts's first messages: ${early.map((h) => `${h.f.seq} ${h.f.t}${h.f.dest !== undefined ? ` dest=${h.f.dest}` : ''}`).join('; ')}`)
     const realText = await realLog(real.host)
-    t.same(complaints(realText), [], 'the real node logged no authentication or format complaints')
+    // A late echo reply from the ping node is the real node's own ICMP timing under load, not about our packets.
+    const aboutUs = complaints(realText).filter((l) => !l.includes(`Late heartbeat: Node ${PING_NODE}:`))
+    t.same(aboutUs, [], 'the real node logged no authentication or format complaints')
     t.notMatch(ts.ts?.text() ?? '', /bad packet on |ERROR:|CRIT:/, 'heartbeat-ts logged no bad packets or errors')
     t.match(ts.ts?.text() ?? '', /ipfail built in: comparing ping nodes with /, 'heartbeat-ts runs ipfail')
 

@@ -34,7 +34,7 @@ export interface ClusterRmOptions {
   /** Probability that one datagram to one receiver is lost (seeded). */
   lossRate?: number
   /** ms one agent call takes. */
-  agentDelayMs?: (node: string, op: string) => number
+  agentDelayMs?: (node: string, op: string, resource: string) => number
   /** Whether one agent call fails (exit 1): e.g. a stop that cannot stop. */
   agentFails?: (node: string, op: string, resource: string) => boolean
   statusCopies?: number
@@ -364,7 +364,7 @@ export class ClusterRm {
           break
         case 'run-agent':
           n.calls.push({ at: this.now, op: a.op, text: a.resource.text })
-          n.agents.push({ at: this.now + (this.opts.agentDelayMs?.(n.name, a.op) ?? 50), id: a.id, op: a.op, text: a.resource.text })
+          n.agents.push({ at: this.now + (this.opts.agentDelayMs?.(n.name, a.op, a.resource.text) ?? 50), id: a.id, op: a.op, text: a.resource.text })
           break
         case 'run-stonith':
           n.resetCalls.push({ at: this.now, node: a.node })
