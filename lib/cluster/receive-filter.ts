@@ -141,11 +141,13 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
       isRestart = true
       if (t.generation > 0) log('info', `Heartbeat restart on node ${node.name}`)
       effects.push({ kind: 'restart', previousGeneration: t.generation, generation: gen })
-      // Dead to us, and its first word in the new generation is already `active`: it restarted while
-      // apart from us and ran its start-up alone, taking what it found unheld. 3.0.6 sees only a
-      // restart and waits for the peer's resource message (sent once its starts end, seconds later).
-      if (node.status === 'dead' && t.generation > 0 && getString(m.msg, 'st') === 'active') {
-        log('warn', `Cluster node ${node.name} restarted while apart from us and is already active: treating it as a healed partition.`)
+      // Dead to us, and its first word in this generation is already `active`: it ran its start-up
+      // apart from us, taking what it found unheld: it restarted inside a partition, or it has run
+      // since before our own start (we ran ours alone). A peer starting next to us says `up` first.
+      // 3.0.6 sees only a restart (or a new node) and waits for a resource message that may never come.
+      if (node.status === 'dead' && getString(m.msg, 'st') === 'active') {
+        const how = t.generation > 0 ? 'restarted while apart from us' : 'ran apart from us since our start'
+        log('warn', `Cluster node ${node.name} ${how} and is already active: treating it as a healed partition.`)
         effects.push({ kind: 'restarted-apart' })
       }
       resetTracking()

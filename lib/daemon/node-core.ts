@@ -98,6 +98,9 @@ export class NodeCore {
           this.life.release({ kind: 'restart', reason })
         },
         reannounce: () => this.reannounce(),
+        announceHeld: () => {
+          this.rmFeed({ type: 'announce-held' })
+        },
       },
       this.me,
     )

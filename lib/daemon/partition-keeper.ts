@@ -1,7 +1,7 @@
 // After a healed partition or a split brain, exactly one node keeps each contested group: the
 // decision (split-brain.ts: a rule both sides share) and what follows it. The yielder gives
-// everything up and restarts; the keeper stays in this generation and re-announces the addresses
-// now and once more when the peer lets its copy go. The node core hands the events in.
+// everything up and restarts; the keeper stays in this generation, tells the peer what it holds,
+// and re-announces the addresses now and once more when the peer lets its copy go. The node core hands the events in.
 
 import type { RmSnapshot } from '../resources/rm-types.js'
 import type { CauseKind, LogLevel } from './node-core-types.js'
@@ -19,6 +19,8 @@ export interface KeeperHost {
   yieldAndRestart(reason: string): void
   /** Say our running addresses to the LAN again (gratuitous ARP). */
   reannounce(): void
+  /** Tell the peer what we hold (a `resource` message), so its split-brain watch sees the clash. */
+  announceHeld(): void
 }
 
 export class PartitionKeeper {
@@ -48,6 +50,9 @@ export class PartitionKeeper {
     // now, and once more when the peer has let its copy go.
     this.host.log('warn', 'Healed partition: keeping our resources; re-announcing their addresses.')
     this.host.reannounce()
+    // A peer that restarted apart from us has a fresh table: it sees no heal, only our statuses, and
+    // learns that we hold these groups only from this (heartbeat-ts peers then yield what clashes).
+    this.host.announceHeld()
     this.watch.armReannounce(nowMs)
   }
 

@@ -20,7 +20,7 @@ import { hbTakeoverMsg, startingMsg } from './rm-messages.js'
 import type { GroupSnapshot, RmAction, RmEvent, RmSnapshot } from './rm-types.js'
 import { RSC_FOREIGN, RSC_LOCAL, rscWord, standbySet, takeoverToPeerStandby } from './resource-sets.js'
 import type { RscWord } from './resource-sets.js'
-import { announceTakeover, createRscState, isStable, log, same, sendCluster, workDone } from './rsc-state.js'
+import { announceTakeover, createRscState, isStable, log, same, sendCluster, sendResourcesHeld, workDone } from './rsc-state.js'
 import type { RscState } from './rsc-state.js'
 import { shutdownInProgress } from './shutdown-state.js'
 import { onShutdownRequest, shutdownIfNeeded } from './shutdown.js'
@@ -82,6 +82,9 @@ export class ResourceManager {
         break
       case 'shutdown':
         onShutdownRequest(s)
+        break
+      case 'announce-held':
+        sendResourcesHeld(s, s.resourceState === 'stable', 'healed partition')
         break
       case 'stonith-result':
         onStonithResult(s, event.id, event.node.toLowerCase(), event.outcome)

@@ -33,6 +33,11 @@ export type RmEvent =
   | { type: 'agent-result'; id: number; ok: boolean; running?: boolean; exitCode?: number; detail?: string }
   /** Graceful shutdown (SIGTERM, `heartbeat -k`): release everything, then send `shutdone`. */
   | { type: 'shutdown' }
+  /**
+   * We keep our groups through a healed partition: say what we hold (hb_send_resources_held). A peer
+   * that started apart from us may run the same groups and knows nothing of ours until told.
+   */
+  | { type: 'announce-held' }
   /** The answer to a `run-stonith` action; `detail` is what the shell saw (exit code, timeout). */
   | { type: 'stonith-result'; id: number; node: string; outcome: StonithOutcome; detail?: string }
 

@@ -87,6 +87,39 @@ t.test('a killed node is declared dead exactly at its deadline, then restarts an
   t.equal(sim.core('beta').snapshot().localStatus, 'active', 'beta is active')
   t.equal(peer(sim.core('beta').snapshot(), 'alpha')?.status, 'active', 'beta sees alpha active')
   t.same(sim.actions('alpha', 'restart-self'), [], 'a restart is not a healed partition')
+  t.same(sim.actions('alpha', 'partition-healed'), [], 'nor is a restarted node that says `up` before `active`')
+})
+
+t.test('a peer that starts long after our initdead says `up` first: a new node, not a healed partition', async (t) => {
+  const sim = new SimCluster(['alpha', 'beta'], timing, { seed: 11, minDelayMs: 1, maxDelayMs: 3 })
+  sim.start('alpha')
+  sim.runUntil(20000)
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'dead', 'alpha declared the silent beta dead at its initdead')
+  sim.start('beta')
+  sim.runUntil(40000)
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'active', 'beta joined')
+  t.same(sim.actions('alpha', 'partition-healed'), [], 'alpha saw no healed partition')
+  t.same(sim.actions('beta', 'partition-healed'), [], 'nor did beta')
+  t.notOk(sim.logs('alpha').some((l) => l.includes('treating it as a healed partition')), 'and said none')
+})
+
+t.test('a node that restarted inside a partition hears its peer already active: both sides decide as on a heal, neither restarts', async (t) => {
+  const sim = upPair({}, 20000)
+  sim.partition('alpha', 'beta', true)
+  sim.runUntil(30000)
+  // beta's new life starts with an empty table: after its initdead, alpha is dead to it, never heard
+  sim.restart('beta')
+  sim.runUntil(50000)
+  t.equal(peer(sim.core('beta').snapshot(), 'alpha')?.status, 'dead', 'alpha is dead to the restarted beta')
+  t.equal(sim.core('beta').snapshot().localStatus, 'active', 'beta went active alone')
+  sim.partition('alpha', 'beta', false)
+  sim.runUntil(60000)
+  t.ok(sim.logs('beta').includes('Cluster node alpha ran apart from us since our start and is already active: treating it as a healed partition.'), 'beta: alpha ran apart from it')
+  t.ok(sim.logs('alpha').includes('Cluster node beta restarted while apart from us and is already active: treating it as a healed partition.'), 'alpha: beta restarted apart from it')
+  for (const me of ['alpha', 'beta']) {
+    t.equal(sim.actions(me, 'partition-healed').length, 1, `${me}: one heal to decide on`)
+    t.same(sim.actions(me, 'restart-self'), [], `${me}: no 3.0.6 restart (there is none for this case)`)
+  }
 })
 
 t.test('a healed partition: both declare the other dead, then restart themselves 2 s after it returns', async (t) => {

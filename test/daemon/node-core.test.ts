@@ -313,6 +313,53 @@ t.test('the peer restarted while we were apart and came back already active: one
   t.match(c.logText(T6), /restarted while apart from us and is already active: treating it as a healed partition/, 'titanic6 says why it gives the group up')
 })
 
+// The mirror of the story above (review of 0506855): the node that restarts inside the partition is
+// the one running the peer's group. Its fresh table never saw the peer, and the keeper, which stays
+// in its generation, said nothing a `resource` message would: both held the VIP for good.
+for (const mode of ['on', 'off', 'legacy'] as const) {
+  for (const twoGroups of [false, true]) {
+    t.test(`auto_failback ${mode}, ${twoGroups ? 'a group on each node' : 'one group'}: titanic6 restarts inside a partition and takes everything alone; after the heal one node holds each address`, async (t) => {
+      const V2 = '10.99.0.150'
+      const groups = twoGroups
+        ? [
+            { node: T5, key: VIP, line: 1, resources: [{ agent: 'IPaddr', args: [VIP], text: VIP }] },
+            { node: T6, key: V2, line: 2, resources: [{ agent: 'IPaddr', args: [V2], text: V2 }] },
+          ]
+        : undefined
+      const keys = twoGroups ? [VIP, V2] : [VIP]
+      const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000, ...(groups ? { groups } : {}) })
+      c.start(T5)
+      c.start(T6)
+      c.runUntil(30_000)
+      c.partition(T5, T6, true)
+      c.runUntil(c.now + 5000)
+      c.crash(T6)
+      c.runUntil(c.now + 500)
+      c.start(T6)
+      c.runUntil(c.now + 20_000)
+      t.same(keys.map((k) => c.owners(k).length), keys.map(() => 2), 'apart, both nodes hold every address')
+      c.partition(T5, T6, false)
+      const healAt = c.now
+      let lastDouble = healAt
+      const noneMs = new Map(keys.map((k) => [k, 0]))
+      while (c.now < healAt + 60_000) {
+        c.runUntil(c.now + 10)
+        for (const k of keys) {
+          if (c.owners(k).length > 1) lastDouble = c.now
+          if (c.owners(k).length === 0) noneMs.set(k, (noneMs.get(k) ?? 0) + 10)
+        }
+      }
+      t.ok(lastDouble - healAt <= 1000, `one holder ${lastDouble - healAt} ms after the heal`)
+      t.ok([...noneMs.values()].every((ms) => ms <= 2000), `no address without a holder for long (${JSON.stringify([...noneMs])} ms)`)
+      t.same(keys.map((k) => c.owners(k).length), keys.map(() => 1), `exactly one holder of each at the end (${keys.map((k) => c.owners(k).join('+')).join(', ')})`)
+      t.match(c.logText(T6), /Cluster node titanic5\.etri\.re\.kr ran apart from us since our start and is already active: treating it as a healed partition/, 'titanic6 says why it gives up')
+      // The keeper tells the peer what it holds (a 3.0.6 peer's only way to learn it); legacy sends no rsc_hold at all.
+      const told = c.node(T5).sent.filter((x) => x.at >= healAt && getString(x.msg, 't') === 'resource' && getString(x.msg, 'info') === 'healed partition')
+      t.equal(told.length, mode === 'legacy' ? 0 : 1, 'titanic5, keeping, sent its rsc_hold once')
+    })
+  }
+}
+
 t.test('healed partition with a group on each node, both ran both: the first ha.cf node keeps them all', async (t) => {
   const groups = [
     { node: T5, key: VIP, line: 1, resources: [{ agent: 'IPaddr', args: [VIP], text: VIP }] },

@@ -52,8 +52,28 @@ t.test('a heal seen while our takeover of the peer\'s group is still queued: we 
     log: (_l, text) => said.push(text),
     yieldAndRestart: (reason) => said.push(`yield ${reason}`),
     reannounce: () => said.push('reannounce'),
+    announceHeld: () => said.push('announce held'),
   }, 'titanic6')
   keeper.healed(1000)
   t.ok(said.includes('yield healed-partition'), `yields (${said.join(' | ')})`)
   t.notOk(said.includes('reannounce'), 'and does not claim the address as the keeper')
+  t.notOk(said.includes('announce held'), 'nor tells the peer it holds the group')
+})
+
+t.test('the keeper of a healed partition re-announces its addresses and tells the peer what it holds', async (t) => {
+  // A peer that restarted apart from us sees no heal: our rsc_hold is how its watch learns of the clash.
+  const { PartitionKeeper } = await import('../../lib/daemon/partition-keeper.js')
+  const ours: RmSnapshot = { ...snap('local', 'foreign', false), groups: [{ key: '10.0.0.1', node: 'titanic5', state: 'running' } as RmSnapshot['groups'][number]] }
+  const said: string[] = []
+  const keeper = new PartitionKeeper({
+    runningResources: () => ours,
+    firstNode: () => true,
+    setCause: () => undefined,
+    log: () => undefined,
+    yieldAndRestart: (reason) => said.push(`yield ${reason}`),
+    reannounce: () => said.push('reannounce'),
+    announceHeld: () => said.push('announce held'),
+  }, 'titanic5')
+  keeper.healed(1000)
+  t.same(said, ['reannounce', 'announce held'])
 })
