@@ -371,7 +371,7 @@ export class Membership {
     }
 
     const checked: CheckedMessage = { msg, type, seq, ts }
-    const outcome = filterMessage(node, checked, { localNode: this.cfg.localNode, localUuid: this.cfg.uuid, flowControl: this.flowControl })
+    const outcome = filterMessage(node, checked, { localNode: this.cfg.localNode, localUuid: this.cfg.uuid, flowControl: this.flowControl, twoNodes: this.cfg.nodes.length === 2 })
     for (const e of outcome.effects) {
       switch (e.kind) {
         case 'log':

@@ -49,6 +49,12 @@ export interface FilterContext {
   localNode: string
   localUuid: Buffer
   flowControl: boolean
+  /**
+   * ha.cf names exactly two nodes. Only then must a node that starts next to us be heard before it
+   * goes active (it asks us, and we alone, for the node list); with a third node to answer it, a
+   * start-up whose first statuses we lost looks like one that ran apart from us.
+   */
+  twoNodes: boolean
 }
 
 /** The message as process_clustermsg has already checked it: t, src, ts present, seq valid unless NS_. */
@@ -143,9 +149,10 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
       effects.push({ kind: 'restart', previousGeneration: t.generation, generation: gen })
       // Dead to us, and its first word in this generation is already `active`: it ran its start-up
       // apart from us, taking what it found unheld: it restarted inside a partition, or it has run
-      // since before our own start (we ran ours alone). A peer starting next to us says `up` first.
+      // since before our own start (we ran ours alone). A peer starting next to us is heard before
+      // it is active (its `init`/`up`: it needs our answer to its reqnodes, dropped while it is dead).
       // 3.0.6 sees only a restart (or a new node) and waits for a resource message that may never come.
-      if (node.status === 'dead' && getString(m.msg, 'st') === 'active') {
+      if (ctx.twoNodes && node.status === 'dead' && getString(m.msg, 'st') === 'active') {
         const how = t.generation > 0 ? 'restarted while apart from us' : 'ran apart from us since our start'
         log('warn', `Cluster node ${node.name} ${how} and is already active: treating it as a healed partition.`)
         effects.push({ kind: 'restarted-apart' })

@@ -129,10 +129,14 @@ export class SimCluster {
   }
 
   partition(a: string, b: string, on: boolean): void {
-    for (const k of [`${a}>${b}`, `${b}>${a}`]) {
-      if (on) this.cut.add(k)
-      else this.cut.delete(k)
-    }
+    this.cutOneWay(a, b, on)
+    this.cutOneWay(b, a, on)
+  }
+
+  /** Lose everything `from` sends to `to` (not the other way) while on. */
+  cutOneWay(from: string, to: string, on: boolean): void {
+    if (on) this.cut.add(`${from}>${to}`)
+    else this.cut.delete(`${from}>${to}`)
   }
 
   /** Hand a message to one node as if it arrived on `link` now (replays, forgeries). */
