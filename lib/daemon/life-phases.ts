@@ -10,7 +10,7 @@ import { AGENT_RESULT_GRACE_MS, FINAL_PHASE_STEP_MS, RESTART_EXTRA_DEADTIME_MS, 
 /** What the phases ask of the node core. */
 export interface LifeHost {
   /** Ask the resource manager to give everything up; false when resources are not managed. */
-  releaseResources(): boolean
+  releaseResources(then: Then): boolean
   sendStatus(): void
   addDeadtime(incrementMs: number): void
   stopMembership(): void
@@ -88,7 +88,7 @@ export class LifePhases {
   /** Give every resource up (the manager sends `shutdone` when done), then the final phases. */
   release(then: Then): void {
     this.phase = { kind: 'releasing', then }
-    if (!this.host.releaseResources()) this.enterFinal(then)
+    if (!this.host.releaseResources(then)) this.enterFinal(then)
   }
 
   /** The manager's `shutdone` went out (a release we asked for, or one it began itself). */

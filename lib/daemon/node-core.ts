@@ -70,8 +70,9 @@ export class NodeCore {
     this.history = new NodeHistory((event) => this.out.push({ type: 'event', event }), o.resources?.snapshot())
     this.life = new LifePhases(
       {
-        releaseResources: () => {
-          if (this.rm) this.rmFeed({ type: 'shutdown' })
+        releaseResources: (then) => {
+          // Only a yield (healed partition, split brain) ends a life in a restart that releases.
+          if (this.rm) this.rmFeed(then.kind === 'restart' ? { type: 'shutdown', yielding: true } : { type: 'shutdown' })
           return this.rm !== undefined
         },
         sendStatus: () => this.membershipDo(this.membership.sendStatus(this.nowMs, this.env())),

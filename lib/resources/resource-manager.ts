@@ -81,7 +81,7 @@ export class ResourceManager {
         } satisfies StepResult)
         break
       case 'shutdown':
-        onShutdownRequest(s)
+        onShutdownRequest(s, event.yielding === true)
         break
       case 'announce-held':
         sendResourcesHeld(s, s.resourceState === 'stable', 'healed partition')

@@ -31,8 +31,12 @@ export type RmEvent =
   | { type: 'takeover'; arg?: StandbyArg }
   /** The answer to a `run-agent` action. For `status`, `running` is the §9.2 reading of stdout. */
   | { type: 'agent-result'; id: number; ok: boolean; running?: boolean; exitCode?: number; detail?: string }
-  /** Graceful shutdown (SIGTERM, `heartbeat -k`): release everything, then send `shutdone`. */
-  | { type: 'shutdown' }
+  /**
+   * Graceful shutdown (SIGTERM, `heartbeat -k`): release everything, then send `shutdone`.
+   * `yielding`: we give a contested group up after a heal or a split brain; release once our own
+   * work is done, without waiting for the start-up arbitration (ours or the peer's) to settle.
+   */
+  | { type: 'shutdown'; yielding?: boolean }
   /**
    * We keep our groups through a healed partition: say what we hold (hb_send_resources_held). A peer
    * that started apart from us may run the same groups and knows nothing of ours until told.

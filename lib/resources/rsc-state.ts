@@ -74,6 +74,8 @@ export interface RscState {
   /** standby_rsctype: the set of the current (or last) standby; it outlives the protocol run. */
   standbyRsc: RscBits
   shutdown: ShutdownState
+  /** This release yields a contested group: it waits for our own work only (see isQuietForYield). */
+  yielding: boolean
   failback: FailbackState
   initial: InitialAcquisition
   pendingStandby: PendingStandby[]
@@ -136,6 +138,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     standby: { phase: 'not' },
     standbyRsc: RSC_ALL,
     shutdown: NO_SHUTDOWN,
+    yielding: false,
     failback: { needed: false, retryAtMs: undefined },
     initial: { phase: 'pending', localDone: false, foreignDone: false },
     pendingStandby: [],
@@ -165,6 +168,15 @@ function transition(s: RscState, g: GroupState, to: GroupRunState, reason: strin
 export function sendResourcesHeld(s: RscState, stable: boolean, info?: string): void {
   if (!s.nice) return
   sendCluster(s, resourceHeldMsg(rscWord(s.iHold), stable, info))
+}
+
+/**
+ * A yield after a heal waits for our own agents, takeover and standby only. hb_rsc_isstable() also
+ * waits for the peer's word and our start-up's request delay (10 s): after both nodes restarted
+ * apart, each sits in that delay holding the address, and the peer, keeping, is not stable either.
+ */
+export function isQuietForYield(s: RscState): boolean {
+  return !s.jobs.busy() && !s.takeoverInProgress && s.standby.phase === 'not'
 }
 
 /** hb_rsc_isstable() */

@@ -4,12 +4,13 @@ import { giveGroup } from './group-ops.js'
 import type { JobGen } from './group-ops.js'
 import { shutdoneMsg } from './rm-messages.js'
 import { RSC_NONE } from './resource-sets.js'
-import { isStable, log, sendCluster, sendResourcesHeld } from './rsc-state.js'
+import { isQuietForYield, isStable, log, sendCluster, sendResourcesHeld } from './rsc-state.js'
 import type { RscState } from './rsc-state.js'
 import { giveupStep, shutdownNeedsRetry, shutdownWithoutResources } from './shutdown-state.js'
 
 /** SIGTERM / `heartbeat -k`. */
-export function onShutdownRequest(s: RscState): void {
+export function onShutdownRequest(s: RscState, yielding: boolean): void {
+  s.yielding ||= yielding
   if (!s.commUp) {
     // Nothing can be held before comm-up: no agent ran and no peer was told anything.
     s.shutdown = shutdownWithoutResources(s.shutdown)
@@ -27,7 +28,7 @@ export function shutdownIfNeeded(s: RscState): void {
 
 /** hb_giveup_resources(): wait until stable, then release every group and send shutdone. */
 export function giveupResources(s: RscState): void {
-  const { next, effect } = giveupStep(s.shutdown, isStable(s))
+  const { next, effect } = giveupStep(s.shutdown, s.yielding ? isQuietForYield(s) : isStable(s))
   s.shutdown = next
   switch (effect) {
     case 'wait':

@@ -360,6 +360,73 @@ for (const mode of ['on', 'off', 'legacy'] as const) {
   }
 }
 
+// Both nodes restart inside the partition and each takes the VIP alone; the heal comes while both are
+// still in their start-up's request delay (10 s). The yielder gave up only once its own start-up had
+// settled: two holders for ~8 s (review of 15dff7d).
+for (const mode of ['on', 'off', 'legacy'] as const) {
+  t.test(`auto_failback ${mode}: both nodes restart inside a partition; a heal during their start-ups leaves one holder at once`, async (t) => {
+    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
+    c.start(T5)
+    c.start(T6)
+    c.runUntil(30_000)
+    c.partition(T5, T6, true)
+    c.runUntil(c.now + 5000)
+    c.crash(T5)
+    c.crash(T6)
+    c.runUntil(c.now + 500)
+    c.start(T5)
+    c.start(T6)
+    t.ok(c.runUntilTrue(() => c.owners().length === 2, c.now + 30_000), 'each took the VIP alone')
+    c.runUntil(c.now + 2000)
+    c.partition(T5, T6, false)
+    const healAt = c.now
+    let lastDouble = healAt
+    let noneMs = 0
+    while (c.now < healAt + 60_000) {
+      c.runUntil(c.now + 10)
+      if (c.owners().length > 1) lastDouble = c.now
+      if (c.owners().length === 0) noneMs += 10
+    }
+    t.ok(lastDouble - healAt <= 1000, `one holder ${lastDouble - healAt} ms after the heal`)
+    t.ok(noneMs <= 2000, `never without a holder for long (${noneMs} ms)`)
+    t.equal(c.owners().length, 1, `exactly one holder at the end (${c.owners().join(', ')})`)
+  })
+}
+
+// The price heartbeat(8) names: titanic6's reset of titanic5 failed, so titanic6 ran only its own group while
+// titanic5 ran both. At the heal both keep; titanic6's rsc_hold then shows its group held twice and the
+// split-brain rule makes titanic5 yield everything (before the keeper said its rsc_hold: two holders for good).
+for (const mode of ['on', 'off'] as const) {
+  t.test(`auto_failback ${mode}: the first node ran both groups, the peer (its reset failed) only its own: one holder of each soon after the heal`, async (t) => {
+    const V2 = '10.99.0.150'
+    const groups = [
+      { node: T5, key: VIP, line: 1, resources: [{ agent: 'IPaddr', args: [VIP], text: VIP }] },
+      { node: T6, key: V2, line: 2, resources: [{ agent: 'IPaddr', args: [V2], text: V2 }] },
+    ]
+    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000, groups, stonith: { type: 'null', config: { kind: 'params', params: '' }, line: 1 }, stonithOutcome: (node) => (node === T6 ? 'bad' : 'ok') })
+    c.start(T5)
+    c.start(T6)
+    c.runUntil(30_000)
+    c.partition(T5, T6, true)
+    c.runUntil(c.now + 20_000)
+    t.same([c.owners(VIP), c.owners(V2)], [[T5], [T5, T6]], 'apart: titanic5 runs both, titanic6 only its own')
+    c.partition(T5, T6, false)
+    const healAt = c.now
+    let lastDouble = healAt
+    const noneMs = new Map([[VIP, 0], [V2, 0]])
+    while (c.now < healAt + 60_000) {
+      c.runUntil(c.now + 10)
+      for (const k of [VIP, V2]) {
+        if (c.owners(k).length > 1) lastDouble = c.now
+        if (c.owners(k).length === 0) noneMs.set(k, (noneMs.get(k) ?? 0) + 10)
+      }
+    }
+    t.ok(lastDouble - healAt <= 1500, `one holder of each ${lastDouble - healAt} ms after the heal`)
+    t.ok([...noneMs.values()].every((ms) => ms <= 2000), `no address without a holder for long (${JSON.stringify([...noneMs])} ms)`)
+    t.same([c.owners(VIP).length, c.owners(V2).length], [1, 1], 'exactly one holder of each at the end')
+  })
+}
+
 t.test('healed partition with a group on each node, both ran both: the first ha.cf node keeps them all', async (t) => {
   const groups = [
     { node: T5, key: VIP, line: 1, resources: [{ agent: 'IPaddr', args: [VIP], text: VIP }] },
