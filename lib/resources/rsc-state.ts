@@ -96,7 +96,8 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
   })
   const jobs = new JobRunner({
     now: () => s.now,
-    mayRun: () => s.commUp,
+    // Before comm-up only a shutdown's release runs (kept groups after an in-process restart).
+    mayRun: () => s.commUp || shutdownInProgress(s.shutdown),
     emit: (a) => s.out.push(a),
     log: (level, text) => log(s, level, text),
     finished: jobFinished,

@@ -11,8 +11,16 @@ import { giveupStep, shutdownNeedsRetry, shutdownWithoutResources } from './shut
 /** SIGTERM / `heartbeat -k`. */
 export function onShutdownRequest(s: RscState, yielding: boolean): void {
   s.yielding ||= yielding
+  if (!s.commUp && s.groups.some((g) => g.held || g.state !== 'stopped')) {
+    // A life after an in-process restart (a reload) runs the groups it kept from its first moment:
+    // exiting here would leave their addresses up while the peer takes them over. Release them now;
+    // there is no arbitration to wait for yet (the jobs run before comm-up during a shutdown).
+    s.shutdown = giveupStep(s.shutdown, true).next
+    release(s)
+    return
+  }
   if (!s.commUp) {
-    // Nothing can be held before comm-up: no agent ran and no peer was told anything.
+    // Nothing else can be held before comm-up: no agent ran and no peer was told anything.
     s.shutdown = shutdownWithoutResources(s.shutdown)
     log(s, 'info', `Heartbeat shutdown in progress. (${s.pid ?? 0})`)
     s.out.push({ type: 'shutdown-complete' })
@@ -40,13 +48,17 @@ export function giveupResources(s: RscState): void {
       log(s, 'info', 'Heartbeat shutdown already underway.')
       return
     case 'release':
-      s.iHold = RSC_NONE
-      s.resourceState = 'shutdown'
-      sendResourcesHeld(s, false, 'shutdown')
-      log(s, 'info', `Heartbeat shutdown in progress. (${s.pid ?? 0})`)
-      s.jobs.enqueue('hb_giveup_resources', 'child', giveupJob(s))
+      release(s)
       return
   }
+}
+
+function release(s: RscState): void {
+  s.iHold = RSC_NONE
+  s.resourceState = 'shutdown'
+  sendResourcesHeld(s, false, 'shutdown')
+  log(s, 'info', `Heartbeat shutdown in progress. (${s.pid ?? 0})`)
+  s.jobs.enqueue('hb_giveup_resources', 'child', giveupJob(s))
 }
 
 function* giveupJob(s: RscState): JobGen<void> {

@@ -163,6 +163,23 @@ t.test('reload with ha.cf changed: an in-process restart that keeps the VIP; the
   t.ok((commUps[1] ?? 0) > ended, 'the second one after the restart')
 })
 
+t.test('TERM right after a reload restart, before the new life reaches comm-up: the kept VIP is released, not left up', async (t) => {
+  // The new life runs the groups it kept from its first moment; it used to exit at once as if it held
+  // nothing, leaving the address up on a stopped node while titanic6 took it (review of 82e9ca5).
+  const c = pair()
+  c.reloadOutcome.set(T5, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: false })
+  c.reload(T5)
+  t.ok(c.runUntilTrue(() => c.node(T5).ends.length === 1, c.now + 10_000, 1), 'titanic5 restarted in process')
+  t.equal(c.node(T5).commUps.length, 1, 'its new life has not reached comm-up yet')
+  const callsBefore = c.node(T5).calls.length
+  c.signal(T5, 'TERM')
+  const { doubleAt } = runWatching(c, c.now + 60_000)
+  t.same(ends(c, T5).slice(1), ['exit 0'], 'then it exits')
+  t.ok(c.node(T5).calls.slice(callsBefore).some((x) => x.op === 'stop'), 'after stopping its group')
+  t.same(c.owners(), [T6], 'titanic6 alone holds the VIP')
+  t.same(doubleAt, [], 'never both')
+})
+
 t.test('comm-up (when the shell starts the respawn clients) comes once per life, and not while stopping', async (t) => {
   const c = pair()
   t.equal(c.node(T5).commUps.length, 1, 'once, at start-up')
