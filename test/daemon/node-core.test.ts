@@ -35,6 +35,27 @@ function runWatching(c: ClusterRm, until: number): { doubleAt: number[] } {
   return { doubleAt }
 }
 
+/**
+ * Watch every address in 10 ms steps until `untilMs`: when the last moment with two holders was (or
+ * `fromMs`), and for each address the longest run without any holder.
+ */
+function watchHolders(c: ClusterRm, keys: readonly string[], fromMs: number, untilMs: number): { lastDoubleMs: number; longestNoneMs: Map<string, number> } {
+  let lastDoubleMs = fromMs
+  const noneFor = new Map(keys.map((k) => [k, 0]))
+  const longestNoneMs = new Map(keys.map((k) => [k, 0]))
+  while (c.now < untilMs) {
+    c.runUntil(c.now + 10)
+    for (const k of keys) {
+      const owners = c.owners(k).length
+      if (owners > 1) lastDoubleMs = c.now
+      noneFor.set(k, owners === 0 ? (noneFor.get(k) ?? 0) + 10 : 0)
+      longestNoneMs.set(k, Math.max(longestNoneMs.get(k) ?? 0, noneFor.get(k) ?? 0))
+    }
+  }
+  return { lastDoubleMs, longestNoneMs }
+}
+const longestOf = (m: Map<string, number>): number => Math.max(0, ...m.values())
+
 const ends = (c: ClusterRm, n: string): string[] => c.node(n).ends.map((e) => (e.end.kind === 'exit' ? `exit ${e.end.code}` : `restart (${e.end.reason}) holding ${e.end.held ?? 'nothing'}`))
 
 t.test('start-up: titanic5 takes its group, both stable, one owner', async (t) => {
@@ -314,18 +335,9 @@ t.test('the peer restarted while we were apart and came back already active: one
   const healAt = c.now
   // As 3.0.6 mid-acquisition: nothing about its resources until its slow lvs start ends.
   c.drops.push({ from: T5, times: 1000, match: (m) => c.rm(T5).groups.some((g) => g.state === 'starting') && ['resource', 'ask_resources', 'starting'].includes(getString(m, 't') ?? '') })
-  let lastDouble = healAt
-  let noneFor = 0
-  let longestNone = 0
-  while (c.now < healAt + 30_000) {
-    c.runUntil(c.now + 10)
-    const owners = c.owners()
-    if (owners.length > 1) lastDouble = c.now
-    noneFor = owners.length === 0 ? noneFor + 10 : 0
-    longestNone = Math.max(longestNone, noneFor)
-  }
-  t.ok(lastDouble - healAt <= 3000, `one holder ${lastDouble - healAt} ms after the heal (deadtime + 2 s at most)`)
-  t.ok(longestNone <= 2000, `never without a holder for long (longest ${longestNone} ms)`)
+  const { lastDoubleMs, longestNoneMs } = watchHolders(c, [VIP], healAt, healAt + 30_000)
+  t.ok(lastDoubleMs - healAt <= 3000, `one holder ${lastDoubleMs - healAt} ms after the heal (deadtime + 2 s at most)`)
+  t.ok(longestOf(longestNoneMs) <= 2000, `never without a holder for long (longest ${longestOf(longestNoneMs)} ms)`)
   t.equal(c.owners().length, 1, `exactly one holder at the end (${c.owners().join(', ')})`)
   t.match(c.logText(T6), /restarted while apart from us and is already active: treating it as a healed partition/, 'titanic6 says why it gives the group up')
 })
@@ -357,17 +369,9 @@ for (const mode of ['on', 'off', 'legacy'] as const) {
       t.same(keys.map((k) => c.owners(k).length), keys.map(() => 2), 'apart, both nodes hold every address')
       c.partition(T5, T6, false)
       const healAt = c.now
-      let lastDouble = healAt
-      const noneMs = new Map(keys.map((k) => [k, 0]))
-      while (c.now < healAt + 60_000) {
-        c.runUntil(c.now + 10)
-        for (const k of keys) {
-          if (c.owners(k).length > 1) lastDouble = c.now
-          if (c.owners(k).length === 0) noneMs.set(k, (noneMs.get(k) ?? 0) + 10)
-        }
-      }
-      t.ok(lastDouble - healAt <= 1000, `one holder ${lastDouble - healAt} ms after the heal`)
-      t.ok([...noneMs.values()].every((ms) => ms <= 2000), `no address without a holder for long (${JSON.stringify([...noneMs])} ms)`)
+      const { lastDoubleMs, longestNoneMs } = watchHolders(c, keys, healAt, healAt + 60_000)
+      t.ok(lastDoubleMs - healAt <= 1000, `one holder ${lastDoubleMs - healAt} ms after the heal`)
+      t.ok(longestOf(longestNoneMs) <= 2000, `no address without a holder for long (longest ${longestOf(longestNoneMs)} ms)`)
       t.same(keys.map((k) => c.owners(k).length), keys.map(() => 1), `exactly one holder of each at the end (${keys.map((k) => c.owners(k).join('+')).join(', ')})`)
       t.match(c.logText(T6), /Cluster node titanic5\.etri\.re\.kr ran apart from us since our start and is already active: treating it as a healed partition/, 'titanic6 says why it gives up')
       // The keeper tells the peer what it holds (a 3.0.6 peer's only way to learn it); legacy sends no rsc_hold at all.
@@ -397,15 +401,9 @@ for (const mode of ['on', 'off', 'legacy'] as const) {
     c.runUntil(c.now + 2000)
     c.partition(T5, T6, false)
     const healAt = c.now
-    let lastDouble = healAt
-    let noneMs = 0
-    while (c.now < healAt + 60_000) {
-      c.runUntil(c.now + 10)
-      if (c.owners().length > 1) lastDouble = c.now
-      if (c.owners().length === 0) noneMs += 10
-    }
-    t.ok(lastDouble - healAt <= 1000, `one holder ${lastDouble - healAt} ms after the heal`)
-    t.ok(noneMs <= 2000, `never without a holder for long (${noneMs} ms)`)
+    const { lastDoubleMs, longestNoneMs } = watchHolders(c, [VIP], healAt, healAt + 60_000)
+    t.ok(lastDoubleMs - healAt <= 1000, `one holder ${lastDoubleMs - healAt} ms after the heal`)
+    t.ok(longestOf(longestNoneMs) <= 2000, `never without a holder for long (longest ${longestOf(longestNoneMs)} ms)`)
     t.equal(c.owners().length, 1, `exactly one holder at the end (${c.owners().join(', ')})`)
   })
 }
@@ -429,17 +427,9 @@ for (const mode of ['on', 'off'] as const) {
     t.same([c.owners(VIP), c.owners(V2)], [[T5], [T5, T6]], 'apart: titanic5 runs both, titanic6 only its own')
     c.partition(T5, T6, false)
     const healAt = c.now
-    let lastDouble = healAt
-    const noneMs = new Map([[VIP, 0], [V2, 0]])
-    while (c.now < healAt + 60_000) {
-      c.runUntil(c.now + 10)
-      for (const k of [VIP, V2]) {
-        if (c.owners(k).length > 1) lastDouble = c.now
-        if (c.owners(k).length === 0) noneMs.set(k, (noneMs.get(k) ?? 0) + 10)
-      }
-    }
-    t.ok(lastDouble - healAt <= 1500, `one holder of each ${lastDouble - healAt} ms after the heal`)
-    t.ok([...noneMs.values()].every((ms) => ms <= 2000), `no address without a holder for long (${JSON.stringify([...noneMs])} ms)`)
+    const { lastDoubleMs, longestNoneMs } = watchHolders(c, [VIP, V2], healAt, healAt + 60_000)
+    t.ok(lastDoubleMs - healAt <= 1500, `one holder of each ${lastDoubleMs - healAt} ms after the heal`)
+    t.ok(longestOf(longestNoneMs) <= 2000, `no address without a holder for long (longest ${longestOf(longestNoneMs)} ms)`)
     t.same([c.owners(VIP).length, c.owners(V2).length], [1, 1], 'exactly one holder of each at the end')
   })
 }
