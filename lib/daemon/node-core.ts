@@ -7,7 +7,8 @@
 import type { Membership } from '../cluster/membership.js'
 import type { MembershipAction, MembershipEnv, RestartReason } from '../cluster/actions.js'
 import type { ResourceManager } from '../resources/resource-manager.js'
-import type { RmAction, RmEvent } from '../resources/rm-types.js'
+import type { RmAction, RmEvent, RmSnapshot } from '../resources/rm-types.js'
+import { RSC_FOREIGN, RSC_LOCAL, RSC_NONE, rscWord, type RscWord } from '../resources/resource-sets.js'
 import type { ResourceGroup } from '../config/haresources.js'
 import { getString, type HaMessage } from '../wire/message.js'
 import { formatHostcache } from '../cluster/hostcache.js'
@@ -78,7 +79,7 @@ export class NodeCore {
         sendStatus: () => this.membershipDo(this.membership.sendStatus(this.nowMs, this.env())),
         addDeadtime: (ms) => this.membershipDo(this.membership.addDeadtime(ms, this.nowMs, this.env())),
         stopMembership: () => this.stopMembership(),
-        held: () => this.rm?.snapshot().iHold,
+        held: () => (this.rm ? heldAcrossRestart(this.rm.snapshot(), this.me) : undefined),
         log: (level, text) => this.log(level, text),
         emit: (event) => this.emit(event),
         end: (end) => this.out.push({ type: 'end', end }),
@@ -558,4 +559,19 @@ export class NodeCore {
       }
     }
   }
+}
+
+/**
+ * What the next life keeps after an in-process restart. nice_failback's i_hold is kept up to date;
+ * legacy never sets it (3.0.6 restarts with no -C at all), so there the groups running say it:
+ * otherwise the new life believes it holds nothing, and a TERM would exit leaving the address up.
+ */
+function heldAcrossRestart(s: RmSnapshot, me: string): RscWord {
+  if (s.mode !== 'legacy') return s.iHold
+  let bits = RSC_NONE
+  for (const g of s.groups) {
+    if (g.state !== 'running') continue
+    bits |= g.node.toLowerCase() === me ? RSC_LOCAL : RSC_FOREIGN
+  }
+  return rscWord(bits)
 }

@@ -193,6 +193,10 @@ export class ResourceManager {
     const meNode = s.peers.get(s.me)
     if (meNode) meNode.status = 'active'
     if (s.peers.countByStatus('dead') === 0) workDone(s, 'foreign')
+    if (shutdownInProgress(s.shutdown)) {
+      s.jobs.pump()
+      return
+    }
     if (s.nice) {
       sendCluster(s, startingMsg())
       s.resourceState = 'starting'

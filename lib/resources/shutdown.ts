@@ -66,4 +66,6 @@ function* giveupJob(s: RscState): JobGen<void> {
   for (const g of s.groups) yield* giveGroup(s.ops, g, 'shutdown')
   log(s, 'info', 'All HA resources relinquished.')
   sendCluster(s, shutdoneMsg())
+  // Before comm-up membership hands nothing back, our own shutdone included.
+  if (!s.commUp) s.out.push({ type: 'shutdown-complete' })
 }
