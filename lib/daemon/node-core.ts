@@ -563,14 +563,15 @@ export class NodeCore {
 
 /**
  * What the next life keeps after an in-process restart. nice_failback's i_hold is kept up to date;
- * legacy never sets it (3.0.6 restarts with no -C at all), so there the groups running say it:
- * otherwise the new life believes it holds nothing, and a TERM would exit leaving the address up.
+ * legacy never sets it (3.0.6 restarts with no -C at all), so there every group we hold says it,
+ * one still stopping (a stop retry pending) included: otherwise the new life believes it holds
+ * nothing, and a TERM would exit leaving the address up.
  */
 function heldAcrossRestart(s: RmSnapshot, me: string): RscWord {
   if (s.mode !== 'legacy') return s.iHold
   let bits = RSC_NONE
   for (const g of s.groups) {
-    if (g.state !== 'running') continue
+    if (g.holder !== me) continue
     bits |= g.node.toLowerCase() === me ? RSC_LOCAL : RSC_FOREIGN
   }
   return rscWord(bits)

@@ -194,6 +194,9 @@ export class ResourceManager {
     if (meNode) meNode.status = 'active'
     if (s.peers.countByStatus('dead') === 0) workDone(s, 'foreign')
     if (shutdownInProgress(s.shutdown)) {
+      // Not a restart any more: left set, the peer's first resource message would turn our
+      // 'shutdown' back into 'stable' and we would obey its standby request while exiting.
+      s.weAreRestarting = false
       s.jobs.pump()
       return
     }

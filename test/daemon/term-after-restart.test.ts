@@ -93,3 +93,45 @@ t.test("titanic5 held both groups (titanic6 is down): a TERM before comm-up stop
   t.same([c.owners(VIP), c.owners(VIP6)], [[], []], 'both addresses are down')
   t.same(ends(c, T5).slice(1), ['exit 0'], 'titanic5 exits')
 })
+
+for (const mode of ['on', 'off'] as const) {
+  t.test(`auto_failback ${mode}: the peer's hb_standby while titanic5 finishes its stop: titanic5 starts nothing and the peer keeps the VIP`, async (t) => {
+    const c = pair({ mode })
+    reloadRestart(c)
+    c.signal(T5, 'TERM')
+    const t0 = c.now
+    // Comm-up comes during the release; the peer's first resource message used to turn our
+    // 'shutdown' state back into 'stable', and a standby request was then obeyed.
+    c.runUntilTrue(() => c.snapshot(T5).phase === 'final' && c.rm(T5).resourceState === 'stable', t0 + 5_000, 1)
+    t.equal(c.rm(T5).resourceState, 'shutdown', 'titanic5 still says shutdown after its shutdone')
+    const callsBefore = c.node(T5).calls.length
+    c.event(T6, { type: 'control', request: 'standby' })
+    const both = doubles(c, t0 + 60_000)
+    t.same(c.node(T5).calls.slice(callsBefore).filter((x) => x.op === 'start').map((x) => x.text), [], 'titanic5 starts nothing after its shutdone')
+    t.same(ends(c, T5).slice(1), ['exit 0'], 'titanic5 exits')
+    t.same(c.owners(), [T6], 'titanic6 alone holds the VIP')
+    t.same(both, [], 'never both')
+  })
+}
+
+t.test('auto_failback legacy: a restart while a given-up group waits for its stop retry keeps that group, and a TERM then stops it', async (t) => {
+  let lvsStops = 0
+  const c = pair({ mode: 'legacy', agentFails: (n, op, r) => n === T6 && op === 'stop' && r === 'lvs' && ++lvsStops === 1 })
+  c.crash(T5)
+  c.runUntil(c.now + 20_000)
+  t.same(c.owners(), [T6], 'titanic6 took the VIP over')
+  c.start(T5)
+  // titanic5's start makes titanic6 give the group up; its lvs stop fails once (retried in 1 s),
+  // so the address is still up, the group 'stopping', when the reload restarts titanic6.
+  c.runUntilTrue(() => lvsStops === 1, c.now + 20_000, 1)
+  t.equal(c.rm(T6).groups[0]?.state, 'stopping')
+  c.reloadOutcome.set(T6, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: false })
+  c.reload(T6)
+  c.runUntilTrue(() => c.node(T6).ends.length === 1, c.now + 10_000, 1)
+  t.same(ends(c, T6), ['restart (ha.cf changed) holding foreign'], 'the restart keeps the group it was still stopping')
+  c.signal(T6, 'TERM')
+  const both = doubles(c, c.now + 60_000)
+  t.same(ends(c, T6).slice(1), ['exit 0'], 'titanic6 exits')
+  t.same(c.owners(), [T5], 'titanic5 alone holds the VIP')
+  t.same(both, [], 'never both')
+})
