@@ -50,6 +50,7 @@ export class MessageHandlers {
         if (this.h.flowControl()) this.handleAck(node, m.msg)
         return this.h.flowControl()
       case T_REQNODES:
+        node.rejoinUnasked = false
         this.handleReqnodes(node)
         return true
       case T_REPNODES:

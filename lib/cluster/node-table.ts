@@ -28,6 +28,11 @@ export interface NodeEntry {
   statusSeq: number
   /** anypacketsyet: heard anything since start or since declared dead ("links up" needs every node). */
   anyPacketsYet: boolean
+  /**
+   * Its current generation was first heard while it was dead to us, and it has not asked us for the
+   * node list since: in a pair, if it goes `active` so, it ended its start-up without hearing us.
+   */
+  rejoinUnasked: boolean
   /** We ack its messages whose seq % 10 equals this (random 0..9, fixed at configuration). */
   ackTrigger: number
   /** The highest of OUR seqs this node has acked (track.ackseq). */
@@ -63,6 +68,7 @@ export class NodeTable {
       statusTs: 0,
       statusSeq: 0,
       anyPacketsYet: false,
+      rejoinUnasked: false,
       ackTrigger: Math.min(ACK_DIV - 1, Math.floor(this.random() * ACK_DIV)),
       ackedSeq: 0,
       links: this.linkNames.map((l) => ({ name: l, status: 'dead', lastPacketMs: undefined })),

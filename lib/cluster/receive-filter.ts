@@ -152,10 +152,15 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
       // since before our own start (we ran ours alone). A peer starting next to us is heard before
       // it is active (its `init`/`up`: it needs our answer to its reqnodes, dropped while it is dead).
       // 3.0.6 sees only a restart (or a new node) and waits for a resource message that may never come.
+      node.rejoinUnasked = false
       if (ctx.twoNodes && node.status === 'dead' && getString(m.msg, 'st') === 'active') {
         const how = t.generation > 0 ? 'restarted while apart from us' : 'ran apart from us since our start'
         log('warn', `Cluster node ${node.name} ${how} and is already active: treating it as a healed partition.`)
         effects.push({ kind: 'restarted-apart' })
+      } else if (ctx.twoNodes && ctx.flowControl && node.status === 'dead') {
+        // Heard in its start-up: it goes active only on our answer to its reqnodes, unless its
+        // initdead ends first because it cannot hear us (a heal that reached us first).
+        node.rejoinUnasked = true
       }
       resetTracking()
       node.statusTs = 0
@@ -163,6 +168,12 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
       node.statusSeq = 0
     }
     t.generation = gen
+    const isNews = t.lastSeq === undefined || seq > t.lastSeq
+    if (!isRestart && isNews && node.rejoinUnasked && getString(m.msg, 'st') === 'active') {
+      node.rejoinUnasked = false
+      log('warn', `Cluster node ${node.name} went active without asking us for the node list: it ended its start-up apart from us; treating it as a healed partition.`)
+      effects.push({ kind: 'restarted-apart' })
+    }
   }
 
   const last = t.lastSeq

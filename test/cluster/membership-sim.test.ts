@@ -157,6 +157,45 @@ t.test('a node that restarted inside a partition hears its peer already active: 
   }
 })
 
+t.test('a node restarting inside a partition, healed toward us first: it goes active on its initdead without asking us, a heal to us', async (t) => {
+  // The soak's heal lifts one side's nft rule, then the other's. beta's start-up statuses ("up") reach
+  // alpha, but alpha's cannot reach beta until its initdead ends: it declares alpha dead and goes active.
+  const sim = upPair({}, 20000)
+  sim.partition('alpha', 'beta', true)
+  sim.runUntil(30000)
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'dead', 'beta is dead to alpha')
+  sim.restart('beta')
+  sim.runUntil(36000)
+  sim.cutOneWay('beta', 'alpha', false)
+  sim.runUntil(38000)
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'up', 'alpha hears beta starting')
+  t.notOk(sim.logs('alpha').some((l) => l.includes('treating it as a healed partition')), 'not yet a heal: beta may still ask us')
+  sim.runUntil(46000)
+  t.equal(sim.core('beta').snapshot().localStatus, 'active', 'beta went active on its initdead')
+  sim.cutOneWay('alpha', 'beta', false)
+  sim.runUntil(60000)
+  t.ok(sim.logs('alpha').includes('Cluster node beta went active without asking us for the node list: it ended its start-up apart from us; treating it as a healed partition.'), 'alpha says why')
+  t.equal(sim.actions('alpha', 'partition-healed').length, 1, 'alpha: one heal to decide on')
+})
+
+t.test('a node that starts next to us is not a heal, whatever is lost: it asks us for the node list before it goes active', async (t) => {
+  // beta is dead to alpha; its first statuses and reqnodes are lost one way for a while, then all flows.
+  for (const lossMs of [0, 1500, 4000]) {
+    const sim = new SimCluster(['alpha', 'beta'], timing, { seed: 12, minDelayMs: 1, maxDelayMs: 3 })
+    sim.start('alpha')
+    sim.runUntil(20000)
+    t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'dead', 'beta is dead to alpha')
+    sim.start('beta')
+    sim.runUntil(20500)
+    sim.cutOneWay('beta', 'alpha', true)
+    sim.runUntil(20500 + lossMs)
+    sim.cutOneWay('beta', 'alpha', false)
+    sim.runUntil(40000)
+    t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'active', `loss ${lossMs} ms: beta joined`)
+    t.same(sim.actions('alpha', 'partition-healed'), [], `loss ${lossMs} ms: no heal to decide on`)
+  }
+})
+
 t.test('a healed partition: both declare the other dead, then restart themselves 2 s after it returns', async (t) => {
   const sim = upPair({}, 20000)
   sim.partition('alpha', 'beta', true)

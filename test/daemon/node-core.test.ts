@@ -342,6 +342,33 @@ t.test('the peer restarted while we were apart and came back already active: one
   t.match(c.logText(T6), /restarted while apart from us and is already active: treating it as a healed partition/, 'titanic6 says why it gives the group up')
 })
 
+t.test('the peer restarted inside a partition and the heal reached us first: it goes active on its initdead, and one holder soon after (the mixed soak, seed 20261205, +3499 s)', async (t) => {
+  // The soak lifts titanic5's nft rule, then titanic6's: titanic6 hears titanic5's start-up ("up"), so
+  // its first status is not yet active; titanic5 cannot hear titanic6 until its initdead ends, then
+  // declares it dead and takes the VIP. A real 3.0.6 says so only after its slow lvs start (10 s).
+  const c = new ClusterRm({ mode: 'on', keepaliveMs: 200, deadtimeMs: 1000, agentDelayMs: (node, op, resource) => (node === T5 && op === 'start' && resource === 'lvs' ? 8000 : 50) })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(30_000)
+  c.partition(T5, T6, true)
+  t.ok(c.runUntilTrue(() => c.owners().includes(T6) && c.rm(T6).groups.every((g) => g.state === 'running'), c.now + 20_000), 'titanic6 took the group over')
+  c.crash(T5)
+  c.runUntil(c.now + 500)
+  c.start(T5)
+  c.runUntil(c.now + 3000)
+  c.mute(T6, true)
+  c.partition(T5, T6, false)
+  c.drops.push({ from: T5, times: 1000, match: (m) => c.rm(T5).groups.some((g) => g.state === 'starting') && ['resource', 'ask_resources', 'starting'].includes(getString(m, 't') ?? '') })
+  t.ok(c.runUntilTrue(() => c.node(T5).up.has(VIP), c.now + 30_000), 'titanic5, hearing nothing, raised the VIP again')
+  const activeAt = c.now
+  c.mute(T6, false)
+  const { lastDoubleMs, longestNoneMs } = watchHolders(c, [VIP], activeAt, activeAt + 30_000)
+  t.ok(lastDoubleMs - activeAt <= 3000, `one holder ${lastDoubleMs - activeAt} ms after titanic5 went active (deadtime + 2 s at most)`)
+  t.ok(longestOf(longestNoneMs) <= 2000, `never without a holder for long (longest ${longestOf(longestNoneMs)} ms)`)
+  t.equal(c.owners().length, 1, `exactly one holder at the end (${c.owners().join(', ')})`)
+  t.match(c.logText(T6), /went active without asking us for the node list/, 'titanic6 says why it gives the group up')
+})
+
 // The mirror of the story above (review of 0506855): the node that restarts inside the partition is
 // the one running the peer's group. Its fresh table never saw the peer, and the keeper, which stays
 // in its generation, said nothing a `resource` message would: both held the VIP for good.
