@@ -90,16 +90,24 @@ export class Membership {
 
   // ---------------------------------------------------------------- public API
 
-  /** Start sending: status init (dt = deadtime+2 s), then up, up; keepalive and initdead timers begin now. */
-  start(now: number, env: MembershipEnv): MembershipAction[] {
+  /**
+   * Start sending: status init (dt = deadtime+2 s), then up, up; keepalive and initdead timers begin now.
+   * `warm`: a life that follows an in-process restart of a running daemon (a reload). Nothing is slow to
+   * start there, so it advertises the plain deadtime at once: 3.0.6's 2 s start-up margin would let a
+   * crash in the new life's first 5 s go unseen for deadtime + 2 s while it holds the address.
+   */
+  start(now: number, env: MembershipEnv, warm = false): MembershipAction[] {
     return this.out.run(now, env, () => {
       if (this.running) return
       this.running = true
       this.startMs = now
       for (const n of this.table.nodes) n.lastStatusMs = now
       this.outbox.copies.start(now)
-      this.addDeadtimeInner(STARTUP_EXTRA_DEADTIME_MS)
-      this.popDeadtimeMs = now + STARTUP_POP_DEADTIME_AFTER_MS
+      if (warm) this.sendLocalStatus()
+      else {
+        this.addDeadtimeInner(STARTUP_EXTRA_DEADTIME_MS)
+        this.popDeadtimeMs = now + STARTUP_POP_DEADTIME_AFTER_MS
+      }
       this.setLocalStatus('up')
       this.sendLocalStatus()
       this.nextStatusMs = now + this.cfg.keepaliveMs

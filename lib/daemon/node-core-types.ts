@@ -41,7 +41,8 @@ export type ReloadOutcome =
 
 export type NodeEvent =
   /** Begin sending (membership start). */
-  | { type: 'start' }
+  /** `warm`: this life follows a reload's in-process restart (see Membership.start). */
+  | { type: 'start'; warm?: boolean }
   /** An authenticated, decoded message (or our own, recognised by its bytes) on medium `link`. */
   | { type: 'datagram'; msg: HaMessage; link: string }
   /** The shell's timer fired: run whatever is due at `now`. */

@@ -183,7 +183,7 @@ export class NodeCore {
   private dispatchEvent(ev: NodeEvent): void {
     switch (ev.type) {
       case 'start':
-        this.membershipDo(this.membership.start(this.nowMs, this.env()))
+        this.membershipDo(this.membership.start(this.nowMs, this.env(), ev.warm === true))
         break
       case 'datagram':
         if (this.membershipStopped) return

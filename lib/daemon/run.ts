@@ -135,11 +135,14 @@ async function runLives(first: PreparedLife, opts: RunDaemonOptions, env: Readon
   let debugLevel = opts.debugLevel
   // Kept across lives: a restart during a flood must not forget which addresses are the peers'.
   const admission = new SourceAdmission()
+  // A reload's restart: the next life starts warm (no start-up deadtime margin, Membership.start).
+  let warm = false
   for (;;) {
-    const r = await runLife(life, { ...opts, debugLevel }, env, clock, admission, held, watchdog)
+    const r = await runLife(life, { ...opts, debugLevel }, env, clock, admission, held, warm, watchdog)
     if (r.end.kind === 'exit') return r.end.code
     held = r.end.held
     debugLevel = r.debugLevel
+    warm = r.next !== undefined
     if (r.next !== undefined) {
       life = r.next
       continue
@@ -181,7 +184,7 @@ function builtinIpfail(cf: HaCf, me: string, managesResources: boolean, hasPingN
 }
 
 /** The I/O shell around one NodeCore: media, files, agents, signals, control, and the one timer. */
-async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, admission: SourceAdmission, restartHeld: RscWord | undefined, watchdog?: Watchdog): Promise<LifeResult> {
+async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly<Record<string, string | undefined>>, clock: Clock, admission: SourceAdmission, restartHeld: RscWord | undefined, warm: boolean, watchdog?: Watchdog): Promise<LifeResult> {
   const { me, cfg, settings, log, membership, media } = life
   if (watchdog !== undefined) watchdog.onError = (err) => log.log('warn', `watchdog ${watchdog.path}: cannot write: ${err.message}`)
   const paths = opts.paths
@@ -362,7 +365,7 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   life.sink.onError = (link, err): void => wire.sendError(link, err)
   life.sink.onBadFrame = (link, reason): void => wire.badFrame(link, reason)
 
-  feed({ type: 'start' })
+  feed({ type: 'start', warm })
 
   const pinger =
     pingNodes !== undefined

@@ -184,6 +184,29 @@ t.test('reload with ha.cf changed: an in-process restart that keeps the VIP; the
   t.ok((commUps[1] ?? 0) > ended, 'the second one after the restart')
 })
 
+t.test('a crash in the first seconds after a reload restart is seen within deadtime: the new life advertises no start-up margin (the ts soak, seed 20261208, +1630 s)', async (t) => {
+  // Soak timers: keepalive 500 ms, deadtime 2 s. The new life used to advertise deadtime + 2 s for its
+  // first 5 s (3.0.6's start-up margin), so a crash 5 s after the reload left no holder for 3 s.
+  for (const crashAfterMs of [1000, 3000, 4900]) {
+    const c = new ClusterRm({ mode: 'on', keepaliveMs: 500, deadtimeMs: 2000 })
+    c.start(T5)
+    c.start(T6)
+    c.runUntil(30_000)
+    t.same(c.owners(), [T5])
+    c.reloadOutcome.set(T5, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: false })
+    c.reload(T5)
+    c.runUntilTrue(() => c.node(T5).ends.length === 1, c.now + 10_000, 1)
+    c.runUntil(c.now + Math.min(crashAfterMs, 600))
+    const seenDeadMs = c.node(T6).core.snapshot().membership.nodes.find((x) => x.name === T5)?.deadtimeMs
+    t.equal(seenDeadMs, 2000, 'titanic6 holds the new life to the plain deadtime')
+    c.runUntil(c.now + crashAfterMs - Math.min(crashAfterMs, 600))
+    const crashAt = c.now
+    c.crash(T5)
+    t.ok(c.runUntilTrue(() => c.owners().includes(T6), crashAt + 10_000, 1), 'titanic6 takes the VIP over')
+    t.ok(c.now - crashAt <= 3000, `crash ${crashAfterMs} ms into the new life: titanic6 holds the VIP ${c.now - crashAt} ms later (deadtime + 1 s at most)`)
+  }
+})
+
 t.test('TERM right after a reload restart, before the new life reaches comm-up: the kept VIP is released, not left up', async (t) => {
   // The new life runs the groups it kept from its first moment; it used to exit at once as if it held
   // nothing, leaving the address up on a stopped node while titanic6 took it (review of 82e9ca5).

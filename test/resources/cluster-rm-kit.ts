@@ -411,7 +411,8 @@ export class ClusterRm {
     // in-process restart: the machine keeps its addresses; a new generation starts at once
     n.generation++
     n.core = this.makeCore(n, end.held)
-    this.feed(n, { type: 'start' })
+    // a reload's restart (a prepared life) starts warm, as run.ts does
+    this.feed(n, { type: 'start', warm: end.prepared })
   }
 
   private broadcast(from: string, msg: HaMessage): void {
