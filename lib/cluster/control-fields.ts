@@ -48,3 +48,11 @@ export function stampControlFields(
   }
   return out
 }
+
+/**
+ * A status from a peer of our protocol (a numeric `protocol` field): it runs flow control, so it
+ * asks for the node list before it goes active. Without one, heartbeat turns flow control off.
+ */
+export function speaksFlowControl(msg: HaMessage): boolean {
+  return /^\s*[+-]?\d/.test(getString(msg, 'protocol') ?? '')
+}

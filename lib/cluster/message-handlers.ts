@@ -9,6 +9,7 @@ import type { JoinHandshake, JoinStep } from './join-handshake.js'
 import { isStaleStatus, lateHeartbeat, recordStatus } from './liveness.js'
 import type { MembershipConfig } from './membership-config.js'
 import type { MembershipCounters } from './membership-snapshot.js'
+import { speaksFlowControl } from './control-fields.js'
 import { clampStatus, type NodeEntry, type NodeTable } from './node-table.js'
 import type { Outbox } from './outbox.js'
 import { IGNORED_TYPES, T_ACKMSG, T_REPNODES, T_REQNODES, T_REXMIT, T_STATUS } from './protocol-messages.js'
@@ -73,7 +74,7 @@ export class MessageHandlers {
       this.h.counters.dropped['stale-status']++
       return
     }
-    if (this.h.flowControl() && !/^\s*[+-]?\d/.test(getString(m.msg, 'protocol') ?? '')) {
+    if (this.h.flowControl() && !speaksFlowControl(m.msg)) {
       this.h.output.log('info', 'flow control disabled due to different version heartbeat')
       this.h.flowControlOff()
     }

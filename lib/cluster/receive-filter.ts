@@ -5,7 +5,7 @@ import { scanHex } from './c-numbers.js'
 import type { NodeEntry } from './node-table.js'
 import { ACK_DIV } from './seq-tracker.js'
 import { T_NAKREXMIT, T_STATUS } from './protocol-messages.js'
-import { isUnsequencedType } from './control-fields.js'
+import { isUnsequencedType, speaksFlowControl } from './control-fields.js'
 import type { ComplaintKind } from './complaint-limiter.js'
 
 /** heartbeat FLOWCONTROL_LIMIT (MAXMSGHIST/2): a bigger gap resets tracking instead of asking for it. */
@@ -142,6 +142,8 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
         log('info', 'URL: http://linux-ha.org/wiki/FAQ#Heavy_Load')
         effects.push({ kind: 'healed-partition' })
         isHealed = true
+        // judged as a heal already: its later `active` is not news of a lone start-up
+        node.rejoinUnasked = false
       }
     } else if (gen > t.generation) {
       isRestart = true
@@ -157,7 +159,7 @@ export function filterMessage(node: NodeEntry, m: CheckedMessage, ctx: FilterCon
         const how = t.generation > 0 ? 'restarted while apart from us' : 'ran apart from us since our start'
         log('warn', `Cluster node ${node.name} ${how} and is already active: treating it as a healed partition.`)
         effects.push({ kind: 'restarted-apart' })
-      } else if (ctx.twoNodes && ctx.flowControl && node.status === 'dead') {
+      } else if (ctx.twoNodes && ctx.flowControl && node.status === 'dead' && speaksFlowControl(m.msg)) {
         // Heard in its start-up: it goes active only on our answer to its reqnodes, unless its
         // initdead ends first because it cannot hear us (a heal that reached us first).
         node.rejoinUnasked = true

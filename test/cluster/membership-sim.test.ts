@@ -184,6 +184,36 @@ t.test('a node restarting inside a partition, healed toward us first: it goes ac
   t.equal(sim.actions('alpha', 'partition-healed').length, 1, 'alpha: one heal to decide on')
 })
 
+t.test('a peer that joins without flow control (no `protocol`) while dead to us goes active asking nothing: a join, not a heal', async (t) => {
+  const { core, env, fromBeta } = lone()
+  core.start(0, env)
+  core.tick(13_000, env)
+  t.equal(peer(core.snapshot(), 'beta')?.status, 'dead', 'beta is dead to alpha (its initdead passed)')
+  const heals: string[] = []
+  for (const [st, at] of [['init', 20_000], ['up', 20_100], ['active', 20_200]] as const) {
+    for (const a of core.receive(fromBeta(statusMessage(st, 5000, false)), 'eth0', at, env)) if (a.type === 'partition-healed') heals.push(`${st}@${at}`)
+  }
+  t.equal(peer(core.snapshot(), 'beta')?.status, 'active', 'beta joined')
+  t.same(heals, [], 'no heal')
+})
+
+t.test('a joiner whose reqnodes are all lost, then cut off and back already active in the same generation: one heal decision, not two', async (t) => {
+  const sim = new SimCluster(['alpha', 'beta'], timing, { seed: 5, minDelayMs: 1, maxDelayMs: 3 })
+  sim.start('alpha')
+  sim.runUntil(20000)
+  for (let i = 0; i < 100; i++) sim.dropOnce.push({ from: 'beta', match: (m) => getString(m, 't') === 'reqnodes' })
+  sim.start('beta')
+  sim.runUntil(24000)
+  t.equal(sim.core('beta').snapshot().localStatus, 'up', 'beta still asking')
+  sim.partition('alpha', 'beta', true)
+  sim.runUntil(40000)
+  t.equal(sim.core('beta').snapshot().localStatus, 'active', 'beta went active alone')
+  t.equal(peer(sim.core('alpha').snapshot(), 'beta')?.status, 'dead', 'beta is dead to alpha')
+  sim.partition('alpha', 'beta', false)
+  sim.runUntil(50000)
+  t.equal(sim.actions('alpha', 'partition-healed').length, 1, 'one heal decision')
+})
+
 t.test('a healed partition: both declare the other dead, then restart themselves 2 s after it returns', async (t) => {
   const sim = upPair({}, 20000)
   sim.partition('alpha', 'beta', true)
