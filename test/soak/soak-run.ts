@@ -180,13 +180,28 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     let healedAtMs = 0
     let coldStartAtMs = 0
     let realServerDown: Host | undefined
-    // When each node last began a generation that advertises 3.0.6's start-up margin (dt = deadtime + 2 s
-    // for its first 5 s): a fresh start, a real 3.0.6's SIGHUP restart, the self-restarts after a heal.
-    // A crash inside that window is seen by the peer 2 s later, by the protocol (a reload of ours has none).
+    // A generation advertises 3.0.6's start-up margin (dt = deadtime + 2 s) for its first 5 s, and the
+    // peer holds a crash then to it, by the protocol (a reload of ours has none). The crash action asks a
+    // node of ours what the victim advertises; failing that, a fresh start or a 3.0.6 SIGHUP restart
+    // within the window counts.
     const marginFromMs: Record<SeedNode, number> = { titanic5: 0, titanic6: 0 }
     const STARTUP_MARGIN_MS = 2000
     const inStartupMargin = (seed: SeedNode, now: number): boolean => now - marginFromMs[seed] < 5000 + 1500
     let noneLimitExtraUntilMs = 0
+    /** The deadtime `seed` advertises now, as a heartbeat-ts node sees it (undefined when none of ours can say). */
+    const advertisedDeadtime = async (seed: SeedNode): Promise<number | undefined> => {
+      const asker = c.directors[seed].impl === 'ts' ? seed : DIRECTORS.find((x) => x !== seed && up[x] && c.directors[x].impl === 'ts')
+      if (asker === undefined) return undefined
+      const cli = join(repoRoot, 'dist', 'lib', 'cli', 'hbctl.js')
+      const r = await c.directors[asker].host.exec([process.execPath, cli, 'status', '--json'], { env: c.envFor(asker), timeoutMs: 5000 }).catch(() => undefined)
+      if (r === undefined || r.exitCode !== 0) return undefined
+      try {
+        const st = JSON.parse(r.stdout) as { nodes?: Array<{ name: string; advertisedDeadtimeMs: number | null }> }
+        return st.nodes?.find((x) => x.name.toLowerCase().split('.')[0] === seed)?.advertisedDeadtimeMs ?? undefined
+      } catch {
+        return undefined
+      }
+    }
 
     const startNode = async (seed: SeedNode): Promise<void> => {
       const wasNobodyUp = !up.titanic5 && !up.titanic6
@@ -358,9 +373,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
           run: async () => {
             up[seed] = false
             crashed[seed] = true
-            if (inStartupMargin(seed, Date.now())) {
+            // What the peer holds the crashing node to: asked of a node of ours when there is one (the crashing
+            // node itself, or its peer), so a network fault that began no generation grants nothing.
+            const advertised = await advertisedDeadtime(seed)
+            const margin = advertised !== undefined ? advertised > DEADTIME_MS : inStartupMargin(seed, Date.now())
+            if (margin) {
               noneLimitExtraUntilMs = Date.now() + 1000
-              note(`  ${seed} began a generation ${Date.now() - marginFromMs[seed]} ms ago: the peer holds it to deadtime + 2 s`)
+              note(`  ${seed} advertises ${advertised ?? `(guessed) ${DEADTIME_MS + STARTUP_MARGIN_MS}`} ms: the peer holds it to deadtime + 2 s`)
             }
             await c.crash(seed)
           },
@@ -426,8 +445,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             await d.host.clearLoss()
             netFaultUntilMs = Date.now()
             healedAtMs = Date.now()
-            // 3.0.6 restarts 2 s after a heal, and a node of ours that yields restarts too
-            for (const x of DIRECTORS) marginFromMs[x] = healedAtMs + 2500
           },
         })
         const oneWayMs = between(DEADTIME_MS / 2, DEADTIME_MS * 3)
@@ -440,8 +457,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             await d.host.clearLoss()
             netFaultUntilMs = Date.now()
             healedAtMs = Date.now()
-            // 3.0.6 restarts 2 s after a heal, and a node of ours that yields restarts too
-            for (const x of DIRECTORS) marginFromMs[x] = healedAtMs + 2500
           },
         })
       }
@@ -458,8 +473,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             await c.directors.titanic6.host.clearLoss()
             netFaultUntilMs = Date.now()
             healedAtMs = Date.now()
-            // 3.0.6 restarts 2 s after a heal, and a node of ours that yields restarts too
-            for (const x of DIRECTORS) marginFromMs[x] = healedAtMs + 2500
           },
         })
       }
