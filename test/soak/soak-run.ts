@@ -377,10 +377,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             // node itself, or its peer), so a network fault that began no generation grants nothing.
             const advertised = await advertisedDeadtime(seed)
             const margin = advertised !== undefined ? advertised > DEADTIME_MS : inStartupMargin(seed, Date.now())
-            if (margin) {
-              noneLimitExtraUntilMs = Date.now() + 1000
-              note(`  ${seed} advertises ${advertised ?? `(guessed) ${DEADTIME_MS + STARTUP_MARGIN_MS}`} ms: the peer holds it to deadtime + 2 s`)
-            }
+            if (margin) noneLimitExtraUntilMs = Date.now() + 1000
+            note(`  ${seed} advertises dt ${advertised ?? `unknown (start-up margin ${margin ? '' : 'not '}guessed)`} ms${margin ? ': the no-holder limit is 2 s longer' : ''}`)
             await c.crash(seed)
           },
         })
