@@ -182,11 +182,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     let realServerDown: Host | undefined
     // A generation advertises 3.0.6's start-up margin (dt = deadtime + 2 s) for its first 5 s, and the
     // peer holds a crash then to it, by the protocol (a reload of ours has none). The crash action asks a
-    // node of ours what the victim advertises; failing that, a fresh start or a 3.0.6 SIGHUP restart
-    // within the window counts.
-    const marginFromMs: Record<SeedNode, number> = { titanic5: 0, titanic6: 0 }
+    // node of ours what the victim advertises; when none can say, no margin is granted.
     const STARTUP_MARGIN_MS = 2000
-    const inStartupMargin = (seed: SeedNode, now: number): boolean => now - marginFromMs[seed] < 5000 + 1500
     let noneLimitExtraUntilMs = 0
     /** The deadtime `seed` advertises now, as a heartbeat-ts node sees it (undefined when none of ours can say). */
     const advertisedDeadtime = async (seed: SeedNode): Promise<number | undefined> => {
@@ -206,7 +203,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const startNode = async (seed: SeedNode): Promise<void> => {
       const wasNobodyUp = !up.titanic5 && !up.titanic6
       await c.start(seed)
-      marginFromMs[seed] = Date.now()
       up[seed] = true
       if (wasNobodyUp) coldStartAtMs = Date.now()
     }
@@ -351,8 +347,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         const isDaemon = c.directors[seed].impl === 'ts' ? /dist\/lib\/cli\/heartbeat\.js/.test(p.cmdline) : p.comm === 'heartbeat' && /master control/.test(p.cmdline)
         if (isDaemon) process.kill(p.pid, 'SIGHUP')
       }
-      // 3.0.6 restarts by exec on a changed ha.cf: a fresh start with its margin
-      if (c.directors[seed].impl !== 'ts') marginFromMs[seed] = Date.now() + 1000
     }
 
     type Action = { name: string; run: () => Promise<void> }
@@ -376,9 +370,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             // What the peer holds the crashing node to: asked of a node of ours when there is one (the crashing
             // node itself, or its peer), so a network fault that began no generation grants nothing.
             const advertised = await advertisedDeadtime(seed)
-            const margin = advertised !== undefined ? advertised > DEADTIME_MS : inStartupMargin(seed, Date.now())
+            const margin = advertised !== undefined && advertised > DEADTIME_MS
             if (margin) noneLimitExtraUntilMs = Date.now() + 1000
-            note(`  ${seed} advertises dt ${advertised ?? `unknown (start-up margin ${margin ? '' : 'not '}guessed)`} ms${margin ? ': the no-holder limit is 2 s longer' : ''}`)
+            note(`  ${seed} advertises dt ${advertised ?? 'unknown'} ms${margin ? ': the no-holder limit is 2 s longer' : ''}`)
             await c.crash(seed)
           },
         })
