@@ -4,7 +4,7 @@
 // bench/daemon.ts for both. Prints median and worst of N runs and the ratio ours/3.0.6. Root only; nothing asserted.
 
 import { cpus, loadavg, release } from 'node:os'
-import { clockTicksPerSecond, idleReal, idleTs, windowText, type IdleSetting } from './daemon.js'
+import { clockTicksPerSecond, execaImportCost, FLOOR_TEXT, idleFloor, idleReal, idleTs, windowText, type IdleSetting } from './daemon.js'
 import { crashRuns, line, standbyRuns, stopRuns, toMs, withSeedPair, type Sample } from './failover.js'
 import { medianAndWorst } from './ts-pair.js'
 import type { Impl, SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
@@ -71,7 +71,7 @@ const timersText = (keepalive: string, deadtime: string): string => [keepalive, 
 const r0 = (x: number): string => (Number.isFinite(x) ? String(Math.round(x)) : '-')
 const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : '-')
 
-function printTable(rows: Rows, idle: Record<Impl, IdleSetting[]>): void {
+function printTable(rows: Rows, idle: Record<Impl, IdleSetting[]>, floor: readonly IdleSetting[]): void {
   const w = 34
   process.stdout.write(
     `\n${'figure (ms; timers keepalive/deadtime)'.padEnd(w)}  ${'heartbeat-ts'.padStart(15)}  ${'3.0.6'.padStart(15)}  ours/3.0.6\n` +
@@ -93,6 +93,13 @@ function printTable(rows: Rows, idle: Record<Impl, IdleSetting[]>): void {
     const rss = { ts: worst(s.nodes.map((n) => n.rssMb)), real: real ? worst(real.nodes.map((n) => n.rssMb)) : Number.NaN }
     process.stdout.write(`${`idle CPU % (worse node), ${timers}`.padEnd(w)}  ${cpu.ts.toFixed(2).padStart(15)}  ${cpu.real.toFixed(2).padStart(15)}  ${ratio(cpu.ts, cpu.real)}\n`)
     process.stdout.write(`${`idle RSS MB (worse node), ${timers}`.padEnd(w)}  ${rss.ts.toFixed(1).padStart(15)}  ${rss.real.toFixed(1).padStart(15)}  ${ratio(rss.ts, rss.real)}\n`)
+    // what a bare Node loop costs for the same events: the part of ours no code of ours can remove
+    const bare = floor[i]
+    if (bare !== undefined) {
+      const b = { cpu: worst(bare.nodes.map((n) => n.cpuPct)), rss: worst(bare.nodes.map((n) => n.rssMb)) }
+      process.stdout.write(`${`  bare Node loop: CPU %, ${timers}`.padEnd(w)}  ${b.cpu.toFixed(2).padStart(15)}  ${'-'.padStart(15)}  ${ratio(b.cpu, cpu.real)}\n`)
+      process.stdout.write(`${`  bare Node loop: RSS MB, ${timers}`.padEnd(w)}  ${b.rss.toFixed(1).padStart(15)}  ${'-'.padStart(15)}  ${ratio(b.rss, rss.real)}\n`)
+    }
   }
 }
 
@@ -118,12 +125,15 @@ export async function run(opts: Record<string, string> = {}): Promise<void> {
   const hz = await clockTicksPerSecond()
   process.stdout.write(`idle cost (bench/daemon.ts): a quiet pair without resources, ${windowText(hz)}\n`)
   const idle = { ts: await idleTs(hz), real: await idleReal(hz) }
+  const floor = await idleFloor(hz)
+  for (const s of floor) process.stdout.write(`  floor (${FLOOR_TEXT}), ${s.label}: ${s.nodes.map((n) => `${n.cpuPct.toFixed(2)} % CPU, RSS ${n.rssMb.toFixed(1)} MB`).join('; ')}\n`)
+  process.stdout.write(`  ${await execaImportCost()}\n`)
   for (const impl of IMPLS) {
     for (const s of idle[impl]) {
       process.stdout.write(`  ${IMPL_NAME[impl]}, ${s.label}: ${s.nodes.map((n) => `${n.name} ${n.cpuPct.toFixed(2)} % CPU, RSS ${n.rssMb.toFixed(1)} MB${n.processes > 1 ? ` in ${n.processes} processes` : ''}`).join('; ')}\n`)
     }
   }
-  printTable(rows, idle)
+  printTable(rows, idle, floor)
   process.stdout.write('\neach run (ms):\n')
   for (const [label, row] of rows) {
     for (const impl of IMPLS) process.stdout.write(`${line(`${label.trim()} ${impl}`, row[impl], '')}\n`)

@@ -9,6 +9,7 @@ import { execa } from 'execa'
 import { createKit, distFile, netnsAvailability, startObserver, type Line, type Proc } from '../test/netns/kit.js'
 import { SEED_ADDRESS, SEED_NODENAME, authkeysFor } from '../test/netns/seed-node.js'
 import { startTsNode, type TsNode } from '../test/netns/ts-node.js'
+import { DAEMON_NODE_FLAGS } from '../lib/io/daemonize.js'
 
 /** keepalive/deadtime exactly as written in ha.cf (ha.cf(5): a bare number is seconds). */
 export interface Timers {
@@ -61,13 +62,22 @@ export function benchHaCf(timers: Timers, media = 'bcast eth0', logDir = '/var/l
  * Namespaces when this machine can build them (preferred: the seed's media unchanged), else loopback;
  * BENCH_LOOPBACK=1 forces loopback. The caller must destroy() the pair, also on error.
  */
-export async function buildTsPair(prefix: string): Promise<TsPair> {
-  if (process.env.BENCH_LOOPBACK === '1') return buildLoopbackPair(prefix, 'BENCH_LOOPBACK=1')
+export async function buildTsPair(prefix: string, opts: PairOptions = {}): Promise<TsPair> {
+  const debug = opts.debug ?? true
+  if (process.env.BENCH_LOOPBACK === '1') return buildLoopbackPair(prefix, 'BENCH_LOOPBACK=1', debug)
   const a = await netnsAvailability()
-  return a.ok ? buildNamespacePair(prefix) : buildLoopbackPair(prefix, `no network namespaces: ${a.reason}`)
+  return a.ok ? buildNamespacePair(prefix, debug) : buildLoopbackPair(prefix, `no network namespaces: ${a.reason}`, debug)
 }
 
-async function buildNamespacePair(prefix: string): Promise<TsPair> {
+export interface PairOptions {
+  /**
+   * `-d` (default on): the daemon's debug line with the lateness of each death, which the membership
+   * bench reads. The idle bench turns it off: 3.0.6 runs without debug there.
+   */
+  debug?: boolean
+}
+
+async function buildNamespacePair(prefix: string, debug: boolean): Promise<TsPair> {
   const kit = await createKit(prefix)
   try {
     const t5 = await kit.addHost({ name: 't5', address: SEED_ADDRESS.titanic5, hostname: SEED_NODENAME.titanic5 })
@@ -89,7 +99,7 @@ async function buildNamespacePair(prefix: string): Promise<TsPair> {
       where: 'two heartbeat-ts daemons in network namespaces, bcast eth0 on a private bridge',
       members,
       // -d: the daemon's debug line with the ms lateness of each death.
-      start: async (m) => (m.ts = await startTsNode(hostOf(m), { debug: 1 })),
+      start: async (m) => (m.ts = await startTsNode(hostOf(m), { debug: debug ? 1 : 0 })),
       // Every process of the host at once, as a crash would.
       killAll: (m) => hostOf(m).killAll('SIGKILL'),
       writeHaCf: (m, timers) => hostOf(m).writeFile('etc/ha.d/ha.cf', benchHaCf(timers)),
@@ -208,7 +218,7 @@ function trackLines(sub: ReturnType<typeof execa>): Proc {
 // can join one multicast group on lo (loop on), each with its own ha.d/state/run dirs.
 const LOOP_GROUP = '239.0.0.94'
 
-async function buildLoopbackPair(prefix: string, why: string): Promise<TsPair> {
+async function buildLoopbackPair(prefix: string, why: string, debug: boolean): Promise<TsPair> {
   const base = await mkdtemp(join(tmpdir(), `${prefix}-loop-`))
   const subs: Array<ReturnType<typeof execa>> = []
   const cli = await distFile('lib/cli/heartbeat.js')
@@ -236,7 +246,7 @@ async function buildLoopbackPair(prefix: string, why: string): Promise<TsPair> {
         HBTS_PIDFILE: join(d, 'run', 'heartbeat.pid'),
         HBTS_MON_CF: join(d, 'ha.d', 'mon.cf'),
       }
-      const sub = execa(process.execPath, [cli, '-f', '-d'], { reject: false, stdin: 'ignore', buffer: false, env })
+      const sub = execa(process.execPath, [...DAEMON_NODE_FLAGS, cli, '-f', ...(debug ? ['-d'] : [])], { reject: false, stdin: 'ignore', buffer: false, env })
       subs.push(sub)
       const proc = trackLines(sub)
       m.ts = { proc, waitFor: (re, t) => proc.waitForLine(re, t), text: () => proc.lines.map((l) => l.text).join('\n') }
