@@ -2,15 +2,16 @@
 // busy loop on every core. A steady window in which every death is a false one (60 s; `--seconds 600` for the
 // 10-minute run), then crash → the peer answering the VIP (median and worst of `--runs`, default 10); and what
 // limits it, from the daemons' own HBTS_RUNTIME_STATS lines: event-loop delay, deadline-timer lateness, GC pauses.
-// `--hog off` runs it on an idle machine. Root only; printed, never asserted.
+// `--hog off` runs it on an idle machine; `--impl real` (or `both`) runs the same on two real 3.0.6 daemons, which
+// have no runtime stats. Root only; printed, never asserted.
 
 import { availableParallelism, loadavg } from 'node:os'
 import { crashRuns, line, settled, STARTUP_DEADTIME_WINDOW_MS, withSeedPair } from './failover.js'
 import { startHog, stopHog } from './membership.js'
 import { medianAndWorst } from './ts-pair.js'
-import { VIP, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
+import { VIP, type Impl, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
 import { retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
-import { netnsAvailability } from '../test/netns/kit.js'
+import { netnsAvailability, realHeartbeatAvailability } from '../test/netns/kit.js'
 import type { SeedNode } from '../test/netns/seed-node.js'
 import { parseRuntimeStats, type RuntimeStatsLine as Stats } from '../lib/io/runtime-stats.js'
 
@@ -47,24 +48,42 @@ export async function run(opts: Record<string, string> = {}): Promise<void> {
   const runs = Number(opts.runs ?? 10)
   const hogOn = opts.hog !== 'off'
   if (!(seconds > 0) || !Number.isInteger(runs) || runs < 0) throw new Error('--seconds S (> 0) and --runs N (≥ 0)')
-  process.stdout.write(
-    `seed cluster in namespaces (heartbeat-ts on both directors), keepalive ${KEEPALIVE_MS} ms, deadtime ${DEADTIME_MS} ms, auto_failback on, ` +
-      `HBTS_RUNTIME_STATS=${STATS_EVERY_S}; ${hogOn ? `${availableParallelism()} busy loops (one per core)` : 'no CPU hog'}; ` +
-      `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start, ${new Date().toISOString()}\n`,
-  )
+  const implOpt = opts.impl ?? 'ts'
+  if (!['ts', 'real', 'both'].includes(implOpt)) throw new Error(`--impl ${implOpt}: ts, real or both`)
+  const impls: Impl[] = implOpt === 'both' ? ['ts', 'real'] : [implOpt as Impl]
+  if (impls.includes('real')) {
+    const r = await realHeartbeatAvailability()
+    if (!r.ok) throw new Error(`--impl ${implOpt}: ${r.reason}`)
+  }
   // The hog ends by itself even if this process dies: steady window + crashes at their slowest + start-up.
-  const hog = hogOn ? startHog(seconds * 1000 + runs * 40_000 + 180_000) : []
+  const hog = hogOn ? startHog(impls.length * (seconds * 1000 + runs * 40_000 + 180_000)) : []
   try {
-    await withSeedPair(
-      { prefix: 'fastb', realServers: false, haCf: retimed(`${KEEPALIVE_MS}ms`, `${DEADTIME_MS}ms`, 'auto_failback on'), env: { HBTS_RUNTIME_STATS: String(STATS_EVERY_S) } },
-      (c) => measureFast(c, seconds, runs),
-    )
+    for (const impl of impls) {
+      process.stdout.write(
+        `seed cluster in namespaces (${IMPL_NAME[impl]} on both directors), keepalive ${KEEPALIVE_MS} ms, deadtime ${DEADTIME_MS} ms, auto_failback on` +
+          `${impl === 'ts' ? `, HBTS_RUNTIME_STATS=${STATS_EVERY_S}` : ''}; ${hogOn ? `${availableParallelism()} busy loops (one per core)` : 'no CPU hog'}; ` +
+          `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start, ${new Date().toISOString()}\n`,
+      )
+      await withSeedPair(
+        {
+          prefix: `fast${impl}`,
+          impl: { titanic5: impl, titanic6: impl },
+          realServers: false,
+          haCf: retimed(`${KEEPALIVE_MS}ms`, `${DEADTIME_MS}ms`, 'auto_failback on'),
+          ...(impl === 'ts' ? { env: { HBTS_RUNTIME_STATS: String(STATS_EVERY_S) } } : {}),
+        },
+        (c) => measureFast(c, impl, seconds, runs),
+      )
+    }
   } finally {
     await stopHog(hog)
   }
 }
 
-async function measureFast(c: SeedCluster, seconds: number, runs: number): Promise<void> {
+const IMPL_NAME: Record<Impl, string> = { ts: 'heartbeat-ts', real: 'heartbeat 3.0.6' }
+
+async function measureFast(c: SeedCluster, impl: Impl, seconds: number, runs: number): Promise<void> {
+  const stats = (text: string): string => (impl === 'ts' ? statsText(parseRuntimeStats(text)) : 'no runtime stats (3.0.6 has none)')
   // Past both nodes' start-up deadtime (deadtime + 2 s for their first 5 s).
   await new Promise((r) => setTimeout(r, STARTUP_DEADTIME_WINDOW_MS))
   const from = { titanic5: (await c.haLog('titanic5')).length, titanic6: (await c.haLog('titanic6')).length }
@@ -83,7 +102,7 @@ async function measureFast(c: SeedCluster, seconds: number, runs: number): Promi
     const worstLate = Math.max(0, ...late.map((l) => Number(/interval ([\d.]+) ms/.exec(l)?.[1] ?? 0)))
     process.stdout.write(
       `  ${seed}: false deaths ${deaths.length}, late-heartbeat warnings ${late.length}${late.length > 0 ? ` (longest silence ${worstLate.toFixed(0)} ms)` : ''}\n` +
-        `    ${statsText(parseRuntimeStats(text))}\n`,
+        `    ${stats(text)}\n`,
     )
     for (const l of deaths.slice(0, 5)) process.stdout.write(`    ${l.trim()}\n`)
   }
@@ -99,6 +118,6 @@ async function measureFast(c: SeedCluster, seconds: number, runs: number): Promi
     process.stdout.write(`${line('  kill → first gratuitous ARP', crash.map((x) => x.arpMs), '')}\n`)
     process.stdout.write(`${line('  first ARP → first HTTP answer', crash.map((x) => x.answerAfterArpMs), '')}\n`)
     process.stdout.write(`${line('  kill → last heartbeat + deadtime', crash.map((x) => x.deadlineMs ?? Number.NaN), '')}\n`)
-    process.stdout.write(`  titanic6 over the whole run: ${statsText(parseRuntimeStats(await c.haLog('titanic6')))}\n`)
+    process.stdout.write(`  titanic6 over the whole run: ${stats(await c.haLog('titanic6'))}\n`)
   }
 }
