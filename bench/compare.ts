@@ -4,7 +4,7 @@
 // bench/daemon.ts for both. Prints median and worst of N runs and the ratio ours/3.0.6. Root only; nothing asserted.
 
 import { cpus, loadavg, release } from 'node:os'
-import { clockTicksPerSecond, execaImportCost, FLOOR_TEXT, idleFloor, idleReal, idleTs, windowText, type IdleSetting } from './daemon.js'
+import { clockTicksPerSecond, execaImportCost, floorAvailability, FLOOR_TEXT, idleFloor, idleReal, idleTs, windowText, type IdleSetting } from './daemon.js'
 import { crashRuns, line, standbyRuns, stopRuns, toMs, withSeedPair, type Sample } from './failover.js'
 import { medianAndWorst } from './ts-pair.js'
 import type { Impl, SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
@@ -97,8 +97,8 @@ function printTable(rows: Rows, idle: Record<Impl, IdleSetting[]>, floor: readon
     const bare = floor[i]
     if (bare !== undefined) {
       const b = { cpu: worst(bare.nodes.map((n) => n.cpuPct)), rss: worst(bare.nodes.map((n) => n.rssMb)) }
-      process.stdout.write(`${`  bare Node loop: CPU %, ${timers}`.padEnd(w)}  ${b.cpu.toFixed(2).padStart(15)}  ${'-'.padStart(15)}  ${ratio(b.cpu, cpu.real)}\n`)
-      process.stdout.write(`${`  bare Node loop: RSS MB, ${timers}`.padEnd(w)}  ${b.rss.toFixed(1).padStart(15)}  ${'-'.padStart(15)}  ${ratio(b.rss, rss.real)}\n`)
+      process.stdout.write(`${`  bare Node loop: CPU %, ${timers}`.padEnd(w)}  ${b.cpu.toFixed(2).padStart(15)}  ${'-'.padStart(15)}  ${ratio(b.cpu, cpu.real)} (floor/3.0.6)\n`)
+      process.stdout.write(`${`  bare Node loop: RSS MB, ${timers}`.padEnd(w)}  ${b.rss.toFixed(1).padStart(15)}  ${'-'.padStart(15)}  ${ratio(b.rss, rss.real)} (floor/3.0.6)\n`)
     }
   }
 }
@@ -125,8 +125,10 @@ export async function run(opts: Record<string, string> = {}): Promise<void> {
   const hz = await clockTicksPerSecond()
   process.stdout.write(`idle cost (bench/daemon.ts): a quiet pair without resources, ${windowText(hz)}\n`)
   const idle = { ts: await idleTs(hz), real: await idleReal(hz) }
-  const floor = await idleFloor(hz)
-  for (const s of floor) process.stdout.write(`  floor (${FLOOR_TEXT}), ${s.label}: ${s.nodes.map((n) => `${n.cpuPct.toFixed(2)} % CPU, RSS ${n.rssMb.toFixed(1)} MB`).join('; ')}\n`)
+  const floorOk = await floorAvailability()
+  const floor = floorOk.ok ? await idleFloor(hz) : []
+  if (!floorOk.ok) process.stdout.write(`  floor: skipped (${floorOk.reason})\n`)
+  for (const s of floor) process.stdout.write(`  floor (${FLOOR_TEXT}), ${s.label}: ${s.nodes.map((n) => `${n.name} ${n.cpuPct.toFixed(2)} % CPU, RSS ${n.rssMb.toFixed(1)} MB`).join('; ')}\n`)
   process.stdout.write(`  ${await execaImportCost()}\n`)
   for (const impl of IMPLS) {
     for (const s of idle[impl]) {

@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { execa } from 'execa'
 import { benchHaCf, buildTsPair, type Timers, type TsPair } from './ts-pair.js'
-import { createKit, distFile, realHeartbeatAvailability, repoRoot, waitFor, type Host } from '../test/netns/kit.js'
+import { createKit, distFile, netnsAvailability, realHeartbeatAvailability, repoRoot, waitFor, type Host } from '../test/netns/kit.js'
 import { DAEMON_NODE_FLAGS } from '../lib/io/daemonize.js'
+import { parseDuration } from '../lib/config/duration.js'
 import { SEED_BROADCAST } from '../lib/demo/seed-cluster.js'
 import { SEED_ADDRESS, SEED_NODENAME, installSeedConfig, realNodeStatus } from '../test/netns/seed-node.js'
 import { realHeartbeatPids } from '../test/cluster-e2e/seed-cluster.js'
@@ -95,8 +96,11 @@ function printIdle(settings: readonly IdleSetting[]): void {
 export async function run(): Promise<void> {
   const hz = await clockTicksPerSecond()
   printIdle(await idleTs(hz, (where) => process.stdout.write(`idle, no resources: ${where}; ${windowText(hz)}\n`)))
-  process.stdout.write(`the floor: ${FLOOR_TEXT}, same windows\n`)
-  printIdle(await idleFloor(hz))
+  const f = await floorAvailability()
+  if (f.ok) {
+    process.stdout.write(`the floor: ${FLOOR_TEXT}, same windows\n`)
+    printIdle(await idleFloor(hz))
+  } else process.stdout.write(`the floor: skipped (${f.reason})\n`)
   process.stdout.write(`${await execaImportCost()}\n`)
   const a = await realHeartbeatAvailability()
   if (!a.ok) {
@@ -181,9 +185,17 @@ export async function idleReal(hz: number): Promise<IdleSetting[]> {
 
 export const FLOOR_TEXT = 'a bare Node loop doing the same events (bench/idle-floor.ts: one signed broadcast per keepalive, each arrival compared or HMAC-verified, a deadtime timer re-armed)'
 
-/** ha.cf(5) times: a bare number is seconds, `ms` a suffix. */
 function timerMs(text: string): number {
-  return text.endsWith('ms') ? Number(text.slice(0, -2)) : Number(text) * 1000
+  const d = parseDuration(text)
+  if (!d.ok) throw new Error(d.message)
+  return d.ms
+}
+
+/** The floor runs where our pair runs in namespaces; on loopback it would measure another setup. */
+export async function floorAvailability(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  if (process.env.BENCH_LOOPBACK === '1') return { ok: false, reason: 'BENCH_LOOPBACK=1: our pair runs on loopback, the floor only in namespaces' }
+  const a = await netnsAvailability()
+  return a.ok ? a : { ok: false, reason: `no network namespaces: ${a.reason}` }
 }
 
 /**
@@ -201,10 +213,13 @@ export async function idleFloor(hz: number): Promise<IdleSetting[]> {
         hosts.push(await kit.addHost({ name: seed === 'titanic5' ? 't5' : 't6', address: SEED_ADDRESS[seed], hostname: SEED_NODENAME[seed] }))
       }
       const procs = hosts.map((h) => h.spawn([process.execPath, ...DAEMON_NODE_FLAGS, script, String(timerMs(s.timers.keepalive)), String(timerMs(s.timers.deadtime)), SEED_BROADCAST, '1001']))
-      const pids = procs.map((p) => {
-        if (p.pid === undefined) throw new Error('the floor loop did not start')
-        return p.pid
-      })
+      const pids: number[] = []
+      for (const p of procs) {
+        // bound and sending, and the pid is the node process itself (as daemonPid checks for ours)
+        await p.waitForLine(/^floor: listening/, 15_000)
+        if (p.pid === undefined || (await readFile(`/proc/${p.pid}/comm`, 'latin1')).trim() !== 'node') throw new Error(`the floor loop's pid ${p.pid} is not a node process`)
+        pids.push(p.pid)
+      }
       await new Promise((r) => setTimeout(r, SETTLE_MS))
       const before = await Promise.all(pids.map(sample))
       await new Promise((r) => setTimeout(r, WINDOW_MS))
@@ -220,7 +235,7 @@ export async function idleFloor(hz: number): Promise<IdleSetting[]> {
 }
 
 /**
- * What importing execa 9 (the brief's library for every child process) adds to a Node process's RSS.
+ * What importing execa 9 (the project's library for every child process) adds to a Node process's RSS.
  * The daemon runs chrt, mkfifo, ip and logger while it starts, so it always has it loaded.
  */
 export async function execaImportCost(): Promise<string> {

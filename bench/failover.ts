@@ -107,7 +107,7 @@ async function agentTimes(c: SeedCluster, seed: SeedNode, from: number, into: Ma
     if (!into.has(key)) into.set(key, Number(m[3]))
   }
   // the lvs stop's first part: hb-mon's SIGTERM until its process group is gone
-  const monitor = /lvs: monitor stopped \(pid \d+, [^,]+, (\d+) ms\)/.exec(text)
+  const monitor = /lvs: monitor stopped \(pid \d+, [^,]+, in (\d+) ms\)/.exec(text)
   if (monitor !== null && !into.has(`${seed} monitor stop`)) into.set(`${seed} monitor stop`, Number(monitor[1]))
 }
 
@@ -333,7 +333,7 @@ export async function run(): Promise<void> {
       process.stdout.write(`${line(`${label} → answered by the peer`, xs.map((x) => x.totalMs), '; target ≤ 100 ms median, ≤ 200 ms worst')}\n`)
       process.stdout.write(
         '  breakdown (medians):\n' +
-          `    giver: lvs stop ${med(xs.map((x) => giver(x, 'lvs', 'stop')))} ms (of which hb-mon's stop ${med(xs.map((x) => x.agentMs.get('titanic5 monitor stop') ?? x.agentMs.get('titanic6 monitor stop') ?? Number.NaN))} ms), IPaddr stop ${med(xs.map((x) => giver(x, 'IPaddr', 'stop')))} ms\n` +
+          `    giver: lvs stop ${med(xs.map((x) => giver(x, 'lvs', 'stop')))} ms (of which hb-mon's stop ${med(xs.map((x) => giver(x, 'monitor', 'stop')))} ms), IPaddr stop ${med(xs.map((x) => giver(x, 'IPaddr', 'stop')))} ms\n` +
           `    taker: IPaddr status ${med(xs.map((x) => x.agentMs.get('titanic6 IPaddr status') ?? x.agentMs.get('titanic5 IPaddr status') ?? Number.NaN))} ms, IPaddr start ${med(xs.map((x) => x.agentMs.get('titanic6 IPaddr start') ?? x.agentMs.get('titanic5 IPaddr start') ?? Number.NaN))} ms\n` +
           `    ${label} → first gratuitous ARP on the wire  ${med(xs.map((x) => x.arpMs))} ms (includes ${startup} and the hand-over messages)\n` +
           `    first ARP → first HTTP answer               ${med(xs.map((x) => x.answerAfterArpMs))} ms\n`,

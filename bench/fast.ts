@@ -66,7 +66,7 @@ export async function run(opts: Record<string, string> = {}): Promise<void> {
       )
       await withSeedPair(
         {
-          prefix: `fast${impl}`,
+          prefix: impl === 'ts' ? 'fastb' : 'fastbr',
           impl: { titanic5: impl, titanic6: impl },
           realServers: false,
           haCf: retimed(`${KEEPALIVE_MS}ms`, `${DEADTIME_MS}ms`, 'auto_failback on'),

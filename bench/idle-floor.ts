@@ -28,6 +28,7 @@ socket.on('message', (data) => {
 })
 socket.bind(Number(port), () => {
   socket.setBroadcast(true)
+  process.stdout.write(`floor: listening on ${port}\n`)
   setInterval(() => {
     // a new sequence number each time, as a status: the bytes change
     sent = signed(randomBytes(STATUS_BYTES - 40))

@@ -154,7 +154,7 @@ async function stopMonitor(m: FoundMonitor, o: MonitorOptions, signal: AbortSign
   }
   if (alive()) return `${what} ${asGroup ? 'process group' : 'process'} ${m.pid} survived SIGKILL`
   // the time is in the agent's output: a slow monitor shows up in the log of every hand-over
-  return `${what} stopped (pid ${m.pid}, ${how}, ${Math.round(performance.now() - startedAt)} ms)`
+  return `${what} stopped (pid ${m.pid}, ${how}, in ${Math.round(performance.now() - startedAt)} ms)`
 }
 
 /** The heartbeat daemon of this node (named by its pidfile) as `PID:STARTTICKS`, or '' when none runs. */

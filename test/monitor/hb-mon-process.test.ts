@@ -467,7 +467,7 @@ t.test("a node's lvs start stops its leftover hb-mon first, and never a process 
 
   const started = await hook.start({ monCf: cf, table, runDir: join(runDir, 'lvs'), env })
   t.ok(started.ok, started.ok ? started.detail : started.message)
-  t.match(started.ok ? started.detail : '', new RegExp(`leftover monitor \\(started by no running node\\) stopped \\(pid ${leftover.pid}, SIGTERM, \\d+ ms\\)`))
+  t.match(started.ok ? started.detail : '', new RegExp(`leftover monitor \\(started by no running node\\) stopped \\(pid ${leftover.pid}, SIGTERM, in \\d+ ms\\)`))
   t.equal((await leftover).exitCode, 0, 'the leftover got SIGTERM and stopped cleanly')
   const [newPid = 0] = ((await readText(join(runDir, 'lvs', 'monitor.pid'))) ?? '').split('\n').map(Number)
   t.teardown(() => killGroup(newPid))
@@ -477,7 +477,7 @@ t.test("a node's lvs start stops its leftover hb-mon first, and never a process 
 
   const stopped = await hook.stop({ runDir: join(runDir, 'lvs'), env })
   t.ok(stopped.ok, stopped.ok ? stopped.detail : stopped.message)
-  t.match(stopped.ok ? stopped.detail : '', new RegExp(`monitor stopped \\(pid ${newPid}, SIGTERM, \\d+ ms\\)`), 'the log says how long the monitor took to stop')
+  t.match(stopped.ok ? stopped.detail : '', new RegExp(`monitor stopped \\(pid ${newPid}, SIGTERM, in \\d+ ms\\)`), 'the log says how long the monitor took to stop')
   await waitFor('the monitor to be gone', async () => (gone(newPid) ? true : undefined), 10_000)
   t.pass('stop leaves no hb-mon')
 
