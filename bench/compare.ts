@@ -5,7 +5,7 @@
 
 import { cpus, loadavg, release } from 'node:os'
 import { clockTicksPerSecond, execaImportCost, floorAvailability, FLOOR_TEXT, idleFloor, idleReal, idleTs, windowText, type IdleSetting } from './daemon.js'
-import { crashRuns, line, standbyRuns, stopRuns, toMs, withSeedPair, type Sample } from './failover.js'
+import { crashRuns, IMPL_NAME, line, standbyRuns, stopRuns, toMs, withSeedPair, type Sample } from './failover.js'
 import { medianAndWorst } from './ts-pair.js'
 import type { Impl, SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
 import { hbctl, retimed } from '../test/cluster-e2e/scenario-helpers.js'
@@ -25,7 +25,6 @@ const SETTINGS: readonly Setting[] = [
 ]
 
 const IMPLS: readonly Impl[] = ['ts', 'real']
-const IMPL_NAME: Record<Impl, string> = { ts: 'heartbeat-ts', real: 'heartbeat 3.0.6' }
 
 /** Row label → samples (ms), per implementation. */
 type Rows = Map<string, Record<Impl, number[]>>

@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { execa } from 'execa'
 import { benchHaCf, buildTsPair, type Timers, type TsPair } from './ts-pair.js'
-import { createKit, distFile, netnsAvailability, realHeartbeatAvailability, repoRoot, waitFor, type Host } from '../test/netns/kit.js'
+import { createKit, distFile, netnsAvailability, realHeartbeatAvailability, repoRoot, waitFor, type Host, type Kit } from '../test/netns/kit.js'
 import { DAEMON_NODE_FLAGS } from '../lib/io/daemonize.js'
-import { parseDuration } from '../lib/config/duration.js'
+import { toMs } from './failover.js'
 import { SEED_BROADCAST } from '../lib/demo/seed-cluster.js'
 import { SEED_ADDRESS, SEED_NODENAME, installSeedConfig, realNodeStatus } from '../test/netns/seed-node.js'
 import { realHeartbeatPids } from '../test/cluster-e2e/seed-cluster.js'
@@ -148,18 +148,22 @@ async function sampleAll(pids: readonly number[]): Promise<Sample> {
   }
 }
 
+/** titanic5 and titanic6 at the seed's addresses on a fresh kit, in that order. */
+async function seedHosts(kit: Kit): Promise<[Host, Host]> {
+  const host = (seed: 'titanic5' | 'titanic6'): Promise<Host> => kit.addHost({ name: seed === 'titanic5' ? 't5' : 't6', address: SEED_ADDRESS[seed], hostname: SEED_NODENAME[seed] })
+  return [await host('titanic5'), await host('titanic6')]
+}
+
 /** The same windows for a pair of real 3.0.6 daemons (the caller checks realHeartbeatAvailability). */
 export async function idleReal(hz: number): Promise<IdleSetting[]> {
   const out: IdleSetting[] = []
   for (const s of settings) {
     const kit = await createKit('bdmr')
     try {
-      const hosts: Host[] = []
-      for (const seed of ['titanic5', 'titanic6'] as const) {
-        const host = await kit.addHost({ name: seed === 'titanic5' ? 't5' : 't6', address: SEED_ADDRESS[seed], hostname: SEED_NODENAME[seed] })
-        await installSeedConfig(host, seed, { auth: 'sha1', haCf: benchHaCf(s.timers) })
+      const hosts = await seedHosts(kit)
+      for (const [i, host] of hosts.entries()) {
+        await installSeedConfig(host, i === 0 ? 'titanic5' : 'titanic6', { auth: 'sha1', haCf: benchHaCf(s.timers) })
         await host.writeFile('etc/ha.d/haresources', '# no resources: idle bench\n')
-        hosts.push(host)
       }
       for (const h of hosts) {
         const r = await h.startRealHeartbeat()
@@ -185,12 +189,6 @@ export async function idleReal(hz: number): Promise<IdleSetting[]> {
 
 export const FLOOR_TEXT = 'a bare Node loop doing the same events (bench/idle-floor.ts: one signed broadcast per keepalive, each arrival compared or HMAC-verified, a deadtime timer re-armed)'
 
-function timerMs(text: string): number {
-  const d = parseDuration(text)
-  if (!d.ok) throw new Error(d.message)
-  return d.ms
-}
-
 /** The floor runs where our pair runs in namespaces; on loopback it would measure another setup. */
 export async function floorAvailability(): Promise<{ ok: true } | { ok: false; reason: string }> {
   if (process.env.BENCH_LOOPBACK === '1') return { ok: false, reason: 'BENCH_LOOPBACK=1: our pair runs on loopback, the floor only in namespaces' }
@@ -208,11 +206,8 @@ export async function idleFloor(hz: number): Promise<IdleSetting[]> {
   for (const s of settings) {
     const kit = await createKit('bdmf')
     try {
-      const hosts: Host[] = []
-      for (const seed of ['titanic5', 'titanic6'] as const) {
-        hosts.push(await kit.addHost({ name: seed === 'titanic5' ? 't5' : 't6', address: SEED_ADDRESS[seed], hostname: SEED_NODENAME[seed] }))
-      }
-      const procs = hosts.map((h) => h.spawn([process.execPath, ...DAEMON_NODE_FLAGS, script, String(timerMs(s.timers.keepalive)), String(timerMs(s.timers.deadtime)), SEED_BROADCAST, '1001']))
+      const hosts = await seedHosts(kit)
+      const procs = hosts.map((h) => h.spawn([process.execPath, ...DAEMON_NODE_FLAGS, script, String(toMs(s.timers.keepalive)), String(toMs(s.timers.deadtime)), SEED_BROADCAST, '1001']))
       const pids: number[] = []
       for (const p of procs) {
         // bound and sending, and the pid is the node process itself (as daemonPid checks for ours)

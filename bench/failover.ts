@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 import { netnsAvailability, REAL_HEARTBEAT, repoRoot, waitFor, type Proc } from '../test/netns/kit.js'
 import type { SeedNode } from '../test/netns/seed-node.js'
-import { buildSeedCluster, realHeartbeatPids, VIP, type SeedCluster, type SeedClusterOptions } from '../test/cluster-e2e/seed-cluster.js'
+import { buildSeedCluster, realHeartbeatPids, VIP, type Impl, type SeedCluster, type SeedClusterOptions } from '../test/cluster-e2e/seed-cluster.js'
+import { parseDuration } from '../lib/config/duration.js'
 import { SEED_ADDRESS } from '../test/netns/seed-node.js'
 import { firstAnswer, hbctl, retimed, waitOwner } from '../test/cluster-e2e/scenario-helpers.js'
 import { medianAndWorst } from './ts-pair.js'
@@ -23,12 +24,14 @@ const DEADTIME = process.env.BENCH_FAILOVER_DEADTIME ?? '1'
 const DEBUG = process.env.BENCH_FAILOVER_DEBUG !== '0'
 /** More ha.cf lines for both directors (e.g. `realtime off`). */
 const EXTRA = process.env.BENCH_FAILOVER_HACF ?? ''
-/** ha.cf(5): a bare number is seconds. */
+/** An ha.cf(5) time (a bare number is seconds) in ms, read as the daemon reads it; NaN when it is none. */
 export function toMs(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v)
-  if (!m) return Number.NaN
-  return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000
+  const d = parseDuration(v)
+  return d.ok ? d.ms : Number.NaN
 }
+
+/** How the benches name each implementation. */
+export const IMPL_NAME: Record<Impl, string> = { ts: 'heartbeat-ts', real: 'heartbeat 3.0.6' }
 
 /** 5 s of start-up deadtime + one keepalive-ish margin. */
 export const STARTUP_DEADTIME_WINDOW_MS = 6000

@@ -6,7 +6,7 @@
 // have no runtime stats. Root only; printed, never asserted.
 
 import { availableParallelism, loadavg } from 'node:os'
-import { crashRuns, line, settled, STARTUP_DEADTIME_WINDOW_MS, withSeedPair } from './failover.js'
+import { crashRuns, IMPL_NAME, line, settled, STARTUP_DEADTIME_WINDOW_MS, withSeedPair } from './failover.js'
 import { startHog, stopHog } from './membership.js'
 import { medianAndWorst } from './ts-pair.js'
 import { VIP, type Impl, type SeedCluster } from '../test/cluster-e2e/seed-cluster.js'
@@ -79,8 +79,6 @@ export async function run(opts: Record<string, string> = {}): Promise<void> {
     await stopHog(hog)
   }
 }
-
-const IMPL_NAME: Record<Impl, string> = { ts: 'heartbeat-ts', real: 'heartbeat 3.0.6' }
 
 async function measureFast(c: SeedCluster, impl: Impl, seconds: number, runs: number): Promise<void> {
   const stats = (text: string): string => (impl === 'ts' ? statsText(parseRuntimeStats(text)) : 'no runtime stats (3.0.6 has none)')
