@@ -16,6 +16,8 @@ export interface LifeHost {
   stopMembership(): void
   /** What we hold now, for a restart that keeps it. */
   held(): RscWord | undefined
+  /** The release job runs on past our `shutdone` (an address-first group's lvs stop): the life waits for it. */
+  releaseTailRunning(): boolean
   log(level: LogLevel, text: string): void
   emit(event: HistoryEvent): void
   /** This life is over (the core's `end` action). */
@@ -146,6 +148,8 @@ export class LifePhases {
   /** While draining: once the last agent has answered or timed out, the life ends. */
   checkDrained(): void {
     if (this.phase.kind !== 'draining') return
+    // Not exiting with an IPVS table of ours left behind; each of its steps is bounded as any agent's.
+    if (this.host.releaseTailRunning()) return
     const deadline = this.drainDeadline()
     if (deadline !== undefined && deadline > this.nowMs) return
     if (this.agents.size > 0) this.host.log('error', `${this.agents.size} resource agent(s) did not answer within their timeout; going on without their results.`)

@@ -80,6 +80,7 @@ export class NodeCore {
         addDeadtime: (ms) => this.membershipDo(this.membership.addDeadtime(ms, this.nowMs, this.env())),
         stopMembership: () => this.stopMembership(),
         held: () => (this.rm ? heldAcrossRestart(this.rm.snapshot(), this.me) : undefined),
+        releaseTailRunning: () => this.rm?.releaseTailRunning() === true,
         log: (level, text) => this.log(level, text),
         emit: (event) => this.emit(event),
         end: (end) => this.out.push({ type: 'end', end }),
@@ -334,7 +335,7 @@ export class NodeCore {
       return
     }
     // While the last phase drains before exit, membership has stopped: nothing could be announced.
-    if (this.phase.kind === 'draining' && !this.phase.feedResults) {
+    if (this.phase.kind === 'draining' && !this.feedsResources()) {
       this.life.checkDrained()
       return
     }
@@ -413,7 +414,8 @@ export class NodeCore {
   private feedsResources(): boolean {
     const p = this.phase
     if (p.kind === 'ended') return false
-    if (p.kind === 'draining') return p.feedResults
+    // An exit's drain still feeds the release job that runs on past our shutdone (its lvs stop).
+    if (p.kind === 'draining') return p.feedResults || this.rm?.releaseTailRunning() === true
     return !this.membershipStopped
   }
 

@@ -11,6 +11,7 @@ import { debugLines, executeAgentAction, haEnvironment, type AgentEnv, type Agen
 import { stonithDeviceFor } from '../config/stonith.js'
 import { DEFAULT_STONITH_TIMEOUT_MS, executeStonithAction } from '../io/stonith-runner.js'
 import { builtinAgents } from '../io/builtin-agents.js'
+import { addressFirstGroups } from '../resources/group-ops.js'
 import { arpPacingOf, arpPacingToEnv } from '../agents/gratuitous-arp.js'
 import { registryFor } from '../io/agent-plan.js'
 import { openWatchdog, type Watchdog } from '../io/watchdog.js'
@@ -206,7 +207,16 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   const stonith = stonithDeviceFor(cf.stonith, me)
   const rm =
     manageResources && cf.pacemaker === 'off'
-      ? new ResourceManager({ me, nodes: cf.nodes, groups: cfg.groups, autoFailback: cf.autoFailback, pid: process.pid, ...(restartHeld !== undefined ? { restartHeld } : {}), ...(stonith !== undefined ? { stonith } : {}) })
+      ? new ResourceManager({
+          me,
+          nodes: cf.nodes,
+          groups: cfg.groups,
+          autoFailback: cf.autoFailback,
+          pid: process.pid,
+          addressFirstGroups: addressFirstGroups(cfg.groups, (agent) => life.agents.get(agent)?.runs.kind === 'builtin'),
+          ...(restartHeld !== undefined ? { restartHeld } : {}),
+          ...(stonith !== undefined ? { stonith } : {}),
+        })
       : undefined
   const agentTimeoutMs = settings.agents.timeoutMs
   const loop = new CoreLoop(clock)

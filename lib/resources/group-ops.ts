@@ -24,6 +24,11 @@ export interface GroupState {
   /** True while any of its resources may be up here (starting, running, stopping, stuck). */
   held: boolean
   last: GroupTransition | null
+  /**
+   * Its resources are built-in IPaddr and lvs only: a release may take the addresses down first and
+   * tell the peer before the IPVS table goes (see releaseAddressesFirst).
+   */
+  addressFirst: boolean
 }
 
 export interface GroupOpsHost {
@@ -114,6 +119,10 @@ export function* takeGroup(host: GroupOpsHost, g: GroupState, why: string): JobG
  *   other resource operation runs on this node; `hbctl status` shows the group `failed`.
  *   An admin who wants heartbeat's behaviour reboots the node: the peer then takes over
  *   after deadtime.
+ *
+ *   A group of built-in IPaddr and lvs only is reported released once its addresses are down
+ *   (releaseAddressesFirst): its address is then the peer's, and a stuck lvs stop after that
+ *   leaves the group `failed` here with its IPVS table, not its address.
  */
 export function* giveGroup(
   host: GroupOpsHost,
@@ -122,53 +131,117 @@ export function* giveGroup(
   upTo: number = g.def.resources.length - 1,
   finalState: 'stopped' | 'failed' = 'stopped',
 ): JobGen<void> {
+  const wasHeld = beginRelease(host, g, why)
+  for (let i = upTo; i >= 0; i--) yield* stopResource(host, g, i, why)
+  if (wasHeld || finalState === 'failed') host.transition(g, finalState, why, false)
+}
+
+function beginRelease(host: GroupOpsHost, g: GroupState, why: string): boolean {
   host.log('info', `Releasing resource group: ${groupLine(g)}`)
   // heartbeat stops every group on shutdown, held or not; only a held one changes state here.
   const wasHeld = g.held
   if (wasHeld) host.transition(g, 'stopping', why, true)
-  for (let i = upTo; i >= 0; i--) {
-    const res = g.def.resources[i]
-    if (res === undefined) continue
-    host.log('info', `Running ${label(res, 'stop')}`)
-    let r = yield* agent(g, i, 'stop')
-    let retries = 0
-    while (!r.ok && retries < host.stopRetryMax) {
-      yield { kind: 'wait', ms: host.stopRetryMs }
-      retries++
-      host.log('info', `Retrying failed stop operation [${res.text}]`)
-      r = yield* agent(g, i, 'stop')
-    }
-    if (r.ok) continue
-    let st = yield* agent(g, i, 'status')
-    if (!st.running) {
-      host.log('error', `Resource script for ${res.text} probably not LSB-compliant.`)
-      host.log('warn', `it (${res.text}) MUST succeed on a stop when already stopped`)
-      host.log('warn', 'Machine reboot narrowly avoided!')
+  return wasHeld
+}
+
+/** The built-in address agent: what `addressFirst` groups take down before the rest. */
+function isAddress(res: ResourceRef): boolean {
+  return res.agent === 'IPaddr'
+}
+
+/**
+ * The groups a release may take down address first: every resource runs the built-in IPaddr or lvs
+ * (a site script keeps 3.0.6's order, whatever it does), and there is an lvs to stop after the address.
+ */
+export function addressFirstGroups(groups: readonly ResourceGroup[], runsBuiltin: (agent: string) => boolean): Set<string> {
+  const keys = new Set<string>()
+  for (const g of groups) {
+    const all = g.resources.every((r) => (r.agent === 'IPaddr' || r.agent === 'lvs') && runsBuiltin(r.agent))
+    if (all && g.resources.some(isAddress) && g.resources.some((r) => r.agent === 'lvs')) keys.add(g.key)
+  }
+  return keys
+}
+
+/**
+ * Release `groups` and call `released` once no service address of theirs is up here any more, which
+ * may be before the whole release ends (the standby's `done`, the shutdown's `shutdone`).
+ *
+ * Stronger than 3.0.6 on the hand-over's time, never weaker on the address: a group whose resources
+ * are all built-in IPaddr and lvs (GroupState.addressFirst) has its addresses taken down first, then
+ * `released` runs, then its lvs stops (monitor, IPVS services). The peer's start no longer waits for
+ * the IPVS table's deletion, which the address never needed: no packet for the address reaches us
+ * once it is gone, and a connection a new director sends a real server whose table still lives is
+ * scheduled there once more, and keeps working when that table goes (IPVS keeps a deleted service's
+ * connections). Every other group is released whole, right to left, before `released`, as 3.0.6 does.
+ * A group whose address stop sticks is never reported released (the stop failure policy above).
+ */
+export function* releaseAddressesFirst(host: GroupOpsHost, groups: readonly GroupState[], why: string, released: () => void): JobGen<void> {
+  const rest: Array<{ g: GroupState; wasHeld: boolean; indexes: number[] }> = []
+  for (const g of groups) {
+    if (!g.addressFirst) {
+      yield* giveGroup(host, g, why)
       continue
     }
-    host.log('crit', 'Resource STOP failure. Reboot required!')
-    host.log(
-      'crit',
-      `heartbeat-ts does not reboot: group ${g.def.key} stays held here and is not reported released;` +
-        ` retrying the stop of ${res.text} every ${Math.round(host.stuckStopRetryMs / 1000)} s`,
-    )
-    host.transition(g, 'failed', `stop of ${res.text} failed`, true)
-    host.stopFailed(g, res)
-    for (;;) {
-      yield { kind: 'wait', ms: host.stuckStopRetryMs }
-      r = yield* agent(g, i, 'stop')
-      if (r.ok) {
-        host.log('info', `Stop of ${res.text} succeeded; continuing the release of group ${g.def.key}`)
-        break
-      }
-      st = yield* agent(g, i, 'status')
-      if (!st.running) {
-        host.log('warn', `Stop of ${res.text} still fails but its status says stopped; continuing`)
-        break
-      }
-      host.log('crit', `Resource STOP failure persists for ${res.text}: group ${g.def.key} still held here`)
+    const wasHeld = beginRelease(host, g, why)
+    const indexes: number[] = []
+    for (let i = g.def.resources.length - 1; i >= 0; i--) {
+      const res = g.def.resources[i]
+      if (res === undefined) continue
+      if (isAddress(res)) yield* stopResource(host, g, i, why)
+      else indexes.push(i)
     }
-    host.transition(g, 'stopping', why, true)
+    rest.push({ g, wasHeld, indexes })
   }
-  if (wasHeld || finalState === 'failed') host.transition(g, finalState, why, false)
+  if (rest.length > 0) host.log('info', `Service addresses released (${rest.map((r) => r.g.def.key).join(', ')}); the peer is told before the rest of the stop.`)
+  released()
+  for (const { g, wasHeld, indexes } of rest) {
+    for (const i of indexes) yield* stopResource(host, g, i, why)
+    if (wasHeld) host.transition(g, 'stopped', why, false)
+  }
+}
+
+/** One resource's stop, with 3.0.6's retries and our stuck-stop policy. */
+function* stopResource(host: GroupOpsHost, g: GroupState, i: number, why: string): JobGen<void> {
+  const res = g.def.resources[i]
+  if (res === undefined) return
+  host.log('info', `Running ${label(res, 'stop')}`)
+  let r = yield* agent(g, i, 'stop')
+  let retries = 0
+  while (!r.ok && retries < host.stopRetryMax) {
+    yield { kind: 'wait', ms: host.stopRetryMs }
+    retries++
+    host.log('info', `Retrying failed stop operation [${res.text}]`)
+    r = yield* agent(g, i, 'stop')
+  }
+  if (r.ok) return
+  let st = yield* agent(g, i, 'status')
+  if (!st.running) {
+    host.log('error', `Resource script for ${res.text} probably not LSB-compliant.`)
+    host.log('warn', `it (${res.text}) MUST succeed on a stop when already stopped`)
+    host.log('warn', 'Machine reboot narrowly avoided!')
+    return
+  }
+  host.log('crit', 'Resource STOP failure. Reboot required!')
+  host.log(
+    'crit',
+    `heartbeat-ts does not reboot: group ${g.def.key} stays held here and is not reported released;` +
+      ` retrying the stop of ${res.text} every ${Math.round(host.stuckStopRetryMs / 1000)} s`,
+  )
+  host.transition(g, 'failed', `stop of ${res.text} failed`, true)
+  host.stopFailed(g, res)
+  for (;;) {
+    yield { kind: 'wait', ms: host.stuckStopRetryMs }
+    r = yield* agent(g, i, 'stop')
+    if (r.ok) {
+      host.log('info', `Stop of ${res.text} succeeded; continuing the release of group ${g.def.key}`)
+      break
+    }
+    st = yield* agent(g, i, 'status')
+    if (!st.running) {
+      host.log('warn', `Stop of ${res.text} still fails but its status says stopped; continuing`)
+      break
+    }
+    host.log('crit', `Resource STOP failure persists for ${res.text}: group ${g.def.key} still held here`)
+  }
+  host.transition(g, 'stopping', why, true)
 }

@@ -123,6 +123,11 @@ export class ResourceManager {
     return c.length === 0 ? undefined : Math.min(...c)
   }
 
+  /** The shutdown's release still stops something after its `shutdone` (the life waits for it). */
+  releaseTailRunning(): boolean {
+    return this.s.releaseTail
+  }
+
   /** hb_rsc_resource_state(): what `cl_status rscstatus` prints. */
   rscStatus(): RscWord | 'transition' {
     return isStable(this.s) ? (this.s.nice ? rscWord(this.s.iHold) : 'none') : 'transition'

@@ -52,4 +52,9 @@ export interface ResourceManagerOptions {
   restartHeld?: RscWord
   /** ha.cf's `stonith`/`stonith_host` device for this node: a dead peer is reset before its groups are taken. */
   stonith?: StonithDevice
+  /**
+   * Keys of the groups whose resources all run the built-in IPaddr or lvs: a release takes their
+   * addresses down first and tells the peer before their lvs stop (group-ops.ts releaseAddressesFirst).
+   */
+  addressFirstGroups?: ReadonlySet<string>
 }

@@ -76,6 +76,8 @@ export interface RscState {
   shutdown: ShutdownState
   /** This release yields a contested group: it waits for our own work only (see isQuietForYield). */
   yielding: boolean
+  /** A shutdown's release job runs on past its `shutdone` (an address-first group's lvs stop). */
+  releaseTail: boolean
   failback: FailbackState
   initial: InitialAcquisition
   pendingStandby: PendingStandby[]
@@ -92,7 +94,8 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
   const groups: GroupState[] = opts.groups.map((def) => {
     const local = same(def.node, me)
     const kept = (keptBits & (local ? RSC_LOCAL : RSC_FOREIGN)) !== 0
-    return { def, local, state: kept ? 'running' : 'stopped', held: kept, last: null }
+    const addressFirst = opts.addressFirstGroups?.has(def.key) ?? false
+    return { def, local, state: kept ? 'running' : 'stopped', held: kept, last: null, addressFirst }
   })
   const jobs = new JobRunner({
     now: () => s.now,
@@ -140,6 +143,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     standbyRsc: RSC_ALL,
     shutdown: NO_SHUTDOWN,
     yielding: false,
+    releaseTail: false,
     failback: { needed: false, retryAtMs: undefined },
     initial: { phase: 'pending', localDone: false, foreignDone: false },
     pendingStandby: [],

@@ -1,6 +1,6 @@
 // Graceful shutdown (hb_giveup_resources): wait until resources are stable, announce, release every
 // group right to left, then send `shutdone`. The sub-state is shutdown-state.ts.
-import { giveGroup } from './group-ops.js'
+import { giveGroup, releaseAddressesFirst } from './group-ops.js'
 import type { JobGen } from './group-ops.js'
 import { shutdoneMsg } from './rm-messages.js'
 import { RSC_NONE } from './resource-sets.js'
@@ -63,9 +63,19 @@ function release(s: RscState): void {
 
 function* giveupJob(s: RscState): JobGen<void> {
   log(s, 'info', 'Giving up all HA resources.')
-  for (const g of s.groups) yield* giveGroup(s.ops, g, 'shutdown')
+  if (!s.commUp) {
+    // Before comm-up membership hands nothing back, our own shutdone included: the life ends on
+    // shutdown-complete, so everything is stopped first.
+    for (const g of s.groups) yield* giveGroup(s.ops, g, 'shutdown')
+    log(s, 'info', 'All HA resources relinquished.')
+    sendCluster(s, shutdoneMsg())
+    s.out.push({ type: 'shutdown-complete' })
+    return
+  }
+  // `shutdone` goes out once our addresses are down; an address-first group's lvs stop follows it,
+  // and the life waits for it (releaseTailRunning) before it ends.
+  s.releaseTail = true
+  yield* releaseAddressesFirst(s.ops, s.groups, 'shutdown', () => sendCluster(s, shutdoneMsg()))
+  s.releaseTail = false
   log(s, 'info', 'All HA resources relinquished.')
-  sendCluster(s, shutdoneMsg())
-  // Before comm-up membership hands nothing back, our own shutdone included.
-  if (!s.commUp) s.out.push({ type: 'shutdown-complete' })
 }

@@ -4,7 +4,7 @@
 // is a standby of the foreign set, and the delayed hb_standby after a failed start.
 import { getString } from '../wire/message.js'
 import type { HaMessage } from '../wire/message.js'
-import { giveGroup, takeGroup } from './group-ops.js'
+import { releaseAddressesFirst, takeGroup } from './group-ops.js'
 import type { JobGen } from './group-ops.js'
 import { askResourcesMsg } from './rm-messages.js'
 import { RSC_ALL, RSC_FOREIGN, RSC_LOCAL, RSC_NONE, clearBits, orBits, rscBits, rscWord } from './resource-sets.js'
@@ -236,11 +236,14 @@ function* goStandbyJob(s: RscState, who: 'me' | 'other', act: RscBits, rscAtFork
   const giving = who === 'me'
   log(s, 'info', `${giving ? 'give up' : 'acquire'} ${rscWord(act)} HA resources (standby).`)
   const keys = s.groups.filter((g) => act === RSC_ALL || (act === RSC_LOCAL ? g.local : !g.local))
+  const done = (): void => sendCluster(s, askResourcesMsg(rscWord(rscAtFork), 'done'))
   if (giving) {
-    for (const g of keys) yield* giveGroup(s.ops, g, 'standby')
-  } else {
-    for (const g of keys) yield* takeGroup(s.ops, g, 'standby takeover')
+    // `done` goes out once our addresses are down; an address-first group's lvs stop follows it.
+    yield* releaseAddressesFirst(s.ops, keys, 'standby', done)
+    log(s, 'info', `${rscWord(act)} HA resource release completed (standby).`)
+    return
   }
-  log(s, 'info', `${rscWord(act)} HA resource ${giving ? 'release' : 'acquisition'} completed (standby).`)
-  sendCluster(s, askResourcesMsg(rscWord(rscAtFork), 'done'))
+  for (const g of keys) yield* takeGroup(s.ops, g, 'standby takeover')
+  log(s, 'info', `${rscWord(act)} HA resource acquisition completed (standby).`)
+  done()
 }

@@ -131,18 +131,22 @@ t.test("the host cache: the core asks for it to be written when it learns a peer
 })
 
 t.test('graceful shutdown with a slow agent: the VIP moves once the stops are done, then the node exits', async (t) => {
-  const c = pair({ agentDelayMs: (n, op) => (n === T5 && op === 'stop' ? 3000 : 50) })
-  const termAt = c.now
-  c.signal(T5, 'TERM')
-  t.equal(c.snapshot(T5).phase, 'releasing', 'titanic5 is giving its resources up')
-  const { doubleAt } = runWatching(c, termAt + 20_000)
-  t.same(doubleAt, [], 'never on both machines')
-  t.same(c.owners(), [T6], 'titanic6 holds the VIP')
-  t.same(ends(c, T5), ['exit 0'], 'titanic5 exited with status 0')
-  const exitAt = c.node(T5).ends[0]?.at ?? 0
-  const lastStop = c.node(T5).calls.filter((x) => x.op === 'stop').at(-1)?.at ?? Infinity
-  t.ok(exitAt >= lastStop + 3000 + 2000, `it exited after its last stop answered and the two final phases (stop at +${lastStop - termAt} ms, exit at +${exitAt - termAt} ms)`)
-  t.match(c.logText(T6), /Received shutdown notice from 'titanic5\.etri\.re\.kr'/)
+  for (const builtinAgents of [true, false]) {
+    const how = builtinAgents ? 'built-in agents' : 'site scripts'
+    const c = pair({ agentDelayMs: (n, op) => (n === T5 && op === 'stop' ? 3000 : 50), builtinAgents })
+    const termAt = c.now
+    c.signal(T5, 'TERM')
+    t.equal(c.snapshot(T5).phase, 'releasing', `${how}: titanic5 is giving its resources up`)
+    const { doubleAt } = runWatching(c, termAt + 20_000)
+    t.same(doubleAt, [], `${how}: never on both machines`)
+    t.same(c.owners(), [T6], `${how}: titanic6 holds the VIP`)
+    t.same(ends(c, T5), ['exit 0'], `${how}: titanic5 exited with status 0`)
+    const exitAt = c.node(T5).ends[0]?.at ?? 0
+    const lastStop = c.node(T5).calls.filter((x) => x.op === 'stop').at(-1)?.at ?? Infinity
+    const shutdoneAt = c.node(T5).sent.find((x) => x.at >= termAt && getString(x.msg, 't') === 'shutdone')?.at ?? Infinity
+    t.ok(exitAt >= lastStop + 3000 && exitAt >= shutdoneAt + 2000, `${how}: it exited after its last stop answered and the two final phases (last stop at +${lastStop - termAt} ms, shutdone at +${shutdoneAt - termAt} ms, exit at +${exitAt - termAt} ms)`)
+    t.match(c.logText(T6), /Received shutdown notice from 'titanic5\.etri\.re\.kr'/)
+  }
 })
 
 t.test('a second TERM exits at once', async (t) => {

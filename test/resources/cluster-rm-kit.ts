@@ -12,6 +12,7 @@ import { getString, type HaMessage } from '../../lib/wire/message.js'
 import { describe, rng, seedGroups, T5, T6, VIP } from './rm-kit.js'
 import { PingNodes } from '../../lib/cluster/ping-nodes.js'
 import { Ipfail } from '../../lib/resources/ipfail.js'
+import { addressFirstGroups } from '../../lib/resources/group-ops.js'
 import type { PingNode } from '../../lib/config/ha-cf.js'
 
 export { T5, T6, VIP, describe }
@@ -49,6 +50,11 @@ export interface ClusterRmOptions {
   deadpingMs?: number
   /** ha.cf `respawn hacluster /usr/lib/heartbeat/ipfail` on every node. */
   ipfail?: boolean
+  /**
+   * Whether IPaddr and lvs run the built-ins, as run.ts finds by default: a release then takes an
+   * IPaddr+lvs group's address down first (default true); false is a site's scripts, 3.0.6's order.
+   */
+  builtinAgents?: boolean
 }
 
 /** Lose datagrams `from` sends that `match` accepts (retransmissions included), at most `times` of them (default 1). */
@@ -114,7 +120,7 @@ export class ClusterRm {
   /** Pairs of nodes that cannot hear each other (both ways). */
   private readonly cuts = new Set<string>()
   private readonly muted = new Set<string>()
-  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome' | 'pingNodes' | 'deadpingMs' | 'ipfail'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome' | 'pingNodes' | 'deadpingMs' | 'ipfail'>
+  private readonly opts: Required<Omit<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome' | 'pingNodes' | 'deadpingMs' | 'ipfail' | 'builtinAgents'>> & Pick<ClusterRmOptions, 'groups' | 'agentDelayMs' | 'agentFails' | 'statusCopies' | 'stonith' | 'stonithOutcome' | 'pingNodes' | 'deadpingMs' | 'ipfail' | 'builtinAgents'>
   private readonly nodes = new Map<string, Node>()
   private readonly names: string[]
   private queue: Datagram[] = []
@@ -153,7 +159,9 @@ export class ClusterRm {
       random: rng(this.opts.seed * 31 + n.generation),
       ...(o.statusCopies !== undefined ? { statusCopies: o.statusCopies } : {}),
     })
-    const resources = new ResourceManager({ me: n.name, nodes: this.names, groups: this.opts.groups ?? seedGroups(), autoFailback: this.opts.mode, pid: 4242, ...(restartHeld !== undefined ? { restartHeld } : {}), ...(this.opts.stonith !== undefined ? { stonith: this.opts.stonith } : {}) })
+    const groups = this.opts.groups ?? seedGroups()
+    const builtin = o.builtinAgents ?? true
+    const resources = new ResourceManager({ me: n.name, nodes: this.names, groups, autoFailback: this.opts.mode, pid: 4242, addressFirstGroups: addressFirstGroups(groups, () => builtin), ...(restartHeld !== undefined ? { restartHeld } : {}), ...(this.opts.stonith !== undefined ? { stonith: this.opts.stonith } : {}) })
     const pingNodes = o.pingNodes !== undefined ? new PingNodes(o.pingNodes, o.deadpingMs ?? o.deadtimeMs, this.now) : undefined
     const peer = this.names.find((x) => x !== n.name)
     const ipfail = o.ipfail === true ? new Ipfail({ me: n.name, peer, keepaliveMs: o.keepaliveMs, autoFailback: o.mode === 'on' }) : undefined

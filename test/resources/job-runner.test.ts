@@ -21,7 +21,7 @@ function kit(): { runner: JobRunner; out: RmAction[]; logs: string[]; done: stri
   return { runner, out, logs, done, clock }
 }
 
-const group: GroupState = { def: seedGroups()[0] as GroupState['def'], local: true, state: 'stopped', held: false, last: null }
+const group: GroupState = { def: seedGroups()[0] as GroupState['def'], local: true, state: 'stopped', held: false, last: null, addressFirst: false }
 
 function* statusJob(trace: string[], name: string): JobGen<void> {
   trace.push(`${name} begins`)

@@ -1,0 +1,110 @@
+// A graceful hand-over of the seed's group (built-in IPaddr + lvs) on virtual time: the giver takes
+// the address down first and tells the peer (`done`, `shutdone`) before its lvs stop, so the peer's
+// start no longer waits for the IPVS table's deletion. With site scripts the order stays 3.0.6's.
+// Agent times are the failover bench's (200 ms / 1 s, the stand-in ipvsadm): lvs stop 150 ms.
+import t from 'tap'
+import { ClusterRm, T5, T6, VIP } from '../resources/cluster-rm-kit.js'
+import type { ClusterRmOptions } from '../resources/cluster-rm-kit.js'
+import { messageOf } from '../../lib/wire/message.js'
+
+const AGENT_MS: Record<string, number> = { 'stop lvs': 150, [`stop ${VIP}`]: 25, [`status ${VIP}`]: 8, [`start ${VIP}`]: 35, 'status lvs': 60, 'start lvs': 200 }
+
+function pair(opts: Partial<ClusterRmOptions> = {}): ClusterRm {
+  const c = new ClusterRm({ mode: 'on', keepaliveMs: 200, deadtimeMs: 1000, agentDelayMs: (_n, op, res) => AGENT_MS[`${op} ${res}`] ?? 20, ...opts })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(20_000)
+  return c
+}
+
+type Act = 'heartbeat -k' | 'hb_standby' | 'hbctl standby'
+
+function act(c: ClusterRm, how: Act): void {
+  if (how === 'heartbeat -k') c.signal(T5, 'TERM')
+  else if (how === 'hb_standby') c.fifo(T5, messageOf([['t', 'ask_resources'], ['rsc_hold', 'all'], ['info', 'me']]))
+  else c.event(T5, { type: 'control', request: 'standby', arg: 'all' })
+}
+
+interface Story {
+  /** Act → the VIP up on titanic6. */
+  servedMs: number
+  doubles: number
+  /** When titanic5's lvs stop answered (its table gone), from the act. */
+  tableGoneMs: number
+  /** titanic5's stops in the order they ran. */
+  giverStops: string[]
+}
+
+function story(c: ClusterRm, how: Act): Story {
+  const at = c.now
+  act(c, how)
+  let servedMs = Number.NaN
+  let tableGoneMs = Number.NaN
+  let doubles = 0
+  while (c.now < at + 8000) {
+    c.runUntil(c.now + 1)
+    if (c.owners().length > 1) doubles++
+    if (Number.isNaN(servedMs) && c.owners().includes(T6)) servedMs = c.now - at
+    if (Number.isNaN(tableGoneMs) && !c.owners('lvs').includes(T5)) tableGoneMs = c.now - at
+  }
+  const giverStops = c.node(T5).calls.filter((x) => x.at >= at && x.op === 'stop').map((x) => x.text)
+  return { servedMs, doubles, tableGoneMs, giverStops }
+}
+
+for (const how of ['heartbeat -k', 'hb_standby', 'hbctl standby'] as const) {
+  t.test(`${how}: built-in IPaddr and lvs: the peer takes the VIP while the giver's lvs stop still runs`, async (t) => {
+    const early = story(pair(), how)
+    t.equal(early.doubles, 0, 'the VIP is never up on both')
+    t.same(early.giverStops, [VIP, 'lvs'], 'titanic5 takes the address down first, then stops lvs')
+    t.ok(early.servedMs < early.tableGoneMs, `titanic6 has the VIP (${early.servedMs} ms) before titanic5's table is gone (${early.tableGoneMs} ms)`)
+    const classic = story(pair({ builtinAgents: false }), how)
+    t.equal(classic.doubles, 0, 'site scripts: never on both either')
+    t.same(classic.giverStops, ['lvs', VIP], "site scripts: 3.0.6's order, lvs first")
+    t.ok(classic.servedMs > classic.tableGoneMs, `site scripts: titanic6 starts only after titanic5's table is gone (${classic.tableGoneMs} ms, VIP at ${classic.servedMs} ms)`)
+    t.ok(early.servedMs + 100 < classic.servedMs, `the VIP moves sooner by about the lvs stop: ${early.servedMs} ms against ${classic.servedMs} ms`)
+  })
+}
+
+t.test('heartbeat -k: the giver exits only once its lvs stop has answered, however long it takes after shutdone', async (t) => {
+  // 4 s: past the two final phases (2 s after shutdone), so the life waits for it in its drain.
+  const c = pair({ agentDelayMs: (n, op, res) => (n === T5 && op === 'stop' && res === 'lvs' ? 4000 : 30) })
+  const at = c.now
+  c.signal(T5, 'TERM')
+  c.runUntilTrue(() => c.owners().includes(T6), at + 5000, 1)
+  t.ok(c.owners('lvs').includes(T5), "titanic6 holds the VIP while titanic5's lvs still runs")
+  t.same(c.owners(), [T6], 'and titanic5 no longer has the VIP')
+  c.runUntil(at + 20_000)
+  const n = c.node(T5)
+  const lvsStop = n.calls.find((x) => x.at >= at && x.op === 'stop' && x.text === 'lvs')
+  t.ok(lvsStop !== undefined, 'titanic5 ran its lvs stop')
+  const exitAt = n.ends[0]?.at ?? Number.NaN
+  t.same(n.ends.map((e) => e.end.kind), ['exit'], 'titanic5 exited')
+  t.ok(exitAt >= (lvsStop?.at ?? Infinity) + 4000, `after its lvs stop answered (stop at +${(lvsStop?.at ?? 0) - at} ms, exit at +${exitAt - at} ms)`)
+  t.notOk(c.owners('lvs').includes(T5), "no IPVS table left behind on titanic5")
+  t.match(c.logText(T5), /Service addresses released \(10\.99\.0\.149\); the peer is told before the rest of the stop\./)
+})
+
+t.test('heartbeat -k: an lvs stop that fails twice after shutdone is retried to the end before the exit', async (t) => {
+  let fails = 2
+  const c = pair({
+    agentDelayMs: () => 30,
+    agentFails: (n, op, res) => n === T5 && op === 'stop' && res === 'lvs' && fails-- > 0,
+  })
+  const at = c.now
+  c.signal(T5, 'TERM')
+  c.runUntil(at + 20_000)
+  const stops = c.node(T5).calls.filter((x) => x.at >= at && x.op === 'stop' && x.text === 'lvs')
+  t.equal(stops.length, 3, 'three lvs stops: two failed, the third succeeded')
+  t.same(c.node(T5).ends.map((e) => e.end.kind), ['exit'], 'titanic5 exited')
+  t.ok((c.node(T5).ends[0]?.at ?? 0) > (stops.at(-1)?.at ?? Infinity), 'after the last one')
+  t.notOk(c.owners('lvs').includes(T5), 'no IPVS table left behind')
+  t.same(c.owners(), [T6], 'titanic6 holds the VIP')
+})
+
+t.test('a group with a site script beside the built-ins keeps 3.0.6 order', async (t) => {
+  const groups = [{ node: T5, key: VIP, line: 1, resources: [{ agent: 'IPaddr', args: [VIP], text: VIP }, { agent: 'httpd', args: [], text: 'httpd' }, { agent: 'lvs', args: [], text: 'lvs' }] }]
+  const c = pair({ groups })
+  const s = story(c, 'heartbeat -k')
+  t.same(s.giverStops, ['lvs', 'httpd', VIP], 'right to left, as haresources says')
+  t.equal(s.doubles, 0, 'never on both')
+})
