@@ -148,7 +148,7 @@ export class LifePhases {
   /** While draining: once the last agent has answered or timed out, the life ends. */
   checkDrained(): void {
     if (this.phase.kind !== 'draining') return
-    // Not exiting with an IPVS table of ours left behind; each of its steps is bounded as any agent's.
+    // Not exiting with an IPVS table of ours left behind; the tail is bounded (group-ops.ts stopTailResource).
     if (this.host.releaseTailRunning()) return
     const deadline = this.drainDeadline()
     if (deadline !== undefined && deadline > this.nowMs) return

@@ -39,6 +39,8 @@ export interface GroupOpsHost {
   startFailed(g: GroupState, res: ResourceRef): void
   /** A shutdown waits for the running work (rsc_needs_shutdown): a take stops starting more. */
   shutdownWaiting(): boolean
+  /** Other work is queued behind the running job: a release's tail gives way to it. */
+  otherWorkWaiting(): boolean
   stopRetryMs: number
   stopRetryMax: number
   stuckStopRetryMs: number
@@ -121,8 +123,8 @@ export function* takeGroup(host: GroupOpsHost, g: GroupState, why: string): JobG
  *   after deadtime.
  *
  *   A group of built-in IPaddr and lvs only is reported released once its addresses are down
- *   (releaseAddressesFirst): its address is then the peer's, and a stuck lvs stop after that
- *   leaves the group `failed` here with its IPVS table, not its address.
+ *   (releaseAddressesFirst): its address is then the peer's, and its lvs stop after that is
+ *   bounded instead (stopTailResource).
  */
 export function* giveGroup(
   host: GroupOpsHost,
@@ -195,9 +197,39 @@ export function* releaseAddressesFirst(host: GroupOpsHost, groups: readonly Grou
   if (rest.length > 0) host.log('info', `Service addresses released (${rest.map((r) => r.g.def.key).join(', ')}); the peer is told before the rest of the stop.`)
   released()
   for (const { g, wasHeld, indexes } of rest) {
-    for (const i of indexes) yield* stopResource(host, g, i, why)
+    for (const i of indexes) {
+      if (!(yield* stopTailResource(host, g, i))) break
+    }
     if (wasHeld) host.transition(g, 'stopped', why, false)
   }
+}
+
+/**
+ * An lvs stop after the address went (the tail of releaseAddressesFirst). Bounded, unlike a stop
+ * before the peer is told: its group's address is the peer's, so nothing here may block the queue
+ * for good. 3.0.6's retries, but work queued behind us (a takeover after the peer died, an acquire)
+ * cuts them short, and a stop still failing after them is logged and left: the group is stopped
+ * here, its IPVS table perhaps not. A later start re-applies the table over whatever is left.
+ * False when the stop was left unfinished.
+ */
+function* stopTailResource(host: GroupOpsHost, g: GroupState, i: number): JobGen<boolean> {
+  const res = g.def.resources[i]
+  if (res === undefined) return true
+  host.log('info', `Running ${label(res, 'stop')}`)
+  let r = yield* agent(g, i, 'stop')
+  let retries = 0
+  while (!r.ok && retries < host.stopRetryMax && !host.otherWorkWaiting()) {
+    yield { kind: 'wait', ms: host.stopRetryMs }
+    if (host.otherWorkWaiting()) break
+    retries++
+    host.log('info', `Retrying failed stop operation [${res.text}]`)
+    r = yield* agent(g, i, 'stop')
+  }
+  if (r.ok) return true
+  const why = host.otherWorkWaiting() ? 'other resource work is waiting' : `it failed ${retries + 1} times`
+  host.log('crit', `Stop of ${res.text} in group ${g.def.key} left unfinished (${why}): its address is already released; the IPVS table and monitor may remain on this node until the group starts here again.`)
+  host.stopFailed(g, res)
+  return false
 }
 
 /** One resource's stop, with 3.0.6's retries and our stuck-stop policy. */

@@ -48,6 +48,11 @@ export class JobRunner {
     return this.running !== undefined || this.queue.length > 0
   }
 
+  /** Work queued behind the running job (a takeover waiting for a release's tail, say). */
+  waiting(): boolean {
+    return this.queue.length > 0
+  }
+
   enqueue(name: string, kind: JobKind, gen: JobGen<void>): void {
     const job: Job = { name, kind, gen }
     if (kind === 'child') {

@@ -112,6 +112,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     // ResourceManager: `(sleep 30; hb_standby $(StandbyGroupType failed-resource)) &`
     startFailed: (g) => s.pendingStandby.push({ at: s.now + timers.failedStartStandbyMs, set: g.local ? RSC_LOCAL : RSC_FOREIGN }),
     shutdownWaiting: () => shutdownNeedsRetry(s.shutdown),
+    otherWorkWaiting: () => jobs.waiting(),
     stopRetryMs: timers.stopRetryMs,
     stopRetryMax: timers.stopRetryMax,
     stuckStopRetryMs: timers.stuckStopRetryMs,

@@ -108,3 +108,37 @@ t.test('a group with a site script beside the built-ins keeps 3.0.6 order', asyn
   t.same(s.giverStops, ['lvs', 'httpd', VIP], 'right to left, as haresources says')
   t.equal(s.doubles, 0, 'never on both')
 })
+
+t.test("hb_standby, then titanic5's lvs stop keeps failing and titanic6 crashes: titanic5 takes the VIP back without waiting for the retries", async (t) => {
+  const c = pair({ agentFails: (n, op, res) => n === T5 && op === 'stop' && res === 'lvs' })
+  const at = c.now
+  act(c, 'hb_standby')
+  t.ok(c.runUntilTrue(() => c.owners().includes(T6), at + 5000, 1), 'titanic6 took the VIP')
+  c.runUntil(c.now + 300)
+  const crashAt = c.now
+  c.crash(T6)
+  const back = c.runUntilTrue(() => c.owners().includes(T5), crashAt + 30_000, 10)
+  t.ok(back, 'titanic5 holds the VIP again')
+  // deadtime 1 s, then at most one 1 s retry pause before the tail gives way to the takeover
+  t.ok(c.now - crashAt <= 3000, `within 3 s of the crash (${c.now - crashAt} ms), not after ten 1 s retries`)
+  t.match(c.logText(T5), /Stop of lvs in group 10\.99\.0\.149 left unfinished \(other resource work is waiting\)/, 'says the lvs stop was left for the takeover')
+})
+
+t.test('heartbeat -k with an lvs stop that never succeeds: the node exits after the retries, the VIP stays with the peer', async (t) => {
+  const c = pair({ agentDelayMs: () => 30, agentFails: (n, op, res) => n === T5 && op === 'stop' && res === 'lvs' })
+  const at = c.now
+  c.signal(T5, 'TERM')
+  let doubles = 0
+  let none = 0
+  while (c.now < at + 60_000) {
+    c.runUntil(c.now + 10)
+    if (c.owners().length > 1) doubles++
+    if (c.owners().length === 0 && c.now > at + 500) none++
+  }
+  t.equal(doubles, 0, 'never on both')
+  t.equal(none, 0, 'never on none once titanic6 took it')
+  t.same(c.node(T5).ends.map((e) => e.end.kind), ['exit'], 'titanic5 exited')
+  const stops = c.node(T5).calls.filter((x) => x.at >= at && x.op === 'stop' && x.text === 'lvs').length
+  t.equal(stops, 11, "3.0.6's ten retries after the first try, then no more")
+  t.match(c.logText(T5), /Stop of lvs in group 10\.99\.0\.149 left unfinished \(it failed 11 times\)/)
+})

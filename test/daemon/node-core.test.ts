@@ -130,7 +130,7 @@ t.test("the host cache: the core asks for it to be written when it learns a peer
   t.equal(c.node(T5).stateWrites.length, 1, 'titanic6 back with the same uuid (a new generation): nothing new to write')
 })
 
-t.test('graceful shutdown with a slow agent: the VIP moves once the stops are done, then the node exits', async (t) => {
+t.test('graceful shutdown with a slow agent: the VIP moves once the address is down (built-ins) or every stop is done (site scripts), then the node exits', async (t) => {
   for (const builtinAgents of [true, false]) {
     const how = builtinAgents ? 'built-in agents' : 'site scripts'
     const c = pair({ agentDelayMs: (n, op) => (n === T5 && op === 'stop' ? 3000 : 50), builtinAgents })
