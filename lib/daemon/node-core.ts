@@ -135,6 +135,7 @@ export class NodeCore {
     }
     if (!this.membershipStopped) take(this.membership.nextDeadline())
     if (this.rm && this.feedsResources()) take(this.rm.nextDeadline())
+    else if (this.rm && this.feedsReleaseTail()) take(this.rm.jobDeadline())
     take(this.life.nextDeadline())
     take(this.keeper.nextDeadline())
     if (this.phase.kind === 'running') {
@@ -285,6 +286,9 @@ export class NodeCore {
     if (this.rm && this.feedsResources()) {
       const rd = this.rm.nextDeadline()
       if (rd !== undefined && rd <= now) this.rmDo(this.rm.tick(now))
+    } else if (this.rm && this.feedsReleaseTail()) {
+      const jd = this.rm.jobDeadline()
+      if (jd !== undefined && jd <= now) this.rmDo(this.rm.tickJobs(now))
     }
     this.life.tick()
     if (this.phase.kind === 'running' && this.pingNodes !== undefined) {
@@ -336,6 +340,7 @@ export class NodeCore {
     }
     // While the last phase drains before exit, membership has stopped: nothing could be announced.
     if (this.phase.kind === 'draining' && !this.feedsResources()) {
+      if (this.rm && this.feedsReleaseTail()) this.rmDo(this.rm.handle(ev, this.nowMs))
       this.life.checkDrained()
       return
     }
@@ -414,9 +419,16 @@ export class NodeCore {
   private feedsResources(): boolean {
     const p = this.phase
     if (p.kind === 'ended') return false
-    // An exit's drain still feeds the release job that runs on past our shutdone (its lvs stop).
-    if (p.kind === 'draining') return p.feedResults || this.rm?.releaseTailRunning() === true
+    if (p.kind === 'draining') return p.feedResults
     return !this.membershipStopped
+  }
+
+  /**
+   * An exit's drain while the release job runs on past our shutdone (its lvs stop): that job alone
+   * still hears its agents' results and its own timers; nothing else of the manager runs.
+   */
+  private feedsReleaseTail(): boolean {
+    return this.phase.kind === 'draining' && !this.feedsResources() && this.rm?.releaseTailRunning() === true
   }
 
   private rmFeed(ev: RmEvent): void {

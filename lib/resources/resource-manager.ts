@@ -123,6 +123,18 @@ export class ResourceManager {
     return c.length === 0 ? undefined : Math.min(...c)
   }
 
+  /** Only the running job's pause, if any: all that runs while an exit's drain waits for the release's tail. */
+  jobDeadline(): number | undefined {
+    return this.s.jobs.nextDeadline()
+  }
+
+  /** Run the running job's pause if due, nothing else (see jobDeadline). */
+  tickJobs(now: number): RmAction[] {
+    this.s.now = now
+    this.s.jobs.tick(now)
+    return this.finish()
+  }
+
   /** The shutdown's release still stops something after its `shutdone` (the life waits for it). */
   releaseTailRunning(): boolean {
     return this.s.releaseTail
