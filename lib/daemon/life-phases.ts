@@ -59,7 +59,9 @@ export class LifePhases {
 
   nextDeadline(): number | undefined {
     if (this.phase.kind === 'final') return this.phase.atMs
-    if (this.phase.kind === 'draining') return this.drainDeadline()
+    // While the release's tail runs, its agents' results and its own pauses wake us, not a drain deadline
+    // (one already past would spin the loop until the late result came).
+    if (this.phase.kind === 'draining') return this.host.releaseTailRunning() ? undefined : this.drainDeadline()
     return undefined
   }
 
