@@ -29,6 +29,11 @@ export interface GroupState {
    * tell the peer before the IPVS table goes (see releaseAddressesFirst).
    */
   addressFirst: boolean
+  /**
+   * Resources (indexes) whose stop a release's tail left unfinished: their status may still say
+   * running (an IPVS table without its monitor), so the next take starts them whatever it says.
+   */
+  unfinishedStops?: Set<number>
 }
 
 export interface GroupOpsHost {
@@ -82,8 +87,9 @@ export function* takeGroup(host: GroupOpsHost, g: GroupState, why: string): JobG
       return true
     }
     if (cutShort()) return false
+    const unfinished = g.unfinishedStops?.has(i) === true
     const st = yield* agent(g, i, 'status')
-    if (st.running) continue
+    if (st.running && !unfinished) continue
     if (cutShort()) return false
     if (!starting) host.transition(g, 'starting', why, true)
     starting = true
@@ -97,6 +103,7 @@ export function* takeGroup(host: GroupOpsHost, g: GroupState, why: string): JobG
       host.startFailed(g, res)
       return false
     }
+    g.unfinishedStops?.delete(i)
   }
   host.transition(g, 'running', why, true)
   return true
@@ -227,8 +234,11 @@ function* stopTailResource(host: GroupOpsHost, g: GroupState, i: number): JobGen
   }
   if (r.ok) return true
   const why = host.otherWorkWaiting() ? 'other resource work is waiting' : `it failed ${retries + 1} times`
-  host.log('crit', `Stop of ${res.text} in group ${g.def.key} left unfinished (${why}): its address is already released; the IPVS table and monitor may remain on this node until the group starts here again.`)
+  host.log('crit', `Stop of ${res.text} in group ${g.def.key} left unfinished (${why}): its address is already released; the IPVS table may remain on this node until the group starts here again, which runs ${res.text} start whatever its status says.`)
   host.stopFailed(g, res)
+  const left = g.unfinishedStops ?? new Set<number>()
+  left.add(i)
+  g.unfinishedStops = left
   return false
 }
 

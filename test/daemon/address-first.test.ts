@@ -122,6 +122,10 @@ t.test("hb_standby, then titanic5's lvs stop keeps failing and titanic6 crashes:
   // deadtime 1 s, then at most one 1 s retry pause before the tail gives way to the takeover
   t.ok(c.now - crashAt <= 3000, `within 3 s of the crash (${c.now - crashAt} ms), not after ten 1 s retries`)
   t.match(c.logText(T5), /Stop of lvs in group 10\.99\.0\.149 left unfinished \(other resource work is waiting\)/, 'says the lvs stop was left for the takeover')
+  // Its status still says running (the table is there), but the monitor went with the failed stop.
+  c.runUntil(c.now + 2000)
+  const lvsStarts = c.node(T5).calls.filter((x) => x.at >= crashAt && x.op === 'start' && x.text === 'lvs')
+  t.equal(lvsStarts.length, 1, 'the takeover runs lvs start although its status says running, so the monitor comes back')
 })
 
 t.test('heartbeat -k with an lvs stop that never succeeds: the node exits after the retries, the VIP stays with the peer', async (t) => {
