@@ -222,18 +222,9 @@ export function* releaseAddressesFirst(host: GroupOpsHost, groups: readonly Grou
 function* stopTailResource(host: GroupOpsHost, g: GroupState, i: number): JobGen<boolean> {
   const res = g.def.resources[i]
   if (res === undefined) return true
-  host.log('info', `Running ${label(res, 'stop')}`)
-  let r = yield* agent(g, i, 'stop')
-  let retries = 0
-  while (!r.ok && retries < host.stopRetryMax && !host.otherWorkWaiting()) {
-    yield { kind: 'wait', ms: host.stopRetryMs }
-    if (host.otherWorkWaiting()) break
-    retries++
-    host.log('info', `Retrying failed stop operation [${res.text}]`)
-    r = yield* agent(g, i, 'stop')
-  }
-  if (r.ok) return true
-  const why = host.otherWorkWaiting() ? 'other resource work is waiting' : `it failed ${retries + 1} times`
+  const { ok, tries } = yield* stopWithRetries(host, g, i, () => host.otherWorkWaiting())
+  if (ok) return true
+  const why = host.otherWorkWaiting() ? 'other resource work is waiting' : `it failed ${tries} times`
   host.log('crit', `Stop of ${res.text} in group ${g.def.key} left unfinished (${why}): its address is already released; the IPVS table may remain on this node until the group starts here again, which runs ${res.text} start whatever its status says.`)
   host.stopFailed(g, res)
   const left = g.unfinishedStops ?? new Set<number>()
@@ -242,20 +233,32 @@ function* stopTailResource(host: GroupOpsHost, g: GroupState, i: number): JobGen
   return false
 }
 
+/**
+ * A stop with 3.0.6's retries (stopRetryMax more tries, stopRetryMs apart); `cutShort` ends them
+ * early, checked before and after each pause.
+ */
+function* stopWithRetries(host: GroupOpsHost, g: GroupState, i: number, cutShort: () => boolean): JobGen<{ ok: boolean; tries: number }> {
+  const res = g.def.resources[i]
+  if (res === undefined) return { ok: true, tries: 0 }
+  host.log('info', `Running ${label(res, 'stop')}`)
+  let r = yield* agent(g, i, 'stop')
+  let tries = 1
+  while (!r.ok && tries <= host.stopRetryMax && !cutShort()) {
+    yield { kind: 'wait', ms: host.stopRetryMs }
+    if (cutShort()) break
+    tries++
+    host.log('info', `Retrying failed stop operation [${res.text}]`)
+    r = yield* agent(g, i, 'stop')
+  }
+  return { ok: r.ok, tries }
+}
+
 /** One resource's stop, with 3.0.6's retries and our stuck-stop policy. */
 function* stopResource(host: GroupOpsHost, g: GroupState, i: number, why: string): JobGen<void> {
   const res = g.def.resources[i]
   if (res === undefined) return
-  host.log('info', `Running ${label(res, 'stop')}`)
-  let r = yield* agent(g, i, 'stop')
-  let retries = 0
-  while (!r.ok && retries < host.stopRetryMax) {
-    yield { kind: 'wait', ms: host.stopRetryMs }
-    retries++
-    host.log('info', `Retrying failed stop operation [${res.text}]`)
-    r = yield* agent(g, i, 'stop')
-  }
-  if (r.ok) return
+  const first = yield* stopWithRetries(host, g, i, () => false)
+  if (first.ok) return
   let st = yield* agent(g, i, 'status')
   if (!st.running) {
     host.log('error', `Resource script for ${res.text} probably not LSB-compliant.`)
@@ -273,7 +276,7 @@ function* stopResource(host: GroupOpsHost, g: GroupState, i: number, why: string
   host.stopFailed(g, res)
   for (;;) {
     yield { kind: 'wait', ms: host.stuckStopRetryMs }
-    r = yield* agent(g, i, 'stop')
+    const r = yield* agent(g, i, 'stop')
     if (r.ok) {
       host.log('info', `Stop of ${res.text} succeeded; continuing the release of group ${g.def.key}`)
       break
