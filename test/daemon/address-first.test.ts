@@ -3,7 +3,7 @@
 // start no longer waits for the IPVS table's deletion. With site scripts the order stays 3.0.6's.
 // Agent times are the failover bench's (200 ms / 1 s, the stand-in ipvsadm): lvs stop 150 ms.
 import t from 'tap'
-import { ClusterRm, T5, T6, VIP } from '../resources/cluster-rm-kit.js'
+import { ClusterRm, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP } from '../resources/cluster-rm-kit.js'
 import type { ClusterRmOptions } from '../resources/cluster-rm-kit.js'
 import { messageOf } from '../../lib/wire/message.js'
 
@@ -145,4 +145,23 @@ t.test('heartbeat -k with an lvs stop that never succeeds: the node exits after 
   const stops = c.node(T5).calls.filter((x) => x.at >= at && x.op === 'stop' && x.text === 'lvs').length
   t.equal(stops, 11, "3.0.6's ten retries after the first try, then no more")
   t.match(c.logText(T5), /Stop of lvs in group 10\.99\.0\.149 left unfinished \(it failed 11 times\)/)
+})
+
+t.test('heartbeat -k with an lvs stop that answers only past its timeout (a hung ipvsadm): the giver waits for it without spinning, then exits', async (t) => {
+  // 23 s: past the kit's 20 s agent timeout and the 2 s grace for its answer, so the drain's own
+  // deadline is behind us while the tail still runs. That deadline must not stay due (the loop would spin).
+  const hungMs = KIT_AGENT_TIMEOUT_MS + 3000
+  const c = pair({ agentDelayMs: (n, op, res) => (n === T5 && op === 'stop' && res === 'lvs' ? hungMs : 30) })
+  const at = c.now
+  c.signal(T5, 'TERM')
+  let doubles = 0
+  while (c.now < at + hungMs + 5000) {
+    c.runUntil(c.now + 10)
+    if (c.owners().length > 1) doubles++
+  }
+  t.equal(doubles, 0, 'never on both')
+  t.same(c.owners(), [T6], 'titanic6 holds the VIP')
+  const exitAt = c.node(T5).ends[0]?.at ?? Number.NaN
+  t.ok(exitAt >= at + hungMs, `titanic5 exited after its lvs stop answered (${exitAt - at} ms after TERM)`)
+  t.notOk(c.owners('lvs').includes(T5), 'no IPVS table left behind')
 })

@@ -21,6 +21,8 @@ export { T5, T6, VIP, describe }
 const EPOCH_SEC = 1_795_627_040
 /** The kit's agent timeout (heartbeat-ts.conf [agents] timeout). */
 export const KIT_AGENT_TIMEOUT_MS = 20_000
+/** Steps at one instant before runUntil calls it a spin: far more than any burst of same-time events. */
+const SPIN_LIMIT_STEPS = 10_000
 
 export interface ClusterRmOptions {
   mode: AutoFailback
@@ -286,9 +288,14 @@ export class ClusterRm {
 
   /** Run everything due up to `until` (deliveries, agent results, the cores' timers) in time order. */
   runUntil(until: number): void {
+    // A deadline that stays at or before `now` after its timer ran would spin the daemon's loop (run.ts
+    // re-arms at once); here it would never end, so it fails the test instead.
+    let stepsAtNow = 0
     for (;;) {
       const next = this.nextDue()
       if (next === undefined || next > until) break
+      stepsAtNow = next <= this.now ? stepsAtNow + 1 : 0
+      if (stepsAtNow > SPIN_LIMIT_STEPS) throw new Error(`spin: something stays due at ${this.now} ms after ${SPIN_LIMIT_STEPS} steps (${this.spinSuspects()})`)
       this.now = Math.max(this.now, next)
       this.stepAt()
     }
@@ -302,6 +309,15 @@ export class ClusterRm {
       this.runUntil(this.now + stepMs)
     }
     return pred()
+  }
+
+  private spinSuspects(): string {
+    const due: string[] = []
+    for (const n of this.nodes.values()) {
+      const d = n.alive ? n.core.nextDeadline() : undefined
+      if (d !== undefined && d <= this.now) due.push(`${n.name} core deadline ${d}`)
+    }
+    return due.join(', ') || 'deliveries or agent results'
   }
 
   private nextDue(): number | undefined {
