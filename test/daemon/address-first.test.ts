@@ -3,7 +3,7 @@
 // start no longer waits for the IPVS table's deletion. With site scripts the order stays 3.0.6's.
 // Agent times are the failover bench's (200 ms / 1 s, the stand-in ipvsadm): lvs stop 150 ms.
 import t from 'tap'
-import { ClusterRm, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP } from '../resources/cluster-rm-kit.js'
+import { ClusterRm, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP, describe } from '../resources/cluster-rm-kit.js'
 import type { ClusterRmOptions } from '../resources/cluster-rm-kit.js'
 import { messageOf } from '../../lib/wire/message.js'
 
@@ -164,4 +164,42 @@ t.test('heartbeat -k with an lvs stop that answers only past its timeout (a hung
   const exitAt = c.node(T5).ends[0]?.at ?? Number.NaN
   t.ok(exitAt >= at + hungMs, `titanic5 exited after its lvs stop answered (${exitAt - at} ms after TERM)`)
   t.notOk(c.owners('lvs').includes(T5), 'no IPVS table left behind')
+})
+
+for (const request of ['takeover', 'standby'] as const) {
+  t.test(`heartbeat -k, then hbctl ${request} while the giver's lvs stop still runs after shutdone: nothing more runs on the giver`, async (t) => {
+    const c = pair({ agentDelayMs: (n, op, res) => (n === T5 && op === 'stop' && res === 'lvs' ? 4000 : 30) })
+    const at = c.now
+    c.signal(T5, 'TERM')
+    c.runUntilTrue(() => c.owners().includes(T6), at + 5000, 1)
+    c.runUntil(c.now + 2500) // past the final phases: titanic5 drains, waiting for its lvs stop
+    const asked = c.now
+    c.event(T5, { type: 'control', request, arg: 'all' })
+    let doubles = 0
+    while (c.now < at + 20_000) {
+      c.runUntil(c.now + 10)
+      if (c.owners().length > 1) doubles++
+    }
+    t.equal(doubles, 0, 'never on both')
+    t.same(c.owners(), [T6], 'titanic6 holds the VIP')
+    const after = c.node(T5).calls.filter((x) => x.at >= asked).map((x) => `${x.op} ${x.text}`)
+    t.same(after, [], 'titanic5 ran no agent after the request')
+    t.same(c.node(T5).ends.map((e) => e.end.kind), ['exit'], 'titanic5 exited')
+  })
+}
+
+t.test("heartbeat -k while a dead peer's reset is retried: the giver's drain runs only its lvs stop, not the next reset", async (t) => {
+  const stonith = { type: 'null', config: { kind: 'params' as const, params: '' }, line: 12 }
+  const c = pair({ stonith, stonithOutcome: () => 'bad', agentDelayMs: (n, op, res) => (n === T5 && op === 'stop' && res === 'lvs' ? 15_000 : 30) })
+  const crashAt = c.now
+  c.crash(T6)
+  t.ok(c.runUntilTrue(() => c.node(T5).resetCalls.length > 0, crashAt + 10_000, 10), 'titanic5 resets the dead titanic6 (and fails)')
+  const termAt = c.now
+  c.signal(T5, 'TERM')
+  c.runUntil(termAt + 40_000)
+  const shutdoneAt = c.node(T5).sent.find((m) => m.at >= termAt && describe(m.msg).startsWith('shutdone'))?.at ?? Number.NaN
+  t.ok(shutdoneAt > termAt, 'titanic5 sent shutdone')
+  const resetsAfter = c.node(T5).resetCalls.filter((x) => x.at > shutdoneAt)
+  t.same(resetsAfter, [], 'no reset runs once titanic5 said shutdone')
+  t.same(c.node(T5).ends.map((e) => e.end.kind), ['exit'], 'titanic5 exited once its lvs stop answered')
 })
