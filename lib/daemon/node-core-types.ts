@@ -79,6 +79,8 @@ export type NodeAction =
   | { type: 'transmit'; msg: HaMessage }
   /** Run an agent; answer with an `agent-result` event carrying the same id. */
   | RunAgentAction
+  /** End a running agent call now (run.ts aborts it); it still answers, as failed. */
+  | { type: 'cancel-agent'; id: number }
   /** Reset a dead peer with the STONITH device; answer with a `stonith-result` event carrying the same id. */
   | RunStonithAction
   | { type: 'log'; level: LogLevel; text: string }

@@ -499,6 +499,9 @@ export class NodeCore {
           this.history.agentStarted(a.id, { startMs: this.nowMs, group: a.group, resource: a.resource.text, op: a.op })
           this.out.push(a)
           break
+        case 'cancel-agent':
+          this.out.push(a)
+          break
         case 'run-stonith':
           this.history.stonithStarted(a.id, a.node, a.device.type, this.nowMs)
           this.out.push(a)

@@ -299,6 +299,8 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
 
   // A reset still running when this life ends is cancelled with it.
   const stonithAbort = new AbortController()
+  // Agent calls running, by id: the manager may cancel one (a release's tail that work waits behind).
+  const agentCalls = new Map<number, AbortController>()
 
   const feed = (ev: NodeEvent): void => {
     if (ended) return
@@ -315,12 +317,19 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
         case 'log':
           say(a.level, a.text)
           break
-        case 'run-agent':
-          void executeAgentAction(a, agentOpts()).then(({ event, run, error }) => {
+        case 'run-agent': {
+          const cancel = new AbortController()
+          agentCalls.set(a.id, cancel)
+          void executeAgentAction(a, { ...agentOpts(), cancel: cancel.signal }).then(({ event, run, error }) => {
+            agentCalls.delete(a.id)
             if (run) for (const line of debugLines(run)) say('debug', line)
             if (a.op !== 'status') say(error ? 'error' : 'info', error ? error.message : `${run?.argv.join(' ') ?? a.resource.agent}: ok`)
             if (event.type === 'agent-result') feed(event)
           })
+          break
+        }
+        case 'cancel-agent':
+          agentCalls.get(a.id)?.abort()
           break
         case 'run-stonith':
           void executeStonithAction(a, { timeoutMs: DEFAULT_STONITH_TIMEOUT_MS, signal: stonithAbort.signal, env }).then(({ event, lines }) => {

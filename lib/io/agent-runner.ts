@@ -38,6 +38,8 @@ export interface AgentRunnerOptions {
   timeoutsMs?: Partial<Record<AgentOp, number>>
   /** After SIGTERM to a timed-out agent's process group, SIGKILL follows this much later. */
   killGraceMs?: number
+  /** Ends this one call at once, the way its timeout would (the manager's `cancel-agent`). */
+  cancel?: AbortSignal
 }
 
 export interface AgentRun {
@@ -50,10 +52,12 @@ export interface AgentRun {
   stdout: string
   stderr: string
   timedOut: boolean
+  /** Ended by `cancel` before it answered. */
+  cancelled: boolean
   durationMs: number
 }
 
-export type AgentErrorCode = 'AGENT_NOT_FOUND' | 'AGENT_FAILED' | 'AGENT_TIMEOUT' | 'AGENT_SPAWN'
+export type AgentErrorCode = 'AGENT_NOT_FOUND' | 'AGENT_FAILED' | 'AGENT_TIMEOUT' | 'AGENT_CANCELLED' | 'AGENT_SPAWN'
 
 /** A failed agent call: names the agent, operation, argv, exit code and stderr; the original as `cause`. */
 export class AgentError extends Error {
@@ -149,7 +153,7 @@ export async function runAgent(resource: ResourceRef, op: AgentOp, opts: AgentRu
   const started = performance.now()
   let run: AgentRun
   if (builtin !== undefined) {
-    run = await runBuiltin(resource.agent, builtin, args, op, opts.env, timeoutMs, opts.killGraceMs ?? 2000, started)
+    run = await runBuiltin(resource.agent, builtin, args, op, opts, timeoutMs, started)
   } else {
     const path = await findAgent(resource.agent, opts.dirs ?? DEFAULT_AGENT_DIRS)
     if (path === undefined) {
@@ -161,6 +165,9 @@ export async function runAgent(resource: ResourceRef, op: AgentOp, opts: AgentRu
       })
     }
     run = await runScript(resource.agent, path, args, op, opts, timeoutMs, started)
+  }
+  if (run.cancelled) {
+    throw new AgentError('AGENT_CANCELLED', { agent: run.agent, op, argv: run.argv, stderr: run.stderr, why: 'cancelled: other resource work was waiting behind it' })
   }
   if (run.timedOut) {
     throw new AgentError('AGENT_TIMEOUT', { agent: run.agent, op, argv: run.argv, stderr: run.stderr, why: `timed out after ${timeoutMs} ms` })
@@ -176,39 +183,45 @@ async function runBuiltin(
   fn: InProcessAgent,
   args: string[],
   op: AgentOp,
-  env: AgentEnv,
+  opts: AgentRunnerOptions,
   timeoutMs: number,
-  graceMs: number,
   started: number,
 ): Promise<AgentRun> {
   const argv = [`builtin:${agent}`, ...args, op]
+  const graceMs = opts.killGraceMs ?? 2000
   const ac = new AbortController()
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<'timeout'>((resolve) => {
+  let onCancel: (() => void) | undefined
+  const ended = new Promise<'timeout' | 'cancelled'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs)
+    onCancel = () => resolve('cancelled')
+    if (opts.cancel?.aborted === true) onCancel()
+    else opts.cancel?.addEventListener('abort', onCancel, { once: true })
   })
-  const work = fn(args, op, env, ac.signal)
+  const work = fn(args, op, opts.env, ac.signal)
   try {
-    const out = await Promise.race([work, timeout])
-    if (out === 'timeout') {
+    const out = await Promise.race([work, ended])
+    if (out === 'timeout' || out === 'cancelled') {
       // Cancel the agent's work (its helpers get SIGTERM, then SIGKILL) and give it the grace to
       // wind down, so no helper of ours outlives the failure we report.
       ac.abort()
-      const ended = await Promise.race([
+      const wound = await Promise.race([
         work.then(
           (r) => r,
           () => undefined,
         ),
         new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), graceMs + 1000)),
       ])
-      const stderr = `${ended?.stderr ?? ''}${ended === undefined ? `${agent}: still running ${graceMs + 1000} ms after it was cancelled; left to end on its own\n` : ''}`
-      return { agent, op, argv, builtin: true, exitCode: 1, stdout: ended?.stdout ?? '', stderr, timedOut: true, durationMs: performance.now() - started }
+      const stderr = `${wound?.stderr ?? ''}${wound === undefined ? `${agent}: still running ${graceMs + 1000} ms after it was cancelled; left to end on its own\n` : ''}`
+      const how = { timedOut: out === 'timeout', cancelled: out === 'cancelled' }
+      return { agent, op, argv, builtin: true, exitCode: 1, stdout: wound?.stdout ?? '', stderr, ...how, durationMs: performance.now() - started }
     }
-    return { agent, op, argv, builtin: true, ...out, timedOut: false, durationMs: performance.now() - started }
+    return { agent, op, argv, builtin: true, ...out, timedOut: false, cancelled: false, durationMs: performance.now() - started }
   } catch (cause) {
     throw new AgentError('AGENT_FAILED', { agent, op, argv, why: `built-in agent threw: ${String(cause)}` }, cause)
   } finally {
     clearTimeout(timer)
+    if (onCancel !== undefined) opts.cancel?.removeEventListener('abort', onCancel)
   }
 }
 
@@ -249,14 +262,26 @@ async function runScript(
       // already gone
     }
   }
-  const timer = setTimeout(() => {
-    timedOut = true
+  let cancelled = false
+  const end = (): void => {
     signalGroup('SIGTERM')
     killTimer = setTimeout(() => signalGroup('SIGKILL'), opts.killGraceMs ?? 2000)
+  }
+  const timer = setTimeout(() => {
+    timedOut = true
+    end()
   }, timeoutMs)
+  const onCancel = (): void => {
+    if (timedOut || cancelled) return
+    cancelled = true
+    clearTimeout(timer)
+    end()
+  }
+  if (opts.cancel?.aborted === true) onCancel()
+  else opts.cancel?.addEventListener('abort', onCancel, { once: true })
   try {
     const r = await sub
-    if (r.failed && typeof r.exitCode !== 'number' && !timedOut) {
+    if (r.failed && typeof r.exitCode !== 'number' && !timedOut && !cancelled) {
       throw new AgentError('AGENT_SPAWN', { agent, op, argv, stderr: String(r.stderr ?? ''), why: r.shortMessage ?? 'could not run' }, r)
     }
     return {
@@ -268,13 +293,15 @@ async function runScript(
       stdout: typeof r.stdout === 'string' ? r.stdout : '',
       stderr: typeof r.stderr === 'string' ? r.stderr : '',
       timedOut,
+      cancelled,
       durationMs: performance.now() - started,
     }
   } finally {
     clearTimeout(timer)
     clearTimeout(killTimer)
+    opts.cancel?.removeEventListener('abort', onCancel)
     // A script may leave background children holding nothing we need: they die with it.
-    if (timedOut) signalGroup('SIGKILL')
+    if (timedOut || cancelled) signalGroup('SIGKILL')
   }
 }
 
@@ -309,7 +336,7 @@ export async function executeAgentAction(
 
 /** Debug-log lines for one agent call: heartbeat sends the scripts' output to HA_DEBUGLOG. */
 export function debugLines(run: AgentRun): string[] {
-  const lines = [`${run.argv.join(' ')}: exit ${run.exitCode}${run.timedOut ? ' (timed out)' : ''} in ${Math.round(run.durationMs)} ms`]
+  const lines = [`${run.argv.join(' ')}: exit ${run.exitCode}${run.timedOut ? ' (timed out)' : ''}${run.cancelled ? ' (cancelled)' : ''} in ${Math.round(run.durationMs)} ms`]
   for (const [name, text] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
     for (const l of text.split('\n')) if (l.trim() !== '') lines.push(`${run.agent} ${name}: ${l}`)
   }

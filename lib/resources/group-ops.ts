@@ -4,7 +4,8 @@ import type { AgentOp, GroupRunState, GroupTransition, LogLevel } from './rm-typ
 
 /** One step a job waits on: an agent call, or a pause (virtual time). */
 export type JobStep =
-  | { kind: 'agent'; group: GroupState; index: number; op: AgentOp }
+  /** `yields`: the call is cancelled (answered as failed at once) when other work queues behind it. */
+  | { kind: 'agent'; group: GroupState; index: number; op: AgentOp; yields?: boolean }
   | { kind: 'wait'; ms: number }
 
 export interface StepResult {
@@ -60,8 +61,8 @@ function groupLine(g: GroupState): string {
   return [g.def.node.toLowerCase(), ...g.def.resources.map((r) => r.text)].join(' ')
 }
 
-function* agent(g: GroupState, index: number, op: AgentOp): JobGen<StepResult> {
-  return yield { kind: 'agent', group: g, index, op }
+function* agent(g: GroupState, index: number, op: AgentOp, yields = false): JobGen<StepResult> {
+  return yield yields ? { kind: 'agent', group: g, index, op, yields } : { kind: 'agent', group: g, index, op }
 }
 
 /**
@@ -222,7 +223,7 @@ export function* releaseAddressesFirst(host: GroupOpsHost, groups: readonly Grou
 function* stopTailResource(host: GroupOpsHost, g: GroupState, i: number): JobGen<boolean> {
   const res = g.def.resources[i]
   if (res === undefined) return true
-  const { ok, tries } = yield* stopWithRetries(host, g, i, () => host.otherWorkWaiting())
+  const { ok, tries } = yield* stopWithRetries(host, g, i, () => host.otherWorkWaiting(), true)
   if (ok) return true
   const why = host.otherWorkWaiting() ? 'other resource work is waiting' : `it failed ${tries} times`
   host.log('crit', `Stop of ${res.text} in group ${g.def.key} left unfinished (${why}): its address is already released; the IPVS table may remain on this node until the group starts here again, which runs ${res.text} start whatever its status says.`)
@@ -235,20 +236,22 @@ function* stopTailResource(host: GroupOpsHost, g: GroupState, i: number): JobGen
 
 /**
  * A stop with 3.0.6's retries (stopRetryMax more tries, stopRetryMs apart); `cutShort` ends them
- * early, checked before and after each pause.
+ * early, checked before and after each pause. With `yields`, a call still running when work queues
+ * behind it is cancelled (a hung ipvsadm must not hold a takeover until its 60 s timeout).
  */
-function* stopWithRetries(host: GroupOpsHost, g: GroupState, i: number, cutShort: () => boolean): JobGen<{ ok: boolean; tries: number }> {
+function* stopWithRetries(host: GroupOpsHost, g: GroupState, i: number, cutShort: () => boolean, yields: boolean): JobGen<{ ok: boolean; tries: number }> {
   const res = g.def.resources[i]
   if (res === undefined) return { ok: true, tries: 0 }
+  if (cutShort()) return { ok: false, tries: 0 } // not started only to be cancelled
   host.log('info', `Running ${label(res, 'stop')}`)
-  let r = yield* agent(g, i, 'stop')
+  let r = yield* agent(g, i, 'stop', yields)
   let tries = 1
   while (!r.ok && tries <= host.stopRetryMax && !cutShort()) {
     yield { kind: 'wait', ms: host.stopRetryMs }
     if (cutShort()) break
     tries++
     host.log('info', `Retrying failed stop operation [${res.text}]`)
-    r = yield* agent(g, i, 'stop')
+    r = yield* agent(g, i, 'stop', yields)
   }
   return { ok: r.ok, tries }
 }
@@ -257,7 +260,7 @@ function* stopWithRetries(host: GroupOpsHost, g: GroupState, i: number, cutShort
 function* stopResource(host: GroupOpsHost, g: GroupState, i: number, why: string): JobGen<void> {
   const res = g.def.resources[i]
   if (res === undefined) return
-  const first = yield* stopWithRetries(host, g, i, () => false)
+  const first = yield* stopWithRetries(host, g, i, () => false, false)
   if (first.ok) return
   let st = yield* agent(g, i, 'status')
   if (!st.running) {

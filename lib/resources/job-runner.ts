@@ -15,7 +15,7 @@ export interface Job {
 }
 
 /** What the running job waits for; `resuming` only while its answer is being fed in. */
-export type JobWait = { on: 'agent'; id: number } | { on: 'timer'; untilMs: number } | { on: 'resuming' }
+export type JobWait = { on: 'agent'; id: number; yields: boolean; what: string } | { on: 'timer'; untilMs: number } | { on: 'resuming' }
 
 interface Running {
   job: Job
@@ -63,6 +63,7 @@ export class JobRunner {
     } else {
       this.queue.push(job)
     }
+    this.cancelYieldingCall()
     this.pump()
   }
 
@@ -108,8 +109,18 @@ export class JobRunner {
     }
     const res = step.group.def.resources[step.index] as ResourceRef
     const id = this.nextAgentId++
-    cur.wait = { on: 'agent', id }
+    cur.wait = { on: 'agent', id, yields: step.yields === true, what: `${step.op} of ${res.text} in group ${step.group.def.key}` }
     this.host.emit({ type: 'run-agent', id, group: step.group.def.key, index: step.index, resource: res, op: step.op })
+    if (step.yields === true && this.queue.length > 0) this.cancelYieldingCall()
+  }
+
+  /** Work waits behind a call that yields to it: that call is cancelled once (it answers as failed). */
+  private cancelYieldingCall(): void {
+    const w = this.running?.wait
+    if (w?.on !== 'agent' || !w.yields || this.queue.length === 0) return
+    w.yields = false
+    this.host.log('warn', `Cancelling the still running ${w.what}: other resource work is waiting behind it.`)
+    this.host.emit({ type: 'cancel-agent', id: w.id })
   }
 
   /** The answer to a `run-agent` action. */

@@ -52,6 +52,8 @@ export type RmAction =
   | { type: 'send'; msg: HaMessage }
   /** Run `<agent> [args…] <op>`; answer with an `agent-result` event carrying the same id. */
   | { type: 'run-agent'; id: number; group: string; index: number; resource: ResourceRef; op: AgentOp }
+  /** End that call now (its process group killed, a built-in aborted); it still answers, as failed. */
+  | { type: 'cancel-agent'; id: number }
   | { type: 'log'; level: LogLevel; text: string }
   /** A resource would not stop (after retries); the group stays held and is not reported released. */
   | { type: 'stop-failed'; group: string; resource: string }

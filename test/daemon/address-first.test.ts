@@ -203,3 +203,27 @@ t.test("heartbeat -k while a dead peer's reset is retried: the giver's drain run
   t.same(resetsAfter, [], 'no reset runs once titanic5 said shutdone')
   t.same(c.node(T5).ends.map((e) => e.end.kind), ['exit'], 'titanic5 exited once its lvs stop answered')
 })
+
+t.test("hb_standby, titanic5's lvs stop hangs (a stuck ipvsadm), then titanic6 crashes: titanic5 cancels the hung stop and takes the VIP back at once", async (t) => {
+  // Without a cancel the takeover would wait for the call's timeout (60 s in the daemon; here the
+  // hung call simply answers after 50 s).
+  const hungMs = 50_000
+  let hung = true
+  const c = pair({ agentDelayMs: (n, op, res) => (n === T5 && op === 'stop' && res === 'lvs' && hung ? hungMs : 30) })
+  const at = c.now
+  act(c, 'hb_standby')
+  t.ok(c.runUntilTrue(() => c.owners().includes(T6), at + 5000, 1), 'titanic6 took the VIP')
+  hung = false
+  c.runUntil(c.now + 300)
+  const crashAt = c.now
+  c.crash(T6)
+  const back = c.runUntilTrue(() => c.owners().includes(T5), crashAt + 30_000, 10)
+  t.ok(back, 'titanic5 holds the VIP again')
+  t.ok(c.now - crashAt <= 2000, `within 2 s of the crash (${c.now - crashAt} ms): deadtime, then the takeover, not the hung call's timeout`)
+  t.match(c.logText(T5), /Cancelling the still running stop of lvs in group 10\.99\.0\.149/, 'says it cancelled the hung call')
+  t.match(c.logText(T5), /Stop of lvs in group 10\.99\.0\.149 left unfinished \(other resource work is waiting\)/)
+  c.runUntil(c.now + 2000)
+  const lvsStarts = c.node(T5).calls.filter((x) => x.at >= crashAt && x.op === 'start' && x.text === 'lvs')
+  t.equal(lvsStarts.length, 1, 'the takeover runs lvs start, so the monitor and the table come back')
+  t.ok(c.owners('lvs').includes(T5), 'lvs is up on titanic5')
+})

@@ -152,6 +152,61 @@ t.test('a cancelled built-in starts no further helper', async (t) => {
   t.match(String(err), /cancelled/, "what the agent said while winding down is kept")
 })
 
+t.test("the manager's cancel ends a built-in lvs stop whose ipvsadm hangs, long before its timeout: helper and child killed", async (t) => {
+  const bin = join(root, 'bin')
+  script(bin, 'ipvsadm-hang', `echo $$ > ${stateDir}/cancel-ipvsadm.pid\nsleep 600 &\necho $! > ${stateDir}/cancel-ipvsadm.child\nwait`)
+  const env = {
+    PATH: process.env.PATH,
+    HBTS_IPVSADM: join(bin, 'ipvsadm-hang'),
+    HBTS_RUN_DIR: join(root, 'run'),
+    HBTS_HA_DIR: join(root, 'ha'),
+    HBTS_MON_CF: join(root, 'ha', 'no-mon.cf'),
+    HBTS_PROC_SYS: join(root, 'state'),
+  }
+  const cancel = new AbortController()
+  const withLvs: AgentRunnerOptions = { dirs, env, builtins: builtinAgents(), timeoutsMs: { stop: 60_000 }, killGraceMs: 500, cancel: cancel.signal }
+  const res = { agent: 'lvs', args: ['10.8.8.8:80', 'rr', '10.8.8.9'], text: 'lvs::10.8.8.8:80::rr::10.8.8.9' }
+  const pending = executeAgentAction({ id: 12, resource: res, op: 'stop' }, withLvs)
+  const pidFile = join(stateDir, 'cancel-ipvsadm.pid')
+  for (let i = 0; i < 250; i++) {
+    try {
+      readFileSync(pidFile)
+      break
+    } catch {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+  const t0 = performance.now()
+  cancel.abort()
+  const ev = await pending
+  const took = performance.now() - t0
+  t.match(ev.event, { type: 'agent-result', id: 12, ok: false }, 'the manager sees a failed stop')
+  t.equal(ev.error?.code, 'AGENT_CANCELLED')
+  t.match(ev.error?.message ?? '', /lvs stop failed: cancelled/)
+  t.ok(took < 10_000, `answered soon after the cancel, not at the 60 s timeout (${Math.round(took)} ms)`)
+  const helper = Number(readFileSync(pidFile, 'utf8'))
+  const child = Number(readFileSync(join(stateDir, 'cancel-ipvsadm.child'), 'utf8'))
+  for (let i = 0; i < 50 && (running(helper) || running(child)); i++) await new Promise((r) => setTimeout(r, 20))
+  t.notOk(running(helper), 'the hanging ipvsadm is gone')
+  t.notOk(running(child), 'and so is its child')
+})
+
+t.test("the manager's cancel ends a script's process group, as its timeout would", async (t) => {
+  const cancel = new AbortController()
+  const pending = runAgent({ agent: 'hang', args: [], text: 'hang' }, 'stop', { ...opts, timeoutsMs: { stop: 60_000 }, killGraceMs: 200, cancel: cancel.signal }).catch((e: unknown) => e)
+  await new Promise((r) => setTimeout(r, 300))
+  cancel.abort()
+  const err = await pending
+  t.ok(err instanceof AgentError && err.code === 'AGENT_CANCELLED', 'AGENT_CANCELLED')
+  const child = Number(readFileSync(join(stateDir, 'hang.child'), 'utf8'))
+  for (let i = 0; i < 50 && running(child); i++) await new Promise((r) => setTimeout(r, 20))
+  t.notOk(running(child), "the script's background child is gone too")
+  const already = new AbortController()
+  already.abort()
+  const err2 = await runAgent({ agent: 'legacyd', args: ['x'], text: 'legacyd::x' }, 'stop', { ...opts, cancel: already.signal }).catch((e: unknown) => e)
+  t.ok(err2 instanceof AgentError && err2.code === 'AGENT_CANCELLED', 'a call cancelled before it ran is cancelled too')
+})
+
 t.test('lookup order: resource.d, then init.d, then rc.d/init.d; regular executable files only', async (t) => {
   t.equal(await findAgent('svc', dirs), join(dirs[1] as string, 'svc'), 'init.d before rc.d/init.d')
   t.equal(await findAgent('rhonly', dirs), join(dirs[2] as string, 'rhonly'), 'rc.d/init.d as the last resort')

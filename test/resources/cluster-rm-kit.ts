@@ -77,7 +77,10 @@ interface Node {
   /** Resource texts currently up on this machine. */
   up: Set<string>
   /** Agent results not yet due: [at, id, op, text]. */
-  agents: Array<{ at: number; id: number; op: string; text: string }>
+  /** Agent calls running; `cancelled` ones answer now, as failed, having changed nothing. */
+  agents: Array<{ at: number; id: number; op: string; text: string; cancelled?: boolean }>
+  /** Agent calls the core cancelled (`cancel-agent`), with what they were. */
+  cancels: Array<{ at: number; op: string; text: string }>
   /** Reload checks not yet answered. */
   checks: Array<{ at: number; replyTo: number | undefined }>
   /** STONITH resets not yet answered, and every reset as started. */
@@ -137,7 +140,7 @@ export class ClusterRm {
     names.forEach((name, i) => {
       const uuid = Buffer.alloc(16, i + 1)
       const generation = 100 + i
-      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], resets: [], resetCalls: [], holderAnnounces: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [], commUps: [] }
+      const n: Node = { name, alive: false, generation, uuid, core: undefined as unknown as NodeCore, up: new Set(), agents: [], checks: [], resets: [], resetCalls: [], cancels: [], holderAnnounces: [], logs: [], sent: [], delivered: [], ends: [], replies: [], calls: [], events: [], stateWrites: [], commUps: [] }
       n.core = this.makeCore(n, undefined)
       this.nodes.set(name, n)
     })
@@ -365,8 +368,8 @@ export class ClusterRm {
     }
   }
 
-  private agentDone(n: Node, a: { id: number; op: string; text: string }): void {
-    const ok = !(this.opts.agentFails?.(n.name, a.op, a.text) ?? false)
+  private agentDone(n: Node, a: { id: number; op: string; text: string; cancelled?: boolean }): void {
+    const ok = a.cancelled !== true && !(this.opts.agentFails?.(n.name, a.op, a.text) ?? false)
     if (ok && a.op === 'start') n.up.add(a.text)
     else if (ok && a.op === 'stop') n.up.delete(a.text)
     this.feed(n, { type: 'agent-result', id: a.id, ok, running: n.up.has(a.text), exitCode: ok ? 0 : 1 })
@@ -390,6 +393,15 @@ export class ClusterRm {
           n.calls.push({ at: this.now, op: a.op, text: a.resource.text })
           n.agents.push({ at: this.now + (this.opts.agentDelayMs?.(n.name, a.op, a.resource.text) ?? 50), id: a.id, op: a.op, text: a.resource.text })
           break
+        case 'cancel-agent': {
+          const call = n.agents.find((x) => x.id === a.id)
+          if (call !== undefined) {
+            n.cancels.push({ at: this.now, op: call.op, text: call.text })
+            call.cancelled = true
+            call.at = this.now
+          }
+          break
+        }
         case 'run-stonith':
           n.resetCalls.push({ at: this.now, node: a.node })
           n.resets.push({ at: this.now + 1000, id: a.id, node: a.node })

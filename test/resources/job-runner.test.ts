@@ -94,3 +94,33 @@ t.test('a job enqueued by a finishing job runs next', async (t) => {
   runner.enqueue('first', 'child', quick())
   t.same(trace, ['first finished', 'second begins'], 'the second job started from inside the first one ending')
 })
+
+t.test('a call that yields is cancelled once when work queues behind it; an ordinary call never is', async (t) => {
+  const { runner, out } = kit()
+  const trace: string[] = []
+  function* tail(): JobGen<void> {
+    const r: StepResult = yield { kind: 'agent', group, index: 0, op: 'stop', yields: true }
+    trace.push(`tail got ok=${r.ok}`)
+  }
+  runner.enqueue('go_standby', 'child', tail())
+  const cancels = (): number[] => out.flatMap((a) => (a.type === 'cancel-agent' ? [a.id] : []))
+  t.same(cancels(), [], 'nothing to cancel while nothing waits')
+  runner.enqueue('status', 'notify', statusJob(trace, 'takeover'))
+  t.same(cancels(), [1], 'the tail call is cancelled when the takeover queues behind it')
+  runner.enqueue('req_our_resources', 'child', statusJob(trace, 'acquire'))
+  t.same(cancels(), [1], 'once')
+  runner.agentResult(1, { ok: false, running: true })
+  t.same(trace, ['tail got ok=false', 'acquire begins'], 'the cancelled call answers as failed; the queued work runs')
+  runner.enqueue('status', 'notify', statusJob(trace, 'another'))
+  t.same(cancels(), [1], 'an ordinary call (a status) is never cancelled')
+
+  const second = kit()
+  second.runner.enqueue('status', 'notify', statusJob(trace, 'first'))
+  function* lateTail(): JobGen<void> {
+    yield { kind: 'agent', group, index: 0, op: 'stop', yields: true }
+  }
+  second.runner.enqueue('go_standby', 'child', lateTail())
+  second.runner.enqueue('status', 'notify', statusJob(trace, 'behind'))
+  second.runner.agentResult(1, { ok: true, running: true })
+  t.same(second.out.filter((a) => a.type === 'cancel-agent'), [{ type: 'cancel-agent', id: 2 }], 'a yielding call that starts with work already queued is cancelled at once')
+})
