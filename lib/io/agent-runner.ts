@@ -149,6 +149,10 @@ export async function findAgent(name: string, dirs: readonly string[] = DEFAULT_
 export async function runAgent(resource: ResourceRef, op: AgentOp, opts: AgentRunnerOptions): Promise<AgentRun> {
   const timeoutMs = opts.timeoutsMs?.[op] ?? DEFAULT_AGENT_TIMEOUTS_MS[op]
   const args = [...resource.args]
+  if (opts.cancel?.aborted === true) {
+    // Cancelled before it ran: nothing is started only to be killed.
+    throw new AgentError('AGENT_CANCELLED', { agent: resource.agent, op, argv: [resource.agent, ...args, op], why: 'cancelled before it ran' })
+  }
   const builtin = opts.builtins?.get(resource.agent)
   const started = performance.now()
   let run: AgentRun

@@ -203,8 +203,14 @@ t.test("the manager's cancel ends a script's process group, as its timeout would
   t.notOk(running(child), "the script's background child is gone too")
   const already = new AbortController()
   already.abort()
-  const err2 = await runAgent({ agent: 'legacyd', args: ['x'], text: 'legacyd::x' }, 'stop', { ...opts, cancel: already.signal }).catch((e: unknown) => e)
+  let ran = false
+  const recorder: InProcessAgent = async () => {
+    ran = true
+    return { exitCode: 0, stdout: '', stderr: '' }
+  }
+  const err2 = await runAgent({ agent: 'recorder', args: [], text: 'recorder' }, 'stop', { ...opts, builtins: new Map([['recorder', recorder]]), cancel: already.signal }).catch((e: unknown) => e)
   t.ok(err2 instanceof AgentError && err2.code === 'AGENT_CANCELLED', 'a call cancelled before it ran is cancelled too')
+  t.notOk(ran, 'and was never started')
 })
 
 t.test('lookup order: resource.d, then init.d, then rc.d/init.d; regular executable files only', async (t) => {
