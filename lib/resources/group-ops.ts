@@ -30,11 +30,6 @@ export interface GroupState {
    * tell the peer before the IPVS table goes (see releaseAddressesFirst).
    */
   addressFirst: boolean
-  /**
-   * Resources (indexes) whose stop a release's tail left unfinished: their status may still say
-   * running (an IPVS table without its monitor), so the next take starts them whatever it says.
-   */
-  unfinishedStops?: Set<number>
 }
 
 export interface GroupOpsHost {
@@ -45,8 +40,10 @@ export interface GroupOpsHost {
   startFailed(g: GroupState, res: ResourceRef): void
   /** A shutdown waits for the running work (rsc_needs_shutdown): a take stops starting more. */
   shutdownWaiting(): boolean
-  /** Other work is queued behind the running job: a release's tail gives way to it. */
-  otherWorkWaiting(): boolean
+  /** A group start (takeover, acquire) is queued behind the running job: a release's tail gives way to it. */
+  groupStartWaiting(): boolean
+  /** The resource's start checks its own status (RmOptions.selfCheckingAgents): no status call before it. */
+  startChecksItself(res: ResourceRef): boolean
   stopRetryMs: number
   stopRetryMax: number
   stuckStopRetryMs: number
@@ -67,7 +64,7 @@ function* agent(g: GroupState, index: number, op: AgentOp, yields = false): JobG
 
 /**
  * acquireresourcegroup: for each resource left to right, skip it if its status says running,
- * else start it. On the first failure: "CRIT: Giving up resources due to failure of X" and
+ * else start it (an agent whose start checks that itself is started at once). On the first failure: "CRIT: Giving up resources due to failure of X" and
  * the group is given back (what started, right to left). Returns whether the group runs.
  * (heartbeat stops every resource of the group; we stop only those up to the failed one,
  * the later ones never ran.)
@@ -88,9 +85,13 @@ export function* takeGroup(host: GroupOpsHost, g: GroupState, why: string): JobG
       return true
     }
     if (cutShort()) return false
-    const unfinished = g.unfinishedStops?.has(i) === true
-    const st = yield* agent(g, i, 'status')
-    if (st.running && !unfinished) continue
+    // The built-ins' start checks for itself (an address already up is only announced again, an IPVS
+    // table is brought to what it should be and its monitor started if gone): one helper process less
+    // on every takeover's path, and a table a cut-short stop left behind is never taken for running.
+    if (!host.startChecksItself(res)) {
+      const st = yield* agent(g, i, 'status')
+      if (st.running) continue
+    }
     if (cutShort()) return false
     if (!starting) host.transition(g, 'starting', why, true)
     starting = true
@@ -104,7 +105,6 @@ export function* takeGroup(host: GroupOpsHost, g: GroupState, why: string): JobG
       host.startFailed(g, res)
       return false
     }
-    g.unfinishedStops?.delete(i)
   }
   host.transition(g, 'running', why, true)
   return true
@@ -215,22 +215,24 @@ export function* releaseAddressesFirst(host: GroupOpsHost, groups: readonly Grou
 /**
  * An lvs stop after the address went (the tail of releaseAddressesFirst). Bounded, unlike a stop
  * before the peer is told: its group's address is the peer's, so nothing here may block the queue
- * for good. 3.0.6's retries, but work queued behind us (a takeover after the peer died, an acquire)
- * cuts them short, and a stop still failing after them is logged and left: the group is stopped
- * here, its IPVS table perhaps not. A later start re-applies the table over whatever is left.
- * False when the stop was left unfinished.
+ * for good. 3.0.6's retries, but a group start queued behind us (a takeover after the peer died, an
+ * acquire) cuts them short and cancels a call still running; a stop still failing after them is
+ * logged and left. The group is stopped here, its IPVS table perhaps not: its next start here runs
+ * the built-in lvs start whatever the table holds (RmOptions.selfCheckingAgents), which re-applies the
+ * table and its monitor, in this life or a later one. False when the stop was left unfinished.
  */
 function* stopTailResource(host: GroupOpsHost, g: GroupState, i: number): JobGen<boolean> {
   const res = g.def.resources[i]
   if (res === undefined) return true
-  const { ok, tries } = yield* stopWithRetries(host, g, i, () => host.otherWorkWaiting(), true)
+  const { ok, tries } = yield* stopWithRetries(host, g, i, () => host.groupStartWaiting(), true)
   if (ok) return true
-  const why = host.otherWorkWaiting() ? 'other resource work is waiting' : `it failed ${tries} times`
-  host.log('crit', `Stop of ${res.text} in group ${g.def.key} left unfinished (${why}): its address is already released; the IPVS table may remain on this node until the group starts here again, which runs ${res.text} start whatever its status says.`)
+  const tail = 'its address is already released; the IPVS table may remain on this node until the group starts here again.'
+  if (host.groupStartWaiting()) {
+    host.log('warn', `Stop of ${res.text} in group ${g.def.key} left unfinished for the group start waiting behind it: ${tail}`)
+    return false
+  }
+  host.log('crit', `Stop of ${res.text} in group ${g.def.key} left unfinished (it failed ${tries} times): ${tail}`)
   host.stopFailed(g, res)
-  const left = g.unfinishedStops ?? new Set<number>()
-  left.add(i)
-  g.unfinishedStops = left
   return false
 }
 

@@ -12,6 +12,8 @@ export interface Job {
   name: string
   kind: JobKind
   gen: JobGen<void>
+  /** It may start a group here (a takeover, an acquire): what a release's tail gives way to. */
+  startsGroups: boolean
 }
 
 /** What the running job waits for; `resuming` only while its answer is being fed in. */
@@ -30,6 +32,11 @@ export interface JobRunnerHost {
   log(level: LogLevel, text: string): void
   /** RscMgmtProcessDied(): a job ended (its generator returned). */
   finished(job: Job): void
+  /**
+   * Whether a queued group start may cut a yielding call short now. Not during a shutdown: no group
+   * starts then, and a cancelled stop would leave the table behind on a node about to exit.
+   */
+  mayYield(): boolean
 }
 
 export class JobRunner {
@@ -48,13 +55,13 @@ export class JobRunner {
     return this.running !== undefined || this.queue.length > 0
   }
 
-  /** Work queued behind the running job (a takeover waiting for a release's tail, say). */
-  waiting(): boolean {
-    return this.queue.length > 0
+  /** A group start (a takeover, an acquire) is queued behind the running job, and may cut it short. */
+  groupStartWaiting(): boolean {
+    return this.host.mayYield() && this.queue.some((j) => j.startsGroups)
   }
 
-  enqueue(name: string, kind: JobKind, gen: JobGen<void>): void {
-    const job: Job = { name, kind, gen }
+  enqueue(name: string, kind: JobKind, gen: JobGen<void>, opts: { startsGroups?: boolean } = {}): void {
+    const job: Job = { name, kind, gen, startsGroups: opts.startsGroups === true }
     if (kind === 'child') {
       // forked children start at once; queued notifications wait until no child runs
       const firstNotify = this.queue.findIndex((j) => j.kind === 'notify')
@@ -111,15 +118,15 @@ export class JobRunner {
     const id = this.nextAgentId++
     cur.wait = { on: 'agent', id, yields: step.yields === true, what: `${step.op} of ${res.text} in group ${step.group.def.key}` }
     this.host.emit({ type: 'run-agent', id, group: step.group.def.key, index: step.index, resource: res, op: step.op })
-    if (step.yields === true && this.queue.length > 0) this.cancelYieldingCall()
+    if (step.yields === true) this.cancelYieldingCall()
   }
 
-  /** Work waits behind a call that yields to it: that call is cancelled once (it answers as failed). */
+  /** A group start waits behind a call that yields to it: that call is cancelled once (it answers as failed). */
   private cancelYieldingCall(): void {
     const w = this.running?.wait
-    if (w?.on !== 'agent' || !w.yields || this.queue.length === 0) return
+    if (w?.on !== 'agent' || !w.yields || !this.groupStartWaiting()) return
     w.yields = false
-    this.host.log('warn', `Cancelling the still running ${w.what}: other resource work is waiting behind it.`)
+    this.host.log('warn', `Cancelling the still running ${w.what}: a group start is waiting behind it.`)
     this.host.emit({ type: 'cancel-agent', id: w.id })
   }
 

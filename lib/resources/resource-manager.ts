@@ -286,7 +286,7 @@ export class ResourceManager {
         if (shutdownInProgress(s.shutdown)) return
         if (same(getString(msg, 'dest') ?? '', s.me) && getString(msg, 'ok') === 'OK') {
           const key = getString(msg, 'ipaddr') ?? ''
-          s.jobs.enqueue('ip-request-resp', 'notify', ipRequestRespJob(s, key))
+          s.jobs.enqueue('ip-request-resp', 'notify', ipRequestRespJob(s, key), { startsGroups: true })
         }
         break
       case 'hb_takeover':

@@ -57,4 +57,9 @@ export interface ResourceManagerOptions {
    * addresses down first and tells the peer before their lvs stop (group-ops.ts releaseAddressesFirst).
    */
   addressFirstGroups?: ReadonlySet<string>
+  /**
+   * Agents whose start finds out itself whether the resource already runs (the built-in IPaddr: an
+   * address already up here is only announced again): a take runs their start without a status first.
+   */
+  selfCheckingAgents?: ReadonlySet<string>
 }

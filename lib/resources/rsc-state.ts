@@ -104,6 +104,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     emit: (a) => s.out.push(a),
     log: (level, text) => log(s, level, text),
     finished: jobFinished,
+    mayYield: () => !shutdownInProgress(s.shutdown),
   })
   const ops: GroupOpsHost = {
     log: (level, text) => log(s, level, text),
@@ -112,7 +113,8 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     // ResourceManager: `(sleep 30; hb_standby $(StandbyGroupType failed-resource)) &`
     startFailed: (g) => s.pendingStandby.push({ at: s.now + timers.failedStartStandbyMs, set: g.local ? RSC_LOCAL : RSC_FOREIGN }),
     shutdownWaiting: () => shutdownNeedsRetry(s.shutdown),
-    otherWorkWaiting: () => jobs.waiting(),
+    groupStartWaiting: () => jobs.groupStartWaiting(),
+    startChecksItself: (res) => opts.selfCheckingAgents?.has(res.agent) === true,
     stopRetryMs: timers.stopRetryMs,
     stopRetryMax: timers.stopRetryMax,
     stuckStopRetryMs: timers.stuckStopRetryMs,

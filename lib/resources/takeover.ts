@@ -66,7 +66,7 @@ export function takeoverFromNode(s: RscState, node: PeerInfo): void {
     return
   }
   log(s, 'info', `Resources being acquired from ${node.name}.`)
-  s.jobs.enqueue('status', 'notify', machDownJob(s, node.name))
+  s.jobs.enqueue('status', 'notify', machDownJob(s, node.name), { startsGroups: true })
   if (s.nice) {
     s.iHold = orBits(s.iHold, RSC_FOREIGN)
     s.otherHolds = RSC_NONE
@@ -106,7 +106,7 @@ export function reqOurResources(s: RscState, getThemAnyway: boolean): void {
   let upcount = s.peers.countByStatus('active')
   if (s.peers.get(s.me)?.status !== 'active') upcount++
   const dontAsk = upcount < 2 || s.nice
-  s.jobs.enqueue('req_our_resources', 'child', reqOurResourcesJob(s, dontAsk))
+  s.jobs.enqueue('req_our_resources', 'child', reqOurResourcesJob(s, dontAsk), { startsGroups: true })
 }
 
 function* reqOurResourcesJob(s: RscState, dontAsk: boolean): JobGen<void> {

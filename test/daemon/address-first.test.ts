@@ -121,11 +121,11 @@ t.test("hb_standby, then titanic5's lvs stop keeps failing and titanic6 crashes:
   t.ok(back, 'titanic5 holds the VIP again')
   // deadtime 1 s, then at most one 1 s retry pause before the tail gives way to the takeover
   t.ok(c.now - crashAt <= 3000, `within 3 s of the crash (${c.now - crashAt} ms), not after ten 1 s retries`)
-  t.match(c.logText(T5), /Stop of lvs in group 10\.99\.0\.149 left unfinished \(other resource work is waiting\)/, 'says the lvs stop was left for the takeover')
+  t.match(c.logText(T5), /Stop of lvs in group 10\.99\.0\.149 left unfinished for the group start waiting behind it/, 'says the lvs stop was left for the takeover')
   // Its status still says running (the table is there), but the monitor went with the failed stop.
   c.runUntil(c.now + 2000)
   const lvsStarts = c.node(T5).calls.filter((x) => x.at >= crashAt && x.op === 'start' && x.text === 'lvs')
-  t.equal(lvsStarts.length, 1, 'the takeover runs lvs start although its status says running, so the monitor comes back')
+  t.equal(lvsStarts.length, 1, 'the takeover runs lvs start although the table is still there, so the monitor comes back')
 })
 
 t.test('heartbeat -k with an lvs stop that never succeeds: the node exits after the retries, the VIP stays with the peer', async (t) => {
@@ -221,9 +221,45 @@ t.test("hb_standby, titanic5's lvs stop hangs (a stuck ipvsadm), then titanic6 c
   t.ok(back, 'titanic5 holds the VIP again')
   t.ok(c.now - crashAt <= 2000, `within 2 s of the crash (${c.now - crashAt} ms): deadtime, then the takeover, not the hung call's timeout`)
   t.match(c.logText(T5), /Cancelling the still running stop of lvs in group 10\.99\.0\.149/, 'says it cancelled the hung call')
-  t.match(c.logText(T5), /Stop of lvs in group 10\.99\.0\.149 left unfinished \(other resource work is waiting\)/)
+  t.match(c.logText(T5), /Stop of lvs in group 10\.99\.0\.149 left unfinished for the group start waiting behind it/)
   c.runUntil(c.now + 2000)
   const lvsStarts = c.node(T5).calls.filter((x) => x.at >= crashAt && x.op === 'start' && x.text === 'lvs')
   t.equal(lvsStarts.length, 1, 'the takeover runs lvs start, so the monitor and the table come back')
   t.ok(c.owners('lvs').includes(T5), 'lvs is up on titanic5')
+})
+
+t.test("heartbeat -k, then the peer's admin runs hbctl takeover while titanic5's lvs stop runs after shutdone: the stop is not cut short, no table is left", async (t) => {
+  // The peer's hb_takeover queues work on titanic5 that starts no group (a shutdown starts none).
+  const c = pair({ agentDelayMs: (n, op, res) => (n === T5 && op === 'stop' && res === 'lvs' ? 1500 : 30) })
+  const at = c.now
+  c.signal(T5, 'TERM')
+  c.runUntilTrue(() => c.owners().includes(T6), at + 5000, 1)
+  c.runUntil(c.now + 100)
+  c.event(T6, { type: 'control', request: 'takeover', arg: 'all' })
+  c.runUntil(at + 30_000)
+  t.same(c.node(T5).cancels, [], 'titanic5 cancelled nothing')
+  t.same(c.node(T5).ends.map((e) => e.end.kind), ['exit'], 'titanic5 exited')
+  t.notOk(c.owners('lvs').includes(T5), 'no IPVS table left behind on the exited titanic5')
+  t.notMatch(c.logText(T5), /left unfinished/, 'the lvs stop ran to its end')
+})
+
+t.test('a table left behind by a failing lvs stop at exit survives a restart: taking the group back runs lvs start', async (t) => {
+  let failUntil = Infinity
+  const c = pair({ agentDelayMs: () => 30, agentFails: (n, op, res) => n === T5 && op === 'stop' && res === 'lvs' && c.now < failUntil })
+  const at = c.now
+  c.signal(T5, 'TERM')
+  c.runUntil(at + 40_000)
+  const n = c.node(T5)
+  t.same(n.ends.map((e) => e.end.kind), ['exit'], 'titanic5 exited after the retries')
+  t.ok(n.up.has('lvs'), "its IPVS table is still in the kernel (the kit's view)")
+  failUntil = 0
+  const kernel = new Set(n.up)
+  const restartAt = c.now
+  c.start(T5)
+  n.up = kernel // the kernel's table outlives the daemon
+  t.ok(c.runUntilTrue(() => c.owners().includes(T5), restartAt + 30_000, 10), 'auto_failback gives titanic5 its group back')
+  c.runUntil(c.now + 2000)
+  const calls = n.calls.filter((x) => x.at >= restartAt).map((x) => `${x.op} ${x.text}`)
+  t.ok(calls.includes('start lvs'), `titanic5 runs lvs start although the table is there, so its monitor runs again (${calls.join(', ')})`)
+  t.notOk(calls.includes('status lvs'), 'with no status call before it: the built-in start checks for itself')
 })

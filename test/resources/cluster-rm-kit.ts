@@ -166,7 +166,7 @@ export class ClusterRm {
     })
     const groups = this.opts.groups ?? seedGroups()
     const builtin = o.builtinAgents ?? true
-    const resources = new ResourceManager({ me: n.name, nodes: this.names, groups, autoFailback: this.opts.mode, pid: 4242, addressFirstGroups: addressFirstGroups(groups, () => builtin), ...(restartHeld !== undefined ? { restartHeld } : {}), ...(this.opts.stonith !== undefined ? { stonith: this.opts.stonith } : {}) })
+    const resources = new ResourceManager({ me: n.name, nodes: this.names, groups, autoFailback: this.opts.mode, pid: 4242, addressFirstGroups: addressFirstGroups(groups, () => builtin), selfCheckingAgents: new Set(builtin ? ['IPaddr', 'lvs'] : []), ...(restartHeld !== undefined ? { restartHeld } : {}), ...(this.opts.stonith !== undefined ? { stonith: this.opts.stonith } : {}) })
     const pingNodes = o.pingNodes !== undefined ? new PingNodes(o.pingNodes, o.deadpingMs ?? o.deadtimeMs, this.now) : undefined
     const peer = this.names.find((x) => x !== n.name)
     const ipfail = o.ipfail === true ? new Ipfail({ me: n.name, peer, keepaliveMs: o.keepaliveMs, autoFailback: o.mode === 'on' }) : undefined

@@ -6,17 +6,18 @@ import type { JobGen, GroupState, StepResult } from '../../lib/resources/group-o
 import type { RmAction } from '../../lib/resources/rm-types.js'
 import { seedGroups } from './rm-kit.js'
 
-function kit(): { runner: JobRunner; out: RmAction[]; logs: string[]; done: string[]; clock: { now: number; up: boolean } } {
+function kit(): { runner: JobRunner; out: RmAction[]; logs: string[]; done: string[]; clock: { now: number; up: boolean; shuttingDown: boolean } } {
   const out: RmAction[] = []
   const logs: string[] = []
   const done: string[] = []
-  const clock = { now: 0, up: true }
+  const clock = { now: 0, up: true, shuttingDown: false }
   const runner = new JobRunner({
     now: () => clock.now,
     mayRun: () => clock.up,
     emit: (a) => out.push(a),
     log: (_level, text) => logs.push(text),
     finished: (job) => done.push(job.name),
+    mayYield: () => !clock.shuttingDown,
   })
   return { runner, out, logs, done, clock }
 }
@@ -83,6 +84,7 @@ t.test('a job enqueued by a finishing job runs next', async (t) => {
     mayRun: () => true,
     emit: (a) => k.out.push(a),
     log: () => undefined,
+    mayYield: () => true,
     finished: (job) => {
       trace.push(`${job.name} finished`)
       if (job.name === 'first') runner.enqueue('second', 'child', statusJob(trace, 'second'))
@@ -95,7 +97,7 @@ t.test('a job enqueued by a finishing job runs next', async (t) => {
   t.same(trace, ['first finished', 'second begins'], 'the second job started from inside the first one ending')
 })
 
-t.test('a call that yields is cancelled once when work queues behind it; an ordinary call never is', async (t) => {
+t.test('a call that yields is cancelled once when a group start queues behind it; other work and ordinary calls never cancel', async (t) => {
   const { runner, out } = kit()
   const trace: string[] = []
   function* tail(): JobGen<void> {
@@ -105,13 +107,17 @@ t.test('a call that yields is cancelled once when work queues behind it; an ordi
   runner.enqueue('go_standby', 'child', tail())
   const cancels = (): number[] => out.flatMap((a) => (a.type === 'cancel-agent' ? [a.id] : []))
   t.same(cancels(), [], 'nothing to cancel while nothing waits')
-  runner.enqueue('status', 'notify', statusJob(trace, 'takeover'))
-  t.same(cancels(), [1], 'the tail call is cancelled when the takeover queues behind it')
-  runner.enqueue('req_our_resources', 'child', statusJob(trace, 'acquire'))
+  runner.enqueue('hb_takeover', 'notify', statusJob(trace, 'message only'))
+  t.same(cancels(), [], 'work that starts no group (a message, a release) does not cut the tail short')
+  t.notOk(runner.groupStartWaiting(), 'and does not count as a group start waiting')
+  runner.enqueue('status', 'notify', statusJob(trace, 'takeover'), { startsGroups: true })
+  t.same(cancels(), [1], 'the tail call is cancelled when a takeover queues behind it')
+  t.ok(runner.groupStartWaiting(), 'a group start waits')
+  runner.enqueue('req_our_resources', 'child', statusJob(trace, 'acquire'), { startsGroups: true })
   t.same(cancels(), [1], 'once')
   runner.agentResult(1, { ok: false, running: true })
   t.same(trace, ['tail got ok=false', 'acquire begins'], 'the cancelled call answers as failed; the queued work runs')
-  runner.enqueue('status', 'notify', statusJob(trace, 'another'))
+  runner.enqueue('status', 'notify', statusJob(trace, 'another'), { startsGroups: true })
   t.same(cancels(), [1], 'an ordinary call (a status) is never cancelled')
 
   const second = kit()
@@ -120,7 +126,14 @@ t.test('a call that yields is cancelled once when work queues behind it; an ordi
     yield { kind: 'agent', group, index: 0, op: 'stop', yields: true }
   }
   second.runner.enqueue('go_standby', 'child', lateTail())
-  second.runner.enqueue('status', 'notify', statusJob(trace, 'behind'))
+  second.runner.enqueue('status', 'notify', statusJob(trace, 'behind'), { startsGroups: true })
   second.runner.agentResult(1, { ok: true, running: true })
-  t.same(second.out.filter((a) => a.type === 'cancel-agent'), [{ type: 'cancel-agent', id: 2 }], 'a yielding call that starts with work already queued is cancelled at once')
+  t.same(second.out.filter((a) => a.type === 'cancel-agent'), [{ type: 'cancel-agent', id: 2 }], 'a yielding call that starts with a group start already queued is cancelled at once')
+
+  const third = kit()
+  third.clock.shuttingDown = true
+  third.runner.enqueue('hb_giveup_resources', 'child', tail())
+  third.runner.enqueue('status', 'notify', statusJob(trace, 'takeover'), { startsGroups: true })
+  t.same(third.out.filter((a) => a.type === 'cancel-agent'), [], 'during a shutdown nothing is cancelled: no group starts then')
+  t.notOk(third.runner.groupStartWaiting(), 'and the tail is not cut short')
 })
