@@ -165,7 +165,8 @@ async function stopLvs(
     }
   }
   const failed = !m.ok || !removedOk
-  const fwd = await restoreForwarding(paths)
+  // A stop cut off (timeout, cancel) may have left services in the table: they still need forwarding.
+  const fwd = deps.signal?.aborted === true ? undefined : await restoreForwarding(paths)
   if (fwd !== undefined) err.push(`lvs: ${fwd}`)
   out.push(failed ? 'lvs stop failed' : 'lvs stopped')
   return done(failed ? 1 : 0)

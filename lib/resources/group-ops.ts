@@ -73,6 +73,10 @@ export function* takeGroup(host: GroupOpsHost, g: GroupState, why: string): JobG
   host.log('info', `Acquiring resource group: ${groupLine(g)}`)
   const resources = g.def.resources
   let starting = false
+  // A group that may be up here already (a reload's restart re-taking what it kept, an `all` standby
+  // re-taking our own) keeps 3.0.6's status-first check: a start there could only do harm (a start
+  // that fails gives up a working address; an lvs start re-adds servers the monitor took out).
+  const wasHeld = g.held
   for (let i = 0; i < resources.length; i++) {
     const res = resources[i]
     if (res === undefined) continue
@@ -86,9 +90,10 @@ export function* takeGroup(host: GroupOpsHost, g: GroupState, why: string): JobG
     }
     if (cutShort()) return false
     // The built-ins' start checks for itself (an address already up is only announced again, an IPVS
-    // table is brought to what it should be and its monitor started if gone): one helper process less
-    // on every takeover's path, and a table a cut-short stop left behind is never taken for running.
-    if (!host.startChecksItself(res)) {
+    // table is brought to what it should be and its monitor started if gone): for a group not held
+    // here, one helper process less on every takeover's path, and a table a cut-short stop or an exit
+    // left behind without its monitor is never taken for running.
+    if (wasHeld || !host.startChecksItself(res)) {
       const st = yield* agent(g, i, 'status')
       if (st.running) continue
     }

@@ -228,7 +228,7 @@ export function goStandby(s: RscState, who: 'me' | 'other', set: RscBits): void 
       log(s, 'error', `no resources to ${who === 'me' ? 'give up' : 'acquire'}`)
       return
   }
-  s.jobs.enqueue('go_standby', 'child', goStandbyJob(s, who, act, s.standbyRsc), { startsGroups: true })
+  s.jobs.enqueue('go_standby', 'child', goStandbyJob(s, who, act, s.standbyRsc), { startsGroups: who === 'other' })
 }
 
 /** go_standby()'s child: release or acquire the groups, then `ask_resources info=done`. */

@@ -263,3 +263,44 @@ t.test('a table left behind by a failing lvs stop at exit survives a restart: ta
   t.ok(calls.includes('start lvs'), `titanic5 runs lvs start although the table is there, so its monitor runs again (${calls.join(', ')})`)
   t.notOk(calls.includes('status lvs'), 'with no status call before it: the built-in start checks for itself')
 })
+
+t.test('a reload restart with the peer dead re-takes the kept group by status, as 3.0.6: a start that would fail (the address on another interface than configured) cannot give the VIP up', async (t) => {
+  let failStart = false
+  const c = new ClusterRm({ mode: 'on', agentFails: (n, op, res) => failStart && n === T6 && op === 'start' && res === VIP })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(30_000)
+  c.crash(T5)
+  c.runUntil(c.now + 30_000)
+  t.same(c.owners(), [T6], 'titanic6 holds the VIP, titanic5 is dead')
+  failStart = true
+  const at = c.now
+  c.reloadOutcome.set(T6, { kind: 'restart', reason: 'ha.cf changed', haresourcesChanged: true })
+  c.reload(T6)
+  c.runUntil(c.now + 120_000)
+  t.same(c.owners(), [T6], 'titanic6 still holds the VIP')
+  const calls = c.node(T6).calls.filter((x) => x.at >= at).map((x) => `${x.op} ${x.text}`)
+  t.notOk(calls.includes(`start ${VIP}`) && calls.includes(`stop ${VIP}`), `no start-then-give-up of the address (${calls.join(', ')})`)
+  t.notMatch(c.logText(T6), /Giving up resources due to failure/, 'nothing given up')
+})
+
+t.test("two groups: hb_standby foreign, then hb_standby local while the first release's lvs stop runs: a release does not cut it short", async (t) => {
+  const VIP2 = '10.99.0.150'
+  const groups = [
+    { node: T5, key: VIP, line: 2, resources: [{ agent: 'IPaddr', args: [VIP], text: VIP }, { agent: 'lvs', args: [], text: 'lvs' }] },
+    { node: T6, key: VIP2, line: 3, resources: [{ agent: 'IPaddr', args: [VIP2], text: VIP2 }, { agent: 'lvs', args: ['b'], text: 'lvs2' }] },
+  ]
+  const c = new ClusterRm({ mode: 'off', groups, keepaliveMs: 200, deadtimeMs: 1000, agentDelayMs: (n, op, res) => (n === T5 && op === 'stop' && res.startsWith('lvs') ? 4000 : 30) })
+  c.start(T5)
+  c.runUntil(40_000)
+  c.start(T6)
+  c.runUntil(80_000)
+  t.same([c.owners(VIP), c.owners(VIP2)], [[T5], [T5]], 'titanic5 started first and holds both groups (auto_failback off)')
+  c.fifo(T5, messageOf([['t', 'ask_resources'], ['rsc_hold', 'foreign'], ['info', 'me']]))
+  c.runUntil(c.now + 600)
+  c.fifo(T5, messageOf([['t', 'ask_resources'], ['rsc_hold', 'local'], ['info', 'me']]))
+  c.runUntil(c.now + 30_000)
+  t.same(c.node(T5).cancels, [], 'titanic5 cancelled nothing')
+  t.notMatch(c.logText(T5), /left unfinished/, 'every lvs stop ran to its end')
+  t.same(c.owners('lvs2'), [T6], "lvs2's table is on titanic6 only")
+})
