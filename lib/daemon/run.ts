@@ -577,9 +577,6 @@ async function runLife(life: PreparedLife, opts: RunDaemonOptions, env: Readonly
   runtimeStats?.stop()
   loop.stop()
   stonithAbort.abort()
-  // Calls this life gave up on (timed out past their grace, or a second TERM) end with it, so none
-  // changes the host under the next life (an old lvs stop restoring ip_forward after a new start).
-  for (const call of agentCalls.values()) call.abort()
   await pinger?.stop()
   life.sink.onDatagram = undefined
   life.sink.onError = undefined

@@ -171,7 +171,7 @@ export async function runAgent(resource: ResourceRef, op: AgentOp, opts: AgentRu
     run = await runScript(resource.agent, path, args, op, opts, timeoutMs, started)
   }
   if (run.cancelled) {
-    throw new AgentError('AGENT_CANCELLED', { agent: run.agent, op, argv: run.argv, stderr: run.stderr, why: 'cancelled: other resource work was waiting behind it' })
+    throw new AgentError('AGENT_CANCELLED', { agent: run.agent, op, argv: run.argv, stderr: run.stderr, why: 'cancelled by the resource manager' })
   }
   if (run.timedOut) {
     throw new AgentError('AGENT_TIMEOUT', { agent: run.agent, op, argv: run.argv, stderr: run.stderr, why: `timed out after ${timeoutMs} ms` })

@@ -4,7 +4,7 @@ import type { AgentOp, GroupRunState, GroupTransition, LogLevel } from './rm-typ
 
 /** One step a job waits on: an agent call, or a pause (virtual time). */
 export type JobStep =
-  /** `yields`: the call is cancelled (answered as failed at once) when other work queues behind it. */
+  /** `yields`: the call is cancelled (answered as failed) when a group start queues behind it. */
   | { kind: 'agent'; group: GroupState; index: number; op: AgentOp; yields?: boolean }
   | { kind: 'wait'; ms: number }
 
@@ -59,7 +59,7 @@ function groupLine(g: GroupState): string {
 }
 
 function* agent(g: GroupState, index: number, op: AgentOp, yields = false): JobGen<StepResult> {
-  return yield yields ? { kind: 'agent', group: g, index, op, yields } : { kind: 'agent', group: g, index, op }
+  return yield { kind: 'agent', group: g, index, op, yields }
 }
 
 /**
@@ -243,8 +243,9 @@ function* stopTailResource(host: GroupOpsHost, g: GroupState, i: number): JobGen
 
 /**
  * A stop with 3.0.6's retries (stopRetryMax more tries, stopRetryMs apart); `cutShort` ends them
- * early, checked before and after each pause. With `yields`, a call still running when work queues
- * behind it is cancelled (a hung ipvsadm must not hold a takeover until its 60 s timeout).
+ * early, checked before each call and after each pause. With `yields`, a call still running when a
+ * group start queues behind it is cancelled (a hung ipvsadm must not hold a takeover until its 60 s
+ * timeout).
  */
 function* stopWithRetries(host: GroupOpsHost, g: GroupState, i: number, cutShort: () => boolean, yields: boolean): JobGen<{ ok: boolean; tries: number }> {
   const res = g.def.resources[i]

@@ -59,7 +59,9 @@ export interface ResourceManagerOptions {
   addressFirstGroups?: ReadonlySet<string>
   /**
    * Agents whose start finds out itself whether the resource already runs (the built-in IPaddr: an
-   * address already up here is only announced again): a take runs their start without a status first.
+   * address already up here is only announced again; the built-in lvs: the table is brought to what it
+   * should be, its monitor started if gone): a take of a group not held here runs their start
+   * without a status call first.
    */
   selfCheckingAgents?: ReadonlySet<string>
 }

@@ -163,6 +163,13 @@ t.test("the manager's cancel ends a built-in lvs stop whose ipvsadm hangs, long 
     HBTS_MON_CF: join(root, 'ha', 'no-mon.cf'),
     HBTS_PROC_SYS: join(root, 'state'),
   }
+  // As after an lvs start that turned forwarding on: a cut-off stop may leave services, so it stays on.
+  const procSys = join(root, 'cancel-proc-sys')
+  mkdirSync(join(procSys, 'net', 'ipv4'), { recursive: true })
+  writeFileSync(join(procSys, 'net', 'ipv4', 'ip_forward'), '1\n')
+  mkdirSync(join(root, 'run', 'lvs'), { recursive: true })
+  writeFileSync(join(root, 'run', 'lvs', 'ip_forward.before'), '0\n')
+  env.HBTS_PROC_SYS = procSys
   const cancel = new AbortController()
   const withLvs: AgentRunnerOptions = { dirs, env, builtins: builtinAgents(), timeoutsMs: { stop: 60_000 }, killGraceMs: 500, cancel: cancel.signal }
   const res = { agent: 'lvs', args: ['10.8.8.8:80', 'rr', '10.8.8.9'], text: 'lvs::10.8.8.8:80::rr::10.8.8.9' }
@@ -189,6 +196,7 @@ t.test("the manager's cancel ends a built-in lvs stop whose ipvsadm hangs, long 
   for (let i = 0; i < 50 && (running(helper) || running(child)); i++) await new Promise((r) => setTimeout(r, 20))
   t.notOk(running(helper), 'the hanging ipvsadm is gone')
   t.notOk(running(child), 'and so is its child')
+  t.equal(readFileSync(join(procSys, 'net', 'ipv4', 'ip_forward'), 'utf8'), '1\n', 'forwarding stays on under the services the stop may have left')
 })
 
 t.test("the manager's cancel ends a script's process group, as its timeout would", async (t) => {
