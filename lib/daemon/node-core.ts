@@ -101,8 +101,8 @@ export class NodeCore {
           this.life.release({ kind: 'restart', reason })
         },
         reannounce: () => this.reannounce(),
-        announceHeld: () => {
-          this.rmFeed({ type: 'announce-held' })
+        tellPeerWeKeep: () => {
+          this.rmFeed({ type: 'kept-after-heal' })
         },
       },
       this.me,
@@ -501,6 +501,10 @@ export class NodeCore {
           break
         case 'cancel-agent':
           this.out.push(a)
+          break
+        case 'peer-gave-up':
+          // Clients may still have the peer's MAC for the address: say ours again.
+          if (this.phase.kind === 'running') this.reannounce()
           break
         case 'run-stonith':
           this.history.stonithStarted(a.id, a.node, a.device.type, this.nowMs)

@@ -19,8 +19,12 @@ export interface KeeperHost {
   yieldAndRestart(reason: string): void
   /** Say our running addresses to the LAN again (gratuitous ARP). */
   reannounce(): void
-  /** Tell the peer what we hold (a `resource` message), so its split-brain watch sees the clash. */
-  announceHeld(): void
+  /**
+   * Tell the peer what we hold (a `resource` message: a heartbeat-ts peer's split-brain watch sees the
+   * clash) and ask it to give each of those groups up (`ip-request`: a 3.0.6 peer that never saw the
+   * partition has no other rule that moves it).
+   */
+  tellPeerWeKeep(): void
 }
 
 export class PartitionKeeper {
@@ -50,9 +54,9 @@ export class PartitionKeeper {
     // now, and once more when the peer has let its copy go.
     this.host.log('warn', 'Healed partition: keeping our resources; re-announcing their addresses.')
     this.host.reannounce()
-    // A peer that restarted apart from us has a fresh table: it sees no heal, only our statuses, and
-    // learns that we hold these groups only from this (heartbeat-ts peers then yield what clashes).
-    this.host.announceHeld()
+    // A peer that restarted apart from us has a fresh table, and one that lost only our side of the
+    // traffic saw no partition at all: it learns that we hold these groups only from this.
+    this.host.tellPeerWeKeep()
     this.watch.armReannounce(nowMs)
   }
 

@@ -25,6 +25,7 @@ import type { RscState } from './rsc-state.js'
 import { shutdownInProgress } from './shutdown-state.js'
 import { onShutdownRequest, shutdownIfNeeded } from './shutdown.js'
 import { askForResources, localStandby, retryAutoFailback, runDueStandbys, standbyDeadline, standbyTimedOut } from './standby.js'
+import { answerToAsk, askPeerAfterHeal, forgetHealAsks, ignoresRequestWhileAsking } from './heal-asks.js'
 import { hbTakeoverJob, ipRequestJob, ipRequestRespJob, recoverDeadResources, reqOurResources } from './takeover.js'
 import { onStonithResult, peerBack, runDueResets, stonithDeadline } from './stonith.js'
 
@@ -58,6 +59,7 @@ export class ResourceManager {
       case 'node-restarted': {
         const n = s.peers.get(event.node.toLowerCase())
         if (n) n.hasResources = true
+        if (event.node.toLowerCase() !== s.me) forgetHealAsks(s)
         break
       }
       case 'message':
@@ -83,8 +85,9 @@ export class ResourceManager {
       case 'shutdown':
         onShutdownRequest(s, event.yielding === true)
         break
-      case 'announce-held':
+      case 'kept-after-heal':
         sendResourcesHeld(s, s.resourceState === 'stable', 'healed partition')
+        askPeerAfterHeal(s)
         break
       case 'stonith-result':
         onStonithResult(s, event.id, event.node.toLowerCase(), event.outcome)
@@ -231,6 +234,7 @@ export class ResourceManager {
   private onNodeStatus(name: string, status: string): void {
     const node = name.toLowerCase()
     const died = this.s.peers.setStatus(node, status)
+    if (died !== undefined) forgetHealAsks(this.s)
     if (died !== undefined) recoverDeadResources(this.s, died)
     else if (status.toLowerCase() !== 'dead') peerBack(this.s, node, status)
   }
@@ -279,12 +283,19 @@ export class ResourceManager {
       case 'ask_resources':
         askForResources(s, msg, src)
         break
-      case 'ip-request':
-        if (!fromMe) s.jobs.enqueue('ip-request', 'notify', ipRequestJob(s, src, getString(msg, 'ipaddr') ?? ''))
+      case 'ip-request': {
+        const key = getString(msg, 'ipaddr') ?? ''
+        if (!fromMe && !ignoresRequestWhileAsking(s, key, src)) s.jobs.enqueue('ip-request', 'notify', ipRequestJob(s, src, key))
         break
+      }
       case 'ip-request-resp':
         if (shutdownInProgress(s.shutdown)) return
         if (same(getString(msg, 'dest') ?? '', s.me) && getString(msg, 'ok') === 'OK') {
+          const answer = fromMe ? { kind: 'none' as const } : answerToAsk(s, msg, src)
+          if (answer.kind === 'handled') {
+            if (answer.gaveUp) s.out.push({ type: 'peer-gave-up', group: answer.key })
+            break
+          }
           const key = getString(msg, 'ipaddr') ?? ''
           s.jobs.enqueue('ip-request-resp', 'notify', ipRequestRespJob(s, key), { startsGroups: true })
         }

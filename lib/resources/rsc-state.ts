@@ -83,6 +83,8 @@ export interface RscState {
   pendingStandby: PendingStandby[]
   /** Dead peers being reset before their groups are taken. */
   stonith: StonithState
+  /** Groups we kept after a heal and asked the peer to give up (heal-asks.ts): key → until (ms). */
+  healAsks: Map<string, number>
 }
 
 /** The record at start-up; `jobFinished` is RscMgmtProcessDied(). */
@@ -151,6 +153,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     initial: { phase: 'pending', localDone: false, foreignDone: false },
     pendingStandby: [],
     stonith: createStonithState(opts.stonith),
+    healAsks: new Map(),
   }
   return s
 }

@@ -52,7 +52,7 @@ t.test('a heal seen while our takeover of the peer\'s group is still queued: we 
     log: (_l, text) => said.push(text),
     yieldAndRestart: (reason) => said.push(`yield ${reason}`),
     reannounce: () => said.push('reannounce'),
-    announceHeld: () => said.push('announce held'),
+    tellPeerWeKeep: () => said.push('announce held'),
   }, 'titanic6')
   keeper.healed(1000)
   t.ok(said.includes('yield healed-partition'), `yields (${said.join(' | ')})`)
@@ -72,7 +72,7 @@ t.test('the keeper of a healed partition re-announces its addresses and tells th
     log: () => undefined,
     yieldAndRestart: (reason) => said.push(`yield ${reason}`),
     reannounce: () => said.push('reannounce'),
-    announceHeld: () => said.push('announce held'),
+    tellPeerWeKeep: () => said.push('announce held'),
   }, 'titanic5')
   keeper.healed(1000)
   t.same(said, ['reannounce', 'announce held'])
