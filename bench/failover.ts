@@ -320,6 +320,8 @@ export async function run(): Promise<void> {
     const kill = SCENARIOS.has('kill') ? (await stopRuns(c, RUNS)).samples : []
     const standinMs = await standinCostMs(c)
     const med = (xs: readonly number[]): number => Math.round(medianAndWorst(xs.filter((x) => Number.isFinite(x))).median)
+    // A built-in IPaddr starts a group not held here without a status call first: say so, not NaN.
+    const medOrNone = (xs: readonly number[]): string => (xs.some((x) => Number.isFinite(x)) ? `${med(xs)} ms` : 'none (no call)')
     const agent = (xs: readonly Sample[], key: string): number[] => xs.map((x) => x.agentMs.get(key) ?? Number.NaN)
     if (crash.length > 0) {
       const totals = crash.map((x) => x.totalMs)
@@ -345,7 +347,7 @@ export async function run(): Promise<void> {
       process.stdout.write(
         '  breakdown (medians):\n' +
           `    giver: IPaddr stop ${med(xs.map((x) => giver(x, 'IPaddr', 'stop')))} ms, then (after telling the peer, off the critical path) lvs stop ${med(xs.map((x) => giver(x, 'lvs', 'stop')))} ms (of which hb-mon's stop ${med(xs.map((x) => giver(x, 'monitor', 'stop')))} ms)\n` +
-          `    taker: IPaddr status ${med(xs.map((x) => x.agentMs.get('titanic6 IPaddr status') ?? x.agentMs.get('titanic5 IPaddr status') ?? Number.NaN))} ms, IPaddr start ${med(xs.map((x) => x.agentMs.get('titanic6 IPaddr start') ?? x.agentMs.get('titanic5 IPaddr start') ?? Number.NaN))} ms\n` +
+          `    taker: IPaddr status ${medOrNone(xs.map((x) => x.agentMs.get('titanic6 IPaddr status') ?? x.agentMs.get('titanic5 IPaddr status') ?? Number.NaN))}, IPaddr start ${med(xs.map((x) => x.agentMs.get('titanic6 IPaddr start') ?? x.agentMs.get('titanic5 IPaddr start') ?? Number.NaN))} ms\n` +
           `    ${label} → first gratuitous ARP on the wire  ${med(xs.map((x) => x.arpMs))} ms (includes ${startup} and the hand-over messages)\n` +
           `    first ARP → first HTTP answer               ${med(xs.map((x) => x.answerAfterArpMs))} ms\n`,
       )
