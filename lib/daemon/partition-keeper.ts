@@ -21,8 +21,8 @@ export interface KeeperHost {
   reannounce(): void
   /**
    * Tell the peer what we hold (a `resource` message: a heartbeat-ts peer's split-brain watch sees the
-   * clash) and ask it to give each of those groups up (`ip-request`: a 3.0.6 peer that never saw the
-   * partition has no other rule that moves it).
+   * clash) and ask it to give up each of our own groups (`ip-request`: a 3.0.6 peer that never saw the
+   * partition, or restarted apart from us, has no other rule that moves it).
    */
   tellPeerWeKeep(): void
 }

@@ -25,7 +25,7 @@ import type { RscState } from './rsc-state.js'
 import { shutdownInProgress } from './shutdown-state.js'
 import { onShutdownRequest, shutdownIfNeeded } from './shutdown.js'
 import { askForResources, localStandby, retryAutoFailback, runDueStandbys, standbyDeadline, standbyTimedOut } from './standby.js'
-import { answerToAsk, askPeerAfterHeal, forgetHealAsks, ignoresRequestWhileAsking } from './heal-asks.js'
+import { answerToAsk, askPeerAfterHeal, forgetHealAsks, settleHealAsks } from './heal-asks.js'
 import { hbTakeoverJob, ipRequestJob, ipRequestRespJob, recoverDeadResources, reqOurResources } from './takeover.js'
 import { onStonithResult, peerBack, runDueResets, stonithDeadline } from './stonith.js'
 
@@ -166,6 +166,7 @@ export class ResourceManager {
   // ---------------------------------------------------------------- plumbing
 
   private finish(): RmAction[] {
+    settleHealAsks(this.s)
     const out = this.s.out
     this.s.out = []
     return out
@@ -234,8 +235,10 @@ export class ResourceManager {
   private onNodeStatus(name: string, status: string): void {
     const node = name.toLowerCase()
     const died = this.s.peers.setStatus(node, status)
-    if (died !== undefined) forgetHealAsks(this.s)
-    if (died !== undefined) recoverDeadResources(this.s, died)
+    if (died !== undefined) {
+      forgetHealAsks(this.s)
+      recoverDeadResources(this.s, died)
+    }
     else if (status.toLowerCase() !== 'dead') peerBack(this.s, node, status)
   }
 
@@ -283,17 +286,15 @@ export class ResourceManager {
       case 'ask_resources':
         askForResources(s, msg, src)
         break
-      case 'ip-request': {
-        const key = getString(msg, 'ipaddr') ?? ''
-        if (!fromMe && !ignoresRequestWhileAsking(s, key, src)) s.jobs.enqueue('ip-request', 'notify', ipRequestJob(s, src, key))
+      case 'ip-request':
+        if (!fromMe) s.jobs.enqueue('ip-request', 'notify', ipRequestJob(s, src, getString(msg, 'ipaddr') ?? ''))
         break
-      }
       case 'ip-request-resp':
         if (shutdownInProgress(s.shutdown)) return
         if (same(getString(msg, 'dest') ?? '', s.me) && getString(msg, 'ok') === 'OK') {
           const answer = fromMe ? { kind: 'none' as const } : answerToAsk(s, msg, src)
           if (answer.kind === 'handled') {
-            if (answer.gaveUp) s.out.push({ type: 'peer-gave-up', group: answer.key })
+            if (answer.gaveUp) s.out.push({ type: 'peer-gave-up' })
             break
           }
           const key = getString(msg, 'ipaddr') ?? ''

@@ -39,8 +39,8 @@ export type RmEvent =
   | { type: 'shutdown'; yielding?: boolean }
   /**
    * We keep our groups through a healed partition: say what we hold (hb_send_resources_held), and ask
-   * the peer to give up each group we run (ip-request). A peer that started apart from us, or never
-   * saw the partition, may run the same groups and knows nothing of ours until told.
+   * the peer to give up each of our own groups we run (ip-request). A peer that started apart from us,
+   * or never saw the partition, may run the same groups and knows nothing of ours until told.
    */
   | { type: 'kept-after-heal' }
   /** The answer to a `run-stonith` action; `detail` is what the shell saw (exit code, timeout). */
@@ -62,8 +62,8 @@ export type RmAction =
   | { type: 'shutdown-complete' }
   /** Reset `node` with the device (cluster-glue `stonith -T reset`); answer with a `stonith-result` event carrying the same id. */
   | { type: 'run-stonith'; id: number; node: string; device: StonithDevice }
-  /** The peer gave up a group we kept after a heal (its answer to our ip-request): re-announce the address. */
-  | { type: 'peer-gave-up'; group: string }
+  /** The peer gave up a group we kept after a heal (its answer to our ip-request): re-announce our addresses. */
+  | { type: 'peer-gave-up' }
 
 export type GroupRunState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 

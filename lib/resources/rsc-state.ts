@@ -4,6 +4,8 @@
 // procinfo->i_hold_resources, otherHolds = other_holds_resources, localTakeoverAt = local_takeover_time.
 import type { HaMessage } from '../wire/message.js'
 import type { GroupOpsHost, GroupState } from './group-ops.js'
+import { noHealAsks } from './heal-asks.js'
+import type { HealAsks } from './heal-asks.js'
 import { JobRunner } from './job-runner.js'
 import type { Job } from './job-runner.js'
 import { PeerTable } from './peer-table.js'
@@ -83,8 +85,8 @@ export interface RscState {
   pendingStandby: PendingStandby[]
   /** Dead peers being reset before their groups are taken. */
   stonith: StonithState
-  /** Groups we kept after a heal and asked the peer to give up (heal-asks.ts): key → until (ms). */
-  healAsks: Map<string, number>
+  /** Our own groups we kept after a heal and ask (or will ask) the peer to give up (heal-asks.ts). */
+  healAsks: HealAsks
 }
 
 /** The record at start-up; `jobFinished` is RscMgmtProcessDied(). */
@@ -153,7 +155,7 @@ export function createRscState(opts: ResourceManagerOptions, jobFinished: (job: 
     initial: { phase: 'pending', localDone: false, foreignDone: false },
     pendingStandby: [],
     stonith: createStonithState(opts.stonith),
-    healAsks: new Map(),
+    healAsks: noHealAsks(),
   }
   return s
 }

@@ -138,6 +138,11 @@ export function* ipRequestJob(s: RscState, requester: string, key: string): JobG
     if (st.running) {
       weown = true
       yield* giveGroup(s.ops, g, `ip-request from ${requester}`)
+      // 3.0.6's rc.d script leaves i_hold alone, and a nice_failback node then goes on claiming the
+      // group (cl_status rscstatus, and our own split-brain watch, which would see a clash with
+      // nobody). In nice_failback an ip-request comes only from a heartbeat-ts peer's ask after a heal.
+      // Nothing is sent: the asker knows from our answer.
+      if (s.nice && !g.held && !s.groups.some((x) => x.local === g.local && x.held)) s.iHold &= ~(g.local ? RSC_LOCAL : RSC_FOREIGN)
     }
   }
   sendCluster(s, ipRequestRespMsg(requester, key, weown))

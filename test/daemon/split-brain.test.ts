@@ -52,12 +52,12 @@ t.test('a heal seen while our takeover of the peer\'s group is still queued: we 
     log: (_l, text) => said.push(text),
     yieldAndRestart: (reason) => said.push(`yield ${reason}`),
     reannounce: () => said.push('reannounce'),
-    tellPeerWeKeep: () => said.push('announce held'),
+    tellPeerWeKeep: () => said.push('tell the peer we keep'),
   }, 'titanic6')
   keeper.healed(1000)
   t.ok(said.includes('yield healed-partition'), `yields (${said.join(' | ')})`)
   t.notOk(said.includes('reannounce'), 'and does not claim the address as the keeper')
-  t.notOk(said.includes('announce held'), 'nor tells the peer it holds the group')
+  t.notOk(said.includes('tell the peer we keep'), 'nor tells the peer it holds the group')
 })
 
 t.test('the keeper of a healed partition re-announces its addresses and tells the peer what it holds', async (t) => {
@@ -72,8 +72,8 @@ t.test('the keeper of a healed partition re-announces its addresses and tells th
     log: () => undefined,
     yieldAndRestart: (reason) => said.push(`yield ${reason}`),
     reannounce: () => said.push('reannounce'),
-    tellPeerWeKeep: () => said.push('announce held'),
+    tellPeerWeKeep: () => said.push('tell the peer we keep'),
   }, 'titanic5')
   keeper.healed(1000)
-  t.same(said, ['reannounce', 'announce held'])
+  t.same(said, ['reannounce', 'tell the peer we keep'])
 })
