@@ -1,15 +1,19 @@
 // After a healed partition we keep: ask the peer to give up, with 3.0.6's own `ip-request`, each group
-// haresources gives us that we run. A peer that never saw the partition (a one-way loss: it heard us
-// all along) still runs what it ran when we declared it dead, and so does one that restarted apart
-// from us; a real 3.0.6 node has no rule that makes it yield (it only logs "Both machines own our
-// resources!"), but its rc.d/ip-request gives a group up when asked and answers `ip-request-resp`;
-// ours does the same (takeover.ts). A peer that does not run the group answers `weown=no`.
+// we run. A peer that never saw the partition (a one-way loss: it heard us all along) still runs what
+// it ran when we declared it dead, and so does one that restarted apart from us; a real 3.0.6 node has
+// no rule that makes it yield (it only logs "Both machines own our resources!"), but its
+// rc.d/ip-request gives a group up when asked and answers `ip-request-resp`; ours does the same
+// (takeover.ts). A peer that does not run the group answers `weown=no`.
 //
-// Only our own groups are asked for: a group of the peer's that we run stays the split-brain rule's
-// business (split-brain.ts), and as each group has one owner, two nodes never ask each other for the
-// same one. A group still starting at the heal is asked for once it runs: asked earlier, a start that
-// then failed would leave it on neither node. The answer is news, never a cue to take the group: we
-// asked for a group we run, and by the time the answer comes we may have handed it over on purpose.
+// - A group still starting at the heal is asked for once it runs: asked earlier, a start that then
+//   failed would leave it on neither node.
+// - The answer is news, never a cue to take the group: we asked for a group we run, and by the time
+//   the answer comes we may have handed it over on purpose.
+// - Two keepers of one heal (each ran the peer's group too) can ask each other for the same group:
+//   the node haresources gives it to keeps it, the other gives it up (a rule both apply alone).
+// - While an answer is awaited a standby is refused: the peer could take a group by it and then run
+//   our ask, queued behind, and give it up again, leaving it on neither node.
+// - Two-node clusters only: with more, several nodes would answer one ask.
 import { getString } from '../wire/message.js'
 import type { HaMessage } from '../wire/message.js'
 import type { GroupState } from './group-ops.js'
@@ -17,22 +21,30 @@ import { ipRequestMsg } from './rm-messages.js'
 import { log, sendCluster } from './rsc-state.js'
 import type { RscState } from './rsc-state.js'
 
+/**
+ * How long an unanswered ask holds standby back. A 3.0.6 peer runs rc.d/ip-request after its running
+ * resource operation and then its status and stops, each a script that can be slow; the answer comes
+ * in order (lost packets are sent again), so this bound is only for a peer whose scripts hang, which
+ * must not refuse standby for good.
+ */
+export const HEAL_ASK_HOLD_MS = 120_000
+
 /** What each heal ask of ours is waiting for (both bounded by the number of groups). */
 export interface HealAsks {
-  /** Asked; the answer is awaited (until it comes, or the peer dies or restarts). */
-  answerAwaited: Set<string>
+  /** Asked: key → when (ms). Awaited until the answer comes or the peer dies or restarts. */
+  answerAwaited: Map<string, number>
   /** Still starting at the heal: asked for once running, dropped if the start ends otherwise. */
   askWhenRunning: Set<string>
 }
 
 export function noHealAsks(): HealAsks {
-  return { answerAwaited: new Set(), askWhenRunning: new Set() }
+  return { answerAwaited: new Map(), askWhenRunning: new Set() }
 }
 
-/** We keep after a heal: ask the peer for each of our own groups we run (or, once running, start). */
+/** We keep after a heal: ask the peer for each group we run (or, once it runs, start). */
 export function askPeerAfterHeal(s: RscState): void {
+  if (!s.peers.isPair()) return
   for (const g of s.groups) {
-    if (!g.local) continue
     if (g.state === 'running') ask(s, g)
     else if (g.state === 'starting') s.healAsks.askWhenRunning.add(g.def.key)
   }
@@ -50,8 +62,33 @@ export function settleHealAsks(s: RscState): void {
 
 function ask(s: RscState, g: GroupState): void {
   log(s, 'info', `Healed partition: asking the peer to give up ${g.def.key} if it still runs it (ip-request): a peer that never saw the partition does.`)
-  s.healAsks.answerAwaited.add(g.def.key)
+  s.healAsks.answerAwaited.set(g.def.key, s.now)
   sendCluster(s, ipRequestMsg(g.def.key))
+}
+
+/**
+ * The peer asks us for a group we asked it for: it kept after the same heal. The node haresources
+ * gives the group to keeps it (true: do not act on the request); the other gives it up.
+ */
+export function keepsAgainstPeersAsk(s: RscState, key: string, requester: string): boolean {
+  if (!s.healAsks.answerAwaited.has(key)) return false
+  const g = s.groups.find((x) => x.def.key === key)
+  if (g?.local === true) {
+    log(s, 'warn', `ip-request for ${key} from ${requester} not acted on: we both kept it after the heal and asked the other for it; haresources gives it to us.`)
+    return true
+  }
+  s.healAsks.answerAwaited.delete(key)
+  log(s, 'warn', `ip-request for ${key} from ${requester}: we both kept it after the heal and asked the other for it; haresources gives it to ${requester}, so we give it up.`)
+  return false
+}
+
+/**
+ * A standby now could move a group the peer is still to give up for our ask: refuse it (3.0.6: "in
+ * flux"). An ask older than the hold no longer refuses, but its answer is still known for what it is.
+ */
+export function answerAwaited(s: RscState): boolean {
+  for (const askedAt of s.healAsks.answerAwaited.values()) if (s.now - askedAt <= HEAL_ASK_HOLD_MS) return true
+  return false
 }
 
 /**

@@ -59,6 +59,13 @@ export class PeerTable {
     return false
   }
 
+  /** ha.cf names exactly one other node. */
+  isPair(): boolean {
+    let others = 0
+    for (const n of this.nodes.values()) if (n.name !== this.me) others++
+    return others === 1
+  }
+
   /** The first other node not known dead (the peer of a two-node cluster). */
   peerName(): string | undefined {
     for (const n of this.nodes.values()) if (n.name !== this.me && n.status !== 'dead') return n.name

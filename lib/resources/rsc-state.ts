@@ -85,7 +85,7 @@ export interface RscState {
   pendingStandby: PendingStandby[]
   /** Dead peers being reset before their groups are taken. */
   stonith: StonithState
-  /** Our own groups we kept after a heal and ask (or will ask) the peer to give up (heal-asks.ts). */
+  /** The groups we kept after a heal and ask (or will ask) the peer to give up (heal-asks.ts). */
   healAsks: HealAsks
 }
 

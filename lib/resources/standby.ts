@@ -2,6 +2,7 @@
 // the asking node sends `ask_resources info=me`, the peer answers `other`, the asker releases and
 // sends `done`, the peer acquires and sends `done`. Also auto failback (PerformAutoFailback), which
 // is a standby of the foreign set, and the delayed hb_standby after a failed start.
+import { answerAwaited } from './heal-asks.js'
 import { getString } from '../wire/message.js'
 import type { HaMessage } from '../wire/message.js'
 import { releaseAddressesFirst, takeGroup } from './group-ops.js'
@@ -131,6 +132,10 @@ export function askForResources(s: RscState, msg: HaMessage, from: string): void
       }
       if (s.resourceState !== 'stable') {
         log(s, 'warn', `standby message [${info}] from ${from} ignored.  local resources in flux.`)
+        return
+      }
+      if (answerAwaited(s)) {
+        log(s, 'warn', `standby message [${info}] from ${from} ignored.  The peer has yet to answer our ask after the heal (ip-request).`)
         return
       }
       s.standbyRsc = rtype

@@ -1,7 +1,7 @@
 // The whole node (lib/daemon/node-core.ts, as run.ts drives it) on virtual time: two nodes, the
 // seed's haresources (titanic5 owns 10.99.0.149 + lvs), fake agents, a network the test controls.
 import t from 'tap'
-import { ClusterRm, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP, describe } from '../resources/cluster-rm-kit.js'
+import { ClusterRm, fastPair, KIT_AGENT_TIMEOUT_MS, T5, T6, VIP, describe } from '../resources/cluster-rm-kit.js'
 import type { ClusterRmOptions } from '../resources/cluster-rm-kit.js'
 import { getString, messageOf } from '../../lib/wire/message.js'
 
@@ -16,14 +16,6 @@ function pair(opts: Partial<ClusterRmOptions> = {}): ClusterRm {
   return c
 }
 
-/** A pair at keepalive 200 ms / deadtime 1 s, both started and settled (titanic5 holds the VIP). */
-function fastPair(mode: ClusterRmOptions['mode']): ClusterRm {
-  const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000 })
-  c.start(T5)
-  c.start(T6)
-  c.runUntil(20_000)
-  return c
-}
 
 /** Run to `until` in 10 ms steps, recording every moment two machines had the VIP up. */
 function runWatching(c: ClusterRm, until: number): { doubleAt: number[] } {
@@ -462,31 +454,7 @@ for (const mode of ['on', 'off', 'legacy'] as const) {
   })
 }
 
-// The price heartbeat(8) names: titanic6's reset of titanic5 failed, so titanic6 ran only its own group while
-// titanic5 ran both. At the heal both keep; titanic6's rsc_hold then shows its group held twice and the
-// split-brain rule makes titanic5 yield everything (before the keeper said its rsc_hold: two holders for good).
-for (const mode of ['on', 'off'] as const) {
-  t.test(`auto_failback ${mode}: the first node ran both groups, the peer (its reset failed) only its own: one holder of each soon after the heal`, async (t) => {
-    const V2 = '10.99.0.150'
-    const groups = [
-      { node: T5, key: VIP, line: 1, resources: [{ agent: 'IPaddr', args: [VIP], text: VIP }] },
-      { node: T6, key: V2, line: 2, resources: [{ agent: 'IPaddr', args: [V2], text: V2 }] },
-    ]
-    const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000, groups, stonith: { type: 'null', config: { kind: 'params', params: '' }, line: 1 }, stonithOutcome: (node) => (node === T6 ? 'bad' : 'ok') })
-    c.start(T5)
-    c.start(T6)
-    c.runUntil(30_000)
-    c.partition(T5, T6, true)
-    c.runUntil(c.now + 20_000)
-    t.same([c.owners(VIP), c.owners(V2)], [[T5], [T5, T6]], 'apart: titanic5 runs both, titanic6 only its own')
-    c.partition(T5, T6, false)
-    const healAt = c.now
-    const { lastDoubleMs, longestNoneMs } = watchHolders(c, [VIP, V2], healAt, healAt + 60_000)
-    t.ok(lastDoubleMs - healAt <= 1500, `one holder of each ${lastDoubleMs - healAt} ms after the heal`)
-    t.ok(longestOf(longestNoneMs) <= 2000, `no address without a holder for long (longest ${longestOf(longestNoneMs)} ms)`)
-    t.same([c.owners(VIP).length, c.owners(V2).length], [1, 1], 'exactly one holder of each at the end')
-  })
-}
+// The first node ran both groups while the peer (its reset failed) ran only its own: test/daemon/heal-ask.test.ts.
 
 t.test('healed partition with a group on each node, both ran both: the first ha.cf node keeps them all', async (t) => {
   const groups = [

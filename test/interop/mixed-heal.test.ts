@@ -8,38 +8,33 @@
 //     titanic5); heartbeat(8) listed this as needing an operator's hb_standby foreign.
 
 import t from 'tap'
+import type * as Tap from 'tap'
 import { stat } from 'node:fs/promises'
 import { gate, realHeartbeatAvailability, waitFor } from '../netns/kit.js'
-import { SEED_ADDRESS, realLog, realNodeStatus } from '../netns/seed-node.js'
+import { SEED_ADDRESS, realLog, realNodeStatus, seedFile, type SeedNode } from '../netns/seed-node.js'
 import type { Host } from '../netns/kit.js'
-import { buildPair, logged, startBoth, startNode, statusSeenBy, vipHolders, type Pair } from './pair-scenario.js'
+import { buildPair, logged, startBoth, startNode, statusSeenBy, vipHolders, type Pair, type PairNode } from './pair-scenario.js'
 
 const DEADTIME_S = 4
 
 /** The seed's ha.cf with fast timers, and auto_failback off so that titanic6 keeps what it takes. */
-const HA_CF = [
-  'debugfile /var/log/ha-debug',
-  'logfile /var/log/ha-log',
-  'logfacility local0',
-  'keepalive 1',
-  `deadtime ${DEADTIME_S}`,
-  'warntime 2',
-  'initdead 10',
-  'udpport 1001',
-  'bcast eth0',
-  'auto_failback off',
-  'node titanic5.etri.re.kr',
-  'node titanic6.etri.re.kr',
-  '',
-].join('\n')
+async function haCf(): Promise<string> {
+  return (await seedFile('titanic5', 'ha.cf'))
+    .replace(/^keepalive .*$/m, 'keepalive 1')
+    .replace(/^deadtime .*$/m, `deadtime ${DEADTIME_S}\nwarntime 2\ninitdead 10\nauto_failback off`)
+}
+
+/** The pair (titanic5 heartbeat-ts, titanic6 the real 3.0.6) started, titanic5 holding the VIP. */
+async function startedPair(t: Tap.Test, prefix: string): Promise<{ pair: Pair; ts: PairNode; real: PairNode }> {
+  const pair = await buildPair(t, { prefix, auth: 'sha1', impl: { titanic5: 'ts', titanic6: 'real' }, haCf: await haCf() })
+  await startBoth(pair)
+  await waitFor('titanic5 to hold the VIP', async () => ((await vipHolders(pair)).join() === 'titanic5' ? true : undefined), 40_000, 300)
+  return { pair, ts: pair.nodes.titanic5, real: pair.nodes.titanic6 }
+}
 
 t.test('mixed pair: after a one-way loss the real 3.0.6 node gives up the group heartbeat-ts kept; one holder, never none', async (t) => {
   if (!gate(t, await realHeartbeatAvailability())) return
-  const pair = await buildPair(t, { prefix: 'hbioneway', auth: 'sha1', impl: { titanic5: 'ts', titanic6: 'real' }, haCf: HA_CF })
-  const ts = pair.nodes.titanic5
-  const real = pair.nodes.titanic6
-  await startBoth(pair)
-  await waitFor('titanic5 to hold the VIP', async () => ((await vipHolders(pair)).join() === 'titanic5' ? true : undefined), 40_000, 300)
+  const { pair, ts, real } = await startedPair(t, 'hbioneway')
 
   // titanic6 asks for the group (3.0.6's hb_takeover: titanic5 runs hb_standby): titanic6 runs it now.
   const takeover = await real.host.exec(['/usr/share/heartbeat/hb_takeover', 'all'], { timeoutMs: 30_000 })
@@ -48,27 +43,15 @@ t.test('mixed pair: after a one-way loss the real 3.0.6 node gives up the group 
   await new Promise((r) => setTimeout(r, 3000))
 
   // Everything titanic6 sends is lost on its way into titanic5; titanic5's packets still reach titanic6.
-  const t6Address = SEED_ADDRESS.titanic6.split('/')[0] ?? ''
-  const rules = await ts.host.exec(['sh', '-c', `nft add table inet oneway && nft add chain inet oneway in '{ type filter hook input priority 0; }' && nft add rule inet oneway in ip saddr ${t6Address} udp dport 1001 drop`])
-  t.equal(rules.exitCode, 0, `the one-way loss is in place on titanic5 (${rules.stderr.trim()})`)
+  t.equal(await deafTo(ts.host, 'titanic6'), 0, 'the one-way loss is in place on titanic5')
   const fromLine = ts.ts?.proc.lines.length ?? 0
   await ts.ts?.proc.waitForLine(/node titanic6\.etri\.re\.kr: is dead/, DEADTIME_S * 1000 + 15_000, fromLine)
   await waitFor('both to hold the VIP', async () => ((await vipHolders(pair)).length === 2 ? true : undefined), 20_000, 200)
   t.pass('titanic5 declared titanic6 dead and took its group back; titanic6, hearing titanic5 all along, kept it')
 
-  t.equal((await ts.host.exec(['nft', 'delete', 'table', 'inet', 'oneway'])).exitCode, 0, 'the loss ends')
+  t.equal(await hearAgain(ts.host), 0, 'the loss ends')
   const healedAt = Date.now()
-  let noneSeen = 0
-  const single = await waitFor(
-    'one holder of the VIP',
-    async () => {
-      const holders = await vipHolders(pair)
-      if (holders.length === 0) noneSeen++
-      return holders.length === 1 ? holders : undefined
-    },
-    30_000,
-    200,
-  )
+  const { holders: single, noneSeen } = await oneHolder(pair, 30_000)
   t.same(single, ['titanic5'], `titanic5 alone holds the VIP ${Date.now() - healedAt} ms after the loss ended (before the fix: both, for good)`)
   await new Promise((r) => setTimeout(r, 5000))
   t.same(await vipHolders(pair), ['titanic5'], 'and still 5 s later')
@@ -80,8 +63,8 @@ t.test('mixed pair: after a one-way loss the real 3.0.6 node gives up the group 
 })
 
 /** Drop the heartbeats `host` hears from `from` (udp 1001): one side of a loss. */
-async function deafTo(host: Host, from: string): Promise<number> {
-  const from4 = SEED_ADDRESS[from as 'titanic5' | 'titanic6'].split('/')[0] ?? ''
+async function deafTo(host: Host, from: SeedNode): Promise<number> {
+  const from4 = SEED_ADDRESS[from].split('/')[0] ?? ''
   return (await host.exec(['sh', '-c', `nft add table inet deaf && nft add chain inet deaf in '{ type filter hook input priority 0; }' && nft add rule inet deaf in ip saddr ${from4} udp dport 1001 drop`])).exitCode
 }
 
@@ -114,11 +97,7 @@ async function oneHolder(pair: Pair, timeoutMs: number): Promise<{ holders: stri
 
 t.test('mixed pair: the real 3.0.6 node restarted inside a partition and took the group alone; after the heal it gives it up at heartbeat-ts\'s ip-request', async (t) => {
   if (!gate(t, await realHeartbeatAvailability())) return
-  const pair = await buildPair(t, { prefix: 'hbiapart', auth: 'sha1', impl: { titanic5: 'ts', titanic6: 'real' }, haCf: HA_CF })
-  const ts = pair.nodes.titanic5
-  const real = pair.nodes.titanic6
-  await startBoth(pair)
-  await waitFor('titanic5 to hold the VIP', async () => ((await vipHolders(pair)).join() === 'titanic5' ? true : undefined), 40_000, 300)
+  const { pair, ts, real } = await startedPair(t, 'hbiapart')
 
   t.same([await deafTo(ts.host, 'titanic6'), await deafTo(real.host, 'titanic5')], [0, 0], 'the partition is in place (each side drops the other\'s heartbeats)')
   const fromLine = ts.ts?.proc.lines.length ?? 0

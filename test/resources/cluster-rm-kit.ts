@@ -476,3 +476,12 @@ export class ClusterRm {
     }
   }
 }
+
+/** A pair at keepalive 200 ms / deadtime 1 s, both started and settled (titanic5 holds the VIP). */
+export function fastPair(mode: ClusterRmOptions['mode'], opts: Partial<ClusterRmOptions> = {}): ClusterRm {
+  const c = new ClusterRm({ mode, keepaliveMs: 200, deadtimeMs: 1000, ...opts })
+  c.start(T5)
+  c.start(T6)
+  c.runUntil(20_000)
+  return c
+}
