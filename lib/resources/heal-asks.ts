@@ -29,10 +29,17 @@ import type { RscState } from './rsc-state.js'
  */
 export const HEAL_ASK_HOLD_MS = 120_000
 
+/** One ask of ours: when it went, and whether it still holds a standby back. */
+export interface HealAsk {
+  askedAtMs: number
+  /** False once the peer's own ask for the group settled it (we gave it up: the owner keeps). */
+  holdsStandby: boolean
+}
+
 /** What each heal ask of ours is waiting for (both bounded by the number of groups). */
 export interface HealAsks {
-  /** Asked: key → when (ms). Awaited until the answer comes or the peer dies or restarts. */
-  answerAwaited: Map<string, number>
+  /** Asked: key → the ask. Its answer is known for what it is until it comes or the peer dies or restarts. */
+  answerAwaited: Map<string, HealAsk>
   /** Still starting at the heal: asked for once running, dropped if the start ends otherwise. */
   askWhenRunning: Set<string>
 }
@@ -62,22 +69,25 @@ export function settleHealAsks(s: RscState): void {
 
 function ask(s: RscState, g: GroupState): void {
   log(s, 'info', `Healed partition: asking the peer to give up ${g.def.key} if it still runs it (ip-request): a peer that never saw the partition does.`)
-  s.healAsks.answerAwaited.set(g.def.key, s.now)
+  s.healAsks.answerAwaited.set(g.def.key, { askedAtMs: s.now, holdsStandby: true })
   sendCluster(s, ipRequestMsg(g.def.key))
 }
 
 /**
- * The peer asks us for a group we asked it for: it kept after the same heal. The node haresources
- * gives the group to keeps it (true: do not act on the request); the other gives it up.
+ * When the peer's ip-request runs here (rc.d/ip-request's turn in the queue, not its arrival: our own
+ * ask may go out in between, once a start ends), for a group we asked it for: it kept after the same
+ * heal. The node haresources gives the group to keeps it and does not answer (true); the other gives
+ * it up, and its own ask stays known, so an answer to it is never taken as a cue to take the group.
  */
 export function keepsAgainstPeersAsk(s: RscState, key: string, requester: string): boolean {
-  if (!s.healAsks.answerAwaited.has(key)) return false
+  const ours = s.healAsks.answerAwaited.get(key)
+  if (ours === undefined) return false
   const g = s.groups.find((x) => x.def.key === key)
   if (g?.local === true) {
     log(s, 'warn', `ip-request for ${key} from ${requester} not acted on: we both kept it after the heal and asked the other for it; haresources gives it to us.`)
     return true
   }
-  s.healAsks.answerAwaited.delete(key)
+  ours.holdsStandby = false
   log(s, 'warn', `ip-request for ${key} from ${requester}: we both kept it after the heal and asked the other for it; haresources gives it to ${requester}, so we give it up.`)
   return false
 }
@@ -87,7 +97,7 @@ export function keepsAgainstPeersAsk(s: RscState, key: string, requester: string
  * flux"). An ask older than the hold no longer refuses, but its answer is still known for what it is.
  */
 export function answerAwaited(s: RscState): boolean {
-  for (const askedAt of s.healAsks.answerAwaited.values()) if (s.now - askedAt <= HEAL_ASK_HOLD_MS) return true
+  for (const a of s.healAsks.answerAwaited.values()) if (a.holdsStandby && s.now - a.askedAtMs <= HEAL_ASK_HOLD_MS) return true
   return false
 }
 

@@ -25,7 +25,7 @@ import type { RscState } from './rsc-state.js'
 import { shutdownInProgress } from './shutdown-state.js'
 import { onShutdownRequest, shutdownIfNeeded } from './shutdown.js'
 import { askForResources, localStandby, retryAutoFailback, runDueStandbys, standbyDeadline, standbyTimedOut } from './standby.js'
-import { answerToAsk, askPeerAfterHeal, forgetHealAsks, keepsAgainstPeersAsk, settleHealAsks } from './heal-asks.js'
+import { answerToAsk, askPeerAfterHeal, forgetHealAsks, settleHealAsks } from './heal-asks.js'
 import { hbTakeoverJob, ipRequestJob, ipRequestRespJob, recoverDeadResources, reqOurResources } from './takeover.js'
 import { onStonithResult, peerBack, runDueResets, stonithDeadline } from './stonith.js'
 
@@ -286,11 +286,9 @@ export class ResourceManager {
       case 'ask_resources':
         askForResources(s, msg, src)
         break
-      case 'ip-request': {
-        const key = getString(msg, 'ipaddr') ?? ''
-        if (!fromMe && !keepsAgainstPeersAsk(s, key, src)) s.jobs.enqueue('ip-request', 'notify', ipRequestJob(s, src, key))
+      case 'ip-request':
+        if (!fromMe) s.jobs.enqueue('ip-request', 'notify', ipRequestJob(s, src, getString(msg, 'ipaddr') ?? ''))
         break
-      }
       case 'ip-request-resp':
         if (shutdownInProgress(s.shutdown)) return
         if (same(getString(msg, 'dest') ?? '', s.me) && getString(msg, 'ok') === 'OK') {

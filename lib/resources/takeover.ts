@@ -2,6 +2,7 @@
 // (hb_rsc_recover_dead_resources, takeover_from_node, mach_down), and the rc.d handlers that move
 // single groups (ip-request, ip-request-resp, hb_takeover).
 import { giveGroup, takeGroup } from './group-ops.js'
+import { keepsAgainstPeersAsk } from './heal-asks.js'
 import type { JobGen } from './group-ops.js'
 import type { PeerInfo } from './peer-table.js'
 import { ipRequestMsg, ipRequestRespMsg, machDownMsg, stonithMsg } from './rm-messages.js'
@@ -131,6 +132,7 @@ export function* hbTakeoverJob(s: RscState, set: RscBits): JobGen<void> {
 
 /** rc.d/ip-request: give the group up if we run it, then answer. */
 export function* ipRequestJob(s: RscState, requester: string, key: string): JobGen<void> {
+  if (keepsAgainstPeersAsk(s, key, requester)) return
   const g = s.groups.find((x) => x.def.key === key)
   let weown = false
   if (g !== undefined) {

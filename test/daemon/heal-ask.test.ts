@@ -215,3 +215,46 @@ for (const mode of ['on', 'off'] as const) {
     t.match(c.logText(T5), /standby message \[me\] from titanic5\.etri\.re\.kr ignored\.  The peer has yet to answer our ask after the heal/, 'titanic5 says why the standby did not run')
   })
 }
+
+// Review of 804d3a3: the owner's own start of its group is still running at the heal, so its ask goes
+// out only when that start ends, after titanic5's ask for the same group was queued behind the start.
+// Decided when the request arrived, titanic6 gave its group up anyway, then titanic5 gave it up for
+// titanic6's ask, and titanic6's late answer made titanic5 take it again: 50 ms on neither node and
+// the group on the wrong one. Decided when the request's turn comes, the owner keeps it.
+for (const mode of ['on', 'off'] as const) {
+  t.test(`auto_failback ${mode}: the owner's start of its group is still running at the heal: it keeps the group, never without a holder`, async (t) => {
+    let slow = false
+    const c = new ClusterRm({
+      mode,
+      keepaliveMs: 200,
+      deadtimeMs: 1000,
+      groups: TWO_GROUPS,
+      agentDelayMs: (node, op, res) => (slow && node === T6 && op === 'start' && res === V2 ? 5000 : 50),
+      stonith: { type: 'null', config: { kind: 'params', params: '' }, line: 1 },
+      stonithOutcome: (node) => (node === T6 ? 'bad' : 'ok'),
+    })
+    c.start(T5)
+    c.runUntil(30_000)
+    t.same([c.owners(VIP), c.owners(V2)], [[T5], [T5]], 'titanic5 alone runs both groups')
+    slow = true
+    c.start(T6)
+    if (mode === 'off') {
+      c.runUntil(c.now + 15_000)
+      c.event(T5, { type: 'control', request: 'standby', arg: 'foreign' })
+    }
+    const since = c.now
+    t.ok(c.runUntilTrue(() => c.node(T6).calls.some((x) => x.at > since && x.op === 'start' && x.text === V2), c.now + 30_000), 'titanic6 starts its group (5 s)')
+    c.partition(T5, T6, true)
+    c.runUntil(c.now + 3000)
+    c.partition(T5, T6, false)
+    const healAt = c.now
+    let noneMs = 0
+    while (c.now < healAt + 60_000) {
+      c.runUntil(c.now + 10)
+      if (c.owners(V2).length === 0) noneMs += 10
+    }
+    t.same(c.owners(V2), [T6], `titanic6's group ends on titanic6 alone (${c.owners(V2).join('+')})`)
+    t.equal(noneMs, 0, 'never without a holder after the heal')
+    t.match(c.logText(T6), /ip-request for 10\.99\.0\.150 from titanic5\.etri\.re\.kr not acted on/, 'titanic6 kept it against titanic5\'s ask')
+  })
+}
