@@ -29,7 +29,21 @@ async function startedPair(t: Tap.Test, prefix: string): Promise<{ pair: Pair; t
   const pair = await buildPair(t, { prefix, auth: 'sha1', impl: { titanic5: 'ts', titanic6: 'real' }, haCf: await haCf() })
   await startBoth(pair)
   await waitFor('titanic5 to hold the VIP', async () => ((await vipHolders(pair)).join() === 'titanic5' ? true : undefined), 40_000, 300)
-  return { pair, ts: pair.nodes.titanic5, real: pair.nodes.titanic6 }
+  const ts = pair.nodes.titanic5
+  const real = pair.nodes.titanic6
+  // Holding the VIP is not yet settled: until each side has heard the other's resources are stable,
+  // both 3.0.6 and heartbeat-ts ignore a standby or takeover ("Other side is in flux").
+  await waitFor('both nodes to see the other side settled', async () => {
+    const realSettled = /remote resource transition completed/.test(await realLog(real.host))
+    return realSettled && logged(ts, /remote resource transition completed/).length > 0 ? true : undefined
+  }, 40_000, 300)
+  return { pair, ts, real }
+}
+
+/** Both logs, for a story that did not go as told. */
+async function showLogs(t: Tap.Test, pair: Pair): Promise<void> {
+  t.comment(`heartbeat-ts titanic5:\n${logged(pair.nodes.titanic5, /./).slice(-40).join('\n')}`)
+  t.comment(`real titanic6:\n${(await realLog(pair.nodes.titanic6.host)).split('\n').slice(-40).join('\n')}`)
 }
 
 t.test('mixed pair: after a one-way loss the real 3.0.6 node gives up the group heartbeat-ts kept; one holder, never none', async (t) => {
@@ -39,7 +53,12 @@ t.test('mixed pair: after a one-way loss the real 3.0.6 node gives up the group 
   // titanic6 asks for the group (3.0.6's hb_takeover: titanic5 runs hb_standby): titanic6 runs it now.
   const takeover = await real.host.exec(['/usr/share/heartbeat/hb_takeover', 'all'], { timeoutMs: 30_000 })
   t.equal(takeover.exitCode, 0, `hb_takeover on the real titanic6 (${takeover.stderr.trim()})`)
-  await waitFor('titanic6 alone to hold the VIP', async () => ((await vipHolders(pair)).join() === 'titanic6' ? true : undefined), 40_000, 300)
+  try {
+    await waitFor('titanic6 alone to hold the VIP', async () => ((await vipHolders(pair)).join() === 'titanic6' ? true : undefined), 40_000, 300)
+  } catch (e) {
+    await showLogs(t, pair)
+    throw e
+  }
   await new Promise((r) => setTimeout(r, 3000))
 
   // Everything titanic6 sends is lost on its way into titanic5; titanic5's packets still reach titanic6.
@@ -51,7 +70,7 @@ t.test('mixed pair: after a one-way loss the real 3.0.6 node gives up the group 
 
   t.equal(await hearAgain(ts.host), 0, 'the loss ends')
   const healedAt = Date.now()
-  const { holders: single, noneSeen } = await oneHolder(pair, 30_000)
+  const { holders: single, noneSeen } = await oneHolder(t, pair, 30_000)
   t.same(single, ['titanic5'], `titanic5 alone holds the VIP ${Date.now() - healedAt} ms after the loss ended (before the fix: both, for good)`)
   await new Promise((r) => setTimeout(r, 5000))
   t.same(await vipHolders(pair), ['titanic5'], 'and still 5 s later')
@@ -80,7 +99,7 @@ async function stillThere(pids: readonly number[]): Promise<number[]> {
 }
 
 /** Wait for one holder, looking every 200 ms; how many looks found none. */
-async function oneHolder(pair: Pair, timeoutMs: number): Promise<{ holders: string[]; noneSeen: number }> {
+async function oneHolder(t: Tap.Test, pair: Pair, timeoutMs: number): Promise<{ holders: string[]; noneSeen: number }> {
   let noneSeen = 0
   const holders = await waitFor(
     'one holder of the VIP',
@@ -91,7 +110,10 @@ async function oneHolder(pair: Pair, timeoutMs: number): Promise<{ holders: stri
     },
     timeoutMs,
     200,
-  )
+  ).catch(async (e: unknown) => {
+    await showLogs(t, pair)
+    throw e
+  })
   return { holders, noneSeen }
 }
 
@@ -119,7 +141,7 @@ t.test('mixed pair: the real 3.0.6 node restarted inside a partition and took th
 
   t.same([await hearAgain(ts.host), await hearAgain(real.host)], [0, 0], 'the partition heals')
   const healedAt = Date.now()
-  const { holders, noneSeen } = await oneHolder(pair, 30_000)
+  const { holders, noneSeen } = await oneHolder(t, pair, 30_000)
   t.same(holders, ['titanic5'], `titanic5 alone holds the VIP ${Date.now() - healedAt} ms after the heal (before: both, until an operator stepped in)`)
   await new Promise((r) => setTimeout(r, 5000))
   t.same(await vipHolders(pair), ['titanic5'], 'and still 5 s later')

@@ -71,6 +71,13 @@ t.test('fast timers under a CPU hog: no false death', async (t) => {
   t.equal(await statusSeenBy(pair.nodes.titanic5, pair.nodes.titanic6.name), 'active', 'heartbeat-ts still sees the real node active')
   const gap = longestGapMs(pair, pair.nodes.titanic5.name, from, to)
   t.comment(`longest gap between heartbeat-ts statuses on the wire under load: ${gap} ms`)
+  t.comment(`longest gap between the real node's statuses, same window: ${longestGapMs(pair, pair.nodes.titanic6.name, from, to)} ms`)
+  // Its own counters say whether heartbeat-ts itself ran late (timer worst lateness).
+  const ts = pair.nodes.titanic5.ts
+  const fromLine = ts?.proc.lines.length ?? 0
+  ts?.proc.kill('SIGTERM')
+  const counters = await ts?.proc.waitForLine(/counters: /, 60_000, fromLine).catch(() => undefined)
+  t.comment(`heartbeat-ts ${counters?.text.replace(/^.*counters: /, '') ?? 'logged no counters'}`)
   t.ok(gap < 1000, 'heartbeat-ts kept its heartbeats under the deadtime')
 })
 

@@ -3,6 +3,7 @@
 // Run as `node dist/test/netns/udp-observer.js <port>` inside a kit host.
 
 import { createSocket } from 'node:dgram'
+import { raiseSchedulingPriority } from '../../lib/io/realtime.js'
 
 const port = Number(process.argv[2] ?? '694')
 const sock = createSocket({ type: 'udp4', reuseAddr: true })
@@ -20,6 +21,13 @@ sock.on('message', (buf) => {
   const parts = ['t', 'src', 'st', 'dt', 'seq', 'hg', 'dest', 'ackseq', 'firstseq'].map((n) => `${n}=${field(text, n)}`)
   process.stdout.write(`${Date.now()} ${buf.length} ${parts.join(' ')}\n`)
 })
-sock.on('listening', () => process.stdout.write('listening\n'))
+// The arrival times are the measure: the observer runs at the nodes' priority (SCHED_RR, as
+// `realtime on` runs both daemons), so a busy machine delays it no more than what it watches.
+sock.on('listening', () => {
+  void raiseSchedulingPriority(process.pid).then((p) => {
+    if (p.kind !== 'rr') process.stderr.write(`observer: no SCHED_RR (${p.why})\n`)
+    process.stdout.write('listening\n')
+  })
+})
 sock.bind(port, '0.0.0.0')
 process.on('SIGTERM', () => sock.close(() => process.exit(0)))
