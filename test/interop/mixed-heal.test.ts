@@ -40,10 +40,15 @@ async function startedPair(t: Tap.Test, prefix: string): Promise<{ pair: Pair; t
   return { pair, ts, real }
 }
 
-/** Both logs, for a story that did not go as told. */
-async function showLogs(t: Tap.Test, pair: Pair): Promise<void> {
-  t.comment(`heartbeat-ts titanic5:\n${logged(pair.nodes.titanic5, /./).slice(-40).join('\n')}`)
-  t.comment(`real titanic6:\n${(await realLog(pair.nodes.titanic6.host)).split('\n').slice(-40).join('\n')}`)
+/** `step`, and if it fails, both logs' last lines before its error: a story that did not go as told. */
+async function orShowLogs<T>(t: Tap.Test, pair: Pair, step: Promise<T>): Promise<T> {
+  try {
+    return await step
+  } catch (e) {
+    t.comment(`heartbeat-ts titanic5:\n${logged(pair.nodes.titanic5, /./).slice(-40).join('\n')}`)
+    t.comment(`real titanic6:\n${(await realLog(pair.nodes.titanic6.host)).split('\n').slice(-40).join('\n')}`)
+    throw e
+  }
 }
 
 t.test('mixed pair: after a one-way loss the real 3.0.6 node gives up the group heartbeat-ts kept; one holder, never none', async (t) => {
@@ -53,12 +58,7 @@ t.test('mixed pair: after a one-way loss the real 3.0.6 node gives up the group 
   // titanic6 asks for the group (3.0.6's hb_takeover: titanic5 runs hb_standby): titanic6 runs it now.
   const takeover = await real.host.exec(['/usr/share/heartbeat/hb_takeover', 'all'], { timeoutMs: 30_000 })
   t.equal(takeover.exitCode, 0, `hb_takeover on the real titanic6 (${takeover.stderr.trim()})`)
-  try {
-    await waitFor('titanic6 alone to hold the VIP', async () => ((await vipHolders(pair)).join() === 'titanic6' ? true : undefined), 40_000, 300)
-  } catch (e) {
-    await showLogs(t, pair)
-    throw e
-  }
+  await orShowLogs(t, pair, waitFor('titanic6 alone to hold the VIP', async () => ((await vipHolders(pair)).join() === 'titanic6' ? true : undefined), 40_000, 300))
   await new Promise((r) => setTimeout(r, 3000))
 
   // Everything titanic6 sends is lost on its way into titanic5; titanic5's packets still reach titanic6.
@@ -101,7 +101,7 @@ async function stillThere(pids: readonly number[]): Promise<number[]> {
 /** Wait for one holder, looking every 200 ms; how many looks found none. */
 async function oneHolder(t: Tap.Test, pair: Pair, timeoutMs: number): Promise<{ holders: string[]; noneSeen: number }> {
   let noneSeen = 0
-  const holders = await waitFor(
+  const holders = await orShowLogs(t, pair, waitFor(
     'one holder of the VIP',
     async () => {
       const h = await vipHolders(pair)
@@ -110,10 +110,7 @@ async function oneHolder(t: Tap.Test, pair: Pair, timeoutMs: number): Promise<{ 
     },
     timeoutMs,
     200,
-  ).catch(async (e: unknown) => {
-    await showLogs(t, pair)
-    throw e
-  })
+  ))
   return { holders, noneSeen }
 }
 
@@ -131,12 +128,7 @@ t.test('mixed pair: the real 3.0.6 node restarted inside a partition and took th
   const links = JSON.parse((await real.host.exec(['ip', '-j', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout || '[]') as Array<{ addr_info?: Array<{ local: string; prefixlen: number }> }>
   for (const a of links.flatMap((l) => l.addr_info ?? [])) if (a.local === '129.254.203.149') await real.host.exec(['ip', 'addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', 'eth0'])
   await startNode(real)
-  try {
-    await waitFor('the restarted titanic6 to take the VIP alone', async () => ((await vipHolders(pair)).length === 2 ? true : undefined), 60_000, 300)
-  } catch (e) {
-    t.comment((await realLog(real.host)).split('\n').slice(-60).join('\n'))
-    throw e
-  }
+  await orShowLogs(t, pair, waitFor('the restarted titanic6 to take the VIP alone', async () => ((await vipHolders(pair)).length === 2 ? true : undefined), 60_000, 300))
   t.pass('apart, the restarted real titanic6 ran its start-up alone and took titanic5\'s group; titanic5 kept it too')
 
   t.same([await hearAgain(ts.host), await hearAgain(real.host)], [0, 0], 'the partition heals')

@@ -2,6 +2,7 @@
 // core, and 30 % packet loss with deadtime = 5 x keepalive. No false deaths; retransmissions counted.
 
 import t from 'tap'
+import type * as Tap from 'tap'
 import { cpus } from 'node:os'
 import { gate, realHeartbeatAvailability } from '../netns/kit.js'
 import { seedFile, statusEvents } from '../netns/seed-node.js'
@@ -49,6 +50,17 @@ function longestGapMs(pair: Pair, src: string, fromMs: number, toMs: number): nu
   return worst
 }
 
+/** Stop heartbeat-ts (titanic5) gracefully: it logs its final counters, printed here and returned ('' if none came). */
+async function stopAndShowCounters(t: Tap.Test, pair: Pair): Promise<string> {
+  const ts = pair.nodes.titanic5.ts
+  const fromLine = ts?.proc.lines.length ?? 0
+  ts?.proc.kill('SIGTERM')
+  const line = await ts?.proc.waitForLine(/counters: .*timer worst lateness/, 60_000, fromLine).catch(() => undefined)
+  const counters = line?.text.replace(/^.*counters: /, '') ?? ''
+  t.comment(`heartbeat-ts ${counters || 'logged no counters'}`)
+  return counters
+}
+
 const HOG_MS = 120_000
 const LOSS_MS = 120_000
 
@@ -73,11 +85,7 @@ t.test('fast timers under a CPU hog: no false death', async (t) => {
   t.comment(`longest gap between heartbeat-ts statuses on the wire under load: ${gap} ms`)
   t.comment(`longest gap between the real node's statuses, same window: ${longestGapMs(pair, pair.nodes.titanic6.name, from, to)} ms`)
   // Its own counters say whether heartbeat-ts itself ran late (timer worst lateness).
-  const ts = pair.nodes.titanic5.ts
-  const fromLine = ts?.proc.lines.length ?? 0
-  ts?.proc.kill('SIGTERM')
-  const counters = await ts?.proc.waitForLine(/counters: /, 60_000, fromLine).catch(() => undefined)
-  t.comment(`heartbeat-ts ${counters?.text.replace(/^.*counters: /, '') ?? 'logged no counters'}`)
+  await stopAndShowCounters(t, pair)
   t.ok(gap < 1000, 'heartbeat-ts kept its heartbeats under the deadtime')
 })
 
@@ -107,13 +115,8 @@ t.test('30 % loss, deadtime = 5 x keepalive: no false death, retransmissions cou
     if (gap < 5000) t.same(declared, [], `${n.name}: no silence of a deadtime, so no death declared`)
     else t.pass(`${n.name}: a real ${gap} ms silence happened; a death verdict would be correct`)
   }
-  // A graceful stop makes heartbeat-ts log its final counters.
-  const ts = pair.nodes.titanic5.ts
-  const fromLine = ts?.proc.lines.length ?? 0
-  ts?.proc.kill('SIGTERM')
-  const counters = await ts?.proc.waitForLine(/counters: .*retransmissions/, 60_000, fromLine)
-  t.comment(`heartbeat-ts ${counters?.text.replace(/^.*counters: /, '') ?? 'logged no counters'}`)
-  const m = /lost (\d+), recovered (\d+), rexmit requests (\d+), retransmissions (\d+)/.exec(counters?.text ?? '')
+  const counters = await stopAndShowCounters(t, pair)
+  const m = /lost (\d+), recovered (\d+), rexmit requests (\d+), retransmissions (\d+)/.exec(counters)
   t.ok(m && Number(m[1]) > 0, 'heartbeat-ts counted lost packets')
   t.ok(m && Number(m[3]) > 0, 'heartbeat-ts asked for retransmissions')
   t.ok(m && Number(m[4]) > 0, 'heartbeat-ts retransmitted for the real node')
